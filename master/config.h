@@ -1,0 +1,61 @@
+/* config.h - the whole configuration: master.conf plus master.cf, parsed,
+ * resolved (users, addresses, executables) and validated as one unit.
+ *
+ * config_load() either returns a complete configuration or none at all with
+ * every error listed: a bad file never half-applies. */
+#ifndef MASTER_CONFIG_H
+#define MASTER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "diag.h"
+#include "settings.h"
+
+enum service_type { SERVICE_INET, SERVICE_UNIX };
+
+struct service_addr {
+	struct sockaddr_storage sa;
+	socklen_t len;
+};
+
+struct service_config {
+	char *name;             /* first column as written: "127.0.0.1:7070", "relay" */
+	enum service_type type;
+	bool private_;          /* unix: socket in private/ (else public/) */
+	bool unpriv;            /* run as the service user (else root) */
+	bool chroot;
+	char *command;          /* as written in master.cf */
+	char *path;             /* the executable, absolute, checked to exist */
+	char **argv;            /* NULL-terminated: command name, then the worker's own args */
+	struct service_addr *addrs; /* inet: every resolved address; unix: one */
+	size_t naddrs;
+	struct service_settings set; /* defaults + overrides; set.maxproc is effective */
+	uid_t uid;              /* the worker's ids, resolved at load (0/0 for unpriv=n) */
+	gid_t gid;
+	gid_t *groups;          /* supplementary groups of the user */
+	size_t ngroups;
+	char *file;             /* "DIR/master.cf" */
+	unsigned line;          /* first line of the entry */
+};
+
+struct config {
+	char *dir;
+	struct master_settings master;
+	struct service_config *services;
+	size_t nservices;
+};
+
+/* Loads DIR/master.conf then DIR/master.cf. overrides: NULL-terminated
+ * "name=value" strings from `master -o`, applied after master.conf (may be
+ * NULL). Returns 0; or -1 with every error in errs and *out zeroed. */
+int config_load(const char *dir, char *const *overrides, struct config *out,
+		struct diag *errs);
+void config_free(struct config *cfg);
+
+/* "inet 127.0.0.1:7070" style printable address of addrs[i] (for status). */
+void config_format_addr(const struct service_addr *a, char *buf, size_t size);
+
+#endif

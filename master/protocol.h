@@ -1,0 +1,45 @@
+/* protocol.h - the worker status channel, protocol version 1.
+ *
+ * One AF_UNIX SOCK_SEQPACKET socketpair per worker; the worker's end is the
+ * fd named by MASTER_STATUS_FD. Each message is one packet holding one
+ * lower-case ASCII word, optionally followed by a single '\n':
+ *   worker -> master: "ready", "busy", "idle", "retiring"
+ *   master -> worker: "stop"
+ * End-of-file on the channel means the other side is gone. Anything else is
+ * a protocol violation. docs/protocol.md is the long form. */
+#ifndef MASTER_PROTOCOL_H
+#define MASTER_PROTOCOL_H
+
+#include <stddef.h>
+
+#define PROTOCOL_VERSION 1
+#define PROTOCOL_PACKET_MAX_BYTES 32 /* longer packets are invalid */
+
+/* Environment a worker is started with. */
+#define PROTOCOL_ENV_STATUS_FD "MASTER_STATUS_FD"
+#define PROTOCOL_ENV_SERVICE "MASTER_SERVICE"
+#define PROTOCOL_ENV_MAX_USE "MASTER_MAX_USE"
+#define PROTOCOL_ENV_MAX_IDLE "MASTER_MAX_IDLE"
+#define PROTOCOL_ENV_VERSION "MASTER_PROTOCOL"
+
+enum protocol_msg {
+	PROTOCOL_INVALID = 0,
+	PROTOCOL_READY,
+	PROTOCOL_BUSY,
+	PROTOCOL_IDLE,
+	PROTOCOL_RETIRING,
+	PROTOCOL_STOP,
+};
+
+/* Decodes one packet; PROTOCOL_INVALID for anything that is not exactly a
+ * known word (plus optional '\n'). Never reads past len. */
+enum protocol_msg protocol_decode(const void *buf, size_t len);
+
+/* The word for msg ("ready"...), or NULL for PROTOCOL_INVALID. */
+const char *protocol_word(enum protocol_msg msg);
+
+/* Sends msg as one packet without blocking and without SIGPIPE.
+ * Returns 0, or -1 with errno set. */
+int protocol_send(int fd, enum protocol_msg msg);
+
+#endif
