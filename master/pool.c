@@ -1,1 +1,193 @@
-/* placeholder: not written yet */
+/* pool.c - owns applying the pool policy to one service (see pool.h) and
+ * reaping children. Every decision comes from policy.c; this file turns
+ * them into forks, stop messages, signals and timers. */
+#include "pool.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+
+#include "clock.h"
+#include "log.h"
+#include "master.h"
+#include "policy.h"
+#include "service.h"
+#include "worker.h"
+
+/* At most one "all workers busy" warning per service per this interval. */
+#define POOL_SATURATION_LOG_INTERVAL_MS 10000u
+
+struct policy_pool pool_snapshot(const struct service *svc)
+{
+	struct policy_pool p = {
+		.prefork = svc->cfg->set.prefork,
+		.maxproc = svc->cfg->set.maxproc,
+		.starting = svc->n_starting,
+		.idle = svc->n_idle,
+		.busy = svc->n_busy,
+		.retiring = svc->n_retiring,
+		.replace_credits = svc->replace_credits,
+		.demand = svc->demand_seen,
+	};
+	return p;
+}
+
+static void pool_set_demand_watch(struct service *svc, bool on)
+{
+	if (svc->demand_armed == on)
+		return;
+	for (size_t i = 0; i < svc->nsocks; i++)
+		event_set(&svc->m->loop, &svc->socks[i].demand_watch, on ? EPOLLIN : 0);
+	svc->demand_armed = on;
+}
+
+/* max_idle: retire idle workers whose spell is over (oldest first). */
+static uint64_t pool_retire_idle(struct service *svc, uint64_t now_ms)
+{
+	while (!list_empty(&svc->idle)) {
+		struct worker *w = LIST_ENTRY(svc->idle.next, struct worker, timer_link);
+		uint64_t due = policy_idle_deadline_ms(w->state_since_ms, svc->cfg->set.max_idle_s);
+		if (due > now_ms)
+			return due;
+		worker_retire(w, now_ms, "max_idle");
+	}
+	return CLOCK_NEVER_MS;
+}
+
+/* Starts what the policy asks for; returns when the limiter next allows
+ * a fork if it held one back. */
+static uint64_t pool_spawn(struct service *svc, uint64_t now_ms)
+{
+	struct policy_pool p = pool_snapshot(svc);
+	struct policy_spawn want = policy_spawn(&p);
+	uint64_t next = CLOCK_NEVER_MS;
+
+	for (unsigned i = 0; i < want.exempt + want.limited; i++) {
+		bool exempt = i < want.exempt;
+		if (!exempt && !ratelimit_take(&svc->limiter, now_ms)) {
+			next = ratelimit_next_ms(&svc->limiter, now_ms);
+			break;
+		}
+		if (worker_spawn(svc, now_ms) == NULL)
+			break; /* logged; retried on the next timer */
+		if (exempt)
+			svc->replace_credits--;
+	}
+	svc->demand_seen = false;
+	p = pool_snapshot(svc);
+	svc->replace_credits = policy_clamp_credits(&p);
+	return next;
+}
+
+/* Stops retiring workers whose successors are ready, and kills what
+ * overstays its stop. Returns the earliest pending deadline. */
+static uint64_t pool_handle_retiring(struct service *svc, uint64_t now_ms)
+{
+	struct policy_pool p = pool_snapshot(svc);
+	uint64_t next = CLOCK_NEVER_MS;
+	struct list *pos, *tmp;
+
+	LIST_FOREACH_SAFE(pos, tmp, &svc->retiring) {
+		struct worker *w = LIST_ENTRY(pos, struct worker, timer_link);
+		uint64_t due;
+		if (w->kill_sent)
+			continue;
+		if (w->stop_sent) {
+			if (now_ms >= w->stop_deadline_ms)
+				worker_kill(w, "did not stop in time (stop_timeout)");
+			else
+				due = w->stop_deadline_ms, next = due < next ? due : next;
+			continue;
+		}
+		if (w->state != POLICY_IDLE)
+			continue; /* busy: it exits after its request, or stops later */
+		if (policy_may_stop_retiring(&p, w->retiring_since_ms, now_ms)) {
+			worker_stop(w, now_ms, svc->cfg->set.stop_timeout_s);
+			due = w->stop_deadline_ms;
+		} else {
+			due = w->retiring_since_ms + POLICY_HANDOVER_MAX_MS;
+		}
+		next = due < next ? due : next;
+	}
+	return next;
+}
+
+/* At maxproc with clients waiting: count the episode, warn now and then. */
+static void pool_note_saturation(struct service *svc, uint64_t now_ms)
+{
+	if (svc->saturated_noted)
+		return;
+	svc->saturated_noted = true;
+	svc->stats.maxproc_reached++;
+	if (svc->saturated_log_ms == 0 ||
+	    now_ms >= svc->saturated_log_ms + POOL_SATURATION_LOG_INTERVAL_MS) {
+		svc->saturated_log_ms = now_ms;
+		log_warn("service %s: all %u workers busy (maxproc): clients wait in the backlog",
+			 svc->cfg->name, svc->cfg->set.maxproc);
+	}
+}
+
+void pool_update(struct service *svc, uint64_t now_ms)
+{
+	uint64_t next = CLOCK_NEVER_MS, t;
+
+	svc->dirty = false;
+	if (svc->stopping) {
+		pool_set_demand_watch(svc, false);
+		svc->deadline_ms = pool_handle_retiring(svc, now_ms);
+		return;
+	}
+	t = pool_retire_idle(svc, now_ms);
+	next = t < next ? t : next;
+	struct policy_pool p = pool_snapshot(svc);
+	if (svc->demand_seen && policy_at_maxproc(&p))
+		pool_note_saturation(svc, now_ms);
+	t = pool_spawn(svc, now_ms);
+	next = t < next ? t : next;
+	t = pool_handle_retiring(svc, now_ms);
+	next = t < next ? t : next;
+	/* Watch for waiting clients only while nobody can take them, and not
+	 * while the limiter or maxproc holds us back (a timer, or a worker
+	 * turning idle, brings us back here). */
+	p = pool_snapshot(svc);
+	bool limited = ratelimit_next_ms(&svc->limiter, now_ms) > now_ms;
+	pool_set_demand_watch(svc, policy_wants_demand(&p) && !limited &&
+				   !(policy_at_maxproc(&p) && svc->saturated_noted));
+	svc->deadline_ms = next;
+}
+
+void pool_start(struct service *svc, uint64_t now_ms)
+{
+	/* The initial pool is owed, like a replacement: no ramp for it. */
+	svc->replace_credits = svc->cfg->set.prefork;
+	pool_update(svc, now_ms);
+}
+
+void pool_stop(struct service *svc, uint64_t now_ms)
+{
+	struct list *pos, *tmp;
+
+	svc->stopping = true;
+	LIST_FOREACH_SAFE(pos, tmp, &svc->workers) {
+		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
+		worker_stop(w, now_ms, svc->cfg->set.stop_timeout_s);
+	}
+	pool_update(svc, now_ms);
+}
+
+void pool_reap(struct master *m, uint64_t now_ms)
+{
+	int wstatus;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		struct worker *w = pidmap_get(&m->pids, pid);
+		if (w == NULL) {
+			log_warn("reaped unknown child %ld (status 0x%x)", (long)pid, wstatus);
+			continue;
+		}
+		worker_exited(w, wstatus, now_ms);
+	}
+	if (pid < 0 && errno != ECHILD)
+		log_err("waitpid: %m");
+}

@@ -1,1 +1,208 @@
-/* placeholder: not written yet */
+/* service.c - owns creating and destroying run-time services (see
+ * service.h): listening sockets, the worker environment, the empty pool. */
+#include "service.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "listener.h"
+#include "log.h"
+#include "master.h"
+#include "pool.h"
+#include "protocol.h"
+#include "worker.h"
+
+#define SERVICE_PID_DIGITS_BYTES 16
+
+extern char **environ;
+
+static void service_on_demand(struct event_watch *w, uint32_t revents)
+{
+	struct service_socket *s = EVENT_OWNER(w, struct service_socket, demand_watch);
+
+	/* A client waits and nobody is idle: stop watching (level-triggered
+	 * would spin) and let the pool decide whether to grow. */
+	s->svc->demand_seen = true;
+	s->svc->dirty = true;
+	for (size_t i = 0; i < s->svc->nsocks; i++)
+		event_set(&s->svc->m->loop, &s->svc->socks[i].demand_watch, 0);
+	s->svc->demand_armed = false;
+}
+
+/* "name=value" into envp[*n], or nothing if out of memory (checked later). */
+static void service_env_add(char **envp, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void service_env_add(char **envp, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	envp[(*n)++] = s;
+}
+
+/* LISTEN_FDNAMES entries may not contain ':' (the separator). */
+static void service_fdname(const char *name, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < size; i++)
+		out[i] = (name[i] == ':' || name[i] == '=') ? '_' : name[i];
+	out[i] = '\0';
+}
+
+static int service_build_env(struct service *svc)
+{
+	const struct service_config *c = svc->cfg;
+	size_t nimport = 0, n = 0;
+	char fdname[128];
+
+	while (c->set.import_environment && c->set.import_environment[nimport])
+		nimport++;
+	svc->envp = calloc(nimport + 10, sizeof(char *));
+	if (svc->envp == NULL)
+		return -1;
+	for (size_t i = 0; i < nimport; i++) {
+		const char *name = c->set.import_environment[i];
+		const char *val;
+		if (strchr(name, '='))
+			service_env_add(svc->envp, &n, "%s", name);
+		else if ((val = getenv(name)) != NULL)
+			service_env_add(svc->envp, &n, "%s=%s", name, val);
+	}
+	service_fdname(c->name, fdname, sizeof(fdname));
+	service_env_add(svc->envp, &n, "LISTEN_FDS=%zu", svc->nsocks);
+	service_env_add(svc->envp, &n, "LISTEN_PID=%0*d", SERVICE_PID_DIGITS_BYTES - 1, 0);
+	char *fdnames = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&fdnames, &len);
+	for (size_t i = 0; f && i < svc->nsocks; i++)
+		fprintf(f, "%s%s", i ? ":" : "", fdname);
+	if (f)
+		fclose(f);
+	service_env_add(svc->envp, &n, "LISTEN_FDNAMES=%s", fdnames ? fdnames : "");
+	free(fdnames);
+	service_env_add(svc->envp, &n, PROTOCOL_ENV_STATUS_FD "=%zu", 3 + svc->nsocks);
+	service_env_add(svc->envp, &n, PROTOCOL_ENV_SERVICE "=%s", c->name);
+	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_USE "=%u", c->set.max_use);
+	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_IDLE "=%u", c->set.max_idle_s);
+	service_env_add(svc->envp, &n, PROTOCOL_ENV_VERSION "=%d", PROTOCOL_VERSION);
+	for (size_t i = 0; i < n; i++) {
+		if (svc->envp[i] == NULL)
+			return -1;
+		if (strncmp(svc->envp[i], "LISTEN_PID=", 11) == 0)
+			svc->pid_digits = svc->envp[i] + 11;
+	}
+	return 0;
+}
+
+static void service_free(struct service *svc)
+{
+	for (size_t i = 0; i < svc->nsocks; i++) {
+		if (svc->socks[i].fd >= 0) {
+			event_del(&svc->m->loop, &svc->socks[i].demand_watch);
+			close(svc->socks[i].fd);
+		}
+	}
+	if (svc->nsocks > 0)
+		listener_unlink(svc->cfg);
+	for (char **e = svc->envp; e && *e; e++)
+		free(*e);
+	free(svc->envp);
+	free(svc->socks);
+	free(svc->sock_fds);
+	free(svc);
+}
+
+static struct service *service_create(struct master *m, const struct service_config *c)
+{
+	struct service *svc = calloc(1, sizeof(*svc));
+
+	if (svc == NULL)
+		return NULL;
+	svc->m = m;
+	svc->cfg = c;
+	list_init(&svc->workers);
+	list_init(&svc->idle);
+	list_init(&svc->retiring);
+	ratelimit_init(&svc->limiter, c->set.spawn_rate);
+	svc->deadline_ms = CLOCK_NEVER_MS;
+	svc->socks = calloc(c->naddrs, sizeof(*svc->socks));
+	svc->sock_fds = calloc(c->naddrs, sizeof(int));
+	if (svc->socks == NULL || svc->sock_fds == NULL) {
+		service_free(svc);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->naddrs; i++) {
+		struct service_socket *s = &svc->socks[i];
+		s->svc = svc;
+		s->fd = listener_open(c, &c->addrs[i], s->addr, sizeof(s->addr));
+		s->demand_watch.fd = -1;
+		if (s->fd < 0) {
+			service_free(svc);
+			return NULL;
+		}
+		svc->nsocks++;
+		svc->sock_fds[i] = s->fd;
+		if (event_add(&m->loop, &s->demand_watch, s->fd, 0, service_on_demand) < 0) {
+			log_err("service %s: epoll: %s", c->name, strerror(errno));
+			service_free(svc);
+			return NULL;
+		}
+	}
+	if (service_build_env(svc) < 0) {
+		log_err("service %s: out of memory", c->name);
+		service_free(svc);
+		return NULL;
+	}
+	return svc;
+}
+
+int service_create_all(struct master *m)
+{
+	struct service **tail = &m->services;
+	uint64_t now = clock_now_ms();
+
+	for (size_t i = 0; i < m->cfg.nservices; i++) {
+		struct service *svc = service_create(m, &m->cfg.services[i]);
+		if (svc == NULL) {
+			service_destroy_all(m);
+			return -1;
+		}
+		*tail = svc;
+		tail = &svc->next;
+	}
+	for (struct service *svc = m->services; svc; svc = svc->next) {
+		log_info("service %s: listening on %s%s, prefork %u, maxproc %u",
+			 svc->cfg->name, svc->nsocks ? svc->socks[0].addr : "-",
+			 svc->nsocks > 1 ? " (and more)" : "",
+			 svc->cfg->set.prefork, svc->cfg->set.maxproc);
+		pool_start(svc, now);
+	}
+	return 0;
+}
+
+void service_destroy_all(struct master *m)
+{
+	while (m->services) {
+		struct service *svc = m->services;
+		m->services = svc->next;
+		service_free(svc);
+	}
+}
+
+struct service *service_find(struct master *m, const char *name)
+{
+	for (struct service *svc = m->services; svc; svc = svc->next)
+		if (strcmp(svc->cfg->name, name) == 0)
+			return svc;
+	return NULL;
+}

@@ -1,1 +1,119 @@
-/* placeholder: not written yet */
+/* status.c - owns rendering the status reply (see status.h). JSON keys are
+ * a contract with scripts and tests (DESIGN.md "Control"): add, never
+ * rename. */
+#include "status.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build_config.h"
+#include "clock.h"
+#include "master.h"
+#include "outbuf.h"
+#include "service.h"
+#include "worker.h"
+
+static const char *status_service_state(const struct service *svc)
+{
+	if (svc->stopping)
+		return "draining";
+	return "running";
+}
+
+static double status_seconds(uint64_t since_ms, uint64_t now_ms)
+{
+	return now_ms > since_ms ? (double)(now_ms - since_ms) / 1000.0 : 0.0;
+}
+
+static void status_json_service(const struct service *svc, uint64_t now, struct outbuf *o)
+{
+	const struct service_config *c = svc->cfg;
+	struct list *pos;
+	bool first = true;
+
+	outbuf_printf(o, "{\"name\":");
+	outbuf_json_string(o, c->name);
+	outbuf_printf(o, ",\"type\":\"%s\",\"listen\":[", c->type == SERVICE_INET ? "inet" : "unix");
+	for (size_t i = 0; i < svc->nsocks; i++) {
+		outbuf_printf(o, "%s", i ? "," : "");
+		outbuf_json_string(o, svc->socks[i].addr);
+	}
+	outbuf_printf(o, "],\"state\":\"%s\",\"workers\":{\"total\":%u,\"idle\":%u,"
+		      "\"busy\":%u,\"starting\":%u,\"retiring\":%u},\"prefork\":%u,"
+		      "\"maxproc\":%u,\"max_use\":%u,\"requests\":%" PRIu64
+		      ",\"spawned\":%" PRIu64 ",\"crashed\":%" PRIu64 ",\"killed\":%" PRIu64
+		      ",\"launch_failed\":%" PRIu64 ",\"maxproc_reached\":%" PRIu64 ",\"procs\":[",
+		      status_service_state(svc),
+		      svc->n_starting + svc->n_idle + svc->n_busy + svc->n_retiring,
+		      svc->n_idle, svc->n_busy, svc->n_starting, svc->n_retiring,
+		      c->set.prefork, c->set.maxproc, c->set.max_use, svc->stats.requests,
+		      svc->stats.spawned, svc->stats.crashed, svc->stats.killed,
+		      svc->stats.launch_failed, svc->stats.maxproc_reached);
+	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
+		const struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
+		outbuf_printf(o, "%s{\"pid\":%ld,\"state\":\"%s\",\"age\":%.3f,"
+			      "\"requests\":%u,\"state_seconds\":%.3f}",
+			      first ? "" : ",", (long)w->pid, worker_state_name(w),
+			      status_seconds(w->started_ms, now), w->requests,
+			      status_seconds(w->state_since_ms, now));
+		first = false;
+	}
+	outbuf_printf(o, "]}");
+}
+
+static void status_text_service(const struct service *svc, uint64_t now, struct outbuf *o)
+{
+	const struct service_config *c = svc->cfg;
+	struct list *pos;
+
+	outbuf_printf(o, "%-24s %-4s %-8s %5u %4u %4u %5u %6u %9" PRIu64 " %7" PRIu64
+		      " %7" PRIu64 " %6" PRIu64 "\n",
+		      c->name, c->type == SERVICE_INET ? "inet" : "unix",
+		      status_service_state(svc),
+		      svc->n_starting + svc->n_idle + svc->n_busy + svc->n_retiring,
+		      svc->n_idle, svc->n_busy, svc->n_starting, svc->n_retiring,
+		      svc->stats.requests, svc->stats.spawned, svc->stats.crashed,
+		      svc->stats.killed);
+	for (size_t i = 0; i < svc->nsocks; i++)
+		outbuf_printf(o, "    listen %s\n", svc->socks[i].addr);
+	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
+		const struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
+		outbuf_printf(o, "    pid %-8ld %-8s age %8.1fs  requests %6u  in state %.1fs\n",
+			      (long)w->pid, worker_state_name(w),
+			      status_seconds(w->started_ms, now), w->requests,
+			      status_seconds(w->state_since_ms, now));
+	}
+}
+
+void status_render(struct master *m, const char *service, bool json, struct outbuf *out)
+{
+	uint64_t now = clock_now_ms();
+	bool first = true;
+
+	if (service != NULL && service_find(m, service) == NULL) {
+		outbuf_printf(out, "error: no service \"%s\"\n", service);
+		return;
+	}
+	if (json)
+		outbuf_printf(out, "{\"master\":{\"pid\":%ld,\"version\":\"%s\",\"uptime\":%.3f,"
+			      "\"state\":\"%s\"},\"services\":[", (long)getpid(), MASTER_VERSION,
+			      status_seconds(m->started_ms, now), m->stopping ? "stopping" : "running");
+	else
+		outbuf_printf(out, "%-24s %-4s %-8s %5s %4s %4s %5s %6s %9s %7s %7s %6s\n",
+			      "SERVICE", "TYPE", "STATE", "TOTAL", "IDLE", "BUSY", "START",
+			      "RETIRE", "REQUESTS", "SPAWNED", "CRASHED", "KILLED");
+	for (struct service *svc = m->services; svc; svc = svc->next) {
+		if (service != NULL && strcmp(svc->cfg->name, service) != 0)
+			continue;
+		if (json) {
+			outbuf_printf(out, "%s", first ? "" : ",");
+			status_json_service(svc, now, out);
+		} else {
+			status_text_service(svc, now, out);
+		}
+		first = false;
+	}
+	if (json)
+		outbuf_printf(out, "]}\n");
+}

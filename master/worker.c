@@ -1,1 +1,316 @@
-/* placeholder: not written yet */
+/* worker.c - owns one worker's mechanism: starting it (channel, stderr
+ * pipe, launch), reading its status channel and applying each message
+ * through the policy's state machine, stopping and killing it, and the
+ * bookkeeping when it exits. The pool decides *when*; this file does. */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "master.h"
+#include "protocol.h"
+#include "service.h"
+
+/* Packets read from one worker per wake-up: a flooding worker cannot keep
+ * the loop from the others (the rest waits, level-triggered). */
+#define WORKER_PACKETS_PER_WAKEUP 16
+
+static void worker_count_state(struct worker *w, int delta)
+{
+	struct service *svc = w->svc;
+
+	if (w->retiring) {
+		svc->n_retiring += delta;
+		return;
+	}
+	switch (w->state) {
+	case POLICY_STARTING: svc->n_starting += delta; break;
+	case POLICY_IDLE: svc->n_idle += delta; break;
+	case POLICY_BUSY: svc->n_busy += delta; break;
+	}
+}
+
+/* Puts w on the timer list its state calls for. */
+static void worker_place(struct worker *w)
+{
+	list_remove(&w->timer_link);
+	if (w->retiring)
+		list_append(&w->svc->retiring, &w->timer_link);
+	else if (w->state == POLICY_IDLE)
+		list_append(&w->svc->idle, &w->timer_link);
+}
+
+const char *worker_state_name(const struct worker *w)
+{
+	if (w->retiring)
+		return "retiring";
+	switch (w->state) {
+	case POLICY_STARTING: return "starting";
+	case POLICY_IDLE: return "idle";
+	case POLICY_BUSY: return "busy";
+	}
+	return "unknown";
+}
+
+void worker_kill(struct worker *w, const char *why)
+{
+	if (w->kill_sent)
+		return;
+	log_warn("service %s: killing worker %ld: %s", w->svc->cfg->name,
+		 (long)w->pid, why);
+	kill(w->pid, SIGKILL);
+	w->kill_sent = true;
+	w->killed = true;
+	w->svc->dirty = true;
+}
+
+void worker_retire(struct worker *w, uint64_t now_ms, const char *why)
+{
+	if (w->retiring)
+		return;
+	log_debug("service %s: worker %ld retiring: %s", w->svc->cfg->name,
+		  (long)w->pid, why);
+	worker_count_state(w, -1);
+	w->retiring = true;
+	w->retiring_since_ms = now_ms;
+	worker_count_state(w, +1);
+	worker_place(w);
+	/* A normal retirement: its successor bypasses the fork limiter. */
+	w->svc->replace_credits++;
+	w->svc->dirty = true;
+}
+
+void worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s)
+{
+	if (w->stop_sent)
+		return;
+	if (!w->retiring) {
+		worker_count_state(w, -1);
+		w->retiring = true;
+		w->retiring_since_ms = now_ms;
+		worker_count_state(w, +1);
+		worker_place(w);
+	}
+	w->stop_sent = true;
+	w->stop_deadline_ms = now_ms + (uint64_t)timeout_s * 1000u;
+	if (w->status_watch.fd < 0 || protocol_send(w->status_watch.fd, PROTOCOL_STOP) < 0)
+		kill(w->pid, SIGTERM); /* no channel left to ask on */
+	w->svc->dirty = true;
+}
+
+static void worker_apply(struct worker *w, enum protocol_msg msg, uint64_t now_ms)
+{
+	enum policy_worker_state state = w->state;
+	bool retiring = w->retiring;
+	unsigned requests = w->requests;
+
+	if (!policy_on_message(&state, &retiring, &requests, msg)) {
+		char why[96];
+		snprintf(why, sizeof(why), "protocol violation: \"%s\" while %s",
+			 msg == PROTOCOL_INVALID ? "(invalid)" : protocol_word(msg),
+			 worker_state_name(w));
+		worker_kill(w, why);
+		return;
+	}
+	if (policy_use_exceeded(requests, w->svc->cfg->set.max_use)) {
+		worker_kill(w, "served more requests than max_use");
+		return;
+	}
+	if (requests != w->requests)
+		w->svc->stats.requests++;
+	if (retiring && !w->retiring)
+		worker_retire(w, now_ms, "announced");
+	worker_count_state(w, -1);
+	w->state = state;
+	w->requests = requests;
+	w->state_since_ms = now_ms;
+	worker_count_state(w, +1);
+	worker_place(w);
+	if (state == POLICY_IDLE)
+		w->svc->saturated_noted = false;
+	w->svc->dirty = true;
+}
+
+/* Reads up to `budget` packets. Returns false once the channel is closed. */
+static bool worker_read_status(struct worker *w, unsigned budget, uint64_t now_ms)
+{
+	char buf[PROTOCOL_PACKET_MAX_BYTES + 1];
+
+	while (budget-- > 0 && !w->kill_sent) {
+		ssize_t n = recv(w->status_watch.fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0)
+			return false;
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		enum protocol_msg msg = protocol_decode(buf, (size_t)n);
+		if (msg == PROTOCOL_INVALID) {
+			char shown[PROTOCOL_PACKET_MAX_BYTES + 1];
+			size_t k = (size_t)n > PROTOCOL_PACKET_MAX_BYTES ? PROTOCOL_PACKET_MAX_BYTES : (size_t)n;
+			for (size_t i = 0; i < k; i++)
+				shown[i] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? buf[i] : '?';
+			shown[k] = '\0';
+			char why[128];
+			snprintf(why, sizeof(why), "invalid status message \"%s\"", shown);
+			worker_kill(w, why);
+			return true;
+		}
+		worker_apply(w, msg, now_ms);
+	}
+	return true;
+}
+
+static void worker_close_status(struct worker *w)
+{
+	int fd = w->status_watch.fd;
+
+	if (fd < 0)
+		return;
+	event_del(&w->svc->m->loop, &w->status_watch);
+	close(fd);
+}
+
+static void worker_close_stderr(struct worker *w)
+{
+	int fd = w->stderr_watch.fd;
+
+	if (fd < 0)
+		return;
+	event_del(&w->svc->m->loop, &w->stderr_watch);
+	close(fd);
+}
+
+static void worker_on_status(struct event_watch *ew, uint32_t revents)
+{
+	struct worker *w = EVENT_OWNER(ew, struct worker, status_watch);
+
+	if (!worker_read_status(w, WORKER_PACKETS_PER_WAKEUP, clock_now_ms()))
+		worker_close_status(w); /* its exit comes through SIGCHLD */
+}
+
+static void worker_on_stderr(struct event_watch *ew, uint32_t revents)
+{
+	struct worker *w = EVENT_OWNER(ew, struct worker, stderr_watch);
+
+	if (!relay_read(&w->relay, ew->fd, w->svc->cfg->name, w->pid))
+		worker_close_stderr(w);
+}
+
+struct worker *worker_spawn(struct service *svc, uint64_t now_ms)
+{
+	struct master *m = svc->m;
+	int chan[2], errp[2];
+	struct launch_error e;
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		log_err("service %s: cannot start a worker: out of memory", svc->cfg->name);
+		return NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, chan) < 0) {
+		log_err("service %s: cannot start a worker: socketpair: %s",
+			svc->cfg->name, strerror(errno));
+		free(w);
+		return NULL;
+	}
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		log_err("service %s: cannot start a worker: pipe: %s",
+			svc->cfg->name, strerror(errno));
+		close(chan[0]);
+		close(chan[1]);
+		free(w);
+		return NULL;
+	}
+	/* The worker's end must block: a worker is a plain program. */
+	fcntl(chan[1], F_SETFL, fcntl(chan[1], F_GETFL) & ~O_NONBLOCK);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+
+	const struct service_config *c = svc->cfg;
+	struct launch_spec spec = {
+		.path = c->path, .argv = c->argv, .envp = svc->envp,
+		.pid_digits = svc->pid_digits, .pid_digits_size = 16,
+		.listen_fds = svc->sock_fds, .nlisten = svc->nsocks,
+		.status_fd = chan[1], .stderr_fd = errp[1],
+		.set_ids = m->root, .uid = c->uid, .gid = c->gid,
+		.groups = c->groups, .ngroups = c->ngroups,
+	};
+	pid_t pid = launch_start(&m->launcher, &spec, &e);
+	close(chan[1]);
+	close(errp[1]);
+	if (pid < 0) {
+		log_err("service %s: cannot start %s: %s failed: %s", c->name, c->path,
+			e.step, strerror(e.err));
+		close(chan[0]);
+		close(errp[0]);
+		free(w);
+		svc->stats.launch_failed++;
+		return NULL;
+	}
+	w->svc = svc;
+	w->pid = pid;
+	w->state = POLICY_STARTING;
+	w->started_ms = w->state_since_ms = now_ms;
+	w->status_watch.fd = w->stderr_watch.fd = -1;
+	event_add(&m->loop, &w->status_watch, chan[0], EPOLLIN, worker_on_status);
+	event_add(&m->loop, &w->stderr_watch, errp[0], EPOLLIN, worker_on_stderr);
+	pidmap_put(&m->pids, pid, w);
+	list_append(&svc->workers, &w->all_link);
+	worker_count_state(w, +1);
+	svc->stats.spawned++;
+	svc->dirty = true;
+	return w;
+}
+
+void worker_exited(struct worker *w, int wstatus, uint64_t now_ms)
+{
+	struct service *svc = w->svc;
+	const char *name = svc->cfg->name;
+	bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+
+	/* What it said before dying still counts (its last "idle"...). */
+	if (w->status_watch.fd >= 0)
+		worker_read_status(w, UINT32_MAX, now_ms);
+	worker_close_status(w);
+	/* Drain what is buffered (a pipe holds 64 KiB: a few reads); a
+	 * grandchild still holding the pipe just means no end-of-file yet. */
+	for (int i = 0; i < 8 && w->stderr_watch.fd >= 0 &&
+			relay_read(&w->relay, w->stderr_watch.fd, name, w->pid); i++)
+		;
+	relay_flush(&w->relay, name, w->pid);
+	worker_close_stderr(w);
+
+	if (w->killed) {
+		svc->stats.killed++;
+	} else if (!clean && !w->stop_sent) {
+		svc->stats.crashed++;
+		if (WIFSIGNALED(wstatus))
+			log_warn("service %s: worker %ld died on signal %d after %u requests",
+				 name, (long)w->pid, WTERMSIG(wstatus), w->requests);
+		else
+			log_warn("service %s: worker %ld exited with status %d after %u requests",
+				 name, (long)w->pid, WEXITSTATUS(wstatus), w->requests);
+	} else if (!w->retiring && !svc->stopping && (w->requests > 0 || w->stop_sent)) {
+		/* Left on its own after serving: a normal retirement. */
+		svc->replace_credits++;
+	}
+	worker_count_state(w, -1);
+	list_remove(&w->timer_link);
+	list_remove(&w->all_link);
+	pidmap_remove(&svc->m->pids, w->pid);
+	list_append(&svc->m->dead, &w->dead_link);
+	svc->dirty = true;
+}
+
+void worker_free(struct worker *w)
+{
+	free(w->relay.partial);
+	free(w);
+}

@@ -1,0 +1,24 @@
+/* log.h - the master's log: stderr in the foreground (-f), syslog
+ * (LOG_DAEMON, ident "master") otherwise. Worker stderr lines are logged as
+ * "SERVICE[PID]: line". */
+#ifndef MASTER_LOG_H
+#define MASTER_LOG_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum log_level { LOG_LEVEL_ERR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+void log_open(bool foreground, bool verbose);
+void log_close(void);
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* One line a worker wrote to its stderr (no trailing newline). */
+void log_worker_line(const char *service, pid_t pid, const char *line, size_t len);
+
+#define log_err(...) log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,35 @@
+/* master.h - the master's run-time context: everything the event loop owns,
+ * in one struct that main() holds (no globals, so tests and a reload can
+ * build and tear down a complete master state). */
+#ifndef MASTER_MASTER_H
+#define MASTER_MASTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "control.h"
+#include "event.h"
+#include "launch.h"
+#include "list.h"
+#include "pidmap.h"
+#include "signals.h"
+
+struct service;
+
+struct master {
+	struct event_loop loop;
+	struct signals sig;
+	struct launcher launcher;
+	struct pidmap pids;        /* pid -> struct worker */
+	struct config cfg;
+	struct service *services;  /* singly linked, in master.cf order */
+	struct control control;
+	struct list dead;          /* exited workers, freed between event batches */
+	uint64_t started_ms;
+	bool stopping;
+	uint64_t stop_deadline_ms; /* SIGKILL what is left at this time */
+	bool root;                 /* running as root: workers' ids are switched */
+};
+
+#endif

@@ -1,0 +1,70 @@
+/* policy.h - the pool's decisions, as pure functions of a snapshot and a
+ * clock: how many workers to start and which of them may bypass the fork
+ * limiter, when an idle worker is retired, when a retiring worker may be
+ * stopped, when a worker has lied about its use count. No processes, no
+ * clock reads: tests drive it with a fake clock (tests/unit/test_policy.c).
+ *
+ * Counting rules (the mechanism in pool.c keeps them):
+ *  - live workers are starting + idle + busy; retiring workers are not
+ *    live: they are on their way out and their successors may already run.
+ *  - maxproc caps live workers, so a successor can start while the worker
+ *    it replaces finishes its last request (make-before-break).
+ *  - replace_credits counts normal retirements not yet replaced (plus the
+ *    initial pool): forks that use a credit bypass the limiter, so normal
+ *    recycling is never throttled; growth and crash replacement are. */
+#ifndef MASTER_POLICY_H
+#define MASTER_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "protocol.h"
+
+/* How long an idle retiring worker waits for its successor to be ready
+ * before it is stopped anyway. */
+#define POLICY_HANDOVER_MAX_MS 10000u
+
+struct policy_pool {
+	unsigned prefork;
+	unsigned maxproc;          /* 0 = no limit */
+	unsigned starting, idle, busy, retiring;
+	unsigned replace_credits;
+	bool demand;               /* a client is waiting in the listen backlog */
+};
+
+/* A worker's protocol state as the master tracks it. */
+enum policy_worker_state { POLICY_STARTING, POLICY_IDLE, POLICY_BUSY };
+
+struct policy_spawn {
+	unsigned exempt;   /* forks that replace normal retirements: no limiter */
+	unsigned limited;  /* growth or crash replacement: through the limiter */
+};
+
+/* Applies one status message to a worker's state: starting -ready-> idle
+ * -busy-> busy -idle-> idle; "retiring" from idle or busy sets *retiring;
+ * busy counts a request. Returns false, changing nothing, for anything
+ * else (a protocol violation: the master kills the worker). */
+bool policy_on_message(enum policy_worker_state *state, bool *retiring,
+		       unsigned *requests, enum protocol_msg msg);
+
+unsigned policy_live(const struct policy_pool *p);
+/* Workers to start now. */
+struct policy_spawn policy_spawn(const struct policy_pool *p);
+/* Whether the master should watch the listening socket for waiting
+ * clients: only when nobody can accept them (no idle or starting worker). */
+bool policy_wants_demand(const struct policy_pool *p);
+/* Whether live workers are at maxproc. */
+bool policy_at_maxproc(const struct policy_pool *p);
+
+/* max_idle: the time an idle worker is retired (CLOCK_NEVER_MS if never). */
+uint64_t policy_idle_deadline_ms(uint64_t idle_since_ms, unsigned max_idle_s);
+/* max_use backstop: a worker that reports more requests than max_use lies. */
+bool policy_use_exceeded(unsigned requests, unsigned max_use);
+/* A retiring worker that is idle may be stopped once no successor is still
+ * starting, or once it has waited POLICY_HANDOVER_MAX_MS. */
+bool policy_may_stop_retiring(const struct policy_pool *p,
+			      uint64_t retiring_since_ms, uint64_t now_ms);
+/* Credits are owed only for missing workers: clamp after spawning. */
+unsigned policy_clamp_credits(const struct policy_pool *p);
+
+#endif
