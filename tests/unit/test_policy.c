@@ -1,1 +1,167 @@
-/* placeholder: not written yet */
+/* test_policy.c - the pool decisions and the protocol state machine, with
+ * a fake clock and no processes. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "policy.h"
+
+static struct policy_pool pool(unsigned prefork, unsigned maxproc, unsigned starting,
+			       unsigned idle, unsigned busy, unsigned retiring,
+			       unsigned credits, bool demand)
+{
+	struct policy_pool p = { prefork, maxproc, starting, idle, busy, retiring, credits, demand };
+	return p;
+}
+
+START_TEST(test_initial_pool_is_exempt)
+{
+	struct policy_pool p = pool(4, 10, 0, 0, 0, 0, 4, false);
+	struct policy_spawn s = policy_spawn(&p);
+
+	ck_assert_uint_eq(s.exempt, 4);
+	ck_assert_uint_eq(s.limited, 0);
+}
+END_TEST
+
+START_TEST(test_crash_replacement_is_limited)
+{
+	/* One of four died without retiring: no credit, through the limiter. */
+	struct policy_pool p = pool(4, 10, 0, 3, 0, 0, 0, false);
+	struct policy_spawn s = policy_spawn(&p);
+
+	ck_assert_uint_eq(s.exempt, 0);
+	ck_assert_uint_eq(s.limited, 1);
+}
+END_TEST
+
+START_TEST(test_retiring_is_replaced_first)
+{
+	/* make-before-break: a retiring worker is not capacity, its
+	 * successor starts while it still runs, even at maxproc. */
+	struct policy_pool p = pool(4, 4, 0, 2, 1, 1, 1, false);
+	struct policy_spawn s = policy_spawn(&p);
+
+	ck_assert_uint_eq(s.exempt, 1);
+	ck_assert_uint_eq(s.limited, 0);
+}
+END_TEST
+
+START_TEST(test_growth_on_demand_only)
+{
+	struct policy_pool busy_no_demand = pool(2, 10, 0, 0, 2, 0, 0, false);
+	struct policy_pool busy_demand = pool(2, 10, 0, 0, 2, 0, 0, true);
+	struct policy_pool idle_demand = pool(2, 10, 0, 1, 1, 0, 0, true);
+	struct policy_pool starting_demand = pool(2, 10, 1, 0, 2, 0, 0, true);
+
+	ck_assert_uint_eq(policy_spawn(&busy_no_demand).limited, 0);
+	ck_assert_uint_eq(policy_spawn(&busy_demand).limited, 1);
+	ck_assert_uint_eq(policy_spawn(&busy_demand).exempt, 0);
+	ck_assert_uint_eq(policy_spawn(&idle_demand).limited, 0);
+	ck_assert_uint_eq(policy_spawn(&starting_demand).limited, 0);
+	ck_assert(policy_wants_demand(&busy_no_demand));
+	ck_assert(!policy_wants_demand(&idle_demand));
+	ck_assert(!policy_wants_demand(&starting_demand));
+}
+END_TEST
+
+START_TEST(test_maxproc_caps_growth)
+{
+	struct policy_pool at_cap = pool(2, 3, 0, 0, 3, 0, 0, true);
+	struct policy_pool unlimited = pool(2, 0, 0, 0, 500, 0, 0, true);
+
+	ck_assert_uint_eq(policy_spawn(&at_cap).limited, 0);
+	ck_assert(policy_at_maxproc(&at_cap));
+	ck_assert_uint_eq(policy_spawn(&unlimited).limited, 1);
+	ck_assert(!policy_at_maxproc(&unlimited));
+}
+END_TEST
+
+START_TEST(test_credits_clamped_to_deficit)
+{
+	struct policy_pool p = pool(2, 10, 0, 2, 0, 0, 5, false);
+
+	ck_assert_uint_eq(policy_spawn(&p).exempt, 0);
+	ck_assert_uint_eq(policy_clamp_credits(&p), 0);
+	p = pool(4, 10, 0, 2, 0, 0, 5, false);
+	ck_assert_uint_eq(policy_clamp_credits(&p), 2);
+}
+END_TEST
+
+START_TEST(test_idle_deadline)
+{
+	ck_assert_uint_eq(policy_idle_deadline_ms(5000, 0), CLOCK_NEVER_MS);
+	ck_assert_uint_eq(policy_idle_deadline_ms(5000, 3), 8000);
+}
+END_TEST
+
+START_TEST(test_use_backstop)
+{
+	ck_assert(!policy_use_exceeded(5, 5));
+	ck_assert(policy_use_exceeded(6, 5));
+	ck_assert(!policy_use_exceeded(1000000, 0)); /* 0 = unlimited */
+}
+END_TEST
+
+START_TEST(test_handover)
+{
+	struct policy_pool successor_starting = pool(2, 4, 1, 1, 0, 1, 0, false);
+	struct policy_pool successor_ready = pool(2, 4, 0, 2, 0, 1, 0, false);
+
+	ck_assert(!policy_may_stop_retiring(&successor_starting, 1000, 1500));
+	ck_assert(policy_may_stop_retiring(&successor_starting, 1000,
+					   1000 + POLICY_HANDOVER_MAX_MS));
+	ck_assert(policy_may_stop_retiring(&successor_ready, 1000, 1001));
+}
+END_TEST
+
+START_TEST(test_protocol_state_machine)
+{
+	enum policy_worker_state st = POLICY_STARTING;
+	bool retiring = false;
+	unsigned req = 0;
+
+	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_BUSY));
+	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_RETIRING));
+	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_READY));
+	ck_assert_int_eq(st, POLICY_IDLE);
+	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_READY));
+	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_IDLE));
+	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_BUSY));
+	ck_assert_int_eq(st, POLICY_BUSY);
+	ck_assert_uint_eq(req, 1);
+	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_BUSY));
+	ck_assert_uint_eq(req, 1); /* a refused message changes nothing */
+	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_RETIRING));
+	ck_assert(retiring);
+	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_IDLE));
+	ck_assert_int_eq(st, POLICY_IDLE);
+	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_STOP));
+	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_INVALID));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("pool");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_initial_pool_is_exempt);
+	tcase_add_test(tc, test_crash_replacement_is_limited);
+	tcase_add_test(tc, test_retiring_is_replaced_first);
+	tcase_add_test(tc, test_growth_on_demand_only);
+	tcase_add_test(tc, test_maxproc_caps_growth);
+	tcase_add_test(tc, test_credits_clamped_to_deficit);
+	tcase_add_test(tc, test_idle_deadline);
+	tcase_add_test(tc, test_use_backstop);
+	tcase_add_test(tc, test_handover);
+	tcase_add_test(tc, test_protocol_state_machine);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
