@@ -1,1 +1,386 @@
-/* placeholder: not written yet */
+/* libmaster.c - the worker side of the master: the loop a C service links to.
+ *
+ * Owns the worker's half of the contract in DESIGN.md: reading the
+ * environment the master set up (LISTEN_FDS, MASTER_STATUS_FD,
+ * MASTER_MAX_USE), the shared accept loop, and the ready / busy / idle /
+ * retiring reports on the status channel. All state lives in one struct on
+ * libmaster_run()'s stack, so nothing survives a call.
+ *
+ * This is on the benchmark hot path: a request costs the accept, "busy",
+ * one non-blocking recv to look for a pending "stop", and "idle" (plus
+ * "retiring" for the last one); nothing is allocated per request. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "libmaster.h"
+#include "protocol.h"
+
+#define LIBMASTER_LISTEN_FD_FIRST 3     /* sd_listen_fds(3) convention */
+#define LIBMASTER_LISTEN_FDS_MAX 4096   /* sanity bound on LISTEN_FDS */
+#define LIBMASTER_EVENTS_MAX 16         /* epoll events taken per wait */
+#define LIBMASTER_CONTINUE (-1)         /* "keep looping", not an exit status */
+
+struct libmaster {
+	const char *service;    /* for messages */
+	int status_fd;
+	int listen_count;       /* listeners at 3 .. 3+listen_count-1 */
+	unsigned long max_use;  /* 0: unlimited */
+	unsigned long served;
+	int epoll_fd;
+	bool master_gone;       /* a send failed: finish up and exit 0 */
+	libmaster_handler handler;
+	void *ctx;
+};
+
+/* Messages go to stderr, which the master logs as SERVICE[PID]: line; the
+ * prefix still says who speaks when the binary is run by hand. */
+__attribute__((format(printf, 2, 3)))
+static void libmaster_log(const struct libmaster *lm, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int saved_errno = errno; /* for %m in fmt */
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s: libmaster: ", lm->service);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	va_start(ap, fmt);
+	errno = saved_errno;
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	/* One write per line, so lines from a pool of workers never interleave
+	 * inside the master's log pipe. */
+	fprintf(stderr, "%s\n", line);
+}
+
+/* Strict decimal: digits only (no sign, no blanks), within [min, max]. */
+static int libmaster_env_number(const struct libmaster *lm, const char *name,
+	unsigned long min, unsigned long max, unsigned long *out)
+{
+	const char *value = getenv(name);
+	char *end;
+	unsigned long n;
+
+	if (value == NULL || value[0] == '\0') {
+		libmaster_log(lm, "%s is not set (not started by master?)", name);
+		return -1;
+	}
+	if (value[0] < '0' || value[0] > '9')
+		goto invalid;
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		goto invalid;
+	*out = n;
+	return 0;
+invalid:
+	libmaster_log(lm, "%s=\"%s\": not a number in %lu..%lu", name, value,
+		min, max);
+	return -1;
+}
+
+static int libmaster_setup_env(struct libmaster *lm)
+{
+	unsigned long n;
+	const char *pid = getenv("LISTEN_PID");
+
+	/* LISTEN_PID guards against inheriting a parent's LISTEN_FDS. */
+	if (pid != NULL && pid[0] != '\0') {
+		if (libmaster_env_number(lm, "LISTEN_PID", 1, LONG_MAX, &n) < 0)
+			return -1;
+		if ((pid_t)n != getpid()) {
+			libmaster_log(lm, "LISTEN_PID=%lu is not this process (%ld)",
+				n, (long)getpid());
+			return -1;
+		}
+	}
+	if (libmaster_env_number(lm, "LISTEN_FDS", 1,
+			LIBMASTER_LISTEN_FDS_MAX, &n) < 0)
+		return -1;
+	lm->listen_count = (int)n;
+	if (libmaster_env_number(lm, PROTOCOL_ENV_STATUS_FD, 0, INT_MAX, &n) < 0)
+		return -1;
+	lm->status_fd = (int)n;
+	if (lm->status_fd >= LIBMASTER_LISTEN_FD_FIRST &&
+	    lm->status_fd < LIBMASTER_LISTEN_FD_FIRST + lm->listen_count) {
+		libmaster_log(lm, "%s=%d is one of the LISTEN_FDS sockets",
+			PROTOCOL_ENV_STATUS_FD, lm->status_fd);
+		return -1;
+	}
+	lm->max_use = 0;
+	if (getenv(PROTOCOL_ENV_MAX_USE) != NULL &&
+	    libmaster_env_number(lm, PROTOCOL_ENV_MAX_USE, 0, ULONG_MAX,
+			&lm->max_use) < 0)
+		return -1;
+	return 0;
+}
+
+/* Checks that fd is a socket of the given type (0: any) and, for
+ * listeners, that it listens; then marks it close-on-exec so a handler that
+ * execs (spawn) cannot leak it. */
+static int libmaster_check_fd(const struct libmaster *lm, int fd,
+	const char *what, int want_type, bool want_listening)
+{
+	int type = 0, listening = 0;
+	socklen_t len = sizeof(type);
+	int flags = fcntl(fd, F_GETFD);
+
+	if (flags < 0) {
+		libmaster_log(lm, "%s fd %d: %m", what, fd);
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+		libmaster_log(lm, "%s fd %d: not a socket: %m", what, fd);
+		return -1;
+	}
+	if (want_type != 0 && type != want_type) {
+		libmaster_log(lm, "%s fd %d: socket type %d, want SOCK_SEQPACKET",
+			what, fd, type);
+		return -1;
+	}
+	len = sizeof(listening);
+	if (want_listening &&
+	    (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
+	     !listening)) {
+		libmaster_log(lm, "%s fd %d: not a listening socket", what, fd);
+		return -1;
+	}
+	if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
+		libmaster_log(lm, "%s fd %d: F_SETFD: %m", what, fd);
+		return -1;
+	}
+	return 0;
+}
+
+static int libmaster_epoll_add(const struct libmaster *lm, int fd,
+	uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	if (epoll_ctl(lm->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		libmaster_log(lm, "epoll_ctl add fd %d: %m", fd);
+		return -1;
+	}
+	return 0;
+}
+
+static int libmaster_setup_fds(struct libmaster *lm)
+{
+	if (libmaster_check_fd(lm, lm->status_fd, PROTOCOL_ENV_STATUS_FD,
+			SOCK_SEQPACKET, false) < 0)
+		return -1;
+	lm->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (lm->epoll_fd < 0) {
+		libmaster_log(lm, "epoll_create1: %m");
+		return -1;
+	}
+	for (int i = 0; i < lm->listen_count; i++) {
+		int fd = LIBMASTER_LISTEN_FD_FIRST + i;
+		int flags;
+
+		if (libmaster_check_fd(lm, fd, "LISTEN_FDS", 0, true) < 0)
+			return -1;
+		/* Non-blocking: the whole pool wakes on one connection at
+		 * worst, and the losers must get EAGAIN, not sleep in accept. */
+		flags = fcntl(fd, F_GETFL);
+		if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+			libmaster_log(lm, "listener fd %d: O_NONBLOCK: %m", fd);
+			return -1;
+		}
+		/* EPOLLEXCLUSIVE: wake one idle worker per connection, not the
+		 * whole pool (the thundering herd). */
+		if (libmaster_epoll_add(lm, fd, EPOLLIN | EPOLLEXCLUSIVE) < 0)
+			return -1;
+	}
+	return libmaster_epoll_add(lm, lm->status_fd, EPOLLIN);
+}
+
+/* Reports one state change. A master that is gone is not an error: note
+ * it, so the caller finishes the current request and exits. */
+static void libmaster_say(struct libmaster *lm, enum protocol_msg msg)
+{
+	while (!lm->master_gone) {
+		struct pollfd pfd = { .fd = lm->status_fd, .events = POLLOUT };
+
+		if (protocol_send(lm->status_fd, msg) == 0)
+			return;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* Channel full: the master is slow, not gone. A dropped
+			 * message would put its view of us out of step, so wait;
+			 * if it dies, the next send fails with EPIPE. */
+			(void)poll(&pfd, 1, -1);
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EPIPE && errno != ECONNRESET)
+			libmaster_log(lm, "status channel: send \"%s\": %m",
+				protocol_word(msg));
+		lm->master_gone = true;
+	}
+}
+
+/* Drains the status channel without blocking. Returns LIBMASTER_CONTINUE,
+ * or the exit status when the master said "stop" or went away. */
+static int libmaster_check_status(struct libmaster *lm)
+{
+	char buf[PROTOCOL_PACKET_MAX_BYTES + 1];
+
+	for (;;) {
+		/* MSG_TRUNC: n is the real packet length, so an oversized
+		 * packet decodes as invalid instead of as its prefix. */
+		ssize_t n = recv(lm->status_fd, buf, sizeof(buf),
+			MSG_DONTWAIT | MSG_TRUNC);
+
+		if (n > 0) {
+			if ((size_t)n <= sizeof(buf) &&
+			    protocol_decode(buf, (size_t)n) == PROTOCOL_STOP)
+				return 0;
+			continue; /* nothing else is meant for us: ignore it */
+		}
+		if (n == 0)
+			return 0; /* EOF: master gone; we are between requests */
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return LIBMASTER_CONTINUE;
+		if (errno == EINTR)
+			continue;
+		if (errno == ECONNRESET)
+			return 0;
+		libmaster_log(lm, "status channel: recv: %m");
+		return 1;
+	}
+}
+
+static bool libmaster_accept_retry(int err)
+{
+	switch (err) {
+	case EAGAIN:            /* another worker won the race */
+#if EAGAIN != EWOULDBLOCK
+	case EWOULDBLOCK:
+#endif
+	case ECONNABORTED:      /* the client gave up in the backlog */
+	case EINTR:
+	/* accept(2): Linux reports pending network errors of the new
+	 * connection here; they are the client's, not ours. */
+	case ENETDOWN: case EPROTO: case ENOPROTOOPT: case EHOSTDOWN:
+	case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+	case EPERM:             /* firewall rules */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Accepts and serves at most one connection. Returns LIBMASTER_CONTINUE
+ * or the exit status. */
+static int libmaster_serve(struct libmaster *lm, int listen_fd)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	bool last;
+	int rc;
+
+	if (fd < 0) {
+		if (libmaster_accept_retry(errno))
+			return LIBMASTER_CONTINUE;
+		/* EMFILE, ENOMEM...: a level-triggered retry would spin, and
+		 * a fresh process is the cure; the master forks one. */
+		libmaster_log(lm, "accept on fd %d: %m; retiring", listen_fd);
+		return 1;
+	}
+	last = lm->max_use != 0 && lm->served + 1 >= lm->max_use;
+	libmaster_say(lm, PROTOCOL_BUSY);
+	if (last) /* let the master start our successor while we serve */
+		libmaster_say(lm, PROTOCOL_RETIRING);
+	lm->handler(fd, lm->ctx);
+	(void)close(fd);
+	lm->served++;
+	if (last || lm->master_gone)
+		return 0;
+	/* A "stop" that came during the request: do not claim to be idle
+	 * capacity only to leave at once. */
+	rc = libmaster_check_status(lm);
+	if (rc != LIBMASTER_CONTINUE)
+		return rc;
+	libmaster_say(lm, PROTOCOL_IDLE);
+	return lm->master_gone ? 0 : LIBMASTER_CONTINUE;
+}
+
+static int libmaster_loop(struct libmaster *lm)
+{
+	struct epoll_event events[LIBMASTER_EVENTS_MAX];
+
+	for (;;) {
+		int n = epoll_wait(lm->epoll_fd, events, LIBMASTER_EVENTS_MAX, -1);
+		int rc;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			libmaster_log(lm, "epoll_wait: %m");
+			return 1;
+		}
+		/* The status channel first: a "stop" that arrives together
+		 * with a connection wins, and the connection goes to a
+		 * sibling instead. */
+		for (int i = 0; i < n; i++) {
+			if (events[i].data.fd != lm->status_fd)
+				continue;
+			rc = libmaster_check_status(lm);
+			if (rc != LIBMASTER_CONTINUE)
+				return rc;
+		}
+		for (int i = 0; i < n; i++) {
+			if (events[i].data.fd == lm->status_fd)
+				continue;
+			rc = libmaster_serve(lm, events[i].data.fd);
+			if (rc != LIBMASTER_CONTINUE)
+				return rc;
+		}
+	}
+}
+
+int libmaster_run(libmaster_handler handler, void *ctx)
+{
+	struct libmaster lm = {
+		.service = getenv(PROTOCOL_ENV_SERVICE),
+		.status_fd = -1,
+		.epoll_fd = -1,
+		.handler = handler,
+		.ctx = ctx,
+	};
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+	int rc = 1;
+
+	if (lm.service == NULL || lm.service[0] == '\0')
+		lm.service = program_invocation_short_name;
+	/* A client that vanishes mid-reply must cost an EPIPE, not the
+	 * worker and every request it would still have served. */
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+
+	if (handler == NULL) {
+		libmaster_log(&lm, "no handler");
+		return 1;
+	}
+	if (libmaster_setup_env(&lm) < 0 || libmaster_setup_fds(&lm) < 0)
+		goto out;
+	libmaster_say(&lm, PROTOCOL_READY);
+	rc = lm.master_gone ? 0 : libmaster_loop(&lm);
+out:
+	if (lm.epoll_fd >= 0)
+		(void)close(lm.epoll_fd);
+	return rc;
+}

@@ -1,1 +1,257 @@
-/* placeholder: not written yet */
+/* test_protocol.c - unit tests for the status channel wire format.
+ *
+ * Owns the checks that protocol_decode() accepts exactly the five words
+ * (with or without one '\n') and nothing else, that protocol_word() round
+ * trips, and that protocol_send() puts one message per packet on a real
+ * SOCK_SEQPACKET socketpair and survives a closed peer without SIGPIPE. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "protocol.h"
+
+static const struct {
+	const char *word;
+	enum protocol_msg msg;
+} protocol_test_words[] = {
+	{ "ready", PROTOCOL_READY },
+	{ "busy", PROTOCOL_BUSY },
+	{ "idle", PROTOCOL_IDLE },
+	{ "retiring", PROTOCOL_RETIRING },
+	{ "stop", PROTOCOL_STOP },
+};
+#define PROTOCOL_TEST_WORD_COUNT \
+	(sizeof(protocol_test_words) / sizeof(protocol_test_words[0]))
+
+static enum protocol_msg protocol_test_decode_str(const char *s)
+{
+	return protocol_decode(s, strlen(s));
+}
+
+START_TEST(test_decode_words)
+{
+	const char *word = protocol_test_words[_i].word;
+	char line[64];
+
+	ck_assert_int_eq(protocol_test_decode_str(word),
+		protocol_test_words[_i].msg);
+	snprintf(line, sizeof(line), "%s\n", word);
+	ck_assert_int_eq(protocol_test_decode_str(line),
+		protocol_test_words[_i].msg);
+}
+END_TEST
+
+START_TEST(test_decode_invalid)
+{
+	static const char *const bad[] = {
+		"", "\n", "hello", "start", "Ready", "READY", "BUSY", "Stop",
+		"ready ", " ready", "ready \n", "ready\n\n", "ready\r\n", "\nready",
+		"read", "readyx", "busyy", "idl", "retire", "retiringx", "stops",
+		"ready\nbusy",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(protocol_test_decode_str(bad[i]) == PROTOCOL_INVALID,
+			"\"%s\" decoded as valid", bad[i]);
+}
+END_TEST
+
+START_TEST(test_decode_embedded_nul)
+{
+	ck_assert_int_eq(protocol_decode("ready\0", 6), PROTOCOL_INVALID);
+	ck_assert_int_eq(protocol_decode("re\0dy", 5), PROTOCOL_INVALID);
+	ck_assert_int_eq(protocol_decode("\0ready", 6), PROTOCOL_INVALID);
+	ck_assert_int_eq(protocol_decode("ready\0\n", 7), PROTOCOL_INVALID);
+	ck_assert_int_eq(protocol_decode("\0", 1), PROTOCOL_INVALID);
+}
+END_TEST
+
+START_TEST(test_decode_empty_and_null)
+{
+	ck_assert_int_eq(protocol_decode("ready", 0), PROTOCOL_INVALID);
+	ck_assert_int_eq(protocol_decode(NULL, 0), PROTOCOL_INVALID);
+}
+END_TEST
+
+START_TEST(test_decode_too_long)
+{
+	char buf[PROTOCOL_PACKET_MAX_BYTES * 2];
+
+	/* A valid word padded with newlines past the limit is invalid for its
+	 * length alone. */
+	memset(buf, '\n', sizeof(buf));
+	memcpy(buf, "ready", 5);
+	ck_assert_int_eq(protocol_decode(buf, PROTOCOL_PACKET_MAX_BYTES + 1),
+		PROTOCOL_INVALID);
+	ck_assert_int_eq(protocol_decode(buf, sizeof(buf)), PROTOCOL_INVALID);
+	ck_assert_int_eq(protocol_decode(buf, SIZE_MAX), PROTOCOL_INVALID);
+	/* ...while the same buffer cut to the word is fine. */
+	ck_assert_int_eq(protocol_decode(buf, 6), PROTOCOL_READY);
+}
+END_TEST
+
+START_TEST(test_decode_honours_len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *word;
+
+	ck_assert_ptr_ne(map, MAP_FAILED);
+	/* The word ends exactly at a guard page: reading one byte past len
+	 * crashes the test. */
+	ck_assert_int_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	word = map + page - 5;
+	memcpy(word, "ready", 5);
+	ck_assert_int_eq(protocol_decode(word, 5), PROTOCOL_READY);
+	word = map + page - 1;
+	*word = '\n';
+	ck_assert_int_eq(protocol_decode(word, 1), PROTOCOL_INVALID);
+	/* A prefix of a longer buffer is judged by len only. */
+	ck_assert_int_eq(protocol_decode("readyx", 5), PROTOCOL_READY);
+	ck_assert_int_eq(protocol_decode("stop\nXX", 5), PROTOCOL_STOP);
+	munmap(map, (size_t)page * 2);
+}
+END_TEST
+
+START_TEST(test_word_round_trip)
+{
+	enum protocol_msg msg = protocol_test_words[_i].msg;
+	const char *word = protocol_word(msg);
+
+	ck_assert_ptr_nonnull(word);
+	ck_assert_str_eq(word, protocol_test_words[_i].word);
+	ck_assert_int_eq(protocol_test_decode_str(word), msg);
+}
+END_TEST
+
+START_TEST(test_word_invalid)
+{
+	ck_assert_ptr_null(protocol_word(PROTOCOL_INVALID));
+	ck_assert_ptr_null(protocol_word((enum protocol_msg)99));
+	ck_assert_ptr_null(protocol_word((enum protocol_msg)-1));
+}
+END_TEST
+
+static void protocol_test_pair(int sv[2])
+{
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv),
+		0);
+}
+
+START_TEST(test_send_one_packet_per_message)
+{
+	int sv[2];
+	char buf[256];
+	ssize_t n;
+
+	protocol_test_pair(sv);
+	for (size_t i = 0; i < PROTOCOL_TEST_WORD_COUNT; i++)
+		ck_assert_int_eq(protocol_send(sv[0], protocol_test_words[i].msg), 0);
+	/* Each recv returns exactly one message, whatever the buffer size:
+	 * the boundaries are the packets'. */
+	for (size_t i = 0; i < PROTOCOL_TEST_WORD_COUNT; i++) {
+		n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		ck_assert_int_gt(n, 0);
+		ck_assert_int_le(n, PROTOCOL_PACKET_MAX_BYTES);
+		ck_assert_int_eq(protocol_decode(buf, (size_t)n),
+			protocol_test_words[i].msg);
+	}
+	n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT);
+	ck_assert_int_eq(n, -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(test_send_invalid_msg)
+{
+	int sv[2];
+
+	protocol_test_pair(sv);
+	errno = 0;
+	ck_assert_int_eq(protocol_send(sv[0], PROTOCOL_INVALID), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(test_send_closed_peer)
+{
+	int sv[2];
+
+	/* Default SIGPIPE: without MSG_NOSIGNAL the process would die here
+	 * and check would report a signal instead of a pass. */
+	signal(SIGPIPE, SIG_DFL);
+	protocol_test_pair(sv);
+	close(sv[1]);
+	errno = 0;
+	ck_assert_int_eq(protocol_send(sv[0], PROTOCOL_READY), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	close(sv[0]);
+}
+END_TEST
+
+START_TEST(test_send_does_not_block)
+{
+	int sv[2];
+	int sent = 0;
+
+	/* Nobody reads: a send must fail with EAGAIN rather than block the
+	 * sender (the master never waits on a worker). */
+	protocol_test_pair(sv);
+	while (protocol_send(sv[0], PROTOCOL_IDLE) == 0)
+		ck_assert_int_lt(++sent, 1000000);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_gt(sent, 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+static Suite *protocol_suite(void)
+{
+	Suite *s = suite_create("protocol");
+	TCase *decode = tcase_create("decode");
+	TCase *word = tcase_create("word");
+	TCase *send = tcase_create("send");
+
+	tcase_add_loop_test(decode, test_decode_words, 0, PROTOCOL_TEST_WORD_COUNT);
+	tcase_add_test(decode, test_decode_invalid);
+	tcase_add_test(decode, test_decode_embedded_nul);
+	tcase_add_test(decode, test_decode_empty_and_null);
+	tcase_add_test(decode, test_decode_too_long);
+	tcase_add_test(decode, test_decode_honours_len);
+	suite_add_tcase(s, decode);
+
+	tcase_add_loop_test(word, test_word_round_trip, 0, PROTOCOL_TEST_WORD_COUNT);
+	tcase_add_test(word, test_word_invalid);
+	suite_add_tcase(s, word);
+
+	tcase_add_test(send, test_send_one_packet_per_message);
+	tcase_add_test(send, test_send_invalid_msg);
+	tcase_add_test(send, test_send_closed_peer);
+	tcase_add_test(send, test_send_does_not_block);
+	suite_add_tcase(s, send);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(protocol_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
