@@ -1,1 +1,351 @@
-/* placeholder: not written yet */
+/* config.c - owns config_load(): master.conf, `master -o` and master.cf
+ * read, checked and resolved (addresses, unix socket paths, executables,
+ * user ids) as one unit, every error collected, and all or nothing; plus
+ * config_free() and config_format_addr(). */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "mastercf.h"
+
+#define CONFIG_GROUPS_START 32 /* getgrouplist() tells us if it needs more */
+
+static char *config_join(const char *dir, const char *name)
+{
+	size_t len = strlen(dir);
+	char *path = NULL;
+
+	while (len > 0 && dir[len - 1] == '/')
+		len--;
+	if (asprintf(&path, "%.*s/%s", (int)len, dir, name) < 0)
+		abort();
+	return path;
+}
+
+static void config_absolute(char **path, const char *run_directory)
+{
+	if ((*path)[0] == '/')
+		return;
+	char *abs = config_join(run_directory, *path);
+	free(*path);
+	*path = abs;
+}
+
+static void config_add_addr(struct service_config *sc, const struct sockaddr *sa, socklen_t len)
+{
+	for (size_t i = 0; i < sc->naddrs; i++)
+		if (sc->addrs[i].len == len && memcmp(&sc->addrs[i].sa, sa, len) == 0)
+			return; /* getaddrinfo repeats addresses (hosts file, protocols) */
+	struct service_addr *a = realloc(sc->addrs, (sc->naddrs + 1) * sizeof(*a));
+	if (a == NULL)
+		abort();
+	sc->addrs = a;
+	memset(&a[sc->naddrs], 0, sizeof(*a));
+	memcpy(&a[sc->naddrs].sa, sa, len);
+	a[sc->naddrs++].len = len;
+}
+
+/* Splits "[host:]port" or "[v6]:port". *host stays NULL for "port" alone.
+ * Returns NULL, or why the name is malformed. */
+static const char *config_inet_split(const char *name, char **host, char **port)
+{
+	const char *colon = strrchr(name, ':');
+
+	if (name[0] == '[') {
+		const char *close = strchr(name, ']');
+		if (close == NULL || close[1] != ':')
+			return "expected [host]:port";
+		*host = strndup(name + 1, (size_t)(close - name - 1));
+		*port = strdup(close + 2);
+	} else if (colon != NULL) {
+		if (strchr(name, ':') != colon)
+			return "an IPv6 address needs brackets, as in [::1]:port";
+		*host = strndup(name, (size_t)(colon - name));
+		*port = strdup(colon + 1);
+	} else {
+		*port = strdup(name);
+	}
+	if (*port == NULL || (colon != NULL && *host == NULL))
+		abort();
+	if (**port == '\0' || (*host != NULL && **host == '\0'))
+		return "expected [host:]port";
+	return NULL;
+}
+
+static void config_resolve_inet(struct service_config *sc, const char *where, struct diag *errs)
+{
+	/* AI_PASSIVE: with no host, the wildcard addresses (0.0.0.0 and ::). */
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL;
+	char *host = NULL, *port = NULL;
+	const char *why = config_inet_split(sc->name, &host, &port);
+
+	if (why != NULL) {
+		diag_add(errs, "%s: inet service \"%s\": %s", where, sc->name, why);
+	} else {
+		int rc = getaddrinfo(host, port, &hints, &res);
+		if (rc != 0)
+			diag_add(errs, "%s: cannot resolve \"%s\": %s", where, sc->name,
+				 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+			config_add_addr(sc, ai->ai_addr, ai->ai_addrlen);
+		if (res != NULL)
+			freeaddrinfo(res);
+	}
+	free(host);
+	free(port);
+}
+
+static void config_resolve_unix(struct service_config *sc, const struct master_settings *m,
+				const char *where, struct diag *errs)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *name = sc->name;
+
+	if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0) {
+		diag_add(errs, "%s: unix service \"%s\": the name must be a plain file name "
+			 "(no \"/\", not \".\" or \"..\")", where, name);
+		return;
+	}
+	char *dir = config_join(m->run_directory, sc->private_ ? "private" : "public");
+	char *path = config_join(dir, name);
+	size_t len = strlen(path);
+	if (len >= sizeof(sun.sun_path)) {
+		diag_add(errs, "%s: unix socket path \"%s\" is too long (%zu bytes, at most %zu)",
+			 where, path, len, sizeof(sun.sun_path) - 1);
+	} else {
+		memcpy(sun.sun_path, path, len + 1);
+		config_add_addr(sc, (const struct sockaddr *)&sun,
+				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1));
+	}
+	free(dir);
+	free(path);
+}
+
+static void config_resolve_command(struct service_config *sc, const struct master_settings *m,
+				   const char *where, struct diag *errs)
+{
+	const char *cmd = sc->command;
+	const char *why = NULL;
+	struct stat st;
+
+	if (strchr(cmd, '/') != NULL && cmd[0] != '/') {
+		diag_add(errs, "%s: command \"%s\": must be a name in daemon_directory or an "
+			 "absolute path", where, cmd);
+		return;
+	}
+	char *path = cmd[0] == '/' ? strdup(cmd) : config_join(m->daemon_directory, cmd);
+	if (path == NULL)
+		abort();
+	if (stat(path, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (access(path, X_OK) != 0)
+		why = strerror(errno);
+	if (why != NULL) {
+		diag_add(errs, "%s: command \"%s\": %s: %s", where, cmd, path, why);
+		free(path);
+		return;
+	}
+	sc->path = path;
+}
+
+static void config_resolve_ids(struct service_config *sc, const struct master_settings *m,
+			       const char *where, struct diag *errs)
+{
+	const char *user = sc->set.user[0] != '\0' ? sc->set.user : m->default_user;
+	int n = CONFIG_GROUPS_START;
+
+	if (!sc->unpriv)
+		return; /* root: uid 0, gid 0, no supplementary groups */
+	errno = 0;
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		if (errno == 0 || errno == ENOENT || errno == ESRCH || errno == EBADF || errno == EPERM)
+			diag_add(errs, "%s: unknown user \"%s\"", where, user);
+		else
+			diag_add(errs, "%s: cannot look up user \"%s\": %s", where, user, strerror(errno));
+		return;
+	}
+	if (pw->pw_uid == 0) {
+		diag_add(errs, "%s: user \"%s\" has uid 0, and an unpriv=y worker never runs as "
+			 "root (write unpriv=n for that)", where, user);
+		return;
+	}
+	sc->uid = pw->pw_uid;
+	sc->gid = pw->pw_gid;
+	for (;;) {
+		int want = n;
+		if ((sc->groups = realloc(sc->groups, (size_t)n * sizeof(gid_t))) == NULL)
+			abort();
+		if (getgrouplist(user, sc->gid, sc->groups, &n) >= 0)
+			break;
+		if (n <= want)
+			n = want * 2; /* glibc reports the size it needs; be safe if not */
+	}
+	sc->ngroups = (size_t)n;
+}
+
+/* Same name and type twice, or one address in two inet services, could
+ * never bind both: say so now rather than at start-up. */
+static void config_check_duplicates(const struct config *cfg, struct diag *errs)
+{
+	for (size_t j = 1; j < cfg->nservices; j++) {
+		const struct service_config *b = &cfg->services[j];
+		for (size_t i = 0; i < j; i++) {
+			const struct service_config *a = &cfg->services[i];
+			if (a->type != b->type)
+				continue;
+			if (strcmp(a->name, b->name) == 0) {
+				diag_add(errs, "%s:%u: duplicate service \"%s\" (%s): first defined at "
+					 "line %u", b->file, b->line, b->name,
+					 b->type == SERVICE_INET ? "inet" : "unix", a->line);
+				continue;
+			}
+			for (size_t k = 0; k < b->naddrs; k++)
+				for (size_t l = 0; l < a->naddrs; l++) {
+					if (a->addrs[l].len != b->addrs[k].len ||
+					    memcmp(&a->addrs[l].sa, &b->addrs[k].sa, a->addrs[l].len) != 0)
+						continue;
+					char text[128];
+					config_format_addr(&b->addrs[k], text, sizeof(text));
+					diag_add(errs, "%s:%u: address %s of \"%s\" is also used by \"%s\" "
+						 "at line %u", b->file, b->line, text, b->name, a->name,
+						 a->line);
+				}
+		}
+	}
+}
+
+/* Moves a parsed entry into the next service and resolves it. */
+static void config_service(struct config *cfg, struct mastercf_entry *e, const char *file,
+			   struct diag *errs)
+{
+	struct service_config *sc = &cfg->services[cfg->nservices++];
+	char *where = NULL;
+
+	sc->name = e->name;
+	sc->command = e->command;
+	sc->argv = e->argv;
+	sc->set = e->set;
+	e->name = e->command = NULL;
+	e->argv = NULL;
+	memset(&e->set, 0, sizeof(e->set));
+	sc->type = e->type;
+	sc->private_ = e->private_;
+	sc->unpriv = e->unpriv;
+	sc->chroot = e->chroot;
+	sc->line = e->line;
+	if ((sc->file = strdup(file)) == NULL || asprintf(&where, "%s:%u", file, e->line) < 0)
+		abort();
+
+	if (sc->type == SERVICE_INET)
+		config_resolve_inet(sc, where, errs);
+	else
+		config_resolve_unix(sc, &cfg->master, where, errs);
+	config_resolve_command(sc, &cfg->master, where, errs);
+	config_resolve_ids(sc, &cfg->master, where, errs);
+	if (sc->set.maxproc != 0 && sc->set.prefork > sc->set.maxproc)
+		diag_add(errs, "%s: prefork %u is larger than maxproc %u", where,
+			 sc->set.prefork, sc->set.maxproc);
+	free(where);
+}
+
+int config_load(const char *dir, char *const *overrides, struct config *out,
+		struct diag *errs)
+{
+	size_t before = errs->n;
+	struct service_settings defaults;
+	struct mastercf cf;
+
+	memset(out, 0, sizeof(*out));
+	if ((out->dir = strdup(dir)) == NULL)
+		abort();
+	settings_defaults(&out->master, &defaults);
+	char *conf = config_join(dir, "master.conf");
+	settings_load_file(conf, &out->master, &defaults, errs);
+	free(conf);
+	for (size_t i = 0; overrides != NULL && overrides[i] != NULL; i++)
+		settings_override(&out->master, &defaults, overrides[i], false, "command line", errs);
+	/* After all overrides, so that -o run_directory=... moves them too. */
+	config_absolute(&out->master.pid_file, out->master.run_directory);
+	config_absolute(&out->master.control_socket, out->master.run_directory);
+
+	char *cfpath = config_join(dir, "master.cf");
+	mastercf_parse_file(cfpath, &defaults, &cf, errs);
+	settings_free_service(&defaults);
+	/* Entries with errors were dropped by the parser; the rest are still
+	 * resolved, so that one run reports everything. */
+	if ((out->services = calloc(cf.n + 1, sizeof(*out->services))) == NULL)
+		abort();
+	for (size_t i = 0; i < cf.n; i++)
+		config_service(out, &cf.entries[i], cfpath, errs);
+	config_check_duplicates(out, errs);
+	mastercf_free(&cf);
+	free(cfpath);
+	if (errs->n != before) {
+		config_free(out); /* no half configuration */
+		return -1;
+	}
+	return 0;
+}
+
+static void config_free_service(struct service_config *sc)
+{
+	free(sc->name);
+	free(sc->command);
+	free(sc->path);
+	for (size_t i = 0; sc->argv != NULL && sc->argv[i] != NULL; i++)
+		free(sc->argv[i]);
+	free(sc->argv);
+	free(sc->addrs);
+	settings_free_service(&sc->set);
+	free(sc->groups);
+	free(sc->file);
+	memset(sc, 0, sizeof(*sc));
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nservices; i++)
+		config_free_service(&cfg->services[i]);
+	free(cfg->services);
+	settings_free_master(&cfg->master);
+	free(cfg->dir);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void config_format_addr(const struct service_addr *a, char *buf, size_t size)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&a->sa;
+
+	switch (a->sa.ss_family) {
+	case AF_UNIX:
+		snprintf(buf, size, "%.*s", (int)sizeof(sun->sun_path), sun->sun_path);
+		break;
+	case AF_INET:
+	case AF_INET6:
+		if (getnameinfo((const struct sockaddr *)&a->sa, a->len, host, sizeof(host),
+				serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+			snprintf(buf, size, "(unprintable address)");
+			break;
+		}
+		snprintf(buf, size, a->sa.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+		break;
+	default:
+		snprintf(buf, size, "(address family %d)", a->sa.ss_family);
+	}
+}

@@ -1,1 +1,383 @@
-/* placeholder: not written yet */
+/* mastercf.c - owns the master.cf lexer and parser (see mastercf.h):
+ * logical lines (comments, blanks, whitespace continuation), tokens
+ * (words, or "{ text with spaces }" as in Postfix 3), the eight columns and
+ * the -o overrides. Errors name the line of the offending token. */
+#include "mastercf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MASTERCF_COLUMNS 8
+
+struct mastercf_token {
+	char *text;
+	unsigned line;
+	bool braced; /* written as { ... }: never an option or '-' */
+};
+
+struct mastercf_parser {
+	const char *path;
+	const struct service_settings *defaults;
+	struct mastercf *out;
+	struct diag *errs;
+	struct mastercf_token *toks; /* the logical line being collected */
+	size_t ntoks, captoks;
+	unsigned first_line;          /* 0: no logical line open */
+	bool bad;                     /* a token error: do not parse the line */
+};
+
+__attribute__((format(printf, 3, 4)))
+static void mastercf_error(struct mastercf_parser *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	diag_add(p->errs, "%s:%u: %s", p->path, line, msg);
+	free(msg);
+}
+
+static void mastercf_push_token(struct mastercf_parser *p, const char *s, size_t len,
+				unsigned line, bool braced)
+{
+	if (p->ntoks == p->captoks) {
+		p->captoks = p->captoks ? p->captoks * 2 : 16;
+		p->toks = realloc(p->toks, p->captoks * sizeof(*p->toks));
+		if (p->toks == NULL)
+			abort();
+	}
+	struct mastercf_token *t = &p->toks[p->ntoks++];
+	if ((t->text = strndup(s, len)) == NULL)
+		abort();
+	t->line = line;
+	t->braced = braced;
+}
+
+static void mastercf_tokenize(struct mastercf_parser *p, const char *s, size_t len,
+			      unsigned line)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (isspace((unsigned char)s[i])) {
+			i++;
+		} else if (s[i] == '{') {
+			const char *close = memchr(s + i, '}', len - i);
+			if (close == NULL) {
+				mastercf_error(p, line, "missing \"}\" after \"{\"");
+				p->bad = true;
+				return;
+			}
+			size_t a = i + 1, b = (size_t)(close - s), next = b + 1;
+			while (a < b && isspace((unsigned char)s[a]))
+				a++;
+			while (b > a && isspace((unsigned char)s[b - 1]))
+				b--;
+			if (next < len && !isspace((unsigned char)s[next])) {
+				mastercf_error(p, line, "text after \"}\": \"%.*s\"",
+					       (int)strcspn(s + next, " \t\r\n"), s + next);
+				p->bad = true;
+				return;
+			}
+			mastercf_push_token(p, s + a, b - a, line, true);
+			i = next;
+		} else {
+			size_t j = i;
+			while (j < len && !isspace((unsigned char)s[j]))
+				j++;
+			mastercf_push_token(p, s + i, j - i, line, false);
+			i = j;
+		}
+	}
+}
+
+static void mastercf_type(struct mastercf_parser *p, const struct mastercf_token *t,
+			  enum service_type *type)
+{
+	static const char *const later[] = { "fifo", "unix-dgram", "pass" };
+
+	if (strcmp(t->text, "inet") == 0) {
+		*type = SERVICE_INET;
+		return;
+	}
+	if (strcmp(t->text, "unix") == 0) {
+		*type = SERVICE_UNIX;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if (strcmp(t->text, later[i]) == 0) {
+			mastercf_error(p, t->line, "type \"%s\" is not supported yet", t->text);
+			return;
+		}
+	mastercf_error(p, t->line, "unknown type \"%s\"", t->text);
+}
+
+static void mastercf_yes_no(struct mastercf_parser *p, const struct mastercf_token *t,
+			    const char *column, bool def, bool *out)
+{
+	if (strcmp(t->text, "-") == 0)
+		*out = def;
+	else if (strcmp(t->text, "y") == 0)
+		*out = true;
+	else if (strcmp(t->text, "n") == 0)
+		*out = false;
+	else
+		mastercf_error(p, t->line, "%s \"%s\": expected y, n or -", column, t->text);
+}
+
+/* Postfix syntax: "-", or seconds "N", or "N?" (only after first use).
+ * Zero means no trigger, which is all we do for now. */
+static void mastercf_wakeup(struct mastercf_parser *p, const struct mastercf_token *t)
+{
+	const char *s = t->text;
+	size_t digits = strspn(s, "0123456789");
+
+	if (strcmp(s, "-") == 0)
+		return;
+	if (digits == 0 || !(s[digits] == '\0' || (s[digits] == '?' && s[digits + 1] == '\0'))) {
+		mastercf_error(p, t->line, "wakeup \"%s\": expected seconds, N? or -", s);
+		return;
+	}
+	if (strspn(s, "0") != digits)
+		mastercf_error(p, t->line, "wakeup \"%s\": wake-up triggers are not supported yet", s);
+}
+
+static void mastercf_set(struct mastercf_parser *p, struct mastercf_entry *e,
+			 unsigned line, const char *name_value)
+{
+	char *where = NULL;
+
+	if (asprintf(&where, "%s:%u", p->path, line) < 0)
+		abort();
+	settings_override(NULL, &e->set, name_value, true, where, p->errs);
+	free(where);
+}
+
+static void mastercf_maxproc(struct mastercf_parser *p, const struct mastercf_token *t,
+			     struct mastercf_entry *e)
+{
+	char *nv = NULL;
+
+	if (strcmp(t->text, "-") == 0)
+		return;
+	e->maxproc_column = true;
+	/* The column is the same setting as -o maxproc: one checker, one range. */
+	if (asprintf(&nv, "maxproc=%s", t->text) < 0)
+		abort();
+	mastercf_set(p, e, t->line, nv);
+	free(nv);
+}
+
+/* Applies one -o pair. A braced pair may have spaces around '=' ("-o { a = b }"). */
+static void mastercf_override(struct mastercf_parser *p, struct mastercf_entry *e,
+			      const struct mastercf_token *t, const char *pair)
+{
+	const char *eq = strchr(pair, '=');
+	char *nv = NULL;
+
+	if (eq != NULL && t->braced) {
+		size_t nlen = (size_t)(eq - pair);
+		const char *v = eq + 1 + strspn(eq + 1, " \t");
+		while (nlen > 0 && isspace((unsigned char)pair[nlen - 1]))
+			nlen--;
+		if (asprintf(&nv, "%.*s=%s", (int)nlen, pair, v) < 0)
+			abort();
+		pair = nv;
+		eq = strchr(nv, '=');
+	}
+	if (eq != NULL && e->maxproc_column && (size_t)(eq - pair) == strlen("maxproc") &&
+	    strncmp(pair, "maxproc", strlen("maxproc")) == 0)
+		mastercf_error(p, t->line, "-o %s: maxproc is set by the maxproc column; "
+			       "write \"-\" there to set it with -o", pair);
+	else
+		mastercf_set(p, e, t->line, pair);
+	free(nv);
+}
+
+/* Applies the -o options after the command; returns the index of the first
+ * worker argument. */
+static size_t mastercf_options(struct mastercf_parser *p, struct mastercf_entry *e)
+{
+	size_t i = MASTERCF_COLUMNS;
+
+	while (i < p->ntoks && !p->toks[i].braced && strncmp(p->toks[i].text, "-o", 2) == 0) {
+		if (p->toks[i].text[2] != '\0') { /* "-oname=value" */
+			mastercf_override(p, e, &p->toks[i], p->toks[i].text + 2);
+			i++;
+		} else if (i + 1 < p->ntoks) {
+			mastercf_override(p, e, &p->toks[i + 1], p->toks[i + 1].text);
+			i += 2;
+		} else {
+			mastercf_error(p, p->toks[i].line, "\"-o\" needs name=value after it");
+			i++;
+		}
+	}
+	return i;
+}
+
+static void mastercf_add(struct mastercf_parser *p, struct mastercf_entry *e)
+{
+	struct mastercf *out = p->out;
+	struct mastercf_entry *entries = realloc(out->entries, (out->n + 1) * sizeof(*entries));
+
+	if (entries == NULL)
+		abort();
+	out->entries = entries;
+	out->entries[out->n++] = *e;
+}
+
+static void mastercf_entry_parse(struct mastercf_parser *p)
+{
+	const struct mastercf_token *t = p->toks;
+	struct mastercf_entry e = { .line = p->first_line };
+	size_t before = p->errs->n;
+
+	if (p->ntoks < MASTERCF_COLUMNS) {
+		mastercf_error(p, p->first_line, "too few columns: found %zu, expected 8 (service "
+			       "type private unpriv chroot wakeup maxproc command)", p->ntoks);
+		return;
+	}
+	if (settings_copy_service(&e.set, p->defaults) != 0)
+		abort();
+	if (strcmp(t[0].text, "-") == 0)
+		mastercf_error(p, t[0].line, "the service name column has no default");
+	mastercf_type(p, &t[1], &e.type);
+	mastercf_yes_no(p, &t[2], "private", MASTERCF_DEFAULT_PRIVATE, &e.private_);
+	mastercf_yes_no(p, &t[3], "unpriv", MASTERCF_DEFAULT_UNPRIV, &e.unpriv);
+	mastercf_yes_no(p, &t[4], "chroot", MASTERCF_DEFAULT_CHROOT, &e.chroot);
+	if (e.chroot)
+		mastercf_error(p, t[4].line, "chroot is not supported yet");
+	mastercf_wakeup(p, &t[5]);
+	mastercf_maxproc(p, &t[6], &e);
+	if (strcmp(t[7].text, "-") == 0)
+		mastercf_error(p, t[7].line, "the command column has no default");
+
+	size_t first_arg = mastercf_options(p, &e);
+	size_t nargs = p->ntoks - first_arg;
+	e.name = strdup(t[0].text);
+	e.command = strdup(t[7].text);
+	e.argv = calloc(nargs + 2, sizeof(*e.argv));
+	if (e.name == NULL || e.command == NULL || e.argv == NULL)
+		abort();
+	e.argv[0] = strdup(t[7].text);
+	for (size_t i = 0; i < nargs; i++)
+		e.argv[i + 1] = strdup(t[first_arg + i].text);
+	for (size_t i = 0; i < nargs + 1; i++)
+		if (e.argv[i] == NULL)
+			abort();
+	if (p->errs->n != before)
+		mastercf_entry_free(&e); /* never half an entry */
+	else
+		mastercf_add(p, &e);
+}
+
+/* Ends the logical line being collected, if any. */
+static void mastercf_finish(struct mastercf_parser *p)
+{
+	if (p->first_line != 0 && !p->bad)
+		mastercf_entry_parse(p);
+	for (size_t i = 0; i < p->ntoks; i++)
+		free(p->toks[i].text);
+	p->ntoks = 0;
+	p->first_line = 0;
+	p->bad = false;
+}
+
+static void mastercf_physical_line(struct mastercf_parser *p, const char *s, size_t len,
+				   unsigned line)
+{
+	size_t ws = 0;
+
+	while (ws < len && isspace((unsigned char)s[ws]))
+		ws++;
+	if (ws == len || s[ws] == '#')
+		return; /* blank or comment, also between continuation lines */
+	if (ws > 0) {
+		if (p->first_line == 0)
+			mastercf_error(p, line, "continuation line with no entry before it");
+		else
+			mastercf_tokenize(p, s, len, line);
+		return;
+	}
+	mastercf_finish(p);
+	p->first_line = line;
+	mastercf_tokenize(p, s, len, line);
+}
+
+int mastercf_parse_buffer(const char *path, const char *text,
+			  const struct service_settings *defaults,
+			  struct mastercf *out, struct diag *errs)
+{
+	struct mastercf_parser p = {
+		.path = path, .defaults = defaults, .out = out, .errs = errs,
+	};
+	size_t before = errs->n;
+	unsigned line = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (const char *s = text; *s != '\0';) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - s) : strlen(s);
+		mastercf_physical_line(&p, s, len, ++line);
+		s += len + (nl != NULL);
+	}
+	mastercf_finish(&p);
+	free(p.toks);
+	return errs->n == before ? 0 : -1;
+}
+
+int mastercf_parse_file(const char *path, const struct service_settings *defaults,
+			struct mastercf *out, struct diag *errs)
+{
+	FILE *fp = fopen(path, "re");
+	char *text = NULL;
+	size_t cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (fp == NULL) {
+		diag_add(errs, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	/* Reads up to a NUL byte or the end: the whole file, as a string. */
+	ssize_t len = getdelim(&text, &cap, '\0', fp);
+	const char *why = NULL;
+	if (len < 0 && ferror(fp))
+		why = strerror(errno);
+	else if (len > 0 && text[len - 1] == '\0')
+		why = "contains a NUL byte";
+	fclose(fp);
+	if (why != NULL) {
+		diag_add(errs, "%s: cannot read: %s", path, why);
+		free(text);
+		return -1;
+	}
+	int rc = mastercf_parse_buffer(path, len > 0 ? text : "", defaults, out, errs);
+	free(text);
+	return rc;
+}
+
+void mastercf_entry_free(struct mastercf_entry *e)
+{
+	free(e->name);
+	free(e->command);
+	for (size_t i = 0; e->argv != NULL && e->argv[i] != NULL; i++)
+		free(e->argv[i]);
+	free(e->argv);
+	settings_free_service(&e->set);
+	memset(e, 0, sizeof(*e));
+}
+
+void mastercf_free(struct mastercf *cf)
+{
+	for (size_t i = 0; i < cf->n; i++)
+		mastercf_entry_free(&cf->entries[i]);
+	free(cf->entries);
+	memset(cf, 0, sizeof(*cf));
+}

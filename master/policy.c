@@ -1,7 +1,6 @@
 /* policy.c - owns the pool decisions (see policy.h for the rules). */
 #include "policy.h"
 
-#include "clock.h"
 
 unsigned policy_live(const struct policy_pool *p)
 {
@@ -46,18 +45,6 @@ bool policy_wants_demand(const struct policy_pool *p)
 bool policy_at_maxproc(const struct policy_pool *p)
 {
 	return policy_live(p) >= policy_cap(p);
-}
-
-uint64_t policy_idle_deadline_ms(uint64_t idle_since_ms, unsigned max_idle_s)
-{
-	if (max_idle_s == 0)
-		return CLOCK_NEVER_MS;
-	return idle_since_ms + (uint64_t)max_idle_s * 1000u;
-}
-
-bool policy_use_exceeded(unsigned requests, unsigned max_use)
-{
-	return max_use != 0 && requests > max_use;
 }
 
 bool policy_may_stop_retiring(const struct policy_pool *p,

@@ -56,10 +56,6 @@ bool policy_wants_demand(const struct policy_pool *p);
 /* Whether live workers are at maxproc. */
 bool policy_at_maxproc(const struct policy_pool *p);
 
-/* max_idle: the time an idle worker is retired (CLOCK_NEVER_MS if never). */
-uint64_t policy_idle_deadline_ms(uint64_t idle_since_ms, unsigned max_idle_s);
-/* max_use backstop: a worker that reports more requests than max_use lies. */
-bool policy_use_exceeded(unsigned requests, unsigned max_use);
 /* A retiring worker that is idle may be stopped once no successor is still
  * starting, or once it has waited POLICY_HANDOVER_MAX_MS. */
 bool policy_may_stop_retiring(const struct policy_pool *p,

@@ -8,9 +8,11 @@
 #include <sys/wait.h>
 
 #include "clock.h"
+#include "evict.h"
 #include "log.h"
 #include "master.h"
 #include "policy.h"
+#include "retire.h"
 #include "service.h"
 #include "worker.h"
 
@@ -39,19 +41,6 @@ static void pool_set_demand_watch(struct service *svc, bool on)
 	for (size_t i = 0; i < svc->nsocks; i++)
 		event_set(&svc->m->loop, &svc->socks[i].demand_watch, on ? EPOLLIN : 0);
 	svc->demand_armed = on;
-}
-
-/* max_idle: retire idle workers whose spell is over (oldest first). */
-static uint64_t pool_retire_idle(struct service *svc, uint64_t now_ms)
-{
-	while (!list_empty(&svc->idle)) {
-		struct worker *w = LIST_ENTRY(svc->idle.next, struct worker, timer_link);
-		uint64_t due = policy_idle_deadline_ms(w->state_since_ms, svc->cfg->set.max_idle_s);
-		if (due > now_ms)
-			return due;
-		worker_retire(w, now_ms, "max_idle");
-	}
-	return CLOCK_NEVER_MS;
 }
 
 /* Starts what the policy asks for; returns when the limiter next allows
@@ -94,13 +83,24 @@ static uint64_t pool_handle_retiring(struct service *svc, uint64_t now_ms)
 			continue;
 		if (w->stop_sent) {
 			if (now_ms >= w->stop_deadline_ms)
-				worker_kill(w, "did not stop in time (stop_timeout)");
+				worker_kill(w, w->terminated ? "still running after SIGTERM (kill_grace)"
+						: "did not stop in time (stop_timeout)");
 			else
 				due = w->stop_deadline_ms, next = due < next ? due : next;
 			continue;
 		}
+		if (w->state == POLICY_BUSY) {
+			/* Its last request is bounded by max_busy like any other. */
+			due = retire_busy_deadline_ms(w->state_since_ms, svc->cfg->set.max_busy_s);
+			if (now_ms >= due)
+				worker_terminate(w, now_ms, svc->cfg->set.kill_grace_s,
+						 "last request exceeded max_busy");
+			else
+				next = due < next ? due : next;
+			continue;
+		}
 		if (w->state != POLICY_IDLE)
-			continue; /* busy: it exits after its request, or stops later */
+			continue;
 		if (policy_may_stop_retiring(&p, w->retiring_since_ms, now_ms)) {
 			worker_stop(w, now_ms, svc->cfg->set.stop_timeout_s);
 			due = w->stop_deadline_ms;
@@ -137,12 +137,24 @@ void pool_update(struct service *svc, uint64_t now_ms)
 		svc->deadline_ms = pool_handle_retiring(svc, now_ms);
 		return;
 	}
-	t = pool_retire_idle(svc, now_ms);
-	next = t < next ? t : next;
+	uint64_t (*const checks[])(struct service *, uint64_t) = {
+		evict_startup, evict_busy, evict_idle, evict_lifetime, evict_rss,
+	};
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		t = checks[i](svc, now_ms);
+		next = t < next ? t : next;
+	}
+	evict_recycle(svc, now_ms);
 	struct policy_pool p = pool_snapshot(svc);
 	if (svc->demand_seen && policy_at_maxproc(&p))
 		pool_note_saturation(svc, now_ms);
-	t = pool_spawn(svc, now_ms);
+	bool throttled = throttle_active(&svc->throttle, now_ms);
+	if (throttled) {
+		svc->demand_seen = false;
+		t = svc->throttle.until_ms;
+	} else {
+		t = pool_spawn(svc, now_ms);
+	}
 	next = t < next ? t : next;
 	t = pool_handle_retiring(svc, now_ms);
 	next = t < next ? t : next;
@@ -151,7 +163,7 @@ void pool_update(struct service *svc, uint64_t now_ms)
 	 * turning idle, brings us back here). */
 	p = pool_snapshot(svc);
 	bool limited = ratelimit_next_ms(&svc->limiter, now_ms) > now_ms;
-	pool_set_demand_watch(svc, policy_wants_demand(&p) && !limited &&
+	pool_set_demand_watch(svc, policy_wants_demand(&p) && !limited && !throttled &&
 				   !(policy_at_maxproc(&p) && svc->saturated_noted));
 	svc->deadline_ms = next;
 }
@@ -160,6 +172,20 @@ void pool_start(struct service *svc, uint64_t now_ms)
 {
 	/* The initial pool is owed, like a replacement: no ramp for it. */
 	svc->replace_credits = svc->cfg->set.prefork;
+	pool_update(svc, now_ms);
+}
+
+void pool_recycle(struct service *svc, uint64_t now_ms)
+{
+	struct list *pos;
+
+	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
+		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
+		if (!w->retiring && !w->recycle && w->state != POLICY_STARTING) {
+			w->recycle = true;
+			svc->recycle_pending++;
+		}
+	}
 	pool_update(svc, now_ms);
 }
 

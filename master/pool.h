@@ -14,6 +14,9 @@ struct service;
 void pool_start(struct service *svc, uint64_t now_ms);
 /* Re-runs the decisions for svc; sets svc->deadline_ms. */
 void pool_update(struct service *svc, uint64_t now_ms);
+/* Replaces every current worker, make-before-break, max_retiring at a
+ * time (busy ones when they next turn idle). */
+void pool_recycle(struct service *svc, uint64_t now_ms);
 /* Stops every worker of svc (stop_timeout, then SIGKILL). */
 void pool_stop(struct service *svc, uint64_t now_ms);
 /* Reaps every exited child; unknown pids are logged. */

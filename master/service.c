@@ -92,7 +92,8 @@ static int service_build_env(struct service *svc)
 	free(fdnames);
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_STATUS_FD "=%zu", 3 + svc->nsocks);
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_SERVICE "=%s", c->name);
-	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_USE "=%u", c->set.max_use);
+	/* Room for any unsigned; each launch writes its worker's jittered value. */
+	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_USE "=%0*d", SERVICE_PID_DIGITS_BYTES - 1, 0);
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_IDLE "=%u", c->set.max_idle_s);
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_VERSION "=%d", PROTOCOL_VERSION);
 	for (size_t i = 0; i < n; i++) {
@@ -100,6 +101,8 @@ static int service_build_env(struct service *svc)
 			return -1;
 		if (strncmp(svc->envp[i], "LISTEN_PID=", 11) == 0)
 			svc->pid_digits = svc->envp[i] + 11;
+		if (strncmp(svc->envp[i], PROTOCOL_ENV_MAX_USE "=", sizeof(PROTOCOL_ENV_MAX_USE)) == 0)
+			svc->max_use_digits = svc->envp[i] + sizeof(PROTOCOL_ENV_MAX_USE);
 	}
 	return 0;
 }
@@ -131,10 +134,13 @@ static struct service *service_create(struct master *m, const struct service_con
 	svc->m = m;
 	svc->cfg = c;
 	list_init(&svc->workers);
+	list_init(&svc->starting);
 	list_init(&svc->idle);
+	list_init(&svc->busy);
 	list_init(&svc->retiring);
 	ratelimit_init(&svc->limiter, c->set.spawn_rate);
 	svc->deadline_ms = CLOCK_NEVER_MS;
+	svc->lifetime_next_ms = CLOCK_NEVER_MS;
 	svc->socks = calloc(c->naddrs, sizeof(*svc->socks));
 	svc->sock_fds = calloc(c->naddrs, sizeof(int));
 	if (svc->socks == NULL || svc->sock_fds == NULL) {

@@ -13,6 +13,7 @@
 #include "event.h"
 #include "list.h"
 #include "ratelimit.h"
+#include "throttle.h"
 
 struct master;
 
@@ -31,6 +32,7 @@ struct service_stats {
 	uint64_t crashed;
 	uint64_t killed;
 	uint64_t launch_failed;
+	uint64_t start_failures;
 	uint64_t maxproc_reached;
 };
 
@@ -43,13 +45,21 @@ struct service {
 	int *sock_fds;          /* the fds alone, for launch */
 	char **envp;            /* built once; LISTEN_PID digits filled per launch */
 	char *pid_digits;
+	char *max_use_digits;   /* MASTER_MAX_USE: each worker's jittered limit */
 	/* the pool */
 	struct list workers;    /* all, spawn order */
-	struct list idle;       /* idle and not retiring, oldest first */
+	struct list starting;   /* starting, oldest first (startup_timeout) */
+	struct list idle;       /* idle and not retiring, oldest first (max_idle) */
+	struct list busy;       /* busy and not retiring, oldest first (max_busy) */
 	struct list retiring;   /* retiring or stopping */
 	unsigned n_starting, n_idle, n_busy, n_retiring;
 	unsigned replace_credits;
 	struct ratelimit limiter;
+	struct throttle throttle;
+	uint64_t spawn_seq;
+	uint64_t lifetime_next_ms; /* next max_lifetime check */
+	uint64_t rss_next_ms;      /* next rss_max check */
+	unsigned recycle_pending;  /* workers marked by `recycle` */
 	bool demand_armed;      /* the listening sockets are watched */
 	bool demand_seen;       /* a client waited and nobody was idle */
 	bool saturated_noted;   /* this saturation episode was counted */

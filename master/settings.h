@@ -21,7 +21,14 @@ struct master_settings {
 	char *pid_file;         /* absolute (relative values resolved against run_directory) */
 	char *control_socket;   /* absolute (relative values resolved against run_directory) */
 	char *default_user;     /* unpriv=y workers run as this user unless -o user= */
+	char *chroot_directory; /* the jail of chroot=y services without -o chroot= */
+	char *cgroup_parent;    /* cgroup v2 directory holding one cgroup per service */
+	char *admin_group;      /* members may use masterctl too; "" = none */
 };
+
+/* rlimit values: empty = the worker inherits the master's limit. */
+#define SETTINGS_RLIMIT_UNLIMITED (~0ULL)
+#define SETTINGS_RLIMIT_INHERIT (~0ULL - 1)
 
 /* Per-service settings: a default in master.conf, an override with `-o`. */
 struct service_settings {
@@ -34,6 +41,28 @@ struct service_settings {
 	unsigned max_idle_s;        /* idle seconds before retirement; 0 = never */
 	unsigned spawn_rate;        /* forks per second per service, ramped */
 	unsigned stop_timeout_s;    /* seconds from stop to SIGKILL */
+	/* lifecycle (issue 4) */
+	unsigned max_lifetime_s;    /* retire when next idle after this age; 0 = never */
+	unsigned retire_grace_s;    /* past max_lifetime: stopped regardless */
+	unsigned max_busy_s;        /* one request longer than this: SIGTERM; 0 = never */
+	unsigned kill_grace_s;      /* SIGTERM to SIGKILL */
+	unsigned startup_timeout_s; /* no "ready" in time: killed, a start failure */
+	unsigned long long rss_max_bytes; /* retire when idle above this; 0 = no limit */
+	unsigned lifetime_jitter_pct; /* spread of max_use and max_lifetime, percent */
+	unsigned max_retiring;      /* master-initiated retirements at once */
+	unsigned throttle_min_s;    /* crash-loop back-off, first interval */
+	unsigned throttle_max_s;    /* crash-loop back-off, cap */
+	/* isolation (issue 3) */
+	char *group;                /* "" = the user's primary group */
+	char *chroot;               /* -o chroot=DIR; "" = chroot_directory */
+	unsigned umask;
+	char *capabilities;         /* kept through the ambient set; "" = none */
+	unsigned long long rlimit_nofile, rlimit_nproc, rlimit_as, rlimit_core, rlimit_cpu;
+	unsigned long long memory_max_bytes; /* cgroup v2 memory.max; 0 = no limit */
+	unsigned pids_max;          /* cgroup v2 pids.max; 0 = no limit */
+	unsigned cpu_weight;        /* cgroup v2 cpu.weight 1..10000; 0 = unset */
+	bool private_network;       /* own network namespace (one per service) */
+	bool private_tmp;           /* own empty /tmp (mount namespace) */
 };
 
 /* Fills in the built-in defaults (before master.conf). */

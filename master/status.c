@@ -14,10 +14,14 @@
 #include "service.h"
 #include "worker.h"
 
+/* throttled: start failures since the service last served a request
+ * (backing off, or probing after a back-off). */
 static const char *status_service_state(const struct service *svc)
 {
 	if (svc->stopping)
 		return "draining";
+	if (svc->throttle.failures > 0)
+		return "throttled";
 	return "running";
 }
 
@@ -43,20 +47,26 @@ static void status_json_service(const struct service *svc, uint64_t now, struct 
 		      "\"busy\":%u,\"starting\":%u,\"retiring\":%u},\"prefork\":%u,"
 		      "\"maxproc\":%u,\"max_use\":%u,\"requests\":%" PRIu64
 		      ",\"spawned\":%" PRIu64 ",\"crashed\":%" PRIu64 ",\"killed\":%" PRIu64
-		      ",\"launch_failed\":%" PRIu64 ",\"maxproc_reached\":%" PRIu64 ",\"procs\":[",
+		      ",\"launch_failed\":%" PRIu64 ",\"maxproc_reached\":%" PRIu64
+		      ",\"start_failures\":%" PRIu64 ",\"throttle\":{\"failures\":%u,"
+		      "\"interval\":%u,\"retry_in\":%.3f},\"procs\":[",
 		      status_service_state(svc),
 		      svc->n_starting + svc->n_idle + svc->n_busy + svc->n_retiring,
 		      svc->n_idle, svc->n_busy, svc->n_starting, svc->n_retiring,
 		      c->set.prefork, c->set.maxproc, c->set.max_use, svc->stats.requests,
 		      svc->stats.spawned, svc->stats.crashed, svc->stats.killed,
-		      svc->stats.launch_failed, svc->stats.maxproc_reached);
+		      svc->stats.launch_failed, svc->stats.maxproc_reached,
+		      svc->stats.start_failures, svc->throttle.failures, svc->throttle.interval_s,
+		      status_seconds(now, svc->throttle.until_ms));
 	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
 		const struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
 		outbuf_printf(o, "%s{\"pid\":%ld,\"state\":\"%s\",\"age\":%.3f,"
-			      "\"requests\":%u,\"state_seconds\":%.3f}",
+			      "\"requests\":%u,\"state_seconds\":%.3f,\"max_use\":%u,"
+			      "\"max_lifetime\":%.3f}",
 			      first ? "" : ",", (long)w->pid, worker_state_name(w),
 			      status_seconds(w->started_ms, now), w->requests,
-			      status_seconds(w->state_since_ms, now));
+			      status_seconds(w->state_since_ms, now), w->max_use,
+			      (double)w->lifetime_ms / 1000.0);
 		first = false;
 	}
 	outbuf_printf(o, "]}");
@@ -77,6 +87,10 @@ static void status_text_service(const struct service *svc, uint64_t now, struct 
 		      svc->stats.killed);
 	for (size_t i = 0; i < svc->nsocks; i++)
 		outbuf_printf(o, "    listen %s\n", svc->socks[i].addr);
+	if (svc->throttle.failures > 0)
+		outbuf_printf(o, "    throttled: %u start failures, back-off %us, next start in %.1fs\n",
+			      svc->throttle.failures, svc->throttle.interval_s,
+			      status_seconds(now, svc->throttle.until_ms));
 	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
 		const struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
 		outbuf_printf(o, "    pid %-8ld %-8s age %8.1fs  requests %6u  in state %.1fs\n",

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "master.h"
 #include "protocol.h"
+#include "retire.h"
 #include "service.h"
 
 /* Packets read from one worker per wake-up: a flooding worker cannot keep
@@ -39,14 +40,38 @@ static void worker_count_state(struct worker *w, int delta)
 	}
 }
 
-/* Puts w on the timer list its state calls for. */
+/* Puts w at the tail of the timer list its state calls for, so each list
+ * stays ordered by the time its members entered that state. */
 static void worker_place(struct worker *w)
 {
+	struct service *svc = w->svc;
+
 	list_remove(&w->timer_link);
 	if (w->retiring)
-		list_append(&w->svc->retiring, &w->timer_link);
+		list_append(&svc->retiring, &w->timer_link);
+	else if (w->state == POLICY_STARTING)
+		list_append(&svc->starting, &w->timer_link);
 	else if (w->state == POLICY_IDLE)
-		list_append(&w->svc->idle, &w->timer_link);
+		list_append(&svc->idle, &w->timer_link);
+	else
+		list_append(&svc->busy, &w->timer_link);
+}
+
+/* Leaving: no longer capacity, so a successor may start. */
+static void worker_mark_retiring(struct worker *w, uint64_t now_ms)
+{
+	if (w->retiring)
+		return;
+	worker_count_state(w, -1);
+	w->retiring = true;
+	w->retiring_since_ms = now_ms;
+	worker_count_state(w, +1);
+	worker_place(w);
+	if (w->recycle) {
+		w->recycle = false;
+		w->svc->recycle_pending--;
+	}
+	w->svc->dirty = true;
 }
 
 const char *worker_state_name(const struct worker *w)
@@ -79,27 +104,30 @@ void worker_retire(struct worker *w, uint64_t now_ms, const char *why)
 		return;
 	log_debug("service %s: worker %ld retiring: %s", w->svc->cfg->name,
 		  (long)w->pid, why);
-	worker_count_state(w, -1);
-	w->retiring = true;
-	w->retiring_since_ms = now_ms;
-	worker_count_state(w, +1);
-	worker_place(w);
+	worker_mark_retiring(w, now_ms);
 	/* A normal retirement: its successor bypasses the fork limiter. */
 	w->svc->replace_credits++;
-	w->svc->dirty = true;
+}
+
+void worker_terminate(struct worker *w, uint64_t now_ms, unsigned grace_s, const char *why)
+{
+	if (w->terminated || w->kill_sent)
+		return;
+	log_warn("service %s: terminating worker %ld: %s", w->svc->cfg->name,
+		 (long)w->pid, why);
+	worker_mark_retiring(w, now_ms);
+	kill(w->pid, SIGTERM);
+	w->terminated = true;
+	w->killed = true;
+	w->stop_sent = true;
+	w->stop_deadline_ms = now_ms + (uint64_t)grace_s * 1000u;
 }
 
 void worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s)
 {
 	if (w->stop_sent)
 		return;
-	if (!w->retiring) {
-		worker_count_state(w, -1);
-		w->retiring = true;
-		w->retiring_since_ms = now_ms;
-		worker_count_state(w, +1);
-		worker_place(w);
-	}
+	worker_mark_retiring(w, now_ms);
 	w->stop_sent = true;
 	w->stop_deadline_ms = now_ms + (uint64_t)timeout_s * 1000u;
 	if (w->status_watch.fd < 0 || protocol_send(w->status_watch.fd, PROTOCOL_STOP) < 0)
@@ -121,12 +149,16 @@ static void worker_apply(struct worker *w, enum protocol_msg msg, uint64_t now_m
 		worker_kill(w, why);
 		return;
 	}
-	if (policy_use_exceeded(requests, w->svc->cfg->set.max_use)) {
+	if (retire_use_exceeded(requests, w->max_use)) {
 		worker_kill(w, "served more requests than max_use");
 		return;
 	}
-	if (requests != w->requests)
+	if (requests != w->requests) {
 		w->svc->stats.requests++;
+		if (throttle_reset(&w->svc->throttle))
+			log_info("service %s: recovered: worker %ld is serving requests",
+				 w->svc->cfg->name, (long)w->pid);
+	}
 	if (retiring && !w->retiring)
 		worker_retire(w, now_ms, "announced");
 	worker_count_state(w, -1);
@@ -135,8 +167,14 @@ static void worker_apply(struct worker *w, enum protocol_msg msg, uint64_t now_m
 	w->state_since_ms = now_ms;
 	worker_count_state(w, +1);
 	worker_place(w);
-	if (state == POLICY_IDLE)
+	if (state == POLICY_IDLE) {
 		w->svc->saturated_noted = false;
+		/* max_lifetime: "retire when next idle" is now. */
+		if (retire_lifetime_due_ms(w->started_ms, w->lifetime_ms) <= now_ms)
+			w->svc->lifetime_next_ms = now_ms;
+		if (w->recycle)
+			w->svc->dirty = true;
+	}
 	w->svc->dirty = true;
 }
 
@@ -234,6 +272,10 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms)
 	fcntl(errp[0], F_SETFL, O_NONBLOCK);
 
 	const struct service_config *c = svc->cfg;
+	uint64_t seq = svc->spawn_seq++;
+	unsigned max_use = retire_jitter(c->set.max_use, c->set.lifetime_jitter_pct, seq);
+	/* The child reads the environment from here until it execs. */
+	snprintf(svc->max_use_digits, 16, "%u", max_use);
 	struct launch_spec spec = {
 		.path = c->path, .argv = c->argv, .envp = svc->envp,
 		.pid_digits = svc->pid_digits, .pid_digits_size = 16,
@@ -256,6 +298,12 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms)
 	}
 	w->svc = svc;
 	w->pid = pid;
+	w->seq = seq;
+	w->max_use = max_use;
+	w->lifetime_ms = retire_jitter_ms(c->set.max_lifetime_s, c->set.lifetime_jitter_pct, seq);
+	uint64_t due = retire_lifetime_due_ms(now_ms, w->lifetime_ms);
+	if (due < svc->lifetime_next_ms)
+		svc->lifetime_next_ms = due;
 	w->state = POLICY_STARTING;
 	w->started_ms = w->state_since_ms = now_ms;
 	w->status_watch.fd = w->stderr_watch.fd = -1;
@@ -264,6 +312,7 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms)
 	pidmap_put(&m->pids, pid, w);
 	list_append(&svc->workers, &w->all_link);
 	worker_count_state(w, +1);
+	worker_place(w);
 	svc->stats.spawned++;
 	svc->dirty = true;
 	return w;
@@ -287,21 +336,44 @@ void worker_exited(struct worker *w, int wstatus, uint64_t now_ms)
 	relay_flush(&w->relay, name, w->pid);
 	worker_close_stderr(w);
 
+	/* A start failure: gone before its first request, not because we
+	 * asked it to go (throttle.h). Logged once per back-off transition,
+	 * not once per crash. */
+	bool asked = w->stop_sent && !w->terminated;
+	bool start_failure = !asked && w->requests == 0 && !svc->stopping &&
+			     (!clean || w->killed || w->state == POLICY_STARTING);
+	char how[48];
+	if (WIFSIGNALED(wstatus))
+		snprintf(how, sizeof(how), "died on signal %d", WTERMSIG(wstatus));
+	else
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(wstatus));
+	if (start_failure) {
+		bool first = svc->throttle.failures == 0;
+		svc->stats.start_failures++;
+		if (throttle_failure(&svc->throttle, svc->cfg->set.throttle_min_s,
+				     svc->cfg->set.throttle_max_s, now_ms) && first)
+			log_warn("service %s: worker %ld %s before serving; throttled: "
+				 "next start in %us", name, (long)w->pid, how,
+				 svc->throttle.interval_s);
+		else
+			log_debug("service %s: worker %ld %s before serving (%u start failures, "
+				  "back-off %us)", name, (long)w->pid, how,
+				  svc->throttle.failures, svc->throttle.interval_s);
+	}
 	if (w->killed) {
 		svc->stats.killed++;
 	} else if (!clean && !w->stop_sent) {
 		svc->stats.crashed++;
-		if (WIFSIGNALED(wstatus))
-			log_warn("service %s: worker %ld died on signal %d after %u requests",
-				 name, (long)w->pid, WTERMSIG(wstatus), w->requests);
-		else
-			log_warn("service %s: worker %ld exited with status %d after %u requests",
-				 name, (long)w->pid, WEXITSTATUS(wstatus), w->requests);
+		if (!start_failure)
+			log_warn("service %s: worker %ld %s after %u requests", name,
+				 (long)w->pid, how, w->requests);
 	} else if (!w->retiring && !svc->stopping && (w->requests > 0 || w->stop_sent)) {
 		/* Left on its own after serving: a normal retirement. */
 		svc->replace_credits++;
 	}
 	worker_count_state(w, -1);
+	if (w->recycle)
+		svc->recycle_pending--;
 	list_remove(&w->timer_link);
 	list_remove(&w->all_link);
 	pidmap_remove(&svc->m->pids, w->pid);

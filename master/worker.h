@@ -23,7 +23,13 @@ struct worker {
 	bool stop_sent;
 	bool kill_sent;           /* SIGKILL sent */
 	bool killed;              /* the master decided to kill it */
+	bool terminated;          /* stopped by signal for cause (busy, hard cap) */
+	bool start_failed;        /* killed for never saying "ready" */
+	bool recycle;             /* `recycle`: retire as soon as allowed */
 	unsigned requests;
+	unsigned max_use;         /* this worker's limit, jittered; 0 = none */
+	uint64_t seq;             /* its number in the service: picks its jitter */
+	uint64_t lifetime_ms;     /* this worker's max_lifetime, jittered; 0 = none */
 	uint64_t started_ms;
 	uint64_t state_since_ms;
 	uint64_t retiring_since_ms;
@@ -32,7 +38,8 @@ struct worker {
 	struct event_watch stderr_watch;
 	struct relay relay;
 	struct list all_link;     /* service->workers, in spawn order */
-	struct list timer_link;   /* service->idle (oldest first) or ->retiring */
+	struct list timer_link;   /* service->starting, ->idle, ->busy (each oldest
+				   * first) or ->retiring */
 	struct list dead_link;    /* master->dead */
 };
 
@@ -43,6 +50,8 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms);
 void worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s);
 /* Kills it now (SIGKILL), logging why. */
 void worker_kill(struct worker *w, const char *why);
+/* Stops it for cause: SIGTERM now, SIGKILL after grace_s; logged. */
+void worker_terminate(struct worker *w, uint64_t now_ms, unsigned grace_s, const char *why);
 /* Marks it retiring (make-before-break: its successor is started first). */
 void worker_retire(struct worker *w, uint64_t now_ms, const char *why);
 /* Handles its exit: drains its channel and stderr, counts, unlinks, and

@@ -3,7 +3,6 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "clock.h"
 #include "policy.h"
 
 static struct policy_pool pool(unsigned prefork, unsigned maxproc, unsigned starting,
@@ -88,21 +87,6 @@ START_TEST(test_credits_clamped_to_deficit)
 }
 END_TEST
 
-START_TEST(test_idle_deadline)
-{
-	ck_assert_uint_eq(policy_idle_deadline_ms(5000, 0), CLOCK_NEVER_MS);
-	ck_assert_uint_eq(policy_idle_deadline_ms(5000, 3), 8000);
-}
-END_TEST
-
-START_TEST(test_use_backstop)
-{
-	ck_assert(!policy_use_exceeded(5, 5));
-	ck_assert(policy_use_exceeded(6, 5));
-	ck_assert(!policy_use_exceeded(1000000, 0)); /* 0 = unlimited */
-}
-END_TEST
-
 START_TEST(test_handover)
 {
 	struct policy_pool successor_starting = pool(2, 4, 1, 1, 0, 1, 0, false);
@@ -154,8 +138,6 @@ int main(void)
 	tcase_add_test(tc, test_growth_on_demand_only);
 	tcase_add_test(tc, test_maxproc_caps_growth);
 	tcase_add_test(tc, test_credits_clamped_to_deficit);
-	tcase_add_test(tc, test_idle_deadline);
-	tcase_add_test(tc, test_use_backstop);
 	tcase_add_test(tc, test_handover);
 	tcase_add_test(tc, test_protocol_state_machine);
 	suite_add_tcase(s, tc);
