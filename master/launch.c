@@ -156,8 +156,15 @@ static int launch_child_main(void *arg)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, LAUNCH_KERNEL_SIGSET_BYTES);
 	if (launch_place_fds(c) < 0 || launch_set_ids(c) < 0)
 		return -1;
+	/* A worker never outlives its master: unsupervised, nothing would
+	 * enforce its limits. Set after the id change, which clears it. */
+	if ((rc = LAUNCH_SYS(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) < 0)
+		return launch_fail(c, "parent death signal", rc);
+	if (syscall(SYS_getppid) != s->parent)
+		return launch_fail(c, "master gone", -ESRCH);
 	if ((rc = LAUNCH_SYS(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0)
 		return launch_fail(c, "no_new_privs", rc);
+	syscall(SYS_umask, s->umask);
 	launch_write_pid(s->pid_digits, s->pid_digits_size, syscall(SYS_getpid));
 	if ((rc = LAUNCH_SYS(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL,
 			     LAUNCH_KERNEL_SIGSET_BYTES)) < 0)

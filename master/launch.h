@@ -38,6 +38,8 @@ struct launch_spec {
 	gid_t gid;
 	const gid_t *groups;
 	size_t ngroups;
+	pid_t parent;           /* the master: the worker dies with it */
+	unsigned umask;
 };
 
 struct launch_error {

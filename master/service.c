@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "isolation.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
@@ -117,6 +118,8 @@ static void service_free(struct service *svc)
 	}
 	if (svc->nsocks > 0)
 		listener_unlink(svc->cfg);
+	if (svc->iso != NULL)
+		isolation_destroy(svc->iso);
 	for (char **e = svc->envp; e && *e; e++)
 		free(*e);
 	free(svc->envp);
@@ -163,6 +166,11 @@ static struct service *service_create(struct master *m, const struct service_con
 			service_free(svc);
 			return NULL;
 		}
+	}
+	svc->iso = isolation_create(&m->cfg.master, c);
+	if (svc->iso == NULL) {
+		service_free(svc);
+		return NULL;
 	}
 	if (service_build_env(svc) < 0) {
 		log_err("service %s: out of memory", c->name);

@@ -43,6 +43,7 @@ struct service {
 	struct service_socket *socks;
 	size_t nsocks;
 	int *sock_fds;          /* the fds alone, for launch */
+	struct isolation *iso;  /* caps, rlimits, chroot, namespaces, cgroup */
 	char **envp;            /* built once; LISTEN_PID digits filled per launch */
 	char *pid_digits;
 	char *max_use_digits;   /* MASTER_MAX_USE: each worker's jittered limit */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "isolation.h"
 #include "log.h"
 #include "master.h"
 #include "protocol.h"
@@ -283,7 +284,9 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms)
 		.status_fd = chan[1], .stderr_fd = errp[1],
 		.set_ids = m->root, .uid = c->uid, .gid = c->gid,
 		.groups = c->groups, .ngroups = c->ngroups,
+		.parent = getpid(),
 	};
+	isolation_apply(svc->iso, &spec);
 	pid_t pid = launch_start(&m->launcher, &spec, &e);
 	close(chan[1]);
 	close(errp[1]);
