@@ -162,9 +162,13 @@ void pool_update(struct service *svc, uint64_t now_ms)
 	 * while the limiter or maxproc holds us back (a timer, or a worker
 	 * turning idle, brings us back here). */
 	p = pool_snapshot(svc);
-	bool limited = ratelimit_next_ms(&svc->limiter, now_ms) > now_ms;
-	pool_set_demand_watch(svc, policy_wants_demand(&p) && !limited && !throttled &&
-				   !(policy_at_maxproc(&p) && svc->saturated_noted));
+	uint64_t limiter_next = ratelimit_next_ms(&svc->limiter, now_ms);
+	bool limited = limiter_next > now_ms;
+	bool wants = policy_wants_demand(&p) && !throttled &&
+		     !(policy_at_maxproc(&p) && svc->saturated_noted);
+	pool_set_demand_watch(svc, wants && !limited);
+	if (wants && limited) /* look for waiting clients when the limiter allows */
+		next = limiter_next < next ? limiter_next : next;
 	svc->deadline_ms = next;
 }
 
