@@ -154,6 +154,8 @@ void pool_update(struct service *svc, uint64_t now_ms)
 		t = svc->throttle.until_ms;
 	} else {
 		t = pool_spawn(svc, now_ms);
+		next = t < next ? t : next;
+		t = evict_startup(svc, now_ms); /* the new workers' startup deadline */
 	}
 	next = t < next ? t : next;
 	t = pool_handle_retiring(svc, now_ms);

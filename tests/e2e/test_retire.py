@@ -1,0 +1,170 @@
+"""Lifecycle (issue 4): crash-loop throttling with growing back-off, max_busy,
+startup_timeout, max_lifetime rotation under load and make-before-break,
+max_use=1 under load, rss_max."""
+
+import json
+import os
+import socket
+import threading
+import time
+
+import harness as h
+
+
+def status_rtt(m):
+    """One raw status round trip on the control socket, in seconds."""
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(os.path.join(m.run_dir, "master.ctl"))
+    s.sendall(b"status --json\n")
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    json.loads(data)
+    return time.monotonic() - t0
+
+
+class LoadClient:
+    """Connection-per-request echo load on a few threads until stopped;
+    counts successes and failures."""
+
+    def __init__(self, addr, threads=4):
+        self.addr, self.ok, self.failed, self.errors = addr, 0, 0, []
+        self.lock = threading.Lock()
+        self.stop_flag = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
+
+    def _run(self, n):
+        i = 0
+        while not self.stop_flag.is_set():
+            i += 1
+            try:
+                h.echo_check(self.addr, "load %d %d" % (n, i))
+                with self.lock:
+                    self.ok += 1
+            except Exception as e:  # noqa: BLE001 - counted
+                with self.lock:
+                    self.failed += 1
+                    self.errors.append(repr(e))
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join(30)
+
+
+class Throttle(h.MasterTestCase):
+    def test_crash_loop_backs_off_others_unaffected(self):
+        m = self.master("127.0.0.1:0 inet n n n - 4 echo -o prefork=2\n"
+                        "127.0.0.2:0 inet n n n - 4 {TESTWORKER}"
+                        " -o throttle_min=1 -o throttle_max=4 crash\n", wait=False)
+        m.wait_for(lambda st: st["services"][0]["workers"]["idle"] >= 2, 10,
+                   "echo service ready")
+        echo = m.addr("127.0.0.1:0")
+        intervals, worst_rtt = [], 0.0
+        deadline = time.monotonic() + 12
+        while time.monotonic() < deadline:
+            worst_rtt = max(worst_rtt, status_rtt(m))
+            svc = m.service("127.0.0.2:0")
+            self.assertEqual(svc["state"], "throttled", json.dumps(svc))
+            iv = svc["throttle"]["interval"]
+            if iv and (not intervals or intervals[-1] != iv):
+                intervals.append(iv)
+            h.echo_check(echo, "still here")
+            if iv == 4 and svc["start_failures"] >= 4:
+                break
+            time.sleep(0.05)
+        self.assertEqual(intervals[:3], [1, 2, 4], "back-off sequence %s" % intervals)
+        self.assertLess(worst_rtt, 0.1, "status took %.3fs during the crash loop" % worst_rtt)
+        svc = m.service("127.0.0.2:0")
+        self.assertLessEqual(svc["spawned"], 8,
+                             "crash loop forked %d workers in ~7 s" % svc["spawned"])
+        self.assertEqual(m.service("127.0.0.1:0")["state"], "running")
+        # Said once per transition, not once per crash.
+        self.assertEqual(m.log().count("throttled: next start"), 1, m.log_tail())
+
+    def test_startup_timeout_is_a_start_failure(self):
+        m = self.master("127.0.0.1:0 inet n n n - 4 {TESTWORKER}"
+                        " -o startup_timeout=1 -o throttle_min=1 noready\n", wait=False)
+        m.wait_log(r"no \"ready\" within startup_timeout", 10)
+        m.wait_for(lambda st: m.service(st=st)["start_failures"] >= 1
+                   and m.service(st=st)["state"] == "throttled", 10,
+                   "noready worker killed and counted")
+
+
+class Busy(h.MasterTestCase):
+    def test_hanging_request_killed_after_max_busy(self):
+        m = self.master("127.0.0.1:0 inet n n n - 2 {TESTWORKER}"
+                        " -o max_busy=1 -o kill_grace=1 hang\n")
+        pid = m.worker_pids()[0]
+        s = h.connect(m.addr())
+        s.sendall(b"hello\n")
+        m.wait_for(lambda st: m.service(st=st)["workers"]["busy"] == 1, 5, "busy")
+        t0 = time.monotonic()
+        m.wait_log(r"terminating worker %d: one request took" % pid, 10)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.5)
+        m.wait_for(lambda st: pid not in m.worker_pids(st=st)
+                   and m.service(st=st)["killed"] >= 1
+                   and m.service(st=st)["workers"]["idle"] >= 1, 10,
+                   "hung worker %d gone and replaced" % pid)
+        s.close()
+        self.assertEqual(m.service()["state"], "running")  # not a start failure
+
+
+class Rotation(h.MasterTestCase):
+    def test_lifetime_rotation_under_load(self):
+        m = self.master("127.0.0.1:0 inet n n n - 6 echo -o prefork=3"
+                        " -o max_lifetime=1 -o retire_grace=2 -o max_use=0\n")
+        first = set(m.worker_pids())
+        with LoadClient(m.addr(), threads=4) as load:
+            time.sleep(4)
+        self.assertEqual(load.failed, 0, load.errors[:3])
+        self.assertGreater(load.ok, 200)
+        svc = m.service()
+        self.assertGreaterEqual(svc["spawned"], 6, json.dumps(svc))
+        self.assertFalse(first & set(m.worker_pids()), "initial workers still there")
+
+    def test_make_before_break_keeps_capacity(self):
+        """Idle pool rotating by lifetime: the workers that can take a
+        client (idle, busy, or retiring but not yet stopped) never drop
+        below prefork."""
+        m = self.master("127.0.0.1:0 inet n n n - 6 echo -o prefork=3"
+                        " -o max_lifetime=1 -o lifetime_jitter=0\n")
+        low, samples = 99, 0
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            w = m.service()["workers"]
+            low = min(low, w["idle"] + w["busy"] + w["retiring"])
+            samples += 1
+            time.sleep(0.01)
+        self.assertGreaterEqual(m.service()["spawned"], 9)
+        self.assertGreaterEqual(low, 3, "capacity dipped to %d over %d samples" % (low, samples))
+
+    def test_max_use_1_under_load(self):
+        m = self.master("127.0.0.1:0 inet n n n - 4 echo -o prefork=4 -o max_use=1\n")
+        res = h.run_parallel(lambda i: h.echo_check(m.addr(), "one %d" % i),
+                             list(range(400)), 4)
+        self.assertNoFailures(res)
+        m.wait_for(lambda st: m.service(st=st)["spawned"] >= 400, 10, "spawned >= 400")
+        self.assertEqual(m.service()["crashed"], 0)
+
+
+class Memory(h.MasterTestCase):
+    def test_worker_over_rss_max_is_replaced(self):
+        m = self.master("127.0.0.1:0 inet n n n - 4 {PYWORKER} -o rss_max=2M\n")
+        pid = m.worker_pids()[0]
+        m.wait_log(r"worker %d uses \d+ KiB \(rss_max 2048 KiB\): retiring" % pid, 15)
+        m.wait_for(lambda st: pid not in m.worker_pids(st=st)
+                   and m.service(st=st)["workers"]["total"] >= 1, 10,
+                   "worker %d over rss_max replaced" % pid)
+        h.echo_check(m.addr(), "after rss")
