@@ -9,7 +9,6 @@
  * This is on the benchmark hot path: a request costs the accept, "busy",
  * one non-blocking recv to look for a pending "stop", and "idle" (plus
  * "retiring" for the last one); nothing is allocated per request. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

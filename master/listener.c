@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,8 +20,7 @@ static int listener_prepare_unix(const struct service_config *c, const struct so
 	struct stat st;
 	char *slash;
 
-	strncpy(dir, sun->sun_path, sizeof(dir) - 1);
-	dir[sizeof(dir) - 1] = '\0';
+	snprintf(dir, sizeof(dir), "%.*s", (int)sizeof(dir) - 1, sun->sun_path);
 	slash = strrchr(dir, '/');
 	if (slash != NULL && slash != dir) {
 		*slash = '\0';

@@ -9,7 +9,6 @@
  * accept loop, status reports and retirement are libmaster's. The command
  * gets the client on fds 0 and 1, the master's log pipe on fd 2, and
  * nothing else. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

@@ -4,7 +4,6 @@
  * (with or without one '\n') and nothing else, that protocol_word() round
  * trips, and that protocol_send() puts one message per packet on a real
  * SOCK_SEQPACKET socketpair and survives a closed peer without SIGPIPE. */
-#define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
 #include <signal.h>

@@ -17,7 +17,6 @@
  *            fds and env are captured at startup, before libmaster opens
  *            anything, so they show exactly what the master handed over
  *            (fds lists descriptors >= 3; env is in environ order). */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
