@@ -1,0 +1,658 @@
+"""harness.py - shared helpers for the end-to-end tests.
+
+Runs the real master (MASTER_BUILD_DIR/master/master) in the foreground in a
+fresh temporary config directory, talks to it with masterctl, and cleans up
+every process it started, by pid, whatever happens to the test.
+
+Only loopback traffic (127.0.0.1, ::1, AF_UNIX under the temp dir). Every
+wait is a poll with a deadline; nothing relies on a bare sleep.
+"""
+
+import concurrent.futures
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.abspath(os.environ.get("MASTER_SOURCE_DIR")
+                      or os.path.join(HERE, "..", ".."))
+BUILD = os.path.abspath(os.environ.get("MASTER_BUILD_DIR")
+                        or os.path.join(SRC, "build"))
+
+MASTER = os.path.join(BUILD, "master", "master")
+MASTERCTL = os.path.join(BUILD, "tools", "masterctl")
+ECHO = os.path.join(BUILD, "services", "echo")
+SPAWN = os.path.join(BUILD, "spawn", "spawn")
+TESTWORKER = os.path.join(BUILD, "tests", "testworker")
+PYWORKER = os.path.join(SRC, "tests", "workers", "pyworker.py")
+
+START_TIMEOUT_S = 15.0      # master up and every pool at prefork
+CTL_TIMEOUT_S = 5.0         # one masterctl call
+IO_TIMEOUT_S = 10.0         # one client request
+POLL_S = 0.05
+
+KEEP = os.environ.get("E2E_KEEP") == "1"   # keep temp dirs for debugging
+
+
+# --------------------------------------------------------------------------
+# Processes
+
+def _set_child_subreaper():
+    """Orphans of the master (workers that outlive it) are re-parented to us,
+    where we can see them (PPid == our pid) and reap them."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_CHILD_SUBREAPER = 36
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+_set_child_subreaper()
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+def proc_stat(pid):
+    """(state, ppid, starttime) from /proc/PID/stat, or None if gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # comm may hold spaces and parentheses: split after the last ')'.
+    rest = data[data.rindex(")") + 2:].split()
+    return rest[0], int(rest[1]), int(rest[19])
+
+
+def proc_status_field(pid, name):
+    """A line of /proc/PID/status ('Uid' -> ['0','0','0','0']), or None."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                key, _, val = line.partition(":")
+                if key == name:
+                    return val.split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
+def proc_environ(pid):
+    """The environment a process was exec'd with, as a dict."""
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        data = f.read()
+    env = {}
+    for item in data.split(b"\0"):
+        if item:
+            k, _, v = item.decode("utf-8", "replace").partition("=")
+            env[k] = v
+    return env
+
+
+def proc_fds(pid):
+    """{fd: readlink target} of a live process."""
+    d = "/proc/%d/fd" % pid
+    out = {}
+    for name in os.listdir(d):
+        try:
+            out[int(name)] = os.readlink(os.path.join(d, name))
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def pid_alive(pid, starttime=None):
+    """True if pid is a live (non-zombie) process, and, when starttime is
+    given, the same process as the one seen then (not a recycled pid)."""
+    st = proc_stat(pid)
+    if st is None:
+        return False
+    state, _, start = st
+    if starttime is not None and start != starttime:
+        return False
+    return state not in ("Z", "X")
+
+
+def pid_is_our_zombie(pid):
+    """A zombie re-parented to the test process: it outlived its master."""
+    st = proc_stat(pid)
+    return st is not None and st[0] in ("Z", "X") and st[1] == os.getpid()
+
+
+def reap_if_ours(pid):
+    st = proc_stat(pid)
+    if st is not None and st[1] == os.getpid():
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+
+def all_pids():
+    return [int(n) for n in os.listdir("/proc") if n.isdigit()]
+
+
+def descendants(root):
+    """Pids of every live descendant of root (by PPid), deepest first."""
+    children = {}
+    for pid in all_pids():
+        st = proc_stat(pid)
+        if st is not None:
+            children.setdefault(st[1], []).append(pid)
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        for c in children.get(p, []):
+            out.append(c)
+            todo.append(c)
+    out.reverse()
+    return out
+
+
+def kill_quiet(pid, sig=signal.SIGKILL):
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class MasterError(AssertionError):
+    """A failure that no amount of waiting will fix (e.g. the master died)."""
+
+
+def poll_until(predicate, timeout, what, interval=POLL_S, detail=None):
+    """Calls predicate() until it returns a true value (returned) or the
+    deadline passes (AssertionError naming what and detail())."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            v = predicate()
+            last_exc = None
+            if v:
+                return v
+        except MasterError:
+            raise
+        except Exception as e:  # noqa: BLE001 - reported at the deadline
+            last_exc = e
+        if time.monotonic() >= deadline:
+            msg = "timed out after %.1fs waiting for %s" % (timeout, what)
+            if last_exc is not None:
+                msg += "\nlast exception: %r" % (last_exc,)
+            if detail is not None:
+                msg += "\n" + detail()
+            raise AssertionError(msg)
+        time.sleep(interval)
+
+
+def free_port(family=socket.AF_INET, host="127.0.0.1"):
+    """A port that was free a moment ago (for configs needing two distinct
+    inet service names; single-service configs use port 0)."""
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def ipv6_loopback_available():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def can_exec_as(user, path):
+    """Whether user may execute path (every directory on the way searchable).
+    Checked in a child that drops to the user (needs root)."""
+    import pwd
+    pw = pwd.getpwnam(user)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+            os._exit(0 if os.access(path, os.X_OK) else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+# --------------------------------------------------------------------------
+# Master
+
+def substitute(text, dirname, ports=None):
+    repl = {
+        "{BUILD}": BUILD, "{SRC}": SRC, "{DIR}": dirname,
+        "{ECHO}": ECHO, "{SPAWN}": SPAWN, "{TESTWORKER}": TESTWORKER,
+        "{PYWORKER}": PYWORKER,
+    }
+    for k, v in (ports or {}).items():
+        repl["{%s}" % k] = str(v)
+    for k, v in repl.items():
+        text = text.replace(k, v)
+    return text
+
+
+class Master:
+    """One master process in its own temporary config directory.
+
+    master_cf / master_conf may use {BUILD} {SRC} {DIR} {ECHO} {SPAWN}
+    {TESTWORKER} {PYWORKER} and {PORT1}.. (each a free port, see ports).
+    master.conf always starts with run_directory and daemon_directory.
+    """
+
+    def __init__(self, master_cf, master_conf="", args=(), env=None, nports=0,
+                 share=None):
+        """share: another Master whose config directory this one uses
+        (it writes no files and removes nothing; its log is separate)."""
+        self.owner = share is None
+        if share is not None:
+            self.dir, self.run_dir, self.ports = share.dir, share.run_dir, share.ports
+            self.log_path = os.path.join(self.dir, "master-%d.log" % id(self))
+        else:
+            self.dir = tempfile.mkdtemp(prefix="master-e2e-")
+            os.chmod(self.dir, 0o755)
+            self.run_dir = os.path.join(self.dir, "run")
+            os.mkdir(self.run_dir, 0o755)
+            self.ports = {"PORT%d" % (i + 1): free_port() for i in range(nports)}
+            self.log_path = os.path.join(self.dir, "master.log")
+        self.args = list(args)
+        self.env = env
+        self.proc = None
+        self.pid = None
+        self.last_status = None
+        self.seen = {}          # worker pid -> starttime, every pid ever seen
+        self.cleaned = False
+        if self.owner:
+            conf = ('run_directory = "{DIR}/run"\n'
+                    'daemon_directory = "{BUILD}/services"\n' + master_conf)
+            self.write("master.conf", conf)
+            self.write("master.cf", master_cf)
+
+    # --- files -----------------------------------------------------------
+    def write(self, name, text):
+        with open(os.path.join(self.dir, name), "w") as f:
+            f.write(substitute(text, self.dir, self.ports))
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, n=40):
+        lines = self.log().splitlines()
+        return "\n".join(lines[-n:])
+
+    def detail(self):
+        return ("last status: %s\n--- master log (tail) ---\n%s"
+                % (json.dumps(self.last_status), self.log_tail()))
+
+    # --- running ---------------------------------------------------------
+    def command(self, *extra):
+        cmd = [MASTER, "-c", self.dir]
+        for a in self.args:
+            cmd += ["-o", a]
+        return cmd + list(extra)
+
+    def run_check(self, timeout=10):
+        """master -c DIR -n: (exit status, stderr)."""
+        r = subprocess.run(self.command("-n"), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout, env=self.env)
+        return r.returncode, r.stderr.decode(errors="replace")
+
+    def start(self, wait=True, timeout=START_TIMEOUT_S):
+        with open(self.log_path, "ab") as logf:
+            self.proc = subprocess.Popen(
+                self.command("-f"), stdin=subprocess.DEVNULL,
+                stdout=logf, stderr=logf, env=self.env)
+        self.pid = self.proc.pid
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_exit(self, timeout):
+        """Exit status of master within timeout, or MasterError."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise MasterError("master pid %d still running after %.1fs\n%s"
+                              % (self.pid, timeout, self.detail()))
+
+    def wait_ready(self, timeout=START_TIMEOUT_S):
+        def ready():
+            if not self.alive():
+                raise MasterError("master exited with status %s during start"
+                                  "\n--- master log ---\n%s"
+                                  % (self.proc.returncode, self.log_tail(60)))
+            st = self.status()
+            svcs = st.get("services")
+            if not svcs:
+                return False
+            return all(s["workers"]["idle"] >= s.get("prefork", 1) for s in svcs)
+        poll_until(ready, timeout, "master ready with every pool at prefork",
+                   detail=self.detail)
+        return self.last_status
+
+    def ctl(self, *args, timeout=CTL_TIMEOUT_S, check=False):
+        """Runs masterctl -c DIR ARGS: (exit status, stdout, stderr)."""
+        r = subprocess.run([MASTERCTL, "-c", self.dir] + list(args),
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout)
+        out = r.stdout.decode(errors="replace")
+        err = r.stderr.decode(errors="replace")
+        if check and r.returncode != 0:
+            raise AssertionError("masterctl %s: exit %d\nstdout: %s\nstderr: %s"
+                              % (" ".join(args), r.returncode, out, err))
+        return r.returncode, out, err
+
+    def status(self, service=None):
+        """Parsed `masterctl status [SERVICE] --json`."""
+        args = ["status"] + ([service] if service else []) + ["--json"]
+        _, out, _ = self.ctl(*args, check=True)
+        st = json.loads(out)
+        if service is None:
+            self.last_status = st
+        for s in st.get("services", []):
+            for p in s.get("procs", []):
+                pid = p.get("pid")
+                if isinstance(pid, int) and pid > 0 and pid not in self.seen:
+                    ps = proc_stat(pid)
+                    if ps is not None:
+                        self.seen[pid] = ps[2]
+        return st
+
+    def service(self, name=None, st=None):
+        """The status entry of service name (or of the only service)."""
+        st = st if st is not None else self.status()
+        svcs = st["services"]
+        if name is None:
+            if len(svcs) != 1:
+                raise AssertionError("service(): %d services, name one" % len(svcs))
+            return svcs[0]
+        for s in svcs:
+            if s["name"] == name:
+                return s
+        raise AssertionError("no service %r in status: %s"
+                          % (name, [s["name"] for s in svcs]))
+
+    def service_names(self):
+        return [s["name"] for s in self.status()["services"]]
+
+    def worker_pids(self, name=None, st=None):
+        return sorted(p["pid"] for p in self.service(name, st)["procs"])
+
+    def children(self):
+        """Live direct children of the master, by PPid."""
+        out = []
+        for pid in all_pids():
+            ps = proc_stat(pid)
+            if ps is not None and ps[1] == self.pid and ps[0] not in ("Z", "X"):
+                out.append(pid)
+        return sorted(out)
+
+    def addr(self, name=None):
+        """(host, port) of an inet service, or the path of a unix one."""
+        listen = self.service(name)["listen"]
+        if isinstance(listen, str):
+            listen = [listen]
+        return parse_addr(listen[0])
+
+    def wait_for(self, predicate, timeout=10.0, what="condition"):
+        """Polls status until predicate(status) is true; returns that status."""
+        def check():
+            if not self.alive():
+                raise MasterError("master exited (status %s) while waiting for"
+                                  " %s\n%s" % (self.proc.returncode, what,
+                                               self.detail()))
+            st = self.status()
+            return st if predicate(st) else None
+        return poll_until(check, timeout, what, detail=self.detail)
+
+    def wait_log(self, pattern, timeout=10.0, what=None):
+        """Polls the log until regex pattern matches; returns the match."""
+        rx = re.compile(pattern, re.M)
+        return poll_until(lambda: rx.search(self.log()), timeout,
+                          what or "log line matching %r" % pattern,
+                          detail=lambda: "--- master log (tail) ---\n"
+                          + self.log_tail(60))
+
+    def stop(self, timeout=20.0):
+        """SIGTERM, then the exit status within timeout (MasterError if not)."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+        return self.wait_exit(timeout)
+
+    # --- teardown --------------------------------------------------------
+    def cleanup(self):
+        """Kills the master and every process it started (by pid), always."""
+        if self.cleaned:
+            return
+        self.cleaned = True
+        victims = {}
+        if self.proc is not None and self.alive():
+            try:
+                self.status()   # record the pids the master knows of
+            except Exception:   # noqa: BLE001 - best effort
+                pass
+            kill_quiet(self.pid, signal.SIGSTOP)   # no more forks
+            for pid in descendants(self.pid):
+                ps = proc_stat(pid)
+                if ps is not None:
+                    victims[pid] = ps[2]
+        for pid, start in self.seen.items():
+            victims.setdefault(pid, start)
+        for pid, start in victims.items():
+            if pid_alive(pid, start):
+                kill_quiet(pid)
+        if self.proc is not None:
+            if self.alive():
+                kill_quiet(self.pid, signal.SIGKILL)
+                kill_quiet(self.pid, signal.SIGCONT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        # Orphans re-parented to us (we are a subreaper): reap them.
+        deadline = time.monotonic() + 5
+        for pid, start in victims.items():
+            while time.monotonic() < deadline and pid_alive(pid, start):
+                time.sleep(POLL_S)
+            reap_if_ours(pid)
+        if self.owner and not KEEP:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def parse_addr(s):
+    """'127.0.0.1:43567' -> ('127.0.0.1', 43567); '[::1]:5' -> ('::1', 5);
+    a path (unix) stays a string. Accepts a leading 'inet '/'unix ' word."""
+    s = s.strip()
+    if " " in s:
+        s = s.split()[-1]
+    if s.startswith("/"):
+        return s
+    m = re.match(r"^\[(.*)\]:(\d+)$", s)
+    if m:
+        return m.group(1), int(m.group(2))
+    host, _, port = s.rpartition(":")
+    return host, int(port)
+
+
+# --------------------------------------------------------------------------
+# Clients
+
+def connect(addr, timeout=IO_TIMEOUT_S):
+    """A connected socket to (host, port) or a unix socket path."""
+    if isinstance(addr, str):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    else:
+        fam = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(addr)
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def read_line(sock, timeout=IO_TIMEOUT_S):
+    """One '\\n'-terminated line (without it); EOF before it raises."""
+    sock.settimeout(timeout)
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in buf:
+        if time.monotonic() > deadline:
+            raise TimeoutError("no full line within %.1fs (got %r)" % (timeout, buf))
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("EOF before end of line (got %r)" % buf)
+        buf += chunk
+    return buf.split(b"\n", 1)[0].decode(errors="replace")
+
+
+def echo_once(addr, line, timeout=IO_TIMEOUT_S):
+    """Connects, sends line, returns the echoed line, closes."""
+    with connect(addr, timeout) as s:
+        s.sendall(line.encode() + b"\n")
+        return read_line(s, timeout)
+
+
+def echo_check(addr, line, timeout=IO_TIMEOUT_S):
+    """True if the echo came back exactly; exceptions propagate."""
+    got = echo_once(addr, line, timeout)
+    if got != line:
+        raise AssertionError("sent %r, got %r" % (line, got))
+    return True
+
+
+def read_all(addr, timeout=IO_TIMEOUT_S, send=None):
+    """Connects, optionally sends, reads until EOF; returns the text."""
+    with connect(addr, timeout) as s:
+        if send is not None:
+            s.sendall(send)
+        buf = b""
+        deadline = time.monotonic() + timeout
+        while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no EOF within %.1fs (got %r)" % (timeout, buf))
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+        return buf.decode(errors="replace")
+
+
+WHOAMI_RX = re.compile(
+    r"^uid=(?P<uid>[\d,]+) gid=(?P<gid>[\d,]+) groups=(?P<groups>\S*) "
+    r"sid=(?P<sid>\d+) pgid=(?P<pgid>\d+) pid=(?P<pid>\d+) "
+    r"fds=(?P<fds>[\d,]*) env=(?P<env>.*)$")
+
+
+def parse_whoami(line):
+    m = WHOAMI_RX.match(line.strip())
+    if not m:
+        raise AssertionError("not a whoami line: %r" % line)
+    ints = lambda s: [int(x) for x in s.split(",") if x != ""]  # noqa: E731
+    env = {}
+    for item in m.group("env").split(";"):
+        if item:
+            k, _, v = item.partition("=")
+            env[k] = v
+    return {
+        "uid": ints(m.group("uid")), "gid": ints(m.group("gid")),
+        "groups": ints(m.group("groups")),
+        "sid": int(m.group("sid")), "pgid": int(m.group("pgid")),
+        "pid": int(m.group("pid")), "fds": ints(m.group("fds")), "env": env,
+    }
+
+
+def whoami(addr, timeout=IO_TIMEOUT_S):
+    text = read_all(addr, timeout)
+    return parse_whoami(text.splitlines()[0] if text else "")
+
+
+def run_parallel(fn, items, concurrency=8):
+    """Runs fn(item) for every item on a thread pool; returns a list of
+    (item, result, exception) in item order."""
+    out = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as ex:
+        futs = [ex.submit(fn, it) for it in items]
+        for it, f in zip(items, futs):
+            try:
+                out.append((it, f.result(), None))
+            except Exception as e:  # noqa: BLE001 - counted by the caller
+                out.append((it, None, e))
+    return out
+
+
+def failures(results):
+    return [(it, e) for it, _, e in results if e is not None]
+
+
+# --------------------------------------------------------------------------
+# Test case base
+
+class MasterTestCase(unittest.TestCase):
+    """Starts masters with automatic cleanup (even when the test fails)."""
+
+    def master(self, master_cf, master_conf="", start=True, wait=True, **kw):
+        m = Master(master_cf, master_conf, **kw)
+        self.addCleanup(m.cleanup)
+        if start:
+            m.start(wait=wait)
+        return m
+
+    def require_root(self, why):
+        if not is_root():
+            self.skipTest("needs root: " + why)
+
+    def assertNoFailures(self, results, what="requests"):
+        bad = failures(results)
+        if bad:
+            sample = "; ".join("%r: %r" % (it, e) for it, e in bad[:5])
+            self.fail("%d of %d %s failed, e.g. %s"
+                      % (len(bad), len(results), what, sample))
+
+    def assertGone(self, pid, start=None, what="worker"):
+        """pid is no live process (a zombie only if it is not ours)."""
+        if pid_is_our_zombie(pid):
+            reap_if_ours(pid)
+            self.fail("%s pid %d outlived the master (a zombie re-parented to"
+                      " the test process)" % (what, pid))
+        self.assertFalse(pid_alive(pid, start), "%s pid %d still alive" % (what, pid))
+
+
+def check_binaries():
+    """Names of required binaries that are missing."""
+    return [p for p in (MASTER, MASTERCTL, ECHO, SPAWN, TESTWORKER)
+            if not os.access(p, os.X_OK)]
+
+
+def socket_mode(path):
+    st = os.stat(path)
+    return stat.S_ISSOCK(st.st_mode), stat.S_IMODE(st.st_mode)
