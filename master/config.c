@@ -1,6 +1,7 @@
 /* config.c - owns config_load(): master.conf, `master -o` and master.cf
  * read, checked and resolved (addresses, unix socket paths, executables,
- * user ids) as one unit, every error collected, and all or nothing; plus
+ * user and group ids; the isolation settings through config_isolation.c)
+ * as one unit, every error collected, and all or nothing; plus
  * config_free() and config_format_addr(). */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config_isolation.h"
 #include "mastercf.h"
 
 #define CONFIG_GROUPS_START 32 /* getgrouplist() tells us if it needs more */
@@ -133,11 +135,24 @@ static void config_resolve_unix(struct service_config *sc, const struct master_s
 	free(path);
 }
 
+/* An absolute path to a directory (anything else is config_isolation's
+ * error to report). */
+static bool config_jail_usable(const char *jail)
+{
+	struct stat st;
+
+	return jail[0] == '/' && stat(jail, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The executable is exec'd after the chroot: with a jail, it must exist
+ * inside it (sc->path stays the path as the worker sees it). */
 static void config_resolve_command(struct service_config *sc, const struct master_settings *m,
 				   const char *where, struct diag *errs)
 {
 	const char *cmd = sc->command;
+	const char *jail = config_isolation_jail(sc, m);
 	const char *why = NULL;
+	char *host = NULL;
 	struct stat st;
 
 	if (strchr(cmd, '/') != NULL && cmd[0] != '/') {
@@ -148,18 +163,45 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 	char *path = cmd[0] == '/' ? strdup(cmd) : config_join(m->daemon_directory, cmd);
 	if (path == NULL)
 		abort();
-	if (stat(path, &st) != 0)
+	if (jail != NULL && !config_jail_usable(jail)) {
+		sc->path = path; /* the jail's own error says it all */
+		return;
+	}
+	if (jail != NULL && asprintf(&host, "%s%s", jail, path) < 0)
+		abort();
+	if (stat(host ? host : path, &st) != 0)
 		why = strerror(errno);
 	else if (!S_ISREG(st.st_mode))
 		why = "not a regular file";
-	else if (access(path, X_OK) != 0)
+	else if (access(host ? host : path, X_OK) != 0)
 		why = strerror(errno);
 	if (why != NULL) {
-		diag_add(errs, "%s: command \"%s\": %s: %s", where, cmd, path, why);
+		diag_add(errs, "%s: command \"%s\": %s: %s%s", where, cmd, host ? host : path,
+			 why, host ? " (the jail holds what the worker executes)" : "");
 		free(path);
+		free(host);
 		return;
 	}
+	free(host);
 	sc->path = path;
+}
+
+/* -o group=NAME: its gid, or -1 (error added). */
+static int config_resolve_group(const char *group, gid_t *gid, const char *where,
+				struct diag *errs)
+{
+	errno = 0;
+	struct group *gr = getgrnam(group);
+	if (gr == NULL) {
+		if (errno == 0 || errno == ENOENT || errno == ESRCH || errno == EBADF || errno == EPERM)
+			diag_add(errs, "%s: unknown group \"%s\"", where, group);
+		else
+			diag_add(errs, "%s: cannot look up group \"%s\": %s", where, group,
+				 strerror(errno));
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
 }
 
 static void config_resolve_ids(struct service_config *sc, const struct master_settings *m,
@@ -167,7 +209,11 @@ static void config_resolve_ids(struct service_config *sc, const struct master_se
 {
 	const char *user = sc->set.user[0] != '\0' ? sc->set.user : m->default_user;
 	int n = CONFIG_GROUPS_START;
+	gid_t group_gid = 0;
+	bool has_group = sc->set.group[0] != '\0';
 
+	if (has_group && config_resolve_group(sc->set.group, &group_gid, where, errs) < 0)
+		return;
 	if (!sc->unpriv)
 		return; /* root: uid 0, gid 0, no supplementary groups */
 	errno = 0;
@@ -185,7 +231,14 @@ static void config_resolve_ids(struct service_config *sc, const struct master_se
 		return;
 	}
 	sc->uid = pw->pw_uid;
-	sc->gid = pw->pw_gid;
+	/* -o group= replaces the primary group; the supplementary ones stay
+	 * the user's (as initgroups would give them). */
+	sc->gid = has_group ? group_gid : pw->pw_gid;
+	if (has_group && group_gid == 0) {
+		diag_add(errs, "%s: group \"%s\" has gid 0, and an unpriv=y worker never runs "
+			 "with group root", where, sc->set.group);
+		return;
+	}
 	for (;;) {
 		int want = n;
 		if ((sc->groups = realloc(sc->groups, (size_t)n * sizeof(gid_t))) == NULL)
@@ -257,6 +310,7 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 		config_resolve_unix(sc, &cfg->master, where, errs);
 	config_resolve_command(sc, &cfg->master, where, errs);
 	config_resolve_ids(sc, &cfg->master, where, errs);
+	config_isolation_check(sc, &cfg->master, where, errs);
 	if (sc->set.maxproc != 0 && sc->set.prefork > sc->set.maxproc)
 		diag_add(errs, "%s: prefork %u is larger than maxproc %u", where,
 			 sc->set.prefork, sc->set.maxproc);

@@ -1,9 +1,12 @@
-/* control.c - owns the control socket and its clients (see control.h);
- * status.c renders what `status` shows. */
+/* control.c - owns the control socket, its clients and the dispatch of
+ * their requests (see control.h); control_auth.c decides who may connect,
+ * status.c renders what `status` shows, reload.c does `reload`. */
 #include "control.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -13,10 +16,19 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "control_auth.h"
 #include "log.h"
 #include "master.h"
 #include "outbuf.h"
+#include "pool.h"
+#include "reload.h"
+#include "service.h"
 #include "status.h"
+
+#define CONTROL_ARGS_MAX 8
+/* Room for a burst of connections between two loop iterations. */
+#define CONTROL_LISTEN_BACKLOG 256
+#define CONTROL_REFUSAL_BYTES 256
 
 struct control_client {
 	struct control *ctl;
@@ -27,6 +39,7 @@ struct control_client {
 	struct outbuf out;
 	size_t sent;
 	uint64_t deadline_ms;
+	bool evicted;     /* closed to make room; freed by control_expire() */
 };
 
 static void control_client_close(struct control_client *cl)
@@ -37,42 +50,106 @@ static void control_client_close(struct control_client *cl)
 	if (fd >= 0)
 		close(fd);
 	list_remove(&cl->link);
-	cl->ctl->nclients--;
+	if (!cl->evicted)
+		cl->ctl->nclients--;
 	outbuf_free(&cl->out);
 	free(cl);
+}
+
+/* Closes the connection now but frees the client only between event
+ * batches (event.h): an event for it may still be pending in this one. */
+static void control_client_evict(struct control_client *cl)
+{
+	int fd = cl->watch.fd;
+
+	event_del(&cl->ctl->m->loop, &cl->watch);
+	if (fd >= 0)
+		close(fd);
+	cl->evicted = true;
+	cl->ctl->nclients--;
+	cl->deadline_ms = 0;
+}
+
+static void control_status(struct master *m, int argc, char **argv, struct outbuf *out)
+{
+	enum status_format fmt = STATUS_TEXT;
+	const char *service = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			fmt = STATUS_JSON;
+		else if (strcmp(argv[i], "--prometheus") == 0)
+			fmt = STATUS_PROMETHEUS;
+		else if (service == NULL && argv[i][0] != '-')
+			service = argv[i];
+		else {
+			outbuf_printf(out, "error: status: unexpected argument \"%s\"\n", argv[i]);
+			return;
+		}
+	}
+	status_render(m, service, fmt, out);
+}
+
+/* recycle SERVICE|all: make-before-break is the pool's (pool_recycle). */
+static void control_recycle(struct master *m, const char *name, struct outbuf *out)
+{
+	uint64_t now = clock_now_ms();
+	bool all = strcmp(name, "all") == 0;
+	struct service *one = all ? NULL : service_find(m, name);
+
+	if (m->stopping) {
+		outbuf_printf(out, "error: the master is stopping\n");
+		return;
+	}
+	if (!all && one == NULL) {
+		outbuf_printf(out, "error: no service \"%s\"\n", name);
+		return;
+	}
+	for (struct service *svc = m->services; svc; svc = svc->next) {
+		if (!all && svc != one)
+			continue;
+		unsigned n = svc->n_idle + svc->n_busy;
+		log_info("service %s: recycling %u worker%s", svc->cfg->name, n, n == 1 ? "" : "s");
+		outbuf_printf(out, "recycling %s: %u worker%s\n", svc->cfg->name, n, n == 1 ? "" : "s");
+		pool_recycle(svc, now);
+	}
 }
 
 /* Runs one request line; the reply goes to cl->out. */
 static void control_dispatch(struct control_client *cl, char *line)
 {
 	struct master *m = cl->ctl->m;
-	char *argv[8];
+	char *argv[CONTROL_ARGS_MAX];
 	int argc = 0;
-	bool json = false;
-	const char *service = NULL;
 
-	for (char *save = NULL, *tok = strtok_r(line, " \t", &save);
-	     tok && argc < 8; tok = strtok_r(NULL, " \t", &save))
+	for (char *save = NULL, *tok = strtok_r(line, " \t\r", &save);
+	     tok; tok = strtok_r(NULL, " \t\r", &save)) {
+		if (argc == CONTROL_ARGS_MAX) {
+			outbuf_printf(&cl->out, "error: too many arguments\n");
+			return;
+		}
 		argv[argc++] = tok;
+	}
 	if (argc == 0) {
 		outbuf_printf(&cl->out, "error: empty request\n");
-		return;
-	}
-	if (strcmp(argv[0], "status") == 0) {
-		for (int i = 1; i < argc; i++) {
-			if (strcmp(argv[i], "--json") == 0)
-				json = true;
-			else if (service == NULL && argv[i][0] != '-')
-				service = argv[i];
-			else {
-				outbuf_printf(&cl->out, "error: status: unexpected argument \"%s\"\n", argv[i]);
-				return;
-			}
-		}
-		status_render(m, service, json, &cl->out);
+	} else if (strcmp(argv[0], "status") == 0) {
+		control_status(m, argc, argv, &cl->out);
 	} else if (strcmp(argv[0], "stop") == 0 && argc == 1) {
+		log_info("stop requested by masterctl");
 		m->sig.stop = true; /* the same path as SIGTERM */
-		outbuf_printf(&cl->out, "stopping\n");
+		outbuf_printf(&cl->out, "stopping: workers finish their current request\n");
+	} else if (strcmp(argv[0], "stop") == 0 && argc == 2 && strcmp(argv[1], "--now") == 0) {
+		log_info("immediate stop requested by masterctl");
+		m->sig.stop = true;
+		m->stop_now = true;
+		outbuf_printf(&cl->out, "stopping now: every worker is killed\n");
+	} else if (strcmp(argv[0], "reload") == 0 && argc == 1) {
+		reload_apply(m, &cl->out);
+	} else if (strcmp(argv[0], "recycle") == 0 && argc == 2) {
+		control_recycle(m, argv[1], &cl->out);
+	} else if (strcmp(argv[0], "stop") == 0 || strcmp(argv[0], "reload") == 0 ||
+		   strcmp(argv[0], "recycle") == 0) {
+		outbuf_printf(&cl->out, "error: usage: stop [--now] | reload | recycle SERVICE|all\n");
 	} else {
 		outbuf_printf(&cl->out, "error: unknown request \"%s\"\n", argv[0]);
 	}
@@ -128,35 +205,48 @@ static void control_client_event(struct event_watch *w, uint32_t revents)
 	control_client_write(cl);
 }
 
-static bool control_allowed(int fd, uid_t *uid)
+static void control_refuse(int fd, const char *why)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	char msg[CONTROL_REFUSAL_BYTES];
+	int len = snprintf(msg, sizeof(msg), "error: permission denied: %s\n", why);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
-	*uid = cred.uid;
-	return cred.uid == 0 || cred.uid == geteuid();
+	if (len > (int)sizeof(msg) - 1)
+		len = (int)sizeof(msg) - 1;
+	log_warn("control socket: refused a client: %s", why);
+	/* One small write into an empty socket buffer: never blocks. */
+	send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+static void control_evict_oldest(struct control *ctl)
+{
+	for (struct list *pos = ctl->clients.next; pos != &ctl->clients; pos = pos->next) {
+		struct control_client *cl = LIST_ENTRY(pos, struct control_client, link);
+		if (!cl->evicted) {
+			control_client_evict(cl);
+			return;
+		}
+	}
 }
 
 static void control_accept(struct event_watch *w, uint32_t revents)
 {
 	struct control *ctl = EVENT_OWNER(w, struct control, watch);
+	char why[CONTROL_REFUSAL_BYTES];
 
 	for (;;) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		uid_t uid = (uid_t)-1;
 		if (fd < 0)
 			return;
-		if (!control_allowed(fd, &uid) || ctl->nclients >= CONTROL_CLIENTS_MAX) {
-			char msg[96];
-			int len = snprintf(msg, sizeof(msg), ctl->nclients >= CONTROL_CLIENTS_MAX
-					   ? "error: too many control clients\n"
-					   : "error: permission denied for uid %ld\n", (long)uid);
-			send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
-			close(fd);
+		if (!control_auth_allowed(ctl, fd, why, sizeof(why))) {
+			control_refuse(fd, why);
 			continue;
 		}
+		/* Full: the oldest client goes (a legitimate one is done in
+		 * milliseconds), so a flood of idle connections cannot lock
+		 * the operator out for the client timeout. */
+		if (ctl->nclients >= CONTROL_CLIENTS_MAX)
+			control_evict_oldest(ctl);
 		struct control_client *cl = calloc(1, sizeof(*cl));
 		if (cl == NULL) {
 			close(fd);
@@ -175,7 +265,30 @@ static void control_accept(struct event_watch *w, uint32_t revents)
 	}
 }
 
-int control_open(struct control *ctl, struct master *m, const char *path)
+void control_set_admin_group(struct control *ctl, const char *admin_group)
+{
+	struct group *gr;
+
+	free(ctl->admin_name);
+	ctl->admin_name = NULL;
+	ctl->admin_set = false;
+	if (admin_group != NULL && admin_group[0] != '\0') {
+		errno = 0;
+		gr = getgrnam(admin_group);
+		if (gr == NULL) {
+			log_warn("admin_group \"%s\": %s; only root and uid %ld may use masterctl",
+				 admin_group, errno ? strerror(errno) : "no such group",
+				 (long)geteuid());
+		} else if ((ctl->admin_name = strdup(admin_group)) != NULL) {
+			ctl->admin_gid = gr->gr_gid;
+			ctl->admin_set = true;
+		}
+	}
+	control_auth_apply_mode(ctl);
+}
+
+int control_open(struct control *ctl, struct master *m, const char *path,
+		 const char *admin_group)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd;
@@ -196,7 +309,7 @@ int control_open(struct control *ctl, struct master *m, const char *path)
 	mode_t old = umask(0177); /* born 0600: no window where others connect */
 	int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+	if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, CONTROL_LISTEN_BACKLOG) < 0) {
 		log_err("control socket %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -209,6 +322,7 @@ int control_open(struct control *ctl, struct master *m, const char *path)
 		ctl->path = NULL;
 		return -1;
 	}
+	control_set_admin_group(ctl, admin_group);
 	return 0;
 }
 
@@ -229,6 +343,8 @@ void control_close(struct control *ctl)
 		free(ctl->path);
 		ctl->path = NULL;
 	}
+	free(ctl->admin_name);
+	ctl->admin_name = NULL;
 }
 
 uint64_t control_expire(struct control *ctl, uint64_t now_ms)

@@ -1,29 +1,170 @@
-/* isolation.c - owns a service's launch environment (see isolation.h).
- * (Only the umask so far; the rest arrives with the secure-launch work.) */
+/* isolation.c - owns a service's launch environment (see isolation.h):
+ * turns the checked settings into what launch.c's child needs, once per
+ * service: the capability bit mask (libcap names), the rlimits, the jail
+ * path, the namespaces (namespace.c) and the cgroup (cgroup.c). Failures
+ * here stop the service from being created, with a log line that names
+ * the service, the setting and the reason. */
 #include "isolation.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "config_isolation.h"
+#include "log.h"
+#include "namespace.h"
+
+#define ISOLATION_ERR_BYTES 1024 /* a log line */
+#define ISOLATION_WHY_BYTES 640  /* the reason inside it */
+#define ISOLATION_CGROUP_NAME_BYTES 256
 
 struct isolation {
+	struct launch_isolation launch; /* what a launch points at */
 	unsigned umask;
+	char *chroot;                   /* owned copy of the jail path */
+	struct cgroup cgroup;           /* path NULL: none */
 };
+
+static void isolation_rlimits(struct isolation *iso, const struct service_settings *s)
+{
+	const struct { int resource; unsigned long long value; const char *step; } want[] = {
+		{ RLIMIT_NOFILE, s->rlimit_nofile, "rlimit_nofile" },
+		{ RLIMIT_NPROC, s->rlimit_nproc, "rlimit_nproc" },
+		{ RLIMIT_AS, s->rlimit_as, "rlimit_as" },
+		{ RLIMIT_CORE, s->rlimit_core, "rlimit_core" },
+		{ RLIMIT_CPU, s->rlimit_cpu, "rlimit_cpu" },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (want[i].value == SETTINGS_RLIMIT_INHERIT)
+			continue; /* unset: the master's own limit, untouched */
+		struct launch_rlimit *r = &iso->launch.rlimits[iso->launch.nrlimits++];
+		r->resource = want[i].resource;
+		r->value = want[i].value == SETTINGS_RLIMIT_UNLIMITED ? RLIM_INFINITY : want[i].value;
+		r->step = want[i].step;
+	}
+}
+
+/* "inet-127.0.0.1:7070", "unix-relay": the type keeps an inet and a unix
+ * service of one name apart, and no name can clash with the cgroup's own
+ * files ("cgroup.procs"). Only [A-Za-z0-9._:-] survive. */
+static void isolation_cgroup_name(const struct service_config *c, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s-", c->type == SERVICE_INET ? "inet" : "unix");
+
+	for (const char *p = c->name; *p != '\0' && (size_t)n + 1 < size; p++)
+		out[n++] = (strchr("._:-", *p) != NULL || (*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) ? *p : '_';
+	out[n] = '\0';
+}
+
+static int isolation_cgroup(struct isolation *iso, const struct master_settings *m,
+			    const struct service_config *c, char *err, size_t errsize)
+{
+	const char *controller[CONFIG_ISOLATION_CONTROLLERS_MAX];
+	const char *setting[CONFIG_ISOLATION_CONTROLLERS_MAX];
+	char why[ISOLATION_WHY_BYTES], name[ISOLATION_CGROUP_NAME_BYTES];
+	size_t n = config_isolation_controllers(&c->set, controller, setting);
+	struct cgroup_limits lim = {
+		.memory_max_bytes = c->set.memory_max_bytes,
+		.pids_max = c->set.pids_max, .cpu_weight = c->set.cpu_weight,
+	};
+
+	if (n == 0)
+		return 0;
+	/* Checked at load; checked again, as the host may have changed. */
+	for (size_t i = 0; i < n; i++)
+		if (config_isolation_cgroup_check(m->cgroup_parent, controller[i], why,
+						  sizeof(why)) != 0) {
+			snprintf(err, errsize, "%s: cgroup v2 controller \"%s\" unavailable: %s",
+				 setting[i], controller[i], why);
+			return -1;
+		}
+	isolation_cgroup_name(c, name, sizeof(name));
+	if (cgroup_create(&iso->cgroup, m->cgroup_parent, name, &lim, controller, n,
+			  why, sizeof(why)) < 0) {
+		snprintf(err, errsize, "cgroup: %s", why);
+		return -1;
+	}
+	iso->launch.cgroup_fd = iso->cgroup.dir_fd;
+	iso->launch.cgroup_procs_fd = iso->cgroup.procs_fd;
+	return 0;
+}
+
+static int isolation_namespaces(struct isolation *iso, const struct service_config *c,
+				char *err, size_t errsize)
+{
+	char why[ISOLATION_WHY_BYTES], *tmp = NULL;
+
+	if (!c->set.private_network && !c->set.private_tmp)
+		return 0;
+	/* A jailed worker's /tmp is the jail's. */
+	if (c->set.private_tmp && asprintf(&tmp, "%s/tmp", iso->chroot ? iso->chroot : "") < 0)
+		abort();
+	int rc = namespace_create(c->set.private_network, tmp, &iso->launch.netns_fd,
+				  &iso->launch.mntns_fd, why, sizeof(why));
+	free(tmp);
+	if (rc < 0)
+		snprintf(err, errsize, "%s: %s", c->set.private_tmp ?
+			 (c->set.private_network ? "private_network, private_tmp" : "private_tmp")
+			 : "private_network", why);
+	return rc;
+}
 
 struct isolation *isolation_create(const struct master_settings *m,
 				   const struct service_config *c)
 {
 	struct isolation *iso = calloc(1, sizeof(*iso));
+	char err[ISOLATION_ERR_BYTES];
+	const char *jail = config_isolation_jail(c, m);
 
-	if (iso != NULL)
-		iso->umask = c->set.umask;
+	if (iso == NULL) {
+		log_err("service %s: isolation: out of memory", c->name);
+		return NULL;
+	}
+	launch_isolation_init(&iso->launch);
+	iso->umask = c->set.umask;
+	if (config_isolation_caps(c->set.capabilities, &iso->launch.caps_keep, err,
+				  sizeof(err)) != 0) {
+		log_err("service %s: capabilities \"%s\": %s", c->name, c->set.capabilities, err);
+		goto fail;
+	}
+	isolation_rlimits(iso, &c->set);
+	if (jail != NULL) {
+		if ((iso->chroot = strdup(jail)) == NULL)
+			abort();
+		iso->launch.chroot = iso->chroot;
+	}
+	if (isolation_namespaces(iso, c, err, sizeof(err)) < 0 ||
+	    isolation_cgroup(iso, m, c, err, sizeof(err)) < 0) {
+		log_err("service %s: %s", c->name, err);
+		goto fail;
+	}
 	return iso;
+fail:
+	isolation_destroy(iso);
+	return NULL;
 }
 
 void isolation_destroy(struct isolation *iso)
 {
+	if (iso == NULL)
+		return;
+	if (iso->launch.netns_fd >= 0)
+		close(iso->launch.netns_fd);
+	if (iso->launch.mntns_fd >= 0)
+		close(iso->launch.mntns_fd);
+	if (iso->cgroup.path != NULL)
+		cgroup_destroy(&iso->cgroup);
+	free(iso->chroot);
 	free(iso);
 }
 
 void isolation_apply(const struct isolation *iso, struct launch_spec *spec)
 {
 	spec->umask = iso->umask;
+	spec->iso = &iso->launch;
 }

@@ -2,8 +2,8 @@
  * capabilities kept, rlimits, umask, chroot, the service's network and
  * mount namespaces (one per service, entered by each worker), and its
  * cgroup. Prepared once per service in the master (where allocation and
- * libcap are allowed); each launch only copies plain values and fds into
- * the launch_spec for the vfork-style child. */
+ * libcap are allowed); each launch only points the launch_spec at the
+ * prepared values and fds for the vfork-style child. */
 #ifndef MASTER_ISOLATION_H
 #define MASTER_ISOLATION_H
 
@@ -16,6 +16,7 @@ struct isolation;
  * logged ("service NAME: cgroup: ...") when it cannot be had. */
 struct isolation *isolation_create(const struct master_settings *m,
 				   const struct service_config *c);
+/* Closes its namespaces and cgroup fds (the cgroup directory stays). */
 void isolation_destroy(struct isolation *iso);
 /* Fills the isolation part of a launch. */
 void isolation_apply(const struct isolation *iso, struct launch_spec *spec);

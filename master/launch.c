@@ -7,14 +7,24 @@
  * touch anything the parent relies on, so it runs only syscall(2) on data
  * the parent built, and writes nothing but its pid digits and the error
  * report. All signals are blocked around the clone so that no handler (ASan
- * installs some) can run in the child before it resets them. */
+ * installs some) can run in the child before it resets them.
+ *
+ * Why clone3(CLONE_INTO_CGROUP) for services with a cgroup: moving a
+ * process by writing to cgroup.procs takes the cgroup threadgroup lock for
+ * writing, which waits for an RCU grace period: measured here, 346 us per
+ * vfork with the write against 72 us without, while clone3 into the cgroup
+ * costs 25 us more than plain clone3. The write stays as the fallback where
+ * clone3 is missing (kernels before 5.7, architectures without the entry
+ * code below). The capability steps live in launch_caps.c. */
 #include "launch.h"
+#include "launch_child.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -25,12 +35,7 @@
 #define LAUNCH_STACK_BYTES (256u * 1024u)
 #define LAUNCH_KERNEL_SIGSET_BYTES 8u
 #define LAUNCH_SIGNAL_MAX 64
-
-struct launch_child {
-	const struct launch_spec *spec;
-	struct launch_error *err;
-	int devnull_fd;
-};
+#define LAUNCH_CLONE_INTO_CGROUP 0x200000000ULL /* linux/sched.h, 5.7 */
 
 /* The kernel's struct sigaction for rt_sigaction on x86_64 and friends. */
 struct launch_ksigaction {
@@ -40,10 +45,15 @@ struct launch_ksigaction {
 	unsigned long mask;
 };
 
-#define LAUNCH_NO_SANITIZE __attribute__((no_sanitize("address", "undefined")))
+/* The kernel's struct clone_args (version 2, with cgroup). Our own copy:
+ * linux/sched.h clashes with glibc's sched.h. */
+struct launch_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
 
 LAUNCH_NO_SANITIZE
-static int launch_fail(struct launch_child *c, const char *step, long rc)
+int launch_fail(struct launch_child *c, const char *step, long rc)
 {
 	c->err->step = step;
 	c->err->err = rc < 0 ? (int)-rc : 0;
@@ -51,11 +61,8 @@ static int launch_fail(struct launch_child *c, const char *step, long rc)
 	return -1;
 }
 
-/* Raw syscall returning -errno instead of touching errno (which lives in
- * the parent's thread-local storage). */
-#define LAUNCH_SYS(...) launch_sys_ret(syscall(__VA_ARGS__))
 LAUNCH_NO_SANITIZE
-static long launch_sys_ret(long rc)
+long launch_sys_ret(long rc)
 {
 	return rc == -1 ? -(long)errno : rc;
 }
@@ -111,9 +118,45 @@ static int launch_place_fds(struct launch_child *c)
 	for (size_t i = 0; i <= s->nlisten; i++)
 		if ((rc = LAUNCH_SYS(SYS_dup2, moved[i], 3 + (int)i)) < 0)
 			return launch_fail(c, "dup2 contract fd", rc);
+	/* One call, whatever the fd limit: not a loop to a guessed maximum. */
 	rc = LAUNCH_SYS(SYS_close_range, (unsigned)high, ~0U, 0);
 	if (rc < 0)
 		return launch_fail(c, "close_range", rc);
+	return 0;
+}
+
+/* rlimits, cgroup, namespaces, root and working directory. */
+LAUNCH_NO_SANITIZE
+static int launch_confine(struct launch_child *c)
+{
+	const struct launch_isolation *iso = c->spec->iso;
+	long rc;
+
+	for (size_t i = 0; iso != NULL && i < iso->nrlimits; i++) {
+		/* soft = hard: the worker cannot raise it back. */
+		unsigned long long lim[2] = { iso->rlimits[i].value, iso->rlimits[i].value };
+		rc = LAUNCH_SYS(SYS_prlimit64, 0, iso->rlimits[i].resource, lim, NULL);
+		if (rc < 0)
+			return launch_fail(c, iso->rlimits[i].step, rc);
+	}
+	if (iso != NULL && iso->cgroup_procs_fd >= 0 && !c->in_cgroup) {
+		/* "0" moves the writer itself (cgroup v2). */
+		if ((rc = LAUNCH_SYS(SYS_write, iso->cgroup_procs_fd, "0", 1)) < 0)
+			return launch_fail(c, "cgroup", rc);
+	}
+	if (iso != NULL && iso->netns_fd >= 0 &&
+	    (rc = LAUNCH_SYS(SYS_setns, iso->netns_fd, CLONE_NEWNET)) < 0)
+		return launch_fail(c, "setns network", rc);
+	/* Entering a mount namespace also moves root and cwd to its root. */
+	if (iso != NULL && iso->mntns_fd >= 0 &&
+	    (rc = LAUNCH_SYS(SYS_setns, iso->mntns_fd, CLONE_NEWNS)) < 0)
+		return launch_fail(c, "setns mount", rc);
+	if (iso != NULL && iso->chroot != NULL &&
+	    (rc = LAUNCH_SYS(SYS_chroot, iso->chroot)) < 0)
+		return launch_fail(c, "chroot", rc);
+	/* "/" with or without a jail: never a directory of the master's. */
+	if ((rc = LAUNCH_SYS(SYS_chdir, "/")) < 0)
+		return launch_fail(c, "chdir /", rc);
 	return 0;
 }
 
@@ -131,10 +174,23 @@ static int launch_set_ids(struct launch_child *c)
 		return launch_fail(c, "setresgid", rc);
 	if ((rc = LAUNCH_SYS(SYS_setresuid, s->uid, s->uid, s->uid)) < 0)
 		return launch_fail(c, "setresuid", rc);
-	/* Irreversible, or we do not exec: a worker that could get root back
-	 * is worse than no worker. */
+	return 0;
+}
+
+/* Irreversible, or we do not exec: a worker that could get root back is
+ * worse than no worker. Checked after the capabilities are gone (with
+ * securebits' NO_SETUID_FIXUP they survive the setresuid itself). */
+LAUNCH_NO_SANITIZE
+static int launch_check_ids(struct launch_child *c)
+{
+	const struct launch_spec *s = c->spec;
+
+	if (!s->set_ids)
+		return 0;
 	if (s->uid != 0 && syscall(SYS_setresuid, -1, 0, -1) == 0)
 		return launch_fail(c, "uid change not irreversible", -EPERM);
+	if (s->gid != 0 && syscall(SYS_setresgid, -1, 0, -1) == 0)
+		return launch_fail(c, "gid change not irreversible", -EPERM);
 	return 0;
 }
 
@@ -150,11 +206,14 @@ static int launch_child_main(void *arg)
 	if ((rc = LAUNCH_SYS(SYS_setsid)) < 0)
 		return launch_fail(c, "setsid", rc);
 	/* Dispositions back to default (SIGPIPE was ignored, sanitizers may
-	 * have handlers); 32 and 33 belong to libc and refuse, harmlessly. */
+	 * have handlers); 32 and 33 belong to libc and refuse, harmlessly.
+	 * The mask stays full until just before exec: a stop signal now
+	 * would freeze the master, which waits for this exec. */
 	for (int sig = 1; sig <= LAUNCH_SIGNAL_MAX; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, LAUNCH_KERNEL_SIGSET_BYTES);
-	if (launch_place_fds(c) < 0 || launch_set_ids(c) < 0)
+	if (launch_confine(c) < 0 || launch_caps_prepare(c) < 0 ||
+	    launch_set_ids(c) < 0 || launch_caps_clear(c) < 0 || launch_check_ids(c) < 0)
 		return -1;
 	/* A worker never outlives its master: unsupervised, nothing would
 	 * enforce its limits. Set after the id change, which clears it. */
@@ -165,6 +224,8 @@ static int launch_child_main(void *arg)
 	if ((rc = LAUNCH_SYS(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0)
 		return launch_fail(c, "no_new_privs", rc);
 	syscall(SYS_umask, s->umask);
+	if (launch_place_fds(c) < 0)
+		return -1;
 	launch_write_pid(s->pid_digits, s->pid_digits_size, syscall(SYS_getpid));
 	if ((rc = LAUNCH_SYS(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL,
 			     LAUNCH_KERNEL_SIGSET_BYTES)) < 0)
@@ -173,8 +234,60 @@ static int launch_child_main(void *arg)
 	return launch_fail(c, "execve", rc);
 }
 
+#if defined(__x86_64__)
+/* clone3 with CLONE_VM: the child starts on its own stack at the
+ * instruction after the syscall, so the call into launch_child_main must
+ * be in assembly (as glibc's clone does). Returns the pid or -errno. */
+LAUNCH_NO_SANITIZE __attribute__((noinline))
+static long launch_clone3(struct launch_clone_args *args, int (*fn)(void *), void *arg)
+{
+	register long rax __asm__("rax") = SYS_clone3;
+	register void *r12 __asm__("r12") = (void *)fn;
+	register void *r13 __asm__("r13") = arg;
+
+	__asm__ volatile(
+		"syscall\n\t"
+		"testq %%rax, %%rax\n\t"
+		"jnz 1f\n\t"
+		"xorl %%ebp, %%ebp\n\t"     /* child: outermost frame */
+		"movq %%r13, %%rdi\n\t"
+		"callq *%%r12\n\t"
+		"movl %%eax, %%edi\n\t"
+		"movl %[nr_exit], %%eax\n\t"
+		"syscall\n\t"
+		"ud2\n\t"
+		"1:\n\t"
+		: "+r"(rax)
+		: "D"(args), "S"(sizeof(*args)), "r"(r12), "r"(r13),
+		  [nr_exit] "i"(SYS_exit_group)
+		: "rcx", "r11", "memory");
+	return rax;
+}
+#else
+static long launch_clone3(struct launch_clone_args *args, int (*fn)(void *), void *arg)
+{
+	return -ENOSYS;
+}
+#endif
+
+static unsigned launcher_read_cap_last(void)
+{
+	FILE *fp = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	unsigned last = 0;
+
+	if (fp == NULL || fscanf(fp, "%u", &last) != 1 || last > 63)
+		last = launch_caps_max_bits() - 1;
+	if (fp != NULL)
+		fclose(fp);
+	return last;
+}
+
 int launcher_init(struct launcher *l)
 {
+	l->cap_last = launcher_read_cap_last();
+	l->privileged = launch_caps_privileged();
+	l->clone3_missing = false;
+	l->bset_empty = l->privileged && launch_caps_empty_bounding_set(l->cap_last);
 	l->stack_size = LAUNCH_STACK_BYTES;
 	l->stack = mmap(NULL, l->stack_size, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -205,12 +318,46 @@ void launcher_fini(struct launcher *l)
 	l->devnull_fd = -1;
 }
 
+void launch_isolation_init(struct launch_isolation *iso)
+{
+	memset(iso, 0, sizeof(*iso));
+	iso->cgroup_fd = iso->cgroup_procs_fd = iso->netns_fd = iso->mntns_fd = -1;
+}
+
+/* The clone itself: into the service's cgroup when it has one. Returns the
+ * pid, or -errno. */
+static long launch_clone(struct launcher *l, struct launch_child *child)
+{
+	const struct launch_isolation *iso = child->spec->iso;
+
+	if (iso != NULL && iso->cgroup_fd >= 0 && !l->clone3_missing) {
+		struct launch_clone_args args = {
+			.flags = CLONE_VM | CLONE_VFORK | LAUNCH_CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.stack = (uintptr_t)l->stack, .stack_size = l->stack_size,
+			.cgroup = (uint64_t)iso->cgroup_fd,
+		};
+		child->in_cgroup = true;
+		long pid = launch_clone3(&args, launch_child_main, child);
+		if (pid != -ENOSYS)
+			return pid;
+		l->clone3_missing = true; /* the cgroup.procs write it is */
+		child->in_cgroup = false;
+	}
+	pid_t pid = clone(launch_child_main, (char *)l->stack + l->stack_size,
+			  CLONE_VM | CLONE_VFORK | SIGCHLD, child);
+	return pid < 0 ? -(long)errno : pid;
+}
+
 pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 		   struct launch_error *e)
 {
-	struct launch_child child = { .spec = spec, .err = e, .devnull_fd = l->devnull_fd };
+	struct launch_child child = {
+		.spec = spec, .err = e, .devnull_fd = l->devnull_fd,
+		.cap_last = l->cap_last, .privileged = l->privileged,
+		.bset_empty = l->bset_empty,
+	};
 	sigset_t all, old;
-	pid_t pid;
 
 	if (spec->nlisten > LAUNCH_LISTEN_MAX) {
 		e->step = "too many listening sockets";
@@ -221,21 +368,19 @@ pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 	e->err = 0;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = clone(launch_child_main, (char *)l->stack + l->stack_size,
-		    CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
-	int clone_errno = errno;
+	long pid = launch_clone(l, &child);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
-		e->step = "clone";
-		e->err = clone_errno;
+		e->step = child.in_cgroup ? "clone into cgroup" : "clone";
+		e->err = (int)-pid;
 		return -1;
 	}
 	if (e->step != NULL) {
 		/* The child exited without exec: reap it now, so the reaper
 		 * never meets a pid it does not know. */
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		return -1;
 	}
-	return pid;
+	return (pid_t)pid;
 }

@@ -1,30 +1,66 @@
 /* launch.h - starting one worker process, the secure way and at a cost
  * that does not grow with the master's memory.
  *
- * The parent prepares everything (paths, argv, envp, ids, fd numbers); the
- * child is created with clone(CLONE_VM|CLONE_VFORK) on a small stack of its
- * own, shares the master's memory until exec, and therefore runs only raw
- * system calls: new session, signal dispositions and mask reset, fds placed
- * per the worker contract and all others closed, supplementary groups, gid,
- * uid, no_new_privs, exec. A failing step is reported back through shared
- * memory (which step, which errno) and the child exits 127 without exec. */
+ * The parent prepares everything (paths, argv, envp, ids, fd numbers, and
+ * the service's isolation: capabilities, rlimits, cgroup, namespaces,
+ * chroot); the child is created with clone(CLONE_VM|CLONE_VFORK) (clone3
+ * with CLONE_INTO_CGROUP when the service has a cgroup) on a small stack of
+ * its own, shares the master's memory until exec, and therefore runs only
+ * raw system calls, in this order: new session; signal dispositions reset;
+ * rlimits; cgroup (fallback path); namespaces; chroot and chdir("/");
+ * inheritable and ambient capabilities for the kept ones; bounding set
+ * emptied (inherited empty: launcher_init empties the master's own, which
+ * never execs); securebits locked; supplementary groups, gid, uid; every
+ * capability set cleared but the kept ones; the id change checked to be
+ * irreversible; parent-death signal; no_new_privs; umask; fds placed per
+ * the worker contract and all others closed; signal mask emptied; exec.
+ * A failing step is reported back through shared memory (which step,
+ * which errno) and the child exits 127 without exec. */
 #ifndef MASTER_LAUNCH_H
 #define MASTER_LAUNCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define LAUNCH_LISTEN_MAX 64
+#define LAUNCH_RLIMITS_MAX 8
 
 struct launcher {
 	void *stack;        /* mmap'd child stack, reused for every launch */
 	size_t stack_size;
 	int devnull_fd;     /* the workers' fd 0 and 1 */
+	unsigned cap_last;  /* highest capability the kernel knows (cap_last_cap) */
+	bool privileged;    /* the master holds CAP_SETPCAP: it can empty the
+			     * bounding set and lock securebits */
+	bool clone3_missing; /* ENOSYS seen: cgroup placement by cgroup.procs */
+	bool bset_empty;    /* the master's own bounding set is empty already,
+			     * so each child inherits an empty one */
+};
+
+struct launch_rlimit {
+	int resource;         /* RLIMIT_NOFILE... */
+	unsigned long long value; /* soft = hard; RLIM64_INFINITY for unlimited */
+	const char *step;     /* "rlimit_nofile": the name a failure reports */
+};
+
+/* A service's isolation, prepared once in the parent (isolation.c).
+ * launch_isolation_init() gives "none of it"; a NULL pointer in the spec
+ * means the same. fds are the master's (O_CLOEXEC), -1 when unused. */
+struct launch_isolation {
+	uint64_t caps_keep;   /* capability bits kept (ambient); 0 = none */
+	struct launch_rlimit rlimits[LAUNCH_RLIMITS_MAX];
+	size_t nrlimits;
+	int cgroup_fd;        /* the service's cgroup directory (CLONE_INTO_CGROUP) */
+	int cgroup_procs_fd;  /* its cgroup.procs (where clone3 is missing) */
+	int netns_fd;         /* /proc/PID/ns/net of the service's namespace */
+	int mntns_fd;         /* /proc/PID/ns/mnt of the service's namespace */
+	const char *chroot;   /* the jail, or NULL */
 };
 
 struct launch_spec {
-	const char *path;
+	const char *path;       /* exec'd after chroot: a path inside the jail */
 	char *const *argv;
 	char *const *envp;
 	char *pid_digits;       /* where the child writes its pid (LISTEN_PID=...) */
@@ -40,6 +76,7 @@ struct launch_spec {
 	size_t ngroups;
 	pid_t parent;           /* the master: the worker dies with it */
 	unsigned umask;
+	const struct launch_isolation *iso; /* NULL: no isolation beyond the above */
 };
 
 struct launch_error {
@@ -47,8 +84,12 @@ struct launch_error {
 	int err;          /* errno of that step */
 };
 
+/* Sets up the launcher. In a privileged master this also empties the
+ * master's own capability bounding set and fills its inheritable set (see
+ * launch_caps.c for why): nothing the master holds changes. */
 int launcher_init(struct launcher *l);
 void launcher_fini(struct launcher *l);
+void launch_isolation_init(struct launch_isolation *iso);
 /* Starts a worker. Returns its pid, or -1 with *e saying which step failed
  * (the failed child has already been reaped). */
 pid_t launch_start(struct launcher *l, const struct launch_spec *spec,

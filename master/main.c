@@ -1,32 +1,39 @@
 /* main.c - the master daemon: command line, start-up, the event loop and
- * shutdown. Everything it drives lives in struct master (master.h). */
+ * shutdown. Everything it drives lives in struct master (master.h).
+ *
+ * Start-up order: everything that can fail for a reason the operator must
+ * see (configuration, pid file lock, control socket, every listening
+ * socket) happens before the daemon detaches, with errors on stderr; the
+ * workers are forked after it, by the final daemon process, their parent. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "build_config.h"
 #include "clock.h"
+#include "daemon.h"
 #include "log.h"
 #include "master.h"
+#include "outbuf.h"
 #include "pidfile.h"
 #include "pool.h"
+#include "reload.h"
 #include "service.h"
+#include "status.h"
 #include "worker.h"
 
 #define MAIN_OVERRIDES_MAX 64
+#define MAIN_WAIT_MAX_MS 60000 /* longest sleep: a clock step cannot strand us */
 
 struct main_args {
 	const char *dir;
 	bool foreground;
 	bool check_only;
 	bool verbose;
-	char *overrides[MAIN_OVERRIDES_MAX + 1];
+	char *overrides[MAIN_OVERRIDES_MAX + 1]; /* NULL-terminated */
 	size_t noverrides;
 };
 
@@ -71,129 +78,166 @@ static int main_parse_args(int argc, char **argv, struct main_args *a)
 	return 0;
 }
 
-/* fds 0-2 must be open, or the first socket we open becomes "stderr". */
-static void main_fix_std_fds(void)
-{
-	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
-			_exit(2);
-}
-
-static int main_daemonize(void)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return -1;
-	pid = fork(); /* not a session leader: can never regain a terminal */
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (chdir("/") < 0)
-		return -1;
-	umask(022);
-	int fd = open("/dev/null", O_RDWR);
-	if (fd < 0)
-		return -1;
-	for (int i = 0; i < 3; i++)
-		dup2(fd, i);
-	if (fd > 2)
-		close(fd);
-	return 0;
-}
-
-static int main_mkdir_p(const char *path, mode_t mode)
-{
-	char buf[4096];
-
-	if (strlen(path) >= sizeof(buf))
-		return -1;
-	strcpy(buf, path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, mode) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* 10,000 workers need two fds each in the master. */
-static void main_raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static bool main_all_gone(struct master *m)
 {
+	struct service *lists[] = { m->services, m->draining };
+
+	for (size_t l = 0; l < 2; l++)
+		for (struct service *svc = lists[l]; svc; svc = svc->next)
+			if (!list_empty(&svc->workers))
+				return false;
+	return true;
+}
+
+/* Every service has its prefork workers ready, or has failed to start and
+ * is backing off: waiting longer would only hold up the init system. */
+static bool main_all_ready(struct master *m)
+{
 	for (struct service *svc = m->services; svc; svc = svc->next)
-		if (!list_empty(&svc->workers))
+		if (svc->n_idle + svc->n_busy < svc->cfg->set.prefork && svc->throttle.failures == 0)
 			return false;
 	return true;
 }
 
-static void main_begin_stop(struct master *m, uint64_t now)
+static void main_notify_ready(struct master *m)
 {
-	log_info("stopping: workers finish their current request");
-	m->stopping = true;
-	for (struct service *svc = m->services; svc; svc = svc->next)
-		pool_stop(svc, now);
+	char summary[STATUS_SUMMARY_BYTES];
+
+	m->ready_sent = true;
+	status_summary(m, summary, sizeof(summary));
+	log_info("ready: %s", summary);
+	sdnotify_send(&m->notify, "READY=1\nSTATUS=%s", summary);
 }
 
-static int main_timeout_ms(struct master *m, uint64_t now)
+static void main_begin_stop(struct master *m, uint64_t now)
 {
-	uint64_t next = control_expire(&m->control, now);
+	struct service *lists[] = { m->services, m->draining };
 
-	for (struct service *svc = m->services; svc; svc = svc->next)
-		if (svc->deadline_ms < next)
-			next = svc->deadline_ms;
+	log_info("stopping: workers finish their current request");
+	sdnotify_send(&m->notify, "STOPPING=1\nSTATUS=stopping");
+	m->stopping = true;
+	for (size_t l = 0; l < 2; l++)
+		for (struct service *svc = lists[l]; svc; svc = svc->next) {
+			svc->handover = false;
+			pool_stop(svc, now);
+		}
+}
+
+/* `stop --now`: no draining; the loop ends once the kills are reaped. */
+static void main_kill_all(struct master *m)
+{
+	struct service *lists[] = { m->services, m->draining };
+	struct list *pos;
+
+	log_warn("stopping now: killing every worker");
+	for (size_t l = 0; l < 2; l++)
+		for (struct service *svc = lists[l]; svc; svc = svc->next)
+			for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next)
+				worker_kill(LIST_ENTRY(pos, struct worker, all_link), "stop --now");
+}
+
+static int main_timeout_ms(struct master *m, uint64_t now, uint64_t next)
+{
+	struct service *lists[] = { m->services, m->draining };
+	uint64_t t = control_expire(&m->control, now);
+
+	next = t < next ? t : next;
+	for (size_t l = 0; l < 2; l++)
+		for (struct service *svc = lists[l]; svc; svc = svc->next)
+			if (svc->deadline_ms < next)
+				next = svc->deadline_ms;
 	if (next == CLOCK_NEVER_MS)
 		return -1; /* an idle master sleeps */
-	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+	return next <= now ? 0 : (int)(next - now > MAIN_WAIT_MAX_MS ? MAIN_WAIT_MAX_MS : next - now);
+}
+
+static void main_signals(struct master *m, uint64_t now)
+{
+	if (m->sig.child) {
+		m->sig.child = false;
+		pool_reap(m, now);
+	}
+	if (m->sig.reload) {
+		struct outbuf reply = { 0 };
+		m->sig.reload = false;
+		log_info("SIGHUP: reloading");
+		reload_apply(m, &reply); /* logs its outcome */
+		outbuf_free(&reply);
+	}
+	if (m->sig.stop && !m->stopping)
+		main_begin_stop(m, now);
+	if (m->stop_now) {
+		m->stop_now = false;
+		main_kill_all(m);
+	}
 }
 
 static void main_loop(struct master *m)
 {
+	uint64_t handover_next = CLOCK_NEVER_MS;
+
 	for (;;) {
 		uint64_t now = clock_now_ms();
-		if (event_run_once(&m->loop, main_timeout_ms(m, now)) < 0) {
+		if (event_run_once(&m->loop, main_timeout_ms(m, now, handover_next)) < 0) {
 			log_err("epoll_wait: %m");
 			break;
 		}
 		now = clock_now_ms();
-		if (m->sig.child) {
-			m->sig.child = false;
-			pool_reap(m, now);
-		}
-		if (m->sig.reload) {
-			m->sig.reload = false;
-			log_warn("SIGHUP: reload is not implemented yet; configuration unchanged");
-		}
-		if (m->sig.stop && !m->stopping)
-			main_begin_stop(m, now);
-		for (struct service *svc = m->services; svc; svc = svc->next)
-			if (svc->dirty || svc->deadline_ms <= now)
-				pool_update(svc, now);
+		main_signals(m, now);
+		struct service *lists[] = { m->services, m->draining };
+		for (size_t l = 0; l < 2; l++)
+			for (struct service *svc = lists[l]; svc; svc = svc->next)
+				if (svc->dirty || svc->deadline_ms <= now)
+					pool_update(svc, now);
 		while (!list_empty(&m->dead)) {
 			struct worker *w = LIST_ENTRY(m->dead.next, struct worker, dead_link);
 			list_remove(&w->dead_link);
 			worker_free(w);
 		}
+		handover_next = reload_tick(m, now);
+		if (!m->ready_sent && !m->stopping && main_all_ready(m))
+			main_notify_ready(m);
 		if (m->stopping && main_all_gone(m))
 			break;
 	}
+}
+
+/* Everything up to the listening sockets; errors go to stderr. */
+static int main_setup(struct master *m, int *pidfd)
+{
+	if (daemon_mkdir_p(m->cfg.master.run_directory, 0755) < 0) {
+		log_err("run directory %s: %s", m->cfg.master.run_directory, strerror(errno));
+		return -1;
+	}
+	*pidfd = pidfile_acquire(m->cfg.master.pid_file);
+	if (*pidfd < 0)
+		return -1;
+	daemon_raise_fd_limit();
+	if (event_init(&m->loop) < 0 || launcher_init(&m->launcher) < 0) {
+		log_err("start-up: %s", strerror(errno));
+		return -1;
+	}
+	if (control_open(&m->control, m, m->cfg.master.control_socket,
+			 m->cfg.master.admin_group) < 0 || service_create_all(m) < 0)
+		return -1;
+	return 0;
+}
+
+/* The daemon forks; the final process owns the pid file and the log. */
+static int main_detach(struct master *m, struct main_args *args, int pidfd, int *ready_fd)
+{
+	char *abs = daemon_absolute(args->dir);
+
+	if (abs == NULL || daemon_detach(ready_fd) < 0) {
+		log_err("cannot become a daemon: %s", strerror(errno));
+		free(abs);
+		return -1;
+	}
+	/* The daemon lives in "/": a reload must find the directory again. */
+	free(m->cfg.dir);
+	m->cfg.dir = abs;
+	log_open(false, args->verbose);
+	return pidfile_write(pidfd, m->cfg.master.pid_file);
 }
 
 int main(int argc, char **argv)
@@ -201,14 +245,21 @@ int main(int argc, char **argv)
 	struct main_args args;
 	struct diag errs = { 0 };
 	struct master m;
-	int pidfd, rc = 1;
+	char *pid_path = NULL;
+	int pidfd = -1, ready_fd = -1, rc = 1;
 
-	main_fix_std_fds();
+	daemon_fix_std_fds();
 	if (main_parse_args(argc, argv, &args) < 0)
 		return 2;
 	memset(&m, 0, sizeof(m));
 	list_init(&m.dead);
+	list_init(&m.generations);
 	m.launcher.devnull_fd = -1;
+	m.control.watch.fd = -1;
+	m.sig.watch.fd = -1;
+	m.loop.epfd = -1;
+	m.notify.fd = -1;
+	m.overrides = args.overrides;
 	if (config_load(args.dir, args.overrides, &m.cfg, &errs) < 0) {
 		diag_print(&errs, stderr);
 		fprintf(stderr, "master: configuration in %s has %zu error%s; not started\n",
@@ -222,46 +273,43 @@ int main(int argc, char **argv)
 		config_free(&m.cfg);
 		return 0;
 	}
-	if (!args.foreground && main_daemonize() < 0) {
-		fprintf(stderr, "master: cannot become a daemon: %s\n", strerror(errno));
-		return 1;
-	}
-	log_open(args.foreground, args.verbose);
+	log_open(true, args.verbose);
+	sdnotify_open(&m.notify); /* before any worker environment is built */
 	m.root = geteuid() == 0;
 	if (!m.root)
 		log_warn("not running as root: every worker runs as uid %ld", (long)geteuid());
-	if (main_mkdir_p(m.cfg.master.run_directory, 0755) < 0) {
-		log_err("run directory %s: %s", m.cfg.master.run_directory, strerror(errno));
-		goto out_config;
+	/* A reload may name another pid file; the one we hold is this one. */
+	pid_path = strdup(m.cfg.master.pid_file);
+	if (pid_path == NULL || main_setup(&m, &pidfd) < 0)
+		goto out;
+	if (!args.foreground && main_detach(&m, &args, pidfd, &ready_fd) < 0)
+		goto out;
+	/* After the forks: a signalfd wakes epoll for the process that
+	 * registered it, so one inherited from the original process would
+	 * never report the daemon's SIGCHLD. */
+	if (signals_init(&m.sig, &m.loop) < 0) {
+		log_err("signals: %s", strerror(errno));
+		goto out;
 	}
-	pidfd = pidfile_acquire(m.cfg.master.pid_file);
-	if (pidfd < 0)
-		goto out_config;
-	main_raise_fd_limit();
 	m.started_ms = clock_now_ms();
-	if (event_init(&m.loop) < 0 || signals_init(&m.sig, &m.loop) < 0 ||
-	    launcher_init(&m.launcher) < 0) {
-		log_err("start-up: %s", strerror(errno));
-		goto out_pid;
-	}
-	if (control_open(&m.control, &m, m.cfg.master.control_socket) < 0 ||
-	    service_create_all(&m) < 0)
-		goto out_loop;
+	service_start_all(&m, m.started_ms);
 	log_info("master %s started: %zu service%s from %s", MASTER_VERSION,
-		 m.cfg.nservices, m.cfg.nservices == 1 ? "" : "s", args.dir);
+		 m.cfg.nservices, m.cfg.nservices == 1 ? "" : "s", m.cfg.dir);
+	daemon_ready(ready_fd);
 	main_loop(&m);
 	log_info("stopped");
 	rc = 0;
-out_loop:
+out:
 	control_close(&m.control);
 	service_destroy_all(&m);
+	reload_fini(&m);
 	launcher_fini(&m.launcher);
 	signals_fini(&m.sig, &m.loop);
 	event_fini(&m.loop);
 	pidmap_free(&m.pids);
-out_pid:
-	pidfile_release(pidfd, m.cfg.master.pid_file);
-out_config:
+	pidfile_release(pidfd, pid_path);
+	free(pid_path);
+	sdnotify_close(&m.notify);
 	config_free(&m.cfg);
 	log_close();
 	return rc;

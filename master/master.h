@@ -13,6 +13,7 @@
 #include "launch.h"
 #include "list.h"
 #include "pidmap.h"
+#include "sdnotify.h"
 #include "signals.h"
 
 struct service;
@@ -30,6 +31,16 @@ struct master {
 	bool stopping;
 	uint64_t stop_deadline_ms; /* SIGKILL what is left at this time */
 	bool root;                 /* running as root: workers' ids are switched */
+	/* reload.c: services of earlier configurations still finishing (linked
+	 * by ->next, like services), and those configurations while any
+	 * service still points into them. */
+	struct service *draining;
+	struct list generations;
+	char **overrides;          /* `master -o`, re-applied by every reload */
+	uint64_t reloads;          /* successful reloads */
+	struct sdnotify notify;    /* systemd's NOTIFY_SOCKET, if any */
+	bool ready_sent;           /* READY=1 sent for the current configuration */
+	bool stop_now;             /* `stop --now`: SIGKILL every worker */
 };
 
 #endif

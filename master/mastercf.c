@@ -252,8 +252,6 @@ static void mastercf_entry_parse(struct mastercf_parser *p)
 	mastercf_yes_no(p, &t[2], "private", MASTERCF_DEFAULT_PRIVATE, &e.private_);
 	mastercf_yes_no(p, &t[3], "unpriv", MASTERCF_DEFAULT_UNPRIV, &e.unpriv);
 	mastercf_yes_no(p, &t[4], "chroot", MASTERCF_DEFAULT_CHROOT, &e.chroot);
-	if (e.chroot)
-		mastercf_error(p, t[4].line, "chroot is not supported yet");
 	mastercf_wakeup(p, &t[5]);
 	mastercf_maxproc(p, &t[6], &e);
 	if (strcmp(t[7].text, "-") == 0)

@@ -108,15 +108,19 @@ static int service_build_env(struct service *svc)
 	return 0;
 }
 
-static void service_free(struct service *svc)
+void service_free(struct service *svc)
 {
+	bool owns_path = svc->nsocks > 0 && svc->socks[0].fd >= 0 && svc->socks[0].donor == NULL;
+
 	for (size_t i = 0; i < svc->nsocks; i++) {
-		if (svc->socks[i].fd >= 0) {
-			event_del(&svc->m->loop, &svc->socks[i].demand_watch);
-			close(svc->socks[i].fd);
-		}
+		struct service_socket *s = &svc->socks[i];
+		event_del(&svc->m->loop, &s->demand_watch);
+		if (s->fd >= 0 && s->donor == NULL)
+			close(s->fd);
 	}
-	if (svc->nsocks > 0)
+	/* Only the owner of a unix socket removes its name: a successor that
+	 * took the socket over keeps serving on it. */
+	if (owns_path)
 		listener_unlink(svc->cfg);
 	if (svc->iso != NULL)
 		isolation_destroy(svc->iso);
@@ -128,7 +132,52 @@ static void service_free(struct service *svc)
 	free(svc);
 }
 
-static struct service *service_create(struct master *m, const struct service_config *c)
+bool service_same_identity(const struct service_config *a, const struct service_config *b)
+{
+	return a->type == b->type && strcmp(a->name, b->name) == 0;
+}
+
+static bool service_addr_equal(const struct service_addr *a, const struct service_addr *b)
+{
+	return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
+}
+
+/* An open socket of a service in list whose configured address is a (the
+ * configured one, not the bound one: "127.0.0.1:0" keeps its port). */
+static struct service_socket *service_socket_in(struct service *list, enum service_type type,
+					       const struct service_addr *a)
+{
+	for (struct service *svc = list; svc; svc = svc->next) {
+		if (svc->cfg->type != type)
+			continue;
+		for (size_t i = 0; i < svc->nsocks && i < svc->cfg->naddrs; i++)
+			if (svc->socks[i].fd >= 0 && service_addr_equal(&svc->cfg->addrs[i], a))
+				return &svc->socks[i];
+	}
+	return NULL;
+}
+
+static int service_open_socket(struct service *svc, struct service_socket *s,
+			       const struct service_config *c, const struct service_addr *a)
+{
+	struct service_socket *donor = service_socket_in(svc->m->services, c->type, a);
+
+	if (donor == NULL)
+		donor = service_socket_in(svc->m->draining, c->type, a);
+	s->svc = svc;
+	s->demand_watch.fd = -1;
+	if (donor != NULL) {
+		s->donor = donor;
+		s->fd = donor->fd;
+		memcpy(s->addr, donor->addr, sizeof(s->addr));
+		return 0;
+	}
+	s->fd = listener_open(c, a, s->addr, sizeof(s->addr));
+	return s->fd < 0 ? -1 : 0;
+}
+
+struct service *service_create(struct master *m, const struct master_settings *ms,
+			       const struct service_config *c)
 {
 	struct service *svc = calloc(1, sizeof(*svc));
 
@@ -144,30 +193,22 @@ static struct service *service_create(struct master *m, const struct service_con
 	ratelimit_init(&svc->limiter, c->set.spawn_rate);
 	svc->deadline_ms = CLOCK_NEVER_MS;
 	svc->lifetime_next_ms = CLOCK_NEVER_MS;
-	svc->socks = calloc(c->naddrs, sizeof(*svc->socks));
-	svc->sock_fds = calloc(c->naddrs, sizeof(int));
+	svc->socks = calloc(c->naddrs ? c->naddrs : 1, sizeof(*svc->socks));
+	svc->sock_fds = calloc(c->naddrs ? c->naddrs : 1, sizeof(int));
 	if (svc->socks == NULL || svc->sock_fds == NULL) {
+		log_err("service %s: out of memory", c->name);
 		service_free(svc);
 		return NULL;
 	}
 	for (size_t i = 0; i < c->naddrs; i++) {
-		struct service_socket *s = &svc->socks[i];
-		s->svc = svc;
-		s->fd = listener_open(c, &c->addrs[i], s->addr, sizeof(s->addr));
-		s->demand_watch.fd = -1;
-		if (s->fd < 0) {
+		if (service_open_socket(svc, &svc->socks[i], c, &c->addrs[i]) < 0) {
 			service_free(svc);
 			return NULL;
 		}
+		svc->sock_fds[i] = svc->socks[i].fd;
 		svc->nsocks++;
-		svc->sock_fds[i] = s->fd;
-		if (event_add(&m->loop, &s->demand_watch, s->fd, 0, service_on_demand) < 0) {
-			log_err("service %s: epoll: %s", c->name, strerror(errno));
-			service_free(svc);
-			return NULL;
-		}
 	}
-	svc->iso = isolation_create(&m->cfg.master, c);
+	svc->iso = isolation_create(ms, c);
 	if (svc->iso == NULL) {
 		service_free(svc);
 		return NULL;
@@ -180,13 +221,40 @@ static struct service *service_create(struct master *m, const struct service_con
 	return svc;
 }
 
+void service_commit(struct service *svc)
+{
+	for (size_t i = 0; i < svc->nsocks; i++) {
+		struct service_socket *s = &svc->socks[i];
+		if (s->donor != NULL) {
+			event_del(&svc->m->loop, &s->donor->demand_watch);
+			s->donor->fd = -1;
+			s->donor = NULL;
+			/* The backlog is a setting too: listen(2) again applies it. */
+			if (listen(s->fd, (int)svc->cfg->set.listen_backlog) < 0)
+				log_warn("service %s: listen %s: %s", svc->cfg->name, s->addr,
+					 strerror(errno));
+		}
+		if (event_add(&svc->m->loop, &s->demand_watch, s->fd, 0, service_on_demand) < 0)
+			log_err("service %s: epoll: %s (demand for more workers goes unseen)",
+				svc->cfg->name, strerror(errno));
+	}
+}
+
+void service_start(struct service *svc, uint64_t now_ms)
+{
+	log_info("service %s: listening on %s%s, prefork %u, maxproc %u",
+		 svc->cfg->name, svc->nsocks ? svc->socks[0].addr : "-",
+		 svc->nsocks > 1 ? " (and more)" : "",
+		 svc->cfg->set.prefork, svc->cfg->set.maxproc);
+	pool_start(svc, now_ms);
+}
+
 int service_create_all(struct master *m)
 {
 	struct service **tail = &m->services;
-	uint64_t now = clock_now_ms();
 
 	for (size_t i = 0; i < m->cfg.nservices; i++) {
-		struct service *svc = service_create(m, &m->cfg.services[i]);
+		struct service *svc = service_create(m, &m->cfg.master, &m->cfg.services[i]);
 		if (svc == NULL) {
 			service_destroy_all(m);
 			return -1;
@@ -194,22 +262,27 @@ int service_create_all(struct master *m)
 		*tail = svc;
 		tail = &svc->next;
 	}
-	for (struct service *svc = m->services; svc; svc = svc->next) {
-		log_info("service %s: listening on %s%s, prefork %u, maxproc %u",
-			 svc->cfg->name, svc->nsocks ? svc->socks[0].addr : "-",
-			 svc->nsocks > 1 ? " (and more)" : "",
-			 svc->cfg->set.prefork, svc->cfg->set.maxproc);
-		pool_start(svc, now);
-	}
+	for (struct service *svc = m->services; svc; svc = svc->next)
+		service_commit(svc);
 	return 0;
+}
+
+void service_start_all(struct master *m, uint64_t now_ms)
+{
+	for (struct service *svc = m->services; svc; svc = svc->next)
+		service_start(svc, now_ms);
 }
 
 void service_destroy_all(struct master *m)
 {
-	while (m->services) {
-		struct service *svc = m->services;
-		m->services = svc->next;
-		service_free(svc);
+	struct service **lists[] = { &m->services, &m->draining };
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		while (*lists[i]) {
+			struct service *svc = *lists[i];
+			*lists[i] = svc->next;
+			service_free(svc);
+		}
 	}
 }
 

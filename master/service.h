@@ -21,9 +21,13 @@ struct master;
 
 struct service_socket {
 	struct service *svc;
-	int fd;
+	int fd;                 /* -1 once handed to a successor */
 	struct event_watch demand_watch; /* readable = a client waits */
 	char addr[SERVICE_ADDR_TEXT_BYTES]; /* actual bound address */
+	/* A reload's new service borrows the socket of an earlier service with
+	 * the same address until service_commit() takes it over: never closed
+	 * and re-bound, so no client is refused. NULL: opened by us. */
+	struct service_socket *donor;
 };
 
 struct service_stats {
@@ -69,12 +73,39 @@ struct service {
 	bool dirty;             /* re-run the pool decisions */
 	uint64_t deadline_ms;   /* next timer of this service */
 	struct service_stats stats;
+	/* reload: an earlier generation keeps serving until its successor has
+	 * its prefork workers ready, or until this deadline (reload.c). */
+	bool handover;
+	uint64_t handover_deadline_ms;
 };
 
-/* Creates every configured service: opens all sockets first, so a failure
- * starts nothing. Returns 0, or -1 (logged) with nothing left open. */
+/* Creates every configured service of m->cfg and commits it, without
+ * starting workers (the daemon forks in between). Opens all sockets first,
+ * so a failure starts nothing. Returns 0, or -1 (logged) with nothing left
+ * open. */
 int service_create_all(struct master *m);
+/* Starts the pool of every service in m->services. */
+void service_start_all(struct master *m, uint64_t now_ms);
+/* Frees every service, active and draining (the master's exit). */
 void service_destroy_all(struct master *m);
+/* The active service (not an earlier generation) called name. */
 struct service *service_find(struct master *m, const char *name);
+
+/* One service of configuration ms/c, not yet in any list: sockets whose
+ * configured address an existing service (active or draining) already
+ * listens on are borrowed from it, the others opened. Returns NULL (logged)
+ * with nothing left open and nothing borrowed. */
+struct service *service_create(struct master *m, const struct master_settings *ms,
+			       const struct service_config *c);
+/* Takes borrowed sockets over from their donors (which stop owning them)
+ * and starts watching for waiting clients. Cannot fail. */
+void service_commit(struct service *svc);
+/* Logs where it listens and starts its pool. */
+void service_start(struct service *svc, uint64_t now_ms);
+/* Closes the sockets it owns (removing a unix socket's file), frees it.
+ * Its workers must be gone. */
+void service_free(struct service *svc);
+/* Same identity (name and type): the same service across configurations. */
+bool service_same_identity(const struct service_config *a, const struct service_config *b);
 
 #endif

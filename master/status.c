@@ -1,24 +1,28 @@
-/* status.c - owns rendering the status reply (see status.h). JSON keys are
+/* status.c - owns rendering the status reply as text and JSON, and the
+ * summary line (see status.h); metrics.c renders Prometheus. JSON keys are
  * a contract with scripts and tests (DESIGN.md "Control"): add, never
  * rename. */
 #include "status.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "build_config.h"
 #include "clock.h"
 #include "master.h"
+#include "metrics.h"
 #include "outbuf.h"
 #include "service.h"
 #include "worker.h"
 
 /* throttled: start failures since the service last served a request
- * (backing off, or probing after a back-off). */
-static const char *status_service_state(const struct service *svc)
+ * (backing off, or probing after a back-off). draining: stopping, or an
+ * earlier generation after a reload. */
+const char *status_service_state(const struct service *svc)
 {
-	if (svc->stopping)
+	if (svc->stopping || svc->handover)
 		return "draining";
 	if (svc->throttle.failures > 0)
 		return "throttled";
@@ -28,6 +32,11 @@ static const char *status_service_state(const struct service *svc)
 static double status_seconds(uint64_t since_ms, uint64_t now_ms)
 {
 	return now_ms > since_ms ? (double)(now_ms - since_ms) / 1000.0 : 0.0;
+}
+
+static unsigned status_total(const struct service *svc)
+{
+	return svc->n_starting + svc->n_idle + svc->n_busy + svc->n_retiring;
 }
 
 static void status_json_service(const struct service *svc, uint64_t now, struct outbuf *o)
@@ -50,8 +59,7 @@ static void status_json_service(const struct service *svc, uint64_t now, struct 
 		      ",\"launch_failed\":%" PRIu64 ",\"maxproc_reached\":%" PRIu64
 		      ",\"start_failures\":%" PRIu64 ",\"throttle\":{\"failures\":%u,"
 		      "\"interval\":%u,\"retry_in\":%.3f},\"procs\":[",
-		      status_service_state(svc),
-		      svc->n_starting + svc->n_idle + svc->n_busy + svc->n_retiring,
+		      status_service_state(svc), status_total(svc),
 		      svc->n_idle, svc->n_busy, svc->n_starting, svc->n_retiring,
 		      c->set.prefork, c->set.maxproc, c->set.max_use, svc->stats.requests,
 		      svc->stats.spawned, svc->stats.crashed, svc->stats.killed,
@@ -77,16 +85,16 @@ static void status_text_service(const struct service *svc, uint64_t now, struct 
 	const struct service_config *c = svc->cfg;
 	struct list *pos;
 
-	outbuf_printf(o, "%-24s %-4s %-8s %5u %4u %4u %5u %6u %9" PRIu64 " %7" PRIu64
+	outbuf_printf(o, "%-24s %-4s %-9s %5u %4u %4u %5u %6u %9" PRIu64 " %7" PRIu64
 		      " %7" PRIu64 " %6" PRIu64 "\n",
 		      c->name, c->type == SERVICE_INET ? "inet" : "unix",
-		      status_service_state(svc),
-		      svc->n_starting + svc->n_idle + svc->n_busy + svc->n_retiring,
+		      status_service_state(svc), status_total(svc),
 		      svc->n_idle, svc->n_busy, svc->n_starting, svc->n_retiring,
 		      svc->stats.requests, svc->stats.spawned, svc->stats.crashed,
 		      svc->stats.killed);
 	for (size_t i = 0; i < svc->nsocks; i++)
-		outbuf_printf(o, "    listen %s\n", svc->socks[i].addr);
+		if (svc->socks[i].fd >= 0)
+			outbuf_printf(o, "    listen %s\n", svc->socks[i].addr);
 	if (svc->throttle.failures > 0)
 		outbuf_printf(o, "    throttled: %u start failures, back-off %us, next start in %.1fs\n",
 			      svc->throttle.failures, svc->throttle.interval_s,
@@ -100,24 +108,13 @@ static void status_text_service(const struct service *svc, uint64_t now, struct 
 	}
 }
 
-void status_render(struct master *m, const char *service, bool json, struct outbuf *out)
+/* One list (configured or draining) as a JSON array body or text rows. */
+static void status_list(struct service *list, const char *service, bool json,
+			uint64_t now, struct outbuf *out)
 {
-	uint64_t now = clock_now_ms();
 	bool first = true;
 
-	if (service != NULL && service_find(m, service) == NULL) {
-		outbuf_printf(out, "error: no service \"%s\"\n", service);
-		return;
-	}
-	if (json)
-		outbuf_printf(out, "{\"master\":{\"pid\":%ld,\"version\":\"%s\",\"uptime\":%.3f,"
-			      "\"state\":\"%s\"},\"services\":[", (long)getpid(), MASTER_VERSION,
-			      status_seconds(m->started_ms, now), m->stopping ? "stopping" : "running");
-	else
-		outbuf_printf(out, "%-24s %-4s %-8s %5s %4s %4s %5s %6s %9s %7s %7s %6s\n",
-			      "SERVICE", "TYPE", "STATE", "TOTAL", "IDLE", "BUSY", "START",
-			      "RETIRE", "REQUESTS", "SPAWNED", "CRASHED", "KILLED");
-	for (struct service *svc = m->services; svc; svc = svc->next) {
+	for (struct service *svc = list; svc; svc = svc->next) {
 		if (service != NULL && strcmp(svc->cfg->name, service) != 0)
 			continue;
 		if (json) {
@@ -128,6 +125,68 @@ void status_render(struct master *m, const char *service, bool json, struct outb
 		}
 		first = false;
 	}
+}
+
+static bool status_any(struct service *list, const char *service)
+{
+	for (struct service *svc = list; svc; svc = svc->next)
+		if (service == NULL || strcmp(svc->cfg->name, service) == 0)
+			return true;
+	return false;
+}
+
+void status_render(struct master *m, const char *service, enum status_format fmt,
+		   struct outbuf *out)
+{
+	uint64_t now = clock_now_ms();
+	bool json = fmt == STATUS_JSON;
+
+	if (service != NULL && service_find(m, service) == NULL) {
+		outbuf_printf(out, "error: no service \"%s\"\n", service);
+		return;
+	}
+	if (fmt == STATUS_PROMETHEUS) {
+		metrics_render(m, out);
+		return;
+	}
+	if (json)
+		outbuf_printf(out, "{\"master\":{\"pid\":%ld,\"version\":\"%s\",\"uptime\":%.3f,"
+			      "\"state\":\"%s\",\"reloads\":%" PRIu64 ",\"ready\":%s},\"services\":[",
+			      (long)getpid(), MASTER_VERSION, status_seconds(m->started_ms, now),
+			      m->stopping ? "stopping" : "running", m->reloads,
+			      m->ready_sent ? "true" : "false");
+	else
+		outbuf_printf(out, "%-24s %-4s %-9s %5s %4s %4s %5s %6s %9s %7s %7s %6s\n",
+			      "SERVICE", "TYPE", "STATE", "TOTAL", "IDLE", "BUSY", "START",
+			      "RETIRE", "REQUESTS", "SPAWNED", "CRASHED", "KILLED");
+	status_list(m->services, service, json, now, out);
+	if (json)
+		outbuf_printf(out, "],\"draining\":[");
+	else if (status_any(m->draining, service))
+		outbuf_printf(out, "earlier generations, draining after a reload:\n");
+	status_list(m->draining, service, json, now, out);
 	if (json)
 		outbuf_printf(out, "]}\n");
+}
+
+void status_summary(struct master *m, char *buf, size_t size)
+{
+	unsigned nsvc = 0, total = 0, idle = 0, busy = 0, throttled = 0, draining = 0;
+	int len;
+
+	for (struct service *svc = m->services; svc; svc = svc->next) {
+		nsvc++;
+		total += status_total(svc);
+		idle += svc->n_idle;
+		busy += svc->n_busy;
+		throttled += svc->throttle.failures > 0;
+	}
+	for (struct service *svc = m->draining; svc; svc = svc->next)
+		draining += status_total(svc);
+	len = snprintf(buf, size, "%u service%s, %u worker%s (%u idle, %u busy)", nsvc,
+		       nsvc == 1 ? "" : "s", total, total == 1 ? "" : "s", idle, busy);
+	if (len > 0 && (size_t)len < size && draining > 0)
+		len += snprintf(buf + len, size - (size_t)len, ", %u draining", draining);
+	if (len > 0 && (size_t)len < size && throttled > 0)
+		snprintf(buf + len, size - (size_t)len, ", %u throttled", throttled);
 }

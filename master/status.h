@@ -1,14 +1,28 @@
 /* status.h - what `masterctl status` shows: every service (or one) with its
- * state, worker counts and counters, and every worker, as text or JSON. */
+ * state, worker counts and counters, and every worker, as text, JSON or
+ * the Prometheus text exposition format; and the one-line summary that
+ * goes to systemd (STATUS=). Earlier generations still draining after a
+ * reload are shown apart from the configured services. */
 #ifndef MASTER_STATUS_H
 #define MASTER_STATUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct master;
 struct outbuf;
+struct service;
+
+#define STATUS_SUMMARY_BYTES 256
+
+enum status_format { STATUS_TEXT, STATUS_JSON, STATUS_PROMETHEUS };
 
 /* service: NULL for all. An unknown name renders an "error: " reply. */
-void status_render(struct master *m, const char *service, bool json, struct outbuf *out);
+void status_render(struct master *m, const char *service, enum status_format fmt,
+		   struct outbuf *out);
+/* "3 services, 7 workers (5 idle, 2 busy)[, N draining][, N throttled]" */
+void status_summary(struct master *m, char *buf, size_t size);
+/* running, throttled or draining. */
+const char *status_service_state(const struct service *svc);
 
 #endif

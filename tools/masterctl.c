@@ -1,7 +1,8 @@
 /* masterctl.c - the operator's client: speaks to a running master over its
  * control socket (found through master.conf), or checks a configuration
- * offline. One request line, one reply, exit 0 on success and 1 on an
- * error reply. */
+ * offline. One request line, one reply; the reply goes to stdout, or to
+ * stderr when it is an error ("error: ..."). Exit 0 on success, 1 on an
+ * error reply, a refusal or no master, 2 on a usage error. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -24,43 +25,41 @@ static void masterctl_usage(FILE *fp)
 {
 	fprintf(fp, "usage: masterctl [-c DIR] [-o name=value]... COMMAND\n"
 		    "commands:\n"
-		    "  status [SERVICE] [--json]   services and workers\n"
-		    "  stop                        stop the master gracefully\n"
+		    "  status [SERVICE] [--json|--prometheus]\n"
+		    "                              services and workers\n"
+		    "  reload                      apply a changed configuration\n"
+		    "  recycle SERVICE|all         replace every worker, capacity kept\n"
+		    "  stop [--now]                stop gracefully (--now: kill workers)\n"
 		    "  check                       validate the configuration offline\n");
 }
 
 /* Finds the control socket from master.conf and -o, without resolving the
- * services: status must work even while master.cf is being edited. */
-static int masterctl_socket_path(const char *dir, char **overrides, char *path, size_t size)
+ * services: status must work even while master.cf is being edited. With
+ * errors in master.conf the path comes from what could be read (a value
+ * error elsewhere in the file does not hide it), and the errors are kept
+ * in errs for when the master cannot be reached there: the master itself
+ * reports them on `reload`. */
+static void masterctl_socket_path(const char *dir, char **overrides, char *path, size_t size,
+				  struct diag *errs)
 {
 	struct master_settings m;
 	struct service_settings s;
-	struct diag errs = { 0 };
 	char file[4096];
-	int rc = 0;
 
 	settings_defaults(&m, &s);
 	snprintf(file, sizeof(file), "%s/master.conf", dir);
-	if (settings_load_file(file, &m, &s, &errs) < 0)
-		rc = -1;
-	for (size_t i = 0; rc == 0 && overrides[i]; i++)
-		if (settings_override(&m, &s, overrides[i], false, "command line", &errs) < 0)
-			rc = -1;
-	if (rc == 0) {
-		if (m.control_socket[0] == '/')
-			snprintf(path, size, "%s", m.control_socket);
-		else
-			snprintf(path, size, "%s/%s", m.run_directory, m.control_socket);
-	} else {
-		diag_print(&errs, stderr);
-	}
-	diag_free(&errs);
+	settings_load_file(file, &m, &s, errs);
+	for (size_t i = 0; overrides[i]; i++)
+		settings_override(&m, &s, overrides[i], false, "command line", errs);
+	if (m.control_socket[0] == '/')
+		snprintf(path, size, "%s", m.control_socket);
+	else
+		snprintf(path, size, "%s/%s", m.run_directory, m.control_socket);
 	settings_free_master(&m);
 	settings_free_service(&s);
-	return rc;
 }
 
-static int masterctl_request(const char *path, const char *request)
+static int masterctl_request(const char *path, const char *request, const struct diag *conf_errs)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = MASTERCTL_TIMEOUT_S };
@@ -76,25 +75,43 @@ static int masterctl_request(const char *path, const char *request)
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "masterctl: cannot reach the master at %s: %s\n", path,
-			strerror(errno));
+		int err = errno;
+		if (conf_errs->n > 0) {
+			diag_print(conf_errs, stderr);
+			fprintf(stderr, "masterctl: with these errors in master.conf, the control "
+				"socket's path may be wrong\n");
+		}
+		fprintf(stderr, "masterctl: cannot reach the master at %s: %s%s\n", path,
+			strerror(err), err == EACCES ? " (only root, the master's user and "
+			"members of admin_group may use it)" : err == ENOENT || err == ECONNREFUSED
+			? " (is the master running?)" : "");
+		if (fd >= 0)
+			close(fd);
 		return 1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0) {
-		fprintf(stderr, "masterctl: send: %s\n", strerror(errno));
-		close(fd);
-		return 1;
-	}
+	/* A refusal may already wait in our buffer when the send fails (the
+	 * master closes a refused connection at once): read it anyway. */
+	int send_err = send(fd, request, strlen(request), MSG_NOSIGNAL) < 0 ? errno : 0;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		if (first && n >= 7 && memcmp(buf, "error: ", 7) == 0)
 			error = true;
 		first = false;
 		fwrite(buf, 1, (size_t)n, error ? stderr : stdout);
 	}
-	if (n < 0) {
-		fprintf(stderr, "masterctl: no reply from the master: %s\n", strerror(errno));
+	if (first) {
+		if (send_err != 0)
+			fprintf(stderr, "masterctl: send: %s\n", strerror(send_err));
+		else if (n < 0)
+			fprintf(stderr, "masterctl: no reply from the master: %s\n", strerror(errno));
+		else
+			fprintf(stderr, "masterctl: the master closed the connection without a reply\n");
+		error = true;
+	} else if (n < 0 && errno != ECONNRESET) {
+		/* ECONNRESET after a reply: the master closed without reading
+		 * all we sent (a refusal); the reply is complete. */
+		fprintf(stderr, "masterctl: reply cut short: %s\n", strerror(errno));
 		error = true;
 	}
 	close(fd);
@@ -107,8 +124,10 @@ static int masterctl_check(const char *dir, char **overrides)
 	struct diag errs = { 0 };
 
 	if (config_load(dir, overrides, &cfg, &errs) < 0) {
+		/* The same lines a refused reload prints. */
 		diag_print(&errs, stderr);
-		fprintf(stderr, "masterctl: %zu error%s in %s\n", errs.n, errs.n == 1 ? "" : "s", dir);
+		fprintf(stderr, "masterctl: configuration in %s has %zu error%s\n", dir, errs.n,
+			errs.n == 1 ? "" : "s");
 		diag_free(&errs);
 		return 1;
 	}
@@ -142,8 +161,13 @@ int main(int argc, char **argv)
 		masterctl_usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[optind], "check") == 0)
+	if (strcmp(argv[optind], "check") == 0) {
+		if (optind + 1 != argc) {
+			masterctl_usage(stderr);
+			return 2;
+		}
 		return masterctl_check(dir, overrides);
+	}
 	/* The request is the remaining words, as the master parses them. */
 	size_t len = 0;
 	for (int i = optind; i < argc; i++) {
@@ -157,7 +181,9 @@ int main(int argc, char **argv)
 	}
 	request[len++] = '\n';
 	request[len] = '\0';
-	if (masterctl_socket_path(dir, overrides, path, sizeof(path)) < 0)
-		return 1;
-	return masterctl_request(path, request);
+	struct diag conf_errs = { 0 };
+	masterctl_socket_path(dir, overrides, path, sizeof(path), &conf_errs);
+	int rc = masterctl_request(path, request, &conf_errs);
+	diag_free(&conf_errs);
+	return rc;
 }

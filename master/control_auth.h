@@ -1,0 +1,21 @@
+/* control_auth.h - who may use the control socket: root, the master's own
+ * uid, and members of admin_group. The caller's ids are the ones the
+ * kernel recorded when it connected (SO_PEERCRED, SO_PEERGROUPS), not what
+ * it claims; /proc/PID/status is the fallback for the groups on kernels
+ * without SO_PEERGROUPS. */
+#ifndef MASTER_CONTROL_AUTH_H
+#define MASTER_CONTROL_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct control;
+
+/* True if the peer of fd may talk to the master. Otherwise why (for the
+ * refusal the caller sees) is written to why. */
+bool control_auth_allowed(const struct control *ctl, int fd, char *why, size_t size);
+/* Group and mode of the socket file: 0660 and admin_gid, or 0600. */
+int control_auth_apply_mode(const struct control *ctl);
+
+#endif
