@@ -1,0 +1,308 @@
+/* baseline.c - bench-baseline: the no-master comparison servers.
+ *
+ *   bench-baseline -a HOST:PORT -p POOL [-m prefork|fork]
+ *
+ * prefork: open the listening socket, fork POOL children that each loop
+ *   accept() -> echo_handle() -> close() for ever: the same per-connection
+ *   work as the echo service, without a master, status reports or recycling.
+ * fork: one process accepts and forks a child per connection (child:
+ *   echo_handle, _exit), reaping with waitpid(WNOHANG): the
+ *   tcpserver/xinetd-style comparison point. -p is ignored.
+ *
+ * Port 0 picks a free port; "listening on HOST:PORT" is printed after bind.
+ * On SIGTERM or SIGINT the parent kills its children by pid, waits for every
+ * one of them and exits 0, so its own rusage as seen by wait4() includes all
+ * of their CPU time. Children die with the parent (PR_SET_PDEATHSIG). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "echo_handler.h"
+
+#define BASELINE_LISTEN_BACKLOG 4096 /* = net.core.somaxconn here */
+#define BASELINE_MAX_POOL 4096
+#define BASELINE_ACCEPT_RETRY_US 10000 /* after EMFILE/ENOBUFS and the like */
+
+static volatile sig_atomic_t baseline_stop_flag;
+
+static void baseline_on_stop(int sig)
+{
+	(void)sig;
+	baseline_stop_flag = 1;
+}
+
+static void baseline_on_child(int sig)
+{
+	(void)sig; /* only interrupts ppoll(); reaping happens in the loop */
+}
+
+static void baseline_usage(void)
+{
+	fprintf(stderr, "usage: bench-baseline -a HOST:PORT -p POOL [-m prefork|fork]\n");
+	exit(2);
+}
+
+/* Binds and listens on "1.2.3.4:PORT" or "[v6]:PORT"; prints the address. */
+static int baseline_listen(const char *text)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(text, ':');
+	if (!colon || colon == text || (size_t)(colon - text) >= sizeof host)
+		return -1;
+	memcpy(host, text, (size_t)(colon - text));
+	host[colon - text] = '\0';
+	char *end;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port > 65535)
+		return -1;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(&ss, 0, sizeof ss);
+	size_t hl = strlen(host);
+	int v6 = host[0] == '[' && hl > 2 && host[hl - 1] == ']';
+	if (v6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+		host[hl - 1] = '\0';
+		memmove(host, host + 1, hl - 1);
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return -1;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		len = sizeof *a6;
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return -1;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		len = sizeof *a4;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, BASELINE_LISTEN_BACKLOG) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		fprintf(stderr, "bench-baseline: listen on %s: %s\n", text, strerror(errno));
+		exit(1);
+	}
+	unsigned actual = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+	printf(v6 ? "listening on [%s]:%u\n" : "listening on %s:%u\n", host, actual);
+	fflush(stdout);
+	return fd;
+}
+
+/* In a new child: default signals, unblocked, and death with the parent. */
+static void baseline_child_setup(pid_t parent, const sigset_t *orig_mask)
+{
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	sigprocmask(SIG_SETMASK, orig_mask, NULL);
+}
+
+static void baseline_prefork_child(int lfd)
+{
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0) {
+			if (errno != EINTR && errno != ECONNABORTED)
+				usleep(BASELINE_ACCEPT_RETRY_US);
+			continue;
+		}
+		echo_handle(fd);
+		close(fd);
+	}
+}
+
+/* The live children, so that stopping can kill each one by pid. */
+struct baseline_kids {
+	pid_t *pids;
+	size_t n, cap;
+};
+
+static void baseline_kids_add(struct baseline_kids *k, pid_t pid)
+{
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+		pid_t *p = realloc(k->pids, cap * sizeof *p);
+		if (!p) {
+			fprintf(stderr, "bench-baseline: out of memory tracking %zu children\n", k->n);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return;
+		}
+		k->pids = p;
+		k->cap = cap;
+	}
+	k->pids[k->n++] = pid;
+}
+
+static void baseline_kids_remove(struct baseline_kids *k, pid_t pid)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (k->pids[i] == pid) {
+			k->pids[i] = k->pids[--k->n];
+			return;
+		}
+}
+
+static void baseline_kids_reap(struct baseline_kids *k)
+{
+	pid_t pid;
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		baseline_kids_remove(k, pid);
+}
+
+/* SIGTERM to every child by pid, then wait for all of them. */
+static void baseline_kids_stop(struct baseline_kids *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		kill(k->pids[i], SIGTERM);
+	while (k->n > 0) {
+		pid_t pid = waitpid(-1, NULL, 0);
+		if (pid > 0)
+			baseline_kids_remove(k, pid);
+		else if (errno == ECHILD)
+			break;
+	}
+}
+
+static void baseline_run_prefork(int lfd, unsigned pool, struct baseline_kids *kids, const sigset_t *orig)
+{
+	pid_t self = getpid();
+	for (unsigned i = 0; i < pool; i++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			fprintf(stderr, "bench-baseline: fork child %u of %u: %s\n", i + 1, pool, strerror(errno));
+			break;
+		}
+		if (pid == 0) {
+			baseline_child_setup(self, orig);
+			baseline_prefork_child(lfd);
+		}
+		baseline_kids_add(kids, pid);
+	}
+	/* Wait for a stop signal; a child that dies is not replaced. */
+	sigset_t waitmask = *orig;
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGCHLD);
+	while (!baseline_stop_flag) {
+		sigsuspend(&waitmask);
+		baseline_kids_reap(kids);
+	}
+}
+
+static void baseline_run_fork(int lfd, struct baseline_kids *kids, const sigset_t *orig)
+{
+	pid_t self = getpid();
+	sigset_t waitmask = *orig;
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGCHLD);
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	while (!baseline_stop_flag) {
+		if (ppoll(&pfd, 1, NULL, &waitmask) < 0 && errno != EINTR)
+			break;
+		baseline_kids_reap(kids);
+		for (;;) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0)
+				break;
+			pid_t pid = fork();
+			if (pid == 0) {
+				baseline_child_setup(self, orig);
+				close(lfd);
+				echo_handle(fd);
+				_exit(0);
+			}
+			if (pid < 0)
+				fprintf(stderr, "bench-baseline: fork: %s\n", strerror(errno));
+			else
+				baseline_kids_add(kids, pid);
+			close(fd);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *addr = NULL;
+	long pool = -1;
+	int fork_mode = 0;
+	int c;
+	while ((c = getopt(argc, argv, "a:p:m:")) != -1) {
+		char *end;
+		switch (c) {
+		case 'a': addr = optarg; break;
+		case 'p':
+			pool = strtol(optarg, &end, 10);
+			if (*end || end == optarg || pool < 1 || pool > BASELINE_MAX_POOL) {
+				fprintf(stderr, "bench-baseline: -p: bad pool size \"%s\" (1..%d)\n", optarg,
+				        BASELINE_MAX_POOL);
+				exit(2);
+			}
+			break;
+		case 'm':
+			if (strcmp(optarg, "fork") == 0)
+				fork_mode = 1;
+			else if (strcmp(optarg, "prefork") != 0) {
+				fprintf(stderr, "bench-baseline: -m: unknown mode \"%s\" (prefork|fork)\n", optarg);
+				exit(2);
+			}
+			break;
+		default: baseline_usage();
+		}
+	}
+	if (optind != argc || !addr || (!fork_mode && pool < 0))
+		baseline_usage();
+
+	/* Block the signals we wait for before any child exists, so that a
+	 * stop cannot slip in between a check and the wait. */
+	sigset_t block, orig;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	struct sigaction sa = { .sa_handler = baseline_on_stop };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = baseline_on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int lfd = baseline_listen(addr);
+	if (lfd < 0) {
+		fprintf(stderr, "bench-baseline: -a: bad address \"%s\" (want 127.0.0.1:PORT or [::1]:PORT)\n", addr);
+		exit(2);
+	}
+	struct baseline_kids kids = { 0 };
+	if (fork_mode && fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0) {
+		fprintf(stderr, "bench-baseline: O_NONBLOCK on the listening socket: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (fork_mode)
+		baseline_run_fork(lfd, &kids, &orig);
+	else
+		baseline_run_prefork(lfd, (unsigned)pool, &kids, &orig);
+	baseline_kids_stop(&kids);
+	free(kids.pids);
+	close(lfd);
+	return 0;
+}
