@@ -135,15 +135,6 @@ static void config_resolve_unix(struct service_config *sc, const struct master_s
 	free(path);
 }
 
-/* An absolute path to a directory (anything else is config_isolation's
- * error to report). */
-static bool config_jail_usable(const char *jail)
-{
-	struct stat st;
-
-	return jail[0] == '/' && stat(jail, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* The executable is exec'd after the chroot: with a jail, it must exist
  * inside it (sc->path stays the path as the worker sees it). */
 static void config_resolve_command(struct service_config *sc, const struct master_settings *m,
@@ -163,7 +154,7 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 	char *path = cmd[0] == '/' ? strdup(cmd) : config_join(m->daemon_directory, cmd);
 	if (path == NULL)
 		abort();
-	if (jail != NULL && !config_jail_usable(jail)) {
+	if (jail != NULL && !config_isolation_jail_usable(jail)) {
 		sc->path = path; /* the jail's own error says it all */
 		return;
 	}

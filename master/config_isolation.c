@@ -69,6 +69,13 @@ const char *config_isolation_jail(const struct service_config *c,
 	return c->chroot ? m->chroot_directory : NULL;
 }
 
+bool config_isolation_jail_usable(const char *jail)
+{
+	struct stat st;
+
+	return jail[0] == '/' && stat(jail, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 size_t config_isolation_controllers(const struct service_settings *s,
 				    const char *controller[CONFIG_ISOLATION_CONTROLLERS_MAX],
 				    const char *setting[CONFIG_ISOLATION_CONTROLLERS_MAX])

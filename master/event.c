@@ -9,8 +9,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define EVENT_BATCH_MAX 256
-
 int event_init(struct event_loop *loop)
 {
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -49,6 +47,15 @@ int event_set(struct event_loop *loop, struct event_watch *w, uint32_t events)
 		return -1;
 	w->events = events;
 	return 0;
+}
+
+int event_rearm(struct event_loop *loop, struct event_watch *w)
+{
+	struct epoll_event ev = { .events = w->events, .data.ptr = w };
+
+	if (w->fd < 0)
+		return 0;
+	return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, w->fd, &ev);
 }
 
 void event_del(struct event_loop *loop, struct event_watch *w)

@@ -16,6 +16,9 @@ struct event_watch {
 	event_cb cb;
 };
 
+/* Events handled per epoll_wait. */
+#define EVENT_BATCH_MAX 256
+
 struct event_loop {
 	int epfd;
 };
@@ -30,6 +33,8 @@ int event_add(struct event_loop *loop, struct event_watch *w, int fd,
 	      uint32_t events, event_cb cb);
 /* Changes what is asked for; cheap no-op when unchanged. */
 int event_set(struct event_loop *loop, struct event_watch *w, uint32_t events);
+/* Re-enables a watch registered with EPOLLONESHOT after it fired. */
+int event_rearm(struct event_loop *loop, struct event_watch *w);
 /* Unregisters; does not close the fd. Sets w->fd = -1. */
 void event_del(struct event_loop *loop, struct event_watch *w);
 /* Waits up to timeout_ms (-1 = forever) and runs the callbacks. Returns

@@ -339,7 +339,9 @@ static long launch_clone(struct launcher *l, struct launch_child *child)
 		};
 		child->in_cgroup = true;
 		long pid = launch_clone3(&args, launch_child_main, child);
-		if (pid != -ENOSYS)
+		/* ENOSYS: no clone3 (before 5.3); E2BIG: no cgroup field (5.3
+		 * to 5.6). Anything else is this launch's own failure. */
+		if (pid != -ENOSYS && pid != -E2BIG)
 			return pid;
 		l->clone3_missing = true; /* the cgroup.procs write it is */
 		child->in_cgroup = false;

@@ -299,20 +299,29 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 		libmaster_log(lm, "accept on fd %d: %m; retiring", listen_fd);
 		return 1;
 	}
-	last = lm->max_use != 0 && lm->served + 1 >= lm->max_use;
-	libmaster_say(lm, PROTOCOL_BUSY);
-	if (last) /* let the master start our successor while we serve */
-		libmaster_say(lm, PROTOCOL_RETIRING);
-	lm->handler(fd, lm->ctx);
-	(void)close(fd);
-	lm->served++;
-	if (last || lm->master_gone)
-		return 0;
-	/* A "stop" that came during the request: do not claim to be idle
-	 * capacity only to leave at once. */
-	rc = libmaster_check_status(lm);
-	if (rc != LIBMASTER_CONTINUE)
-		return rc;
+	for (;;) {
+		last = lm->max_use != 0 && lm->served + 1 >= lm->max_use;
+		libmaster_say(lm, PROTOCOL_BUSY);
+		if (last) /* let the master start our successor while we serve */
+			libmaster_say(lm, PROTOCOL_RETIRING);
+		lm->handler(fd, lm->ctx);
+		(void)close(fd);
+		lm->served++;
+		if (last || lm->master_gone)
+			return 0;
+		/* A "stop" that came during the request: do not take another
+		 * client only to leave at once. */
+		rc = libmaster_check_status(lm);
+		if (rc != LIBMASTER_CONTINUE)
+			return rc;
+		/* Another client already waiting: serve it straight away. The
+		 * next "busy" says this request ended, so under load a request
+		 * costs one status message, not two. Any error (mostly EAGAIN)
+		 * falls back to "idle" and the epoll wait, which sorts it out. */
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+	}
 	libmaster_say(lm, PROTOCOL_IDLE);
 	return lm->master_gone ? 0 : LIBMASTER_CONTINUE;
 }

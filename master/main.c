@@ -142,6 +142,8 @@ static int main_timeout_ms(struct master *m, uint64_t now, uint64_t next)
 	uint64_t t = control_expire(&m->control, now);
 
 	next = t < next ? t : next;
+	t = channels_tick(&m->channels, now);
+	next = t < next ? t : next;
 	for (size_t l = 0; l < 2; l++)
 		for (struct service *svc = lists[l]; svc; svc = svc->next)
 			if (svc->deadline_ms < next)
@@ -213,7 +215,8 @@ static int main_setup(struct master *m, int *pidfd)
 	if (*pidfd < 0)
 		return -1;
 	daemon_raise_fd_limit();
-	if (event_init(&m->loop) < 0 || launcher_init(&m->launcher) < 0) {
+	if (event_init(&m->loop) < 0 || channels_init(&m->channels, &m->loop) < 0 ||
+	    launcher_init(&m->launcher) < 0) {
 		log_err("start-up: %s", strerror(errno));
 		return -1;
 	}
@@ -305,6 +308,7 @@ out:
 	reload_fini(&m);
 	launcher_fini(&m.launcher);
 	signals_fini(&m.sig, &m.loop);
+	channels_fini(&m.channels);
 	event_fini(&m.loop);
 	pidmap_free(&m.pids);
 	pidfile_release(pidfd, pid_path);

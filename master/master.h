@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "channels.h"
 #include "config.h"
 #include "control.h"
 #include "event.h"
@@ -20,6 +21,7 @@ struct service;
 
 struct master {
 	struct event_loop loop;
+	struct channels channels;  /* workers' status channels, coalesced */
 	struct signals sig;
 	struct launcher launcher;
 	struct pidmap pids;        /* pid -> struct worker */

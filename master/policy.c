@@ -72,7 +72,9 @@ bool policy_on_message(enum policy_worker_state *state, bool *retiring,
 		*state = POLICY_IDLE;
 		return true;
 	case PROTOCOL_BUSY:
-		if (*state != POLICY_IDLE)
+		/* From busy: the previous request ended and the next began
+		 * (a worker going straight on to a waiting client). */
+		if (*state == POLICY_STARTING)
 			return false;
 		*state = POLICY_BUSY;
 		(*requests)++;

@@ -41,7 +41,8 @@ struct policy_spawn {
 };
 
 /* Applies one status message to a worker's state: starting -ready-> idle
- * -busy-> busy -idle-> idle; "retiring" from idle or busy sets *retiring;
+ * -busy-> busy -idle-> idle, and busy -busy-> busy (the next request
+ * straight after the last); "retiring" from idle or busy sets *retiring;
  * busy counts a request. Returns false, changing nothing, for anything
  * else (a protocol violation: the master kills the worker). */
 bool policy_on_message(enum policy_worker_state *state, bool *retiring,

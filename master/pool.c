@@ -18,6 +18,10 @@
 
 /* At most one "all workers busy" warning per service per this interval. */
 #define POOL_SATURATION_LOG_INTERVAL_MS 10000u
+/* At maxproc the pool cannot grow, so waiting clients are only counted:
+ * the listening sockets are watched at most this often, not re-armed on
+ * every busy/idle turn (that would cost two epoll_ctl per request). */
+#define POOL_SATURATION_CHECK_MS 1000u
 
 struct policy_pool pool_snapshot(const struct service *svc)
 {
@@ -115,9 +119,7 @@ static uint64_t pool_handle_retiring(struct service *svc, uint64_t now_ms)
 /* At maxproc with clients waiting: count the episode, warn now and then. */
 static void pool_note_saturation(struct service *svc, uint64_t now_ms)
 {
-	if (svc->saturated_noted)
-		return;
-	svc->saturated_noted = true;
+	svc->saturation_check_ms = now_ms + POOL_SATURATION_CHECK_MS;
 	svc->stats.maxproc_reached++;
 	if (svc->saturated_log_ms == 0 ||
 	    now_ms >= svc->saturated_log_ms + POOL_SATURATION_LOG_INTERVAL_MS) {
@@ -165,12 +167,12 @@ void pool_update(struct service *svc, uint64_t now_ms)
 	 * turning idle, brings us back here). */
 	p = pool_snapshot(svc);
 	uint64_t limiter_next = ratelimit_next_ms(&svc->limiter, now_ms);
-	bool limited = limiter_next > now_ms;
-	bool wants = policy_wants_demand(&p) && !throttled &&
-		     !(policy_at_maxproc(&p) && svc->saturated_noted);
-	pool_set_demand_watch(svc, wants && !limited);
-	if (wants && limited) /* look for waiting clients when the limiter allows */
-		next = limiter_next < next ? limiter_next : next;
+	bool at_cap = policy_at_maxproc(&p);
+	uint64_t resume = at_cap ? svc->saturation_check_ms : limiter_next;
+	bool wants = policy_wants_demand(&p) && !throttled;
+	pool_set_demand_watch(svc, wants && resume <= now_ms);
+	if (wants && resume > now_ms) /* look for waiting clients again then */
+		next = resume < next ? resume : next;
 	svc->deadline_ms = next;
 }
 

@@ -67,7 +67,7 @@ struct service {
 	unsigned recycle_pending;  /* workers marked by `recycle` */
 	bool demand_armed;      /* the listening sockets are watched */
 	bool demand_seen;       /* a client waited and nobody was idle */
-	bool saturated_noted;   /* this saturation episode was counted */
+	uint64_t saturation_check_ms; /* at maxproc: next look for waiting clients */
 	uint64_t saturated_log_ms;
 	bool stopping;
 	bool dirty;             /* re-run the pool decisions */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -169,7 +170,6 @@ static void worker_apply(struct worker *w, enum protocol_msg msg, uint64_t now_m
 	worker_count_state(w, +1);
 	worker_place(w);
 	if (state == POLICY_IDLE) {
-		w->svc->saturated_noted = false;
 		/* max_lifetime: "retire when next idle" is now. */
 		if (retire_lifetime_due_ms(w->started_ms, w->lifetime_ms) <= now_ms)
 			w->svc->lifetime_next_ms = now_ms;
@@ -180,29 +180,54 @@ static void worker_apply(struct worker *w, enum protocol_msg msg, uint64_t now_m
 }
 
 /* Reads up to `budget` packets. Returns false once the channel is closed. */
+static void worker_reject(struct worker *w, const char *buf, size_t n)
+{
+	char shown[PROTOCOL_PACKET_MAX_BYTES + 1], why[128];
+	size_t k = n > PROTOCOL_PACKET_MAX_BYTES ? PROTOCOL_PACKET_MAX_BYTES : n;
+
+	for (size_t i = 0; i < k; i++)
+		shown[i] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? buf[i] : '?';
+	shown[k] = '\0';
+	snprintf(why, sizeof(why), "invalid status message \"%s\"", shown);
+	worker_kill(w, why);
+}
+
+/* Reads up to `budget` packets, a batch per recvmmsg(2) call (under load a
+ * worker's channel holds several). Returns false once the channel closed. */
 static bool worker_read_status(struct worker *w, unsigned budget, uint64_t now_ms)
 {
-	char buf[PROTOCOL_PACKET_MAX_BYTES + 1];
+	char bufs[WORKER_PACKETS_PER_WAKEUP][PROTOCOL_PACKET_MAX_BYTES + 1];
+	struct iovec iov[WORKER_PACKETS_PER_WAKEUP];
+	struct mmsghdr msgs[WORKER_PACKETS_PER_WAKEUP];
 
-	while (budget-- > 0 && !w->kill_sent) {
-		ssize_t n = recv(w->status_watch.fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == 0)
-			return false;
+	while (budget > 0 && !w->kill_sent) {
+		unsigned want = budget < WORKER_PACKETS_PER_WAKEUP ? budget : WORKER_PACKETS_PER_WAKEUP;
+		memset(msgs, 0, sizeof(msgs[0]) * want);
+		for (unsigned i = 0; i < want; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof(bufs[i]);
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		int n = recvmmsg(w->status_watch.fd, msgs, want, MSG_DONTWAIT, NULL);
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
-		enum protocol_msg msg = protocol_decode(buf, (size_t)n);
-		if (msg == PROTOCOL_INVALID) {
-			char shown[PROTOCOL_PACKET_MAX_BYTES + 1];
-			size_t k = (size_t)n > PROTOCOL_PACKET_MAX_BYTES ? PROTOCOL_PACKET_MAX_BYTES : (size_t)n;
-			for (size_t i = 0; i < k; i++)
-				shown[i] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? buf[i] : '?';
-			shown[k] = '\0';
-			char why[128];
-			snprintf(why, sizeof(why), "invalid status message \"%s\"", shown);
-			worker_kill(w, why);
-			return true;
+		if (n == 0)
+			return false;
+		for (int i = 0; i < n && !w->kill_sent; i++) {
+			size_t len = msgs[i].msg_len;
+			if (len == 0)
+				return false; /* end-of-file */
+			enum protocol_msg msg = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+				? PROTOCOL_INVALID : protocol_decode(bufs[i], len);
+			if (msg == PROTOCOL_INVALID)
+				worker_reject(w, bufs[i], len);
+			else
+				worker_apply(w, msg, now_ms);
 		}
-		worker_apply(w, msg, now_ms);
+		if ((unsigned)n < want)
+			return true; /* drained */
+		budget -= (unsigned)n;
 	}
 	return true;
 }
@@ -213,7 +238,7 @@ static void worker_close_status(struct worker *w)
 
 	if (fd < 0)
 		return;
-	event_del(&w->svc->m->loop, &w->status_watch);
+	channels_del(&w->svc->m->channels, &w->status_watch);
 	close(fd);
 }
 
@@ -310,7 +335,7 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms)
 	w->state = POLICY_STARTING;
 	w->started_ms = w->state_since_ms = now_ms;
 	w->status_watch.fd = w->stderr_watch.fd = -1;
-	event_add(&m->loop, &w->status_watch, chan[0], EPOLLIN, worker_on_status);
+	channels_add(&m->channels, &w->status_watch, chan[0], worker_on_status);
 	event_add(&m->loop, &w->stderr_watch, errp[0], EPOLLIN, worker_on_stderr);
 	pidmap_put(&m->pids, pid, w);
 	list_append(&svc->workers, &w->all_link);

@@ -114,8 +114,12 @@ START_TEST(test_protocol_state_machine)
 	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_BUSY));
 	ck_assert_int_eq(st, POLICY_BUSY);
 	ck_assert_uint_eq(req, 1);
-	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_BUSY));
-	ck_assert_uint_eq(req, 1); /* a refused message changes nothing */
+	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_BUSY));
+	ck_assert_uint_eq(req, 2); /* back-to-back: the next request */
+	ck_assert_int_eq(st, POLICY_BUSY);
+	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_READY));
+	ck_assert_uint_eq(req, 2); /* a refused message changes nothing */
+	ck_assert_int_eq(st, POLICY_BUSY);
 	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_RETIRING));
 	ck_assert(retiring);
 	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_IDLE));
