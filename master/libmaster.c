@@ -30,6 +30,7 @@
 #define LIBMASTER_LISTEN_FDS_MAX 4096   /* sanity bound on LISTEN_FDS */
 #define LIBMASTER_EVENTS_MAX 16         /* epoll events taken per wait */
 #define LIBMASTER_CONTINUE (-1)         /* "keep looping", not an exit status */
+#define LIBMASTER_STOP_CHECK_EVERY 8u   /* back-to-back requests between stop checks */
 
 struct libmaster {
 	const char *service;    /* for messages */
@@ -288,6 +289,7 @@ static bool libmaster_accept_retry(int err)
 static int libmaster_serve(struct libmaster *lm, int listen_fd)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	unsigned streak = 0;
 	bool last;
 	int rc;
 
@@ -310,10 +312,16 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 		if (last || lm->master_gone)
 			return 0;
 		/* A "stop" that came during the request: do not take another
-		 * client only to leave at once. */
-		rc = libmaster_check_status(lm);
-		if (rc != LIBMASTER_CONTINUE)
-			return rc;
+		 * client only to leave at once. Looked for after every
+		 * LIBMASTER_STOP_CHECK_EVERY back-to-back requests, not after
+		 * each (a syscall that nearly always finds nothing): a stopped
+		 * worker serves at most that many clients that were already
+		 * waiting, then stops at the first gap, where it always looks. */
+		if (++streak % LIBMASTER_STOP_CHECK_EVERY == 0) {
+			rc = libmaster_check_status(lm);
+			if (rc != LIBMASTER_CONTINUE)
+				return rc;
+		}
 		/* Another client already waiting: serve it straight away. The
 		 * next "busy" says this request ended, so under load a request
 		 * costs one status message, not two. Any error (mostly EAGAIN)
@@ -322,6 +330,9 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 		if (fd < 0)
 			break;
 	}
+	rc = libmaster_check_status(lm);
+	if (rc != LIBMASTER_CONTINUE)
+		return rc;
 	libmaster_say(lm, PROTOCOL_IDLE);
 	return lm->master_gone ? 0 : LIBMASTER_CONTINUE;
 }
