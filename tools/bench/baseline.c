@@ -1,13 +1,15 @@
 /* baseline.c - bench-baseline: the no-master comparison servers.
  *
- *   bench-baseline -a HOST:PORT -p POOL [-m prefork|fork]
+ *   bench-baseline -a HOST:PORT -p POOL [-m prefork|fork|forkexec] [-x PROG]
  *
  * prefork: open the listening socket, fork POOL children that each loop
  *   accept() -> echo_handle() -> close() for ever: the same per-connection
  *   work as the echo service, without a master, status reports or recycling.
  * fork: one process accepts and forks a child per connection (child:
- *   echo_handle, _exit), reaping with waitpid(WNOHANG): the
- *   tcpserver/xinetd-style comparison point. -p is ignored.
+ *   echo_handle, _exit), reaping with waitpid(WNOHANG). -p is ignored.
+ * forkexec: the same, but the child execs PROG (default /bin/cat) with the
+ *   connection as stdin and stdout: what tcpserver, xinetd and Postfix
+ *   spawn do, the design's comparison point for max_use=1.
  *
  * Port 0 picks a free port; "listening on HOST:PORT" is printed after bind.
  * On SIGTERM or SIGINT the parent kills its children by pid, waits for every
@@ -48,7 +50,7 @@ static void baseline_on_child(int sig)
 
 static void baseline_usage(void)
 {
-	fprintf(stderr, "usage: bench-baseline -a HOST:PORT -p POOL [-m prefork|fork]\n");
+	fprintf(stderr, "usage: bench-baseline -a HOST:PORT -p POOL [-m prefork|fork|forkexec] [-x PROG]\n");
 	exit(2);
 }
 
@@ -207,7 +209,8 @@ static void baseline_run_prefork(int lfd, unsigned pool, struct baseline_kids *k
 	}
 }
 
-static void baseline_run_fork(int lfd, struct baseline_kids *kids, const sigset_t *orig)
+static void baseline_run_fork(int lfd, struct baseline_kids *kids, const sigset_t *orig,
+			      const char *exec_prog)
 {
 	pid_t self = getpid();
 	sigset_t waitmask = *orig;
@@ -227,6 +230,16 @@ static void baseline_run_fork(int lfd, struct baseline_kids *kids, const sigset_
 			if (pid == 0) {
 				baseline_child_setup(self, orig);
 				close(lfd);
+				if (exec_prog != NULL) {
+					/* tcpserver/inetd style: the program's stdin
+					 * and stdout are the connection. */
+					char *const argv[] = { (char *)exec_prog, NULL };
+					dup2(fd, 0);
+					dup2(fd, 1);
+					close(fd);
+					execv(exec_prog, argv);
+					_exit(127);
+				}
 				echo_handle(fd);
 				_exit(0);
 			}
@@ -244,8 +257,9 @@ int main(int argc, char **argv)
 	const char *addr = NULL;
 	long pool = -1;
 	int fork_mode = 0;
+	const char *exec_prog = NULL;
 	int c;
-	while ((c = getopt(argc, argv, "a:p:m:")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:m:x:")) != -1) {
 		char *end;
 		switch (c) {
 		case 'a': addr = optarg; break;
@@ -260,11 +274,14 @@ int main(int argc, char **argv)
 		case 'm':
 			if (strcmp(optarg, "fork") == 0)
 				fork_mode = 1;
+			else if (strcmp(optarg, "forkexec") == 0)
+				fork_mode = 2;
 			else if (strcmp(optarg, "prefork") != 0) {
-				fprintf(stderr, "bench-baseline: -m: unknown mode \"%s\" (prefork|fork)\n", optarg);
+				fprintf(stderr, "bench-baseline: -m: unknown mode \"%s\" (prefork|fork|forkexec)\n", optarg);
 				exit(2);
 			}
 			break;
+		case 'x': exec_prog = optarg; break;
 		default: baseline_usage();
 		}
 	}
@@ -297,8 +314,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-baseline: O_NONBLOCK on the listening socket: %s\n", strerror(errno));
 		exit(1);
 	}
+	if (fork_mode == 2 && exec_prog == NULL)
+		exec_prog = "/bin/cat";
 	if (fork_mode)
-		baseline_run_fork(lfd, &kids, &orig);
+		baseline_run_fork(lfd, &kids, &orig, fork_mode == 2 ? exec_prog : NULL);
 	else
 		baseline_run_prefork(lfd, (unsigned)pool, &kids, &orig);
 	baseline_kids_stop(&kids);
