@@ -48,6 +48,8 @@ static bool confdiff_field_equal(const struct settings_row *row, const void *a, 
 		return *(const bool *)pa == *(const bool *)pb;
 	case SETTINGS_SIZE:
 	case SETTINGS_RLIMIT:
+	case SETTINGS_RLIMIT_BYTES:
+	case SETTINGS_RLIMIT_SECONDS:
 		return *(const unsigned long long *)pa == *(const unsigned long long *)pb;
 	case SETTINGS_UINT:
 	case SETTINGS_DURATION:

@@ -59,9 +59,9 @@ const struct settings_row settings_table[] = {
 	SETTINGS_S(capabilities, capabilities, SETTINGS_STRING, 0, 0, ""),
 	SETTINGS_S(rlimit_nofile, rlimit_nofile, SETTINGS_RLIMIT, 0, 1ULL << 30, ""),
 	SETTINGS_S(rlimit_nproc, rlimit_nproc, SETTINGS_RLIMIT, 0, 1ULL << 30, ""),
-	SETTINGS_S(rlimit_as, rlimit_as, SETTINGS_RLIMIT, 0, 1ULL << 50, ""),
-	SETTINGS_S(rlimit_core, rlimit_core, SETTINGS_RLIMIT, 0, 1ULL << 50, ""),
-	SETTINGS_S(rlimit_cpu, rlimit_cpu, SETTINGS_RLIMIT, 0, 1ULL << 40, ""),
+	SETTINGS_S(rlimit_as, rlimit_as, SETTINGS_RLIMIT_BYTES, 0, 1ULL << 50, ""),
+	SETTINGS_S(rlimit_core, rlimit_core, SETTINGS_RLIMIT_BYTES, 0, 1ULL << 50, ""),
+	SETTINGS_S(rlimit_cpu, rlimit_cpu, SETTINGS_RLIMIT_SECONDS, 0, 1ULL << 40, ""),
 	SETTINGS_S(memory_max, memory_max_bytes, SETTINGS_SIZE, 0, 1ULL << 50, "0"),
 	SETTINGS_S(pids_max, pids_max, SETTINGS_UINT, 0, 4194304, "0"),
 	SETTINGS_S(cpu_weight, cpu_weight, SETTINGS_UINT, 0, 10000, "0"),
@@ -131,8 +131,8 @@ static const char *settings_number(const struct settings_row *row, const char *v
 		return NULL;
 	if (row->type == SETTINGS_PERCENT)
 		return strcmp(end, "%") == 0 ? NULL : "not a percentage";
-	bool time = row->type == SETTINGS_DURATION;
-	bool size = row->type == SETTINGS_SIZE || row->type == SETTINGS_RLIMIT;
+	bool time = row->type == SETTINGS_DURATION || row->type == SETTINGS_RLIMIT_SECONDS;
+	bool size = row->type == SETTINGS_SIZE || row->type == SETTINGS_RLIMIT_BYTES;
 	const size_t nunits = time ? 4 : size ? 4 : 0;
 	for (size_t i = 0; i < nunits; i++) {
 		unsigned long long mult = time ? time_units[i].s : size_units[i].s;
@@ -217,6 +217,8 @@ int settings_parse(const struct settings_row *row, const char *v,
 		snprintf(err, errsize, "%s \"%s\": not a boolean (yes or no)", row->name, v);
 		return -1;
 	case SETTINGS_RLIMIT:
+	case SETTINGS_RLIMIT_BYTES:
+	case SETTINGS_RLIMIT_SECONDS:
 		if (v[0] == '\0' || strcmp(v, "unlimited") == 0 || strcmp(v, "infinity") == 0) {
 			out->big = v[0] == '\0' ? SETTINGS_RLIMIT_INHERIT : SETTINGS_RLIMIT_UNLIMITED;
 			return 0;
@@ -233,11 +235,13 @@ int settings_parse(const struct settings_row *row, const char *v,
 		if (why != NULL) {
 			snprintf(err, errsize, row->type == SETTINGS_OCTAL ? "%s \"%s\": %s (%llo..%llo)"
 				 : "%s \"%s\": %s (%llu..%llu%s)", row->name, v, why, row->min, row->max,
-				 row->type == SETTINGS_DURATION ? " seconds" :
-				 row->type == SETTINGS_SIZE || row->type == SETTINGS_RLIMIT ? " bytes" : "");
+				 row->type == SETTINGS_DURATION ||
+				 row->type == SETTINGS_RLIMIT_SECONDS ? " seconds" :
+				 row->type == SETTINGS_SIZE ||
+				 row->type == SETTINGS_RLIMIT_BYTES ? " bytes" : "");
 			return -1;
 		}
-		if (row->type == SETTINGS_SIZE || row->type == SETTINGS_RLIMIT)
+		if (settings_is_big(row))
 			out->big = n;
 		else
 			out->num = (unsigned)n;
@@ -261,6 +265,12 @@ int settings_parse(const struct settings_row *row, const char *v,
 	if ((out->str = strdup(v)) == NULL)
 		abort();
 	return 0;
+}
+
+bool settings_is_big(const struct settings_row *row)
+{
+	return row->type == SETTINGS_SIZE || row->type == SETTINGS_RLIMIT ||
+	       row->type == SETTINGS_RLIMIT_BYTES || row->type == SETTINGS_RLIMIT_SECONDS;
 }
 
 static bool settings_is_pointer(const struct settings_row *row)
@@ -291,7 +301,7 @@ void settings_store(const struct settings_row *row, void *field,
 {
 	if (row->type == SETTINGS_BOOL) {
 		*(bool *)field = val->flag;
-	} else if (row->type == SETTINGS_SIZE || row->type == SETTINGS_RLIMIT) {
+	} else if (settings_is_big(row)) {
 		*(unsigned long long *)field = val->big;
 	} else if (!settings_is_pointer(row)) {
 		*(unsigned *)field = val->num;

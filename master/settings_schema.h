@@ -21,7 +21,9 @@ enum settings_type {
 	SETTINGS_PERCENT,  /* N or N%, in min..max */
 	SETTINGS_OCTAL,    /* octal digits (umask), in min..max */
 	SETTINGS_SIZE,     /* bytes, or N with suffix K/M/G/T (powers of 1024) */
-	SETTINGS_RLIMIT,   /* "" (inherit), "unlimited", or a size */
+	SETTINGS_RLIMIT,   /* "" (inherit), "unlimited", or a count */
+	SETTINGS_RLIMIT_BYTES,   /* the same, with a size (K/M/G/T) */
+	SETTINGS_RLIMIT_SECONDS, /* the same, with a duration (s/m/h/d) */
 	SETTINGS_BOOL,     /* yes/no, true/false, y/n, on/off, 1/0 */
 	SETTINGS_ENVLIST,  /* NAME or NAME=VALUE items, space or comma separated */
 };
@@ -38,7 +40,7 @@ struct settings_row {
 union settings_value {
 	char *str;
 	unsigned num;           /* UINT, DURATION, PERCENT, OCTAL */
-	unsigned long long big; /* SIZE, RLIMIT */
+	unsigned long long big; /* SIZE, RLIMIT* */
 	bool flag;              /* BOOL */
 	char **env;
 };
@@ -55,5 +57,7 @@ int settings_parse(const struct settings_row *row, const char *v,
 void settings_value_free(const struct settings_row *row, union settings_value *val);
 /* Moves val into the field, freeing what the field held. */
 void settings_store(const struct settings_row *row, void *field, union settings_value *val);
+/* Values stored as unsigned long long (sizes and rlimits). */
+bool settings_is_big(const struct settings_row *row);
 
 #endif
