@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "unit.h"
 
 static char confdir[64];
 static char daemondir[64];
@@ -356,9 +357,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return unit_run(config_suite());
 }

@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "config_isolation.h"
+#include "unit.h"
 
 static char dir[64];      /* config dir, daemon dir and jails in one */
 static struct config cfg;
@@ -263,9 +264,5 @@ static Suite *isolation_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(isolation_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return unit_run(isolation_suite());
 }

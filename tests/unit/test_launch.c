@@ -26,6 +26,7 @@
 
 #include "cgroup.h"
 #include "launch.h"
+#include "unit.h"
 
 #define NOBODY 65534
 #define OUT_BYTES 8192
@@ -280,9 +281,5 @@ int main(void)
 {
 	if (geteuid() != 0)
 		fprintf(stderr, "test_launch: not root: the launch tests are skipped\n");
-	SRunner *sr = srunner_create(launch_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return unit_run(launch_suite());
 }

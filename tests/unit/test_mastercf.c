@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "mastercf.h"
+#include "unit.h"
 
 #define PATH "/x/master.cf"
 
@@ -284,9 +285,5 @@ static Suite *mastercf_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mastercf_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return unit_run(mastercf_suite());
 }

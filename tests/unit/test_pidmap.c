@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "pidmap.h"
+#include "unit.h"
 
 #define PIDS_MAX 40000
 
@@ -59,15 +60,9 @@ int main(void)
 {
 	Suite *s = suite_create("pidmap");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_basic);
 	tcase_add_test(tc, test_random_against_model);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "policy.h"
+#include "unit.h"
 
 static struct policy_pool pool(unsigned prefork, unsigned maxproc, unsigned starting,
 			       unsigned idle, unsigned busy, unsigned retiring,
@@ -133,8 +134,6 @@ int main(void)
 {
 	Suite *s = suite_create("policy");
 	TCase *tc = tcase_create("pool");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_initial_pool_is_exempt);
 	tcase_add_test(tc, test_crash_replacement_is_limited);
@@ -145,9 +144,5 @@ int main(void)
 	tcase_add_test(tc, test_handover);
 	tcase_add_test(tc, test_protocol_state_machine);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

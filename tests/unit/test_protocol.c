@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "protocol.h"
+#include "unit.h"
 
 static const struct {
 	const char *word;
@@ -246,11 +247,5 @@ static Suite *protocol_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(protocol_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(protocol_suite());
 }

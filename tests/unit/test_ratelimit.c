@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "ratelimit.h"
+#include "unit.h"
 
 /* Forks granted in the window starting at t, trying `tries` times. */
 static unsigned take_n(struct ratelimit *r, uint64_t t, unsigned tries)
@@ -77,8 +78,6 @@ int main(void)
 {
 	Suite *s = suite_create("ratelimit");
 	TCase *tc = tcase_create("ramp");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_ramp_doubles_to_cap);
 	tcase_add_test(tc, test_quiet_window_resets_ramp);
@@ -86,9 +85,5 @@ int main(void)
 	tcase_add_test(tc, test_next_time);
 	tcase_add_test(tc, test_rate_of_one);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "retire.h"
+#include "unit.h"
 
 START_TEST(test_spread_in_unit_interval)
 {
@@ -105,8 +106,6 @@ int main(void)
 {
 	Suite *s = suite_create("retire");
 	TCase *tc = tcase_create("criteria");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_spread_in_unit_interval);
 	tcase_add_test(tc, test_jitter_bounds);
@@ -116,9 +115,5 @@ int main(void)
 	tcase_add_test(tc, test_idle_busy_startup);
 	tcase_add_test(tc, test_use_rss_retiring);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -11,6 +11,7 @@
 
 #include "build_config.h"
 #include "settings.h"
+#include "unit.h"
 
 static struct master_settings m;
 static struct service_settings s;
@@ -340,9 +341,5 @@ static Suite *settings_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(settings_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return unit_run(settings_suite());
 }

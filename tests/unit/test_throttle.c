@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "throttle.h"
+#include "unit.h"
 
 START_TEST(test_backoff_sequence_and_cap)
 {
@@ -54,16 +55,10 @@ int main(void)
 {
 	Suite *s = suite_create("throttle");
 	TCase *tc = tcase_create("backoff");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_backoff_sequence_and_cap);
 	tcase_add_test(tc, test_failures_in_one_round_count_once);
 	tcase_add_test(tc, test_reset);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }
