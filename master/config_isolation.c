@@ -245,6 +245,12 @@ void config_isolation_check(const struct service_config *sc,
 						  sizeof(why)) != 0)
 			diag_add(errs, "%s: %s: cgroup v2 controller \"%s\" unavailable: %s",
 				 where, setting[i], controller[i], why);
+	/* The worker execs after entering its mount namespace, where /tmp is
+	 * an empty tmpfs: a command under /tmp would not be found there. */
+	if (sc->set.private_tmp && jail == NULL && sc->path != NULL &&
+	    strncmp(sc->path, "/tmp/", 5) == 0)
+		diag_add(errs, "%s: command \"%s\": under /tmp, which private_tmp hides from "
+			 "the worker (install it elsewhere)", where, sc->path);
 	/* The kernel caps open files at fs.nr_open: "unlimited" always fails. */
 	if (sc->set.rlimit_nofile == SETTINGS_RLIMIT_UNLIMITED)
 		diag_add(errs, "%s: rlimit_nofile \"unlimited\": the kernel does not allow it "

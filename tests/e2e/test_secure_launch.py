@@ -235,18 +235,40 @@ class Namespaces(Probe):
         self.assertEqual(len(nets), 1, "one namespace per service, not per worker: %s" % nets)
         self.assertNotIn(os.readlink("/proc/%d/ns/net" % m.pid), nets)
 
+    def probe_outside_tmp(self):
+        """A copy of the probe where a private /tmp cannot hide it (the
+        build tree itself may live under /tmp)."""
+        d = tempfile.mkdtemp(prefix="master-e2e-bin-", dir="/var/tmp")
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
+        shutil.copy2(PROBE, d + "/probe")
+        return d + "/probe"
+
     def test_22b_private_tmp(self):
         fd, path = tempfile.mkstemp(prefix="master-e2e-host-", dir="/tmp")
         os.close(fd)
         self.addCleanup(os.unlink, path)
-        m = self.start("127.0.0.1:0 inet n y n - 1 {PROBE} -o private_tmp=yes\n"
-                       "127.0.0.1:{PORT1} inet n y n - 1 {PROBE}\n", nports=1)
+        probe = self.probe_outside_tmp()
+        m = self.start("127.0.0.1:0 inet n y n - 1 %s -o private_tmp=yes\n"
+                       "127.0.0.1:{PORT1} inet n y n - 1 {PROBE}\n" % probe, nports=1)
         names = m.service_names()
         r = self.probe(m, name=names[0])
         self.assertEqual(r["tmp"], [], "private /tmp is not empty")
         self.assertEqual(r["tmp_error"], 0)
         self.assertIn(os.path.basename(path), self.probe(m, name=names[1])["tmp"])
         self.assertIn(os.path.basename(path), os.listdir("/tmp"))
+
+
+    def test_22c_private_tmp_command_under_tmp_rejected(self):
+        d = tempfile.mkdtemp(prefix="master-e2e-bin-", dir="/tmp")
+        self.addCleanup(shutil.rmtree, d, True)
+        shutil.copy2(PROBE, d + "/probe")
+        m = h.Master("127.0.0.1:0 inet n y n - 1 %s/probe -o private_tmp=yes\n" % d)
+        self.addCleanup(m.cleanup)
+        rc, err = m.run_check()
+        self.assertNotEqual(rc, 0, err)
+        self.assertIn("master.cf:1:", err)
+        self.assertIn("under /tmp, which private_tmp hides", err)
 
 
 class Jail(Probe):
