@@ -1,6 +1,11 @@
 /* throttle.c - owns the crash-loop back-off (see throttle.h). */
 #include "throttle.h"
 
+bool throttle_is_start_failure(const struct throttle_exit *e)
+{
+	return !e->asked && e->requests == 0 && (!e->clean || e->killed || e->never_ready);
+}
+
 bool throttle_failure(struct throttle *t, unsigned min_s, unsigned max_s, uint64_t now_ms)
 {
 	if (min_s == 0)

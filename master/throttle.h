@@ -19,6 +19,20 @@ struct throttle {
 	uint64_t until_ms;   /* no start before this */
 };
 
+/* How a worker ended, as far as throttling cares. */
+struct throttle_exit {
+	bool asked;        /* the master told it to stop (not for cause) */
+	bool clean;        /* exit status 0 */
+	bool killed;       /* the master killed it for cause */
+	bool never_ready;  /* it never said "ready" */
+	unsigned requests; /* requests it began */
+};
+
+/* Whether that exit is a start failure: gone before its first request
+ * without being asked, by crashing, being killed, or never getting ready.
+ * A worker that began a request never counts (the healthy-service rule). */
+bool throttle_is_start_failure(const struct throttle_exit *e);
+
 /* Records a start failure. Returns true when it began a new back-off
  * period (false when one was already running). */
 bool throttle_failure(struct throttle *t, unsigned min_s, unsigned max_s, uint64_t now_ms);

@@ -367,9 +367,11 @@ void worker_exited(struct worker *w, int wstatus, uint64_t now_ms)
 	/* A start failure: gone before its first request, not because we
 	 * asked it to go (throttle.h). Logged once per back-off transition,
 	 * not once per crash. */
-	bool asked = w->stop_sent && !w->terminated;
-	bool start_failure = !asked && w->requests == 0 && !svc->stopping &&
-			     (!clean || w->killed || w->state == POLICY_STARTING);
+	struct throttle_exit how_ended = {
+		.asked = w->stop_sent && !w->terminated, .clean = clean, .killed = w->killed,
+		.never_ready = w->state == POLICY_STARTING, .requests = w->requests,
+	};
+	bool start_failure = !svc->stopping && throttle_is_start_failure(&how_ended);
 	char how[48];
 	if (WIFSIGNALED(wstatus))
 		snprintf(how, sizeof(how), "died on signal %d", WTERMSIG(wstatus));

@@ -168,3 +168,25 @@ class Memory(h.MasterTestCase):
                    and m.service(st=st)["workers"]["total"] >= 1, 10,
                    "worker %d over rss_max replaced" % pid)
         h.echo_check(m.addr(), "after rss")
+
+
+class Healthy(h.MasterTestCase):
+    def test_crash_after_serving_does_not_throttle(self):
+        """A worker that dies while serving (as if a client crashed it) is
+        replaced at once, and the service is not throttled."""
+        m = self.master("127.0.0.1:0 inet n n n - 2 echo -o prefork=1"
+                        " -o throttle_min=30\n")
+        for round_ in range(3):
+            pid = m.worker_pids()[0]
+            s = h.connect(m.addr())
+            s.sendall(b"hello\n")
+            self.assertEqual(h.read_line(s), "hello")
+            os.kill(pid, 9)
+            s.close()
+            m.wait_for(lambda st: pid not in m.worker_pids(st=st)
+                       and m.service(st=st)["workers"]["idle"] >= 1, 5,
+                       "crashed worker %d replaced at once (round %d)" % (pid, round_))
+        svc = m.service()
+        self.assertEqual(svc["state"], "running", json.dumps(svc))
+        self.assertEqual(svc["start_failures"], 0)
+        self.assertGreaterEqual(svc["crashed"], 3)

@@ -51,6 +51,32 @@ START_TEST(test_reset)
 }
 END_TEST
 
+START_TEST(test_start_failure_rule)
+{
+	struct throttle_exit crash_at_start = { .clean = false, .never_ready = true };
+	struct throttle_exit crash_idle_unused = { .clean = false };
+	struct throttle_exit exit0_never_ready = { .clean = true, .never_ready = true };
+	struct throttle_exit killed_no_ready = { .clean = false, .killed = true, .never_ready = true };
+	struct throttle_exit crash_mid_request = { .clean = false, .requests = 1 };
+	struct throttle_exit crash_after_many = { .clean = false, .requests = 57 };
+	struct throttle_exit stopped_idle = { .asked = true, .clean = true };
+	struct throttle_exit stop_timeout_kill = { .asked = true, .killed = true };
+	struct throttle_exit clean_unused = { .clean = true };
+
+	ck_assert(throttle_is_start_failure(&crash_at_start));
+	ck_assert(throttle_is_start_failure(&crash_idle_unused));
+	ck_assert(throttle_is_start_failure(&exit0_never_ready));
+	ck_assert(throttle_is_start_failure(&killed_no_ready));
+	/* The healthy-service rule: a client able to crash its own session
+	 * must not throttle everyone. */
+	ck_assert(!throttle_is_start_failure(&crash_mid_request));
+	ck_assert(!throttle_is_start_failure(&crash_after_many));
+	ck_assert(!throttle_is_start_failure(&stopped_idle));
+	ck_assert(!throttle_is_start_failure(&stop_timeout_kill));
+	ck_assert(!throttle_is_start_failure(&clean_unused));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("throttle");
@@ -59,6 +85,7 @@ int main(void)
 	tcase_add_test(tc, test_backoff_sequence_and_cap);
 	tcase_add_test(tc, test_failures_in_one_round_count_once);
 	tcase_add_test(tc, test_reset);
+	tcase_add_test(tc, test_start_failure_rule);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
