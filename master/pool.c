@@ -16,6 +16,11 @@
 #include "service.h"
 #include "worker.h"
 
+/* Forks per service per loop turn. */
+#define POOL_SPAWN_BATCH_MAX 32u
+/* After a launch failed (out of fds, memory, a bad jail): retry after this. */
+#define POOL_LAUNCH_RETRY_MS 1000u
+
 /* At most one "all workers busy" warning per service per this interval. */
 #define POOL_SATURATION_LOG_INTERVAL_MS 10000u
 /* At maxproc the pool cannot grow, so waiting clients are only counted:
@@ -54,15 +59,26 @@ static uint64_t pool_spawn(struct service *svc, uint64_t now_ms)
 	struct policy_pool p = pool_snapshot(svc);
 	struct policy_spawn want = policy_spawn(&p);
 	uint64_t next = CLOCK_NEVER_MS;
+	unsigned total = want.exempt + want.limited;
 
-	for (unsigned i = 0; i < want.exempt + want.limited; i++) {
+	/* A bounded batch per loop turn: between batches the master reads
+	 * the new workers' "ready", so a large pool does not starve its own
+	 * startup_timeout (or the control socket) while it forks. */
+	if (total > POOL_SPAWN_BATCH_MAX) {
+		total = POOL_SPAWN_BATCH_MAX;
+		next = now_ms; /* the rest on the next turn */
+	}
+	for (unsigned i = 0; i < total; i++) {
 		bool exempt = i < want.exempt;
 		if (!exempt && !ratelimit_take(&svc->limiter, now_ms)) {
 			next = ratelimit_next_ms(&svc->limiter, now_ms);
 			break;
 		}
-		if (worker_spawn(svc, now_ms) == NULL)
-			break; /* logged; retried on the next timer */
+		if (worker_spawn(svc, now_ms) == NULL) {
+			/* Logged (which step, which errno); try again soon. */
+			next = now_ms + POOL_LAUNCH_RETRY_MS;
+			break;
+		}
 		if (exempt)
 			svc->replace_credits--;
 	}
