@@ -21,25 +21,13 @@ static char daemondir[64];
 static struct config cfg;
 static struct diag errs;
 
-static void put(const char *dir, const char *name, const char *text, mode_t mode)
-{
-	char *path = NULL;
-	ck_assert_int_ge(asprintf(&path, "%s/%s", dir, name), 0);
-	FILE *fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs(text, fp);
-	fclose(fp);
-	ck_assert_int_eq(chmod(path, mode), 0);
-	free(path);
-}
-
 /* master.conf that points daemon_directory at our fake executables. */
 static void put_conf(const char *extra)
 {
 	char *text = NULL;
 	ck_assert_int_ge(asprintf(&text, "run_directory = /run/mt\ndaemon_directory = \"%s\"\n%s",
 				  daemondir, extra), 0);
-	put(confdir, "master.conf", text, 0644);
+	unit_put(confdir, "master.conf", text, 0644);
 	free(text);
 }
 
@@ -49,8 +37,8 @@ static void setup(void)
 	strcpy(daemondir, "/tmp/test_config_bin.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(confdir));
 	ck_assert_ptr_nonnull(mkdtemp(daemondir));
-	put(daemondir, "echo", "#!/bin/sh\nexit 0\n", 0755);
-	put(daemondir, "noexec", "#!/bin/sh\n", 0644);
+	unit_put(daemondir, "echo", "#!/bin/sh\nexit 0\n", 0755);
+	unit_put(daemondir, "noexec", "#!/bin/sh\n", 0644);
 	char *sub = NULL;
 	ck_assert_int_ge(asprintf(&sub, "%s/adir", daemondir), 0);
 	ck_assert_int_eq(mkdir(sub, 0755), 0);
@@ -58,17 +46,12 @@ static void setup(void)
 	memset(&errs, 0, sizeof(errs));
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void teardown(void)
 {
 	config_free(&cfg);
 	diag_free(&errs);
-	nftw(confdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-	nftw(daemondir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(confdir);
+	unit_rm_tree(daemondir);
 }
 
 static int load(char *const *overrides)
@@ -94,7 +77,7 @@ static void assert_zeroed(void)
 static void assert_one_error(const char *text, unsigned line, const char *want)
 {
 	char *full = NULL;
-	put(confdir, "master.cf", text, 0644);
+	unit_put(confdir, "master.cf", text, 0644);
 	diag_free(&errs);
 	ck_assert_int_eq(load(NULL), -1);
 	assert_zeroed();
@@ -115,7 +98,7 @@ START_TEST(test_good)
 		"relay          unix y y n - 8 %s/echo -o user=nobody -o prefork=2\n"
 		"pub            unix n n n - - echo\n"
 		"7070           unix - - - - - echo\n", daemondir), 0);
-	put(confdir, "master.cf", cf, 0644);
+	unit_put(confdir, "master.cf", cf, 0644);
 	free(cf);
 	ck_assert_msg(load(NULL) == 0, "%s", errs.n ? errs.msgs[0] : "");
 	ck_assert_uint_eq(errs.n, 0);
@@ -180,7 +163,7 @@ START_TEST(test_overrides_and_no_master_conf)
 	ck_assert_int_ge(asprintf(&ov_dd, "daemon_directory=%s", daemondir), 0);
 	char *overrides[] = { ov_dd, "run_directory=/run/o", "max_use=3", "default_user=nobody",
 			      NULL };
-	put(confdir, "master.cf", "s unix - - - - - echo\n", 0644);
+	unit_put(confdir, "master.cf", "s unix - - - - - echo\n", 0644);
 	ck_assert_int_eq(load(overrides), 0);
 	ck_assert_str_eq(cfg.master.pid_file, "/run/o/master.pid");
 	ck_assert_str_eq(cfg.master.control_socket, "/run/o/master.ctl");
@@ -291,7 +274,7 @@ START_TEST(test_user_errors)
 	put_conf("default_user = root\n");
 	assert_one_error("s unix - - - - - echo\n", 1, "user \"root\" has uid 0, and "
 			 "an unpriv=y worker never runs as root (write unpriv=n for that)");
-	put(confdir, "master.cf", "s unix - n - - - echo\n", 0644);
+	unit_put(confdir, "master.cf", "s unix - n - - - echo\n", 0644);
 	ck_assert_int_eq(load(NULL), 0); /* unpriv=n: root, no lookup */
 	ck_assert_uint_eq(cfg.services[0].uid, 0);
 }
@@ -303,7 +286,7 @@ START_TEST(test_prefork_maxproc)
 	assert_one_error("s unix - - - - 4 echo -o prefork=5\n", 1, "prefork 5 is larger than maxproc 4");
 	put_conf("prefork = 200\n"); /* default maxproc 100 */
 	assert_one_error("s unix - - - - - echo\n", 1, "prefork 200 is larger than maxproc 100");
-	put(confdir, "master.cf", "s unix - - - - 0 echo\n", 0644);
+	unit_put(confdir, "master.cf", "s unix - - - - 0 echo\n", 0644);
 	ck_assert_int_eq(load(NULL), 0); /* 0: no limit */
 }
 END_TEST
@@ -311,7 +294,7 @@ END_TEST
 START_TEST(test_all_errors_together)
 {
 	put_conf("max_use = abc\n");
-	put(confdir, "master.cf",
+	unit_put(confdir, "master.cf",
 	    "a unix - - - - - echoo\n"
 	    "b inett - - - - - echo\n"
 	    "c unix - - - - - echo -o user=nosuchuserxyz\n"

@@ -32,13 +32,7 @@ static char *path_of(const char *name)
 
 static void put(const char *name, const char *text, mode_t mode)
 {
-	char *path = path_of(name);
-	FILE *fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs(text, fp);
-	fclose(fp);
-	ck_assert_int_eq(chmod(path, mode), 0);
-	free(path);
+	unit_put(dir, name, text, mode);
 }
 
 static void setup(void)
@@ -54,16 +48,11 @@ static void setup(void)
 	memset(&errs, 0, sizeof(errs));
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void teardown(void)
 {
 	config_free(&cfg);
 	diag_free(&errs);
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(dir);
 }
 
 /* Loads a one-line master.cf (LINE with {DIR} replaced); returns the
