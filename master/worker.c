@@ -169,14 +169,10 @@ static void worker_apply(struct worker *w, enum protocol_msg msg, uint64_t now_m
 	w->state_since_ms = now_ms;
 	worker_count_state(w, +1);
 	worker_place(w);
-	if (state == POLICY_IDLE) {
-		/* max_lifetime: "retire when next idle" is now. */
-		if (retire_lifetime_due_ms(w->started_ms, w->lifetime_ms) <= now_ms)
-			w->svc->lifetime_next_ms = now_ms;
-		if (w->recycle)
-			w->svc->dirty = true;
-	}
-	w->svc->dirty = true;
+	/* max_lifetime: "retire when next idle" is now. */
+	if (state == POLICY_IDLE && retire_lifetime_due_ms(w->started_ms, w->lifetime_ms) <= now_ms)
+		w->svc->lifetime_next_ms = now_ms;
+	w->svc->dirty = true; /* also lets a recycle take this worker now */
 }
 
 /* Reads up to `budget` packets. Returns false once the channel is closed. */
