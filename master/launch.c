@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -125,6 +126,29 @@ static int launch_place_fds(struct launch_child *c)
 	return 0;
 }
 
+/* Sets the service's rlimits: all but RLIMIT_NOFILE (nofile_only false),
+ * or RLIMIT_NOFILE alone (true). The fd limit comes last, once the fds are
+ * in place: it only governs new fds, and placing them needs a few free
+ * ones (with a small limit and a master whose low fds are all taken, the
+ * moves would fail with EMFILE). */
+LAUNCH_NO_SANITIZE
+static int launch_rlimits(struct launch_child *c, bool nofile_only)
+{
+	const struct launch_isolation *iso = c->spec->iso;
+	long rc;
+
+	for (size_t i = 0; iso != NULL && i < iso->nrlimits; i++) {
+		if ((iso->rlimits[i].resource == RLIMIT_NOFILE) != nofile_only)
+			continue;
+		/* soft = hard: the worker cannot raise it back. */
+		unsigned long long lim[2] = { iso->rlimits[i].value, iso->rlimits[i].value };
+		rc = LAUNCH_SYS(SYS_prlimit64, 0, iso->rlimits[i].resource, lim, NULL);
+		if (rc < 0)
+			return launch_fail(c, iso->rlimits[i].step, rc);
+	}
+	return 0;
+}
+
 /* rlimits, cgroup, namespaces, root and working directory. */
 LAUNCH_NO_SANITIZE
 static int launch_confine(struct launch_child *c)
@@ -132,13 +156,8 @@ static int launch_confine(struct launch_child *c)
 	const struct launch_isolation *iso = c->spec->iso;
 	long rc;
 
-	for (size_t i = 0; iso != NULL && i < iso->nrlimits; i++) {
-		/* soft = hard: the worker cannot raise it back. */
-		unsigned long long lim[2] = { iso->rlimits[i].value, iso->rlimits[i].value };
-		rc = LAUNCH_SYS(SYS_prlimit64, 0, iso->rlimits[i].resource, lim, NULL);
-		if (rc < 0)
-			return launch_fail(c, iso->rlimits[i].step, rc);
-	}
+	if ((rc = launch_rlimits(c, false)) < 0)
+		return rc;
 	if (iso != NULL && iso->cgroup_procs_fd >= 0 && !c->in_cgroup) {
 		/* "0" moves the writer itself (cgroup v2). */
 		if ((rc = LAUNCH_SYS(SYS_write, iso->cgroup_procs_fd, "0", 1)) < 0)
@@ -224,7 +243,7 @@ static int launch_child_main(void *arg)
 	if ((rc = LAUNCH_SYS(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0)
 		return launch_fail(c, "no_new_privs", rc);
 	syscall(SYS_umask, s->umask);
-	if (launch_place_fds(c) < 0)
+	if (launch_place_fds(c) < 0 || launch_rlimits(c, true) < 0)
 		return -1;
 	launch_write_pid(s->pid_digits, s->pid_digits_size, syscall(SYS_getpid));
 	if ((rc = LAUNCH_SYS(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL,
