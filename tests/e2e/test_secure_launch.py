@@ -163,6 +163,18 @@ class Identity(Probe):
 
 
 class Limits(Probe):
+    def test_21c_small_fd_limit_in_a_busy_master(self):
+        """rlimit_nofile=16 while the master holds many fds (40 other
+        workers: 80+ channel and stderr fds): the worker still starts, and
+        it gets exactly the limit. Placing its fds needs a few free ones,
+        so the limit is set after them."""
+        m = self.start("127.0.0.1:0 inet n n n - 40 echo -o prefork=40\n"
+                       "127.0.0.1:{PORT1} inet n y n - 1 {PROBE} -o rlimit_nofile=16\n",
+                       nports=1)
+        r = self.probe(m, name=m.service_names()[1])
+        self.assertEqual(r["rlimits"]["nofile"], [16, 16], r["rlimits"])
+        self.assertEqual(m.service(m.service_names()[1])["launch_failed"], 0)
+
     def test_21a_rlimits(self):
         m = self.start("127.0.0.1:0 inet n y n - 1 {PROBE} -o rlimit_nofile=64"
                        " -o rlimit_core=0 -o rlimit_cpu=3600 -o rlimit_nproc=5000\n")
