@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "echo_handler.h"
 
 #define BASELINE_LISTEN_BACKLOG 4096 /* = net.core.somaxconn here */
@@ -57,38 +58,11 @@ static void baseline_usage(void)
 /* Binds and listens on "1.2.3.4:PORT" or "[v6]:PORT"; prints the address. */
 static int baseline_listen(const char *text)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(text, ':');
-	if (!colon || colon == text || (size_t)(colon - text) >= sizeof host)
-		return -1;
-	memcpy(host, text, (size_t)(colon - text));
-	host[colon - text] = '\0';
-	char *end;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (*end || end == colon + 1 || port > 65535)
-		return -1;
 	struct sockaddr_storage ss;
 	socklen_t len;
-	memset(&ss, 0, sizeof ss);
-	size_t hl = strlen(host);
-	int v6 = host[0] == '[' && hl > 2 && host[hl - 1] == ']';
-	if (v6) {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-		host[hl - 1] = '\0';
-		memmove(host, host + 1, hl - 1);
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
-			return -1;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		len = sizeof *a6;
-	} else {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-			return -1;
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
-		len = sizeof *a4;
-	}
+	if (addr_parse(text, true, &ss, &len) < 0)
+		return -1;
+	int v6 = ss.ss_family == AF_INET6;
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
@@ -97,7 +71,10 @@ static int baseline_listen(const char *text)
 		fprintf(stderr, "bench-baseline: listen on %s: %s\n", text, strerror(errno));
 		exit(1);
 	}
+	char host[INET6_ADDRSTRLEN];
 	unsigned actual = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+	inet_ntop(ss.ss_family, v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+			   : (void *)&((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
 	printf(v6 ? "listening on [%s]:%u\n" : "listening on %s:%u\n", host, actual);
 	fflush(stdout);
 	return fd;

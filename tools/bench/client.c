@@ -17,6 +17,7 @@
  * request budget is spent, then waits (at most the request timeout) for
  * the requests in flight. Exit status: 0 if any request succeeded, 1 if
  * none did, 2 on a usage or setup error. */
+#include "addr.h"
 #include "client.h"
 
 #include <arpa/inet.h>
@@ -52,40 +53,9 @@ static void client_usage(void)
 	exit(2);
 }
 
-/* Parses "1.2.3.4:PORT" or "[v6]:PORT" (numeric only: this is a loopback
- * benchmark, not a resolver test). */
 static int client_parse_addr(const char *text, struct client_options *o)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(text, ':');
-	if (!colon || colon == text || (size_t)(colon - text) >= sizeof host)
-		return -1;
-	memcpy(host, text, (size_t)(colon - text));
-	host[colon - text] = '\0';
-	char *end;
-	errno = 0;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port == 0 || port > 65535)
-		return -1;
-	memset(&o->addr, 0, sizeof o->addr);
-	size_t hl = strlen(host);
-	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&o->addr;
-		host[hl - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
-			return -1;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		o->addr_len = sizeof *a6;
-		return 0;
-	}
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&o->addr;
-	if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-		return -1;
-	a4->sin_family = AF_INET;
-	a4->sin_port = htons((uint16_t)port);
-	o->addr_len = sizeof *a4;
-	return 0;
+	return addr_parse(text, false, &o->addr, &o->addr_len);
 }
 
 static unsigned long long client_parse_uint(const char *opt, const char *text, unsigned long long max)
