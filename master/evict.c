@@ -335,9 +335,15 @@ void evict_announced(struct worker *w, uint64_t now_ms)
 
 void evict_channel_closed(struct worker *w, uint64_t now_ms)
 {
-	if (w->reaped)
+	if (w->reaped || w->phase >= WORKER_TERMINATING)
 		return;
-	evict_terminate(w, now_ms, "closed its status channel");
+	/* Not marked killed: a process on its way out closes its channel a
+	 * moment before it can be reaped, and its own exit status must count
+	 * then (monitor.c counts it killed if our SIGTERM ended it). */
+	log_warn("service %s: terminating worker %ld: closed its status channel",
+		 w->svc->cfg->name, (long)w->pid);
+	w->silenced = true;
+	worker_terminate(w, now_ms, w->svc->cfg->set.kill_grace_s);
 }
 
 /* ---- the operator ---- */

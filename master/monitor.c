@@ -306,7 +306,7 @@ struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
 	return w;
 }
 
-static void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
+void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 {
 	struct service *svc = w->svc;
 	const char *name = svc->cfg->name;
@@ -341,6 +341,8 @@ static void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 			 w->proto.state == POLICY_STARTING ? " (never ready)" : "");
 		monitor_start_failure(svc, now_ms, what);
 	}
+	if (w->silenced && WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGTERM)
+		w->killed = true; /* our SIGTERM ended it */
 	if (w->killed) {
 		svc->stats.killed++;
 	} else if (!clean && !w->asked) {

@@ -49,6 +49,9 @@ uint64_t monitor_tick(struct monitor *mon, uint64_t now_ms);
 struct worker *monitor_spawn(struct service *svc, uint64_t now_ms);
 /* Reaps every exited child and accounts each exit; unknown pids logged. */
 void monitor_reap(struct master *m, uint64_t now_ms);
+/* Accounts the exit of w, reaped with wait status wstatus (monitor_reap
+ * calls it for each child; the unit tests call it with a fake status). */
+void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms);
 /* A worker's status channel is readable: read and apply what it says. */
 void monitor_read_status(struct worker *w, uint64_t now_ms);
 

@@ -42,6 +42,7 @@ struct worker {
 	bool reaped;              /* waitpid returned it: never signal it again */
 	bool asked;               /* told to go for a normal reason (not for cause) */
 	bool killed;              /* stopped for cause (violation, timeout) */
+	bool silenced;            /* SIGTERM for closing its status channel */
 	bool recycle;             /* `recycle`: retire as soon as allowed */
 	bool rss_over;            /* past rss_max while busy: retire when idle */
 	unsigned max_use;         /* this worker's limit, jittered; 0 = none */
