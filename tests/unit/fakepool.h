@@ -164,6 +164,18 @@ static void fake_say(struct fakepool *f, pid_t pid, const char *word)
 		monitor_read_status(w, f->now);
 }
 
+/* Starts the pool (prefork 1) and makes its worker ready: its pid. */
+__attribute__((unused))
+static pid_t fake_start_one(struct fakepool *f)
+{
+	pool_start(&f->svc, f->now);
+	ck_assert_uint_eq(f->launched, 1);
+	fake_say(f, FAKE_PID_FIRST, "ready");
+	fake_turn(f);
+	ck_assert_uint_eq(f->svc.n_idle, 1);
+	return FAKE_PID_FIRST;
+}
+
 /* The worker's process exits with wait status wstatus and is reaped. */
 static void fake_exit(struct fakepool *f, pid_t pid, int wstatus)
 {

@@ -5,17 +5,6 @@
 #include "fakepool.h"
 #include "unit.h"
 
-/* One serving, idle worker (pid returned), its pool at prefork 1. */
-static pid_t start_one(struct fakepool *f)
-{
-	pool_start(&f->svc, f->now);
-	ck_assert_uint_eq(f->launched, 1);
-	pid_t pid = FAKE_PID_FIRST;
-	fake_say(f, pid, "ready");
-	fake_turn(f);
-	ck_assert_uint_eq(f->svc.n_idle, 1);
-	return pid;
-}
 
 /* Item 1: a wrong word just before max_busy, the deadline passing before
  * the kill is reaped. The evictor used to spin on the busy list forever. */
@@ -23,7 +12,7 @@ START_TEST(test_killed_busy_worker_does_not_hang)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 
 	fake_say(&f, pid, "busy");
 	f.now += 2900;
@@ -45,7 +34,7 @@ START_TEST(test_repeated_busy_is_a_violation)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 
 	fake_say(&f, pid, "busy");
 	f.now += 1000;
@@ -62,7 +51,7 @@ START_TEST(test_max_busy_terminates_then_kills)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 
 	fake_say(&f, pid, "busy");
 	f.now += 2000;
@@ -94,7 +83,7 @@ START_TEST(test_retiring_worker_that_keeps_serving)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 
 	fake_say(&f, pid, "busy");
 	fake_say(&f, pid, "retiring");
@@ -115,7 +104,7 @@ START_TEST(test_make_before_break)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t old = start_one(&f);
+	pid_t old = fake_start_one(&f);
 
 	fake_say(&f, old, "busy");
 	fake_say(&f, old, "retiring");
@@ -144,7 +133,7 @@ START_TEST(test_closed_channel)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 
 	close(f.chan[0]);
 	f.chan[0] = -1;
@@ -158,7 +147,7 @@ START_TEST(test_closed_channel)
 	fake_fini(&f);
 
 	fake_init(&f, 1, 2);
-	pid = start_one(&f);
+	pid = fake_start_one(&f);
 	f.exited[0] = true; /* exiting: its channel closes with it */
 	close(f.chan[0]);
 	f.chan[0] = -1;
@@ -175,7 +164,7 @@ START_TEST(test_reaped_pid_is_never_signalled)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 
 	ck_assert_int_eq(send(f.chan[0], "garbage", 7, 0), 7);
 	ck_assert_int_eq(send(f.chan[0], "busy", 4, 0), 4);
@@ -192,7 +181,7 @@ START_TEST(test_stop_escalates)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 
 	fake_say(&f, pid, "busy");
 	pool_stop(&f.svc, f.now);

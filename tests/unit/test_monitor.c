@@ -4,14 +4,6 @@
 #include "fakepool.h"
 #include "unit.h"
 
-static pid_t start_one(struct fakepool *f)
-{
-	pool_start(&f->svc, f->now);
-	fake_say(f, FAKE_PID_FIRST, "ready");
-	fake_turn(f);
-	ck_assert_uint_eq(f->svc.n_idle, 1);
-	return FAKE_PID_FIRST;
-}
 
 /* Valid words in the wrong state are violations: SIGKILL, counted. */
 START_TEST(test_wrong_state_words)
@@ -43,7 +35,7 @@ START_TEST(test_flood_is_killed)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 	struct worker *w = fake_worker(&f, pid);
 
 	for (unsigned i = 0; i < POLICY_MSG_BURST && fake_signalled(&f, pid, SIGKILL) == 0; i++) {
@@ -66,7 +58,7 @@ START_TEST(test_busy_worker_within_budget)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 	struct worker *w = fake_worker(&f, pid);
 
 	for (unsigned ms = 0; ms < 10000; ms++) {
@@ -89,7 +81,7 @@ START_TEST(test_master_side_max_use)
 	struct fakepool f;
 	fake_init(&f, 1, 2);
 	f.cfg.set.max_use = 3;
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 
 	fake_say(&f, pid, "busy");
 	fake_say(&f, pid, "next");
@@ -107,7 +99,7 @@ START_TEST(test_exit_after_ready_throttles)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 
 	fake_exit(&f, pid, FAKE_EXIT_OK);
 	fake_turn(&f);
@@ -128,7 +120,7 @@ START_TEST(test_exit_after_serving)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t pid = start_one(&f);
+	pid_t pid = fake_start_one(&f);
 
 	fake_say(&f, pid, "busy");
 	fake_exit(&f, pid, FAKE_KILLED(SIGSEGV));
