@@ -222,6 +222,8 @@ static void fake_fini(struct fakepool *f)
 	monitor_fini(&f->m.monitor);
 	event_fini(&f->m.loop);
 	pidmap_free(&f->m.pids);
+	settings_free_service(&f->cfg.set);
+	settings_free_master(&f->ms);
 	fake_the = NULL;
 }
 
