@@ -14,8 +14,10 @@
  *                             and MARGIN_MS before its max_busy deadline
  *                             sends "ready" (a wrong word): its SIGKILL is
  *                             slow to reap, so the deadline passes first
- *   retiring-keeps-serving    "busy" then "retiring" with every request,
- *                             and keeps taking requests
+ *   retiring-keeps-serving [DELAY_MS=0]
+ *                             "busy" then "retiring" with every request,
+ *                             and keeps taking requests (answering those
+ *                             after the first DELAY_MS after its "busy")
  *   close-channel             says ready, closes its status channel,
  *                             ignores SIGTERM, keeps running (no accept)
  *   busy-flood                "busy"/"idle" pairs as fast as it can, no
@@ -186,8 +188,10 @@ static int hostile_wrong_word(struct hostile *h, int argc, char **argv)
 	return 0;
 }
 
-static int hostile_retiring_keeps_serving(struct hostile *h)
+static int hostile_retiring_keeps_serving(struct hostile *h, int argc, char **argv)
 {
+	long long delay_ms = argc > 0 ? atoll(argv[0]) : 0;
+
 	hostile_say(h, "ready");
 	for (;;) {
 		int fd = hostile_accept();
@@ -195,6 +199,8 @@ static int hostile_retiring_keeps_serving(struct hostile *h)
 			return 1;
 		hostile_say(h, "busy");
 		hostile_say(h, "retiring");
+		if (h->served > 0) /* past its last request: time to be caught */
+			hostile_sleep_ms(delay_ms);
 		hostile_answer(h, fd, "hostile");
 		hostile_say(h, "idle");
 	}
@@ -325,7 +331,7 @@ int main(int argc, char **argv)
 	if (strcmp(h.mode, "wrong-word-near-deadline") == 0)
 		return hostile_wrong_word(&h, argc, argv);
 	if (strcmp(h.mode, "retiring-keeps-serving") == 0)
-		return hostile_retiring_keeps_serving(&h);
+		return hostile_retiring_keeps_serving(&h, argc, argv);
 	if (strcmp(h.mode, "close-channel") == 0)
 		return hostile_close_channel(&h);
 	if (strcmp(h.mode, "busy-flood") == 0)
