@@ -318,17 +318,17 @@ class Outnumber(HostileTestCase):
 
 class Vanish(HostileTestCase):
     def test_04_closed_status_channel(self):
-        """Item 4: a worker that closes its status channel (and ignores
-        SIGTERM) is gone for the master: logged, SIGTERM then SIGKILL
+        """Item 4: a worker that closes its status channel 1 s after ready
+        (and ignores SIGTERM) is gone for the master: logged, SIGTERM then SIGKILL
         after kill_grace=1, and replaced by a new worker."""
         m = self.hostile_master(
             "hostile unix n n n - 1 {HOSTILE} -o prefork=1 -o kill_grace=1"
-            " -o throttle_min=1 close-channel\n")
+            " -o throttle_min=1 close-channel 1000\n")
         self.wait_echo(m)
         with Bystander(m) as by:
             pid = self.first_pid(m)
             start = m.seen.get(pid)
-            self.assertLogged(m, r"\b%d\b.*closed its status channel" % pid, 3,
+            self.assertLogged(m, r"\b%d\b.*closed its status channel" % pid, 1 + 3,
                               "the closed channel of worker %d logged" % pid)
             self.assertDiesWithin(m, pid, start, 1 + 3, "the worker without a channel")
             m.wait_for(lambda st: pid not in m.worker_pids(HOSTILE_SVC, st)
@@ -339,17 +339,17 @@ class Vanish(HostileTestCase):
 
 class Flood(HostileTestCase):
     def test_05_busy_idle_flood_is_killed(self):
-        """Item 5: with max_use=0, a worker that floods `busy`/`idle` with no
-        client at all runs out of its message budget (50,000/s, burst
+        """Item 5: with max_use=0, a worker that floods `busy`/`idle` (from
+        1 s after ready) with no client at all runs out of its message budget (50,000/s, burst
         8,192) and is killed, logged as a status flood."""
         m = self.hostile_master(
             "hostile unix n n n - 1 {HOSTILE} -o prefork=1 -o max_use=0"
-            " -o throttle_min=1 busy-flood\n")
+            " -o throttle_min=1 busy-flood 1000\n")
         self.wait_echo(m)
         with Bystander(m) as by:
-            pid = self.first_pid(m, state="busy")
+            pid = self.first_pid(m)   # idle for 1 s, then it floods
             start = m.seen.get(pid)
-            self.assertLogged(m, r"killing worker %d: status flood" % pid, 5,
+            self.assertLogged(m, r"killing worker %d: status flood" % pid, 1 + 5,
                               "the flood of worker %d logged" % pid)
             self.assertDiesWithin(m, pid, start, 2, "the flooding worker")
         by.check(self)

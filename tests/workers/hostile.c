@@ -18,10 +18,12 @@
  *                             "busy" then "retiring" with every request,
  *                             and keeps taking requests (answering those
  *                             after the first DELAY_MS after its "busy")
- *   close-channel             says ready, closes its status channel,
- *                             ignores SIGTERM, keeps running (no accept)
- *   busy-flood                "busy"/"idle" pairs as fast as it can, no
- *                             client at all
+ *   close-channel [DELAY_MS=0]
+ *                             says ready, DELAY_MS later closes its status
+ *                             channel, ignores SIGTERM, keeps running (no
+ *                             accept)
+ *   busy-flood [DELAY_MS=0]   says ready, DELAY_MS later sends "busy"/"idle"
+ *                             pairs as fast as it can, no client at all
  *   grow-while-busy STEP_MIB STEP_MS CAP_MIB [HOLD_MS=600000]
  *                             takes a request and, while busy, touches
  *                             STEP_MIB more every STEP_MS up to CAP_MIB;
@@ -206,9 +208,10 @@ static int hostile_retiring_keeps_serving(struct hostile *h, int argc, char **ar
 	}
 }
 
-static int hostile_close_channel(struct hostile *h)
+static int hostile_close_channel(struct hostile *h, int argc, char **argv)
 {
 	hostile_say(h, "ready");
+	hostile_sleep_ms(argc > 0 ? atoll(argv[0]) : 0);
 	close(h->status_fd);
 	signal(SIGTERM, SIG_IGN); /* so that only kill_grace's SIGKILL ends us */
 	hostile_sleep_ms(HOSTILE_LIFE_S * 1000LL);
@@ -216,7 +219,7 @@ static int hostile_close_channel(struct hostile *h)
 }
 
 /* Pairs of packets, a batch per sendmmsg(2): as fast as the master reads. */
-static int hostile_busy_flood(struct hostile *h)
+static int hostile_busy_flood(struct hostile *h, int argc, char **argv)
 {
 	static char busy[] = "busy", idle[] = "idle";
 	struct iovec iov[HOSTILE_FLOOD_BATCH];
@@ -231,6 +234,7 @@ static int hostile_busy_flood(struct hostile *h)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	hostile_say(h, "ready");
+	hostile_sleep_ms(argc > 0 ? atoll(argv[0]) : 0);
 	while (hostile_now_ms() < end) {
 		if (sendmmsg(h->status_fd, msgs, HOSTILE_FLOOD_BATCH, MSG_NOSIGNAL) < 0 &&
 		    errno != EINTR)
@@ -333,9 +337,9 @@ int main(int argc, char **argv)
 	if (strcmp(h.mode, "retiring-keeps-serving") == 0)
 		return hostile_retiring_keeps_serving(&h, argc, argv);
 	if (strcmp(h.mode, "close-channel") == 0)
-		return hostile_close_channel(&h);
+		return hostile_close_channel(&h, argc, argv);
 	if (strcmp(h.mode, "busy-flood") == 0)
-		return hostile_busy_flood(&h);
+		return hostile_busy_flood(&h, argc, argv);
 	if (strcmp(h.mode, "grow-while-busy") == 0)
 		return hostile_grow_while_busy(&h, argc, argv);
 	if (strcmp(h.mode, "ready-then-exit") == 0) {
