@@ -7,8 +7,9 @@
  * max_use=M\n", then closes: clients read, they never need to send.
  *
  * Usage: hostile MODE [ARGS]
- *   busy-repeat [HOLD_S=20]   takes a request, sends "busy" again every
- *                             second for HOLD_S s, then answers
+ *   busy-repeat [HOLD_S=20] [WORD=busy]
+ *                             takes a request, sends WORD ("busy", or
+ *                             "next") every second for HOLD_S s, answers
  *   wrong-word-near-deadline MAX_BUSY_MS [MARGIN_MS=50] [MIB=1024]
  *                             touches MIB MiB, says ready, takes a request,
  *                             and MARGIN_MS before its max_busy deadline
@@ -151,6 +152,7 @@ static int hostile_linger(const struct hostile *h)
 static int hostile_busy_repeat(struct hostile *h, int argc, char **argv)
 {
 	long hold_s = argc > 0 ? atol(argv[0]) : 20;
+	const char *word = argc > 1 ? argv[1] : "busy";
 
 	hostile_say(h, "ready");
 	for (;;) {
@@ -160,7 +162,7 @@ static int hostile_busy_repeat(struct hostile *h, int argc, char **argv)
 		hostile_say(h, "busy");
 		for (long i = 0; i < hold_s; i++) {
 			hostile_sleep_ms(1000);
-			hostile_say(h, "busy");
+			hostile_say(h, word);
 		}
 		hostile_answer(h, fd, "hostile");
 		hostile_say(h, "idle");
