@@ -2,7 +2,8 @@
  * resolved (users, addresses, executables) and validated as one unit.
  *
  * config_load() either returns a complete configuration or none at all with
- * every error listed: a bad file never half-applies. */
+ * every error listed: a bad file never half-applies. Running out of memory
+ * is one more such error ("out of memory"), never fatal. */
 #ifndef MASTER_CONFIG_H
 #define MASTER_CONFIG_H
 
@@ -46,6 +47,11 @@ struct config {
 	struct master_settings master;
 	struct service_config *services;
 	size_t nservices;
+	/* admin_group, resolved at load (so a reload's lookup runs off the
+	 * loop): its gid, or the errno of the failed lookup (0: no such group). */
+	bool admin_found;
+	gid_t admin_gid;
+	int admin_errno;
 };
 
 /* Loads DIR/master.conf then DIR/master.cf. overrides: NULL-terminated

@@ -24,6 +24,7 @@ struct master_settings {
 	char *chroot_directory; /* the jail of chroot=y services without -o chroot= */
 	char *cgroup_parent;    /* cgroup v2 directory holding one cgroup per service */
 	char *admin_group;      /* members may use masterctl too; "" = none */
+	unsigned reload_timeout_s; /* a reload still loading after this is refused */
 };
 
 /* rlimit values: empty = the worker inherits the master's limit. */
@@ -65,8 +66,9 @@ struct service_settings {
 	bool private_tmp;           /* own empty /tmp (mount namespace) */
 };
 
-/* Fills in the built-in defaults (before master.conf). */
-void settings_defaults(struct master_settings *m, struct service_settings *s);
+/* Fills in the built-in defaults (before master.conf). Returns 0, or -1
+ * when out of memory (m and s then hold nothing). */
+int settings_defaults(struct master_settings *m, struct service_settings *s);
 
 /* Applies one "name=value" (an -o override). scope_service: true for a
  * master.cf line (only per-service settings allowed), false for the
