@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_file.h"
+#include "conffile.h"
 
 #define MASTERCF_COLUMNS 8
 
@@ -362,11 +362,11 @@ int mastercf_parse_buffer(const char *path, const char *text,
 int mastercf_parse_file(const char *path, const struct service_settings *defaults,
 			struct mastercf *out, struct diag *errs)
 {
-	char why[CONFIG_FILE_WHY_BYTES], *text;
+	char why[CONFFILE_WHY_BYTES], *text;
 	size_t len;
 
 	memset(out, 0, sizeof(*out));
-	if (config_file_read(path, &text, &len, why, sizeof(why)) < 0) {
+	if (conffile_read(path, &text, &len, why, sizeof(why)) < 0) {
 		diag_add(errs, "%s: %s", path, why);
 		return -1;
 	}

@@ -137,33 +137,11 @@ bool service_same_identity(const struct service_config *a, const struct service_
 	return a->type == b->type && strcmp(a->name, b->name) == 0;
 }
 
-static bool service_addr_equal(const struct service_addr *a, const struct service_addr *b)
-{
-	return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
-}
-
-/* An open socket of a service in list whose configured address is a (the
- * configured one, not the bound one: "127.0.0.1:0" keeps its port). */
-static struct service_socket *service_socket_in(struct service *list, enum service_type type,
-					       const struct service_addr *a)
-{
-	for (struct service *svc = list; svc; svc = svc->next) {
-		if (svc->cfg->type != type)
-			continue;
-		for (size_t i = 0; i < svc->nsocks && i < svc->cfg->naddrs; i++)
-			if (svc->socks[i].fd >= 0 && service_addr_equal(&svc->cfg->addrs[i], a))
-				return &svc->socks[i];
-	}
-	return NULL;
-}
-
+/* Borrows donor's socket (found by reload_donor.c), or opens one. */
 static int service_open_socket(struct service *svc, struct service_socket *s,
-			       const struct service_config *c, const struct service_addr *a)
+			       const struct service_config *c, const struct service_addr *a,
+			       struct service_socket *donor)
 {
-	struct service_socket *donor = service_socket_in(svc->m->services, c->type, a);
-
-	if (donor == NULL)
-		donor = service_socket_in(svc->m->draining, c->type, a);
 	s->svc = svc;
 	s->demand_watch.fd = -1;
 	if (donor != NULL) {
@@ -177,7 +155,7 @@ static int service_open_socket(struct service *svc, struct service_socket *s,
 }
 
 struct service *service_create(struct master *m, const struct master_settings *ms,
-			       const struct service_config *c)
+			       const struct service_config *c, struct service_socket *const *donors)
 {
 	struct service *svc = calloc(1, sizeof(*svc));
 
@@ -201,7 +179,8 @@ struct service *service_create(struct master *m, const struct master_settings *m
 		return NULL;
 	}
 	for (size_t i = 0; i < c->naddrs; i++) {
-		if (service_open_socket(svc, &svc->socks[i], c, &c->addrs[i]) < 0) {
+		if (service_open_socket(svc, &svc->socks[i], c, &c->addrs[i],
+					donors != NULL ? donors[i] : NULL) < 0) {
 			service_free(svc);
 			return NULL;
 		}
@@ -254,7 +233,7 @@ int service_create_all(struct master *m)
 	struct service **tail = &m->services;
 
 	for (size_t i = 0; i < m->cfg.nservices; i++) {
-		struct service *svc = service_create(m, &m->cfg.master, &m->cfg.services[i]);
+		struct service *svc = service_create(m, &m->cfg.master, &m->cfg.services[i], NULL);
 		if (svc == NULL) {
 			service_destroy_all(m);
 			return -1;

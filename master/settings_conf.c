@@ -1,5 +1,5 @@
 /* settings_conf.c - owns reading master.conf: the file read without
- * blocking (config_file.c: a FIFO or device is refused), its comments
+ * blocking (conffile.c: a FIFO or device is refused), its comments
  * blanked, then parsed by libconfuse in a reader process of its own
  * (settings_confuse.c), whose records are applied here through the
  * schema's checker; errors collected as "FILE:LINE: message".
@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config_file.h"
+#include "conffile.h"
 #include "settings.h"
 #include "settings_confuse.h"
 #include "settings_schema.h"
@@ -121,7 +121,7 @@ static int settings_conf_record(int fd, const char *file, struct master_settings
 	if (settings_conf_read_full(fd, head, sizeof(head)) < 0)
 		return -1;
 	memcpy(&len, head + 1, sizeof(len));
-	char *rec = len <= CONFIG_FILE_MAX_BYTES * 2u ? malloc((size_t)len + 1) : NULL;
+	char *rec = len <= CONFFILE_MAX_BYTES * 2u ? malloc((size_t)len + 1) : NULL;
 	if (rec == NULL) {
 		diag_oom(errs, file);
 		settings_conf_drain(fd);
@@ -174,11 +174,11 @@ static void settings_conf_died(const char *file, pid_t pid, struct diag *errs)
 int settings_load_file(const char *file, struct master_settings *m,
 		       struct service_settings *s, struct diag *errs)
 {
-	char why[CONFIG_FILE_WHY_BYTES], *text;
+	char why[CONFFILE_WHY_BYTES], *text;
 	size_t len;
 	int fds[2], result = 1, rc;
 
-	if (config_file_read(file, &text, &len, why, sizeof(why)) < 0) {
+	if (conffile_read(file, &text, &len, why, sizeof(why)) < 0) {
 		if (errno == ENOENT)
 			return 0; /* no master.conf: every setting has its default */
 		diag_add(errs, "%s: %s", file, why);

@@ -1,4 +1,4 @@
-/* config_file.c - owns reading a configuration file (see config_file.h).
+/* conffile.c - owns reading a configuration file (see conffile.h).
  *
  * Why the fd checks: reading happens on the reload thread, but a FIFO in
  * place of master.cf would still hang that reload until someone writes
@@ -7,7 +7,7 @@
  * path) decides.
  *
  * Out of memory: never fatal; the read fails with "out of memory". */
-#include "config_file.h"
+#include "conffile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *config_file_kind(mode_t mode)
+static const char *conffile_kind(mode_t mode)
 {
 	switch (mode & S_IFMT) {
 	case S_IFIFO: return "a fifo";
@@ -31,7 +31,7 @@ static const char *config_file_kind(mode_t mode)
 }
 
 __attribute__((format(printf, 5, 6)))
-static int config_file_fail(int fd, int err, char *why, size_t whysize, const char *fmt, ...)
+static int conffile_fail(int fd, int err, char *why, size_t whysize, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -44,7 +44,7 @@ static int config_file_fail(int fd, int err, char *why, size_t whysize, const ch
 	return -1;
 }
 
-int config_file_read(const char *path, char **text, size_t *len, char *why, size_t whysize)
+int conffile_read(const char *path, char **text, size_t *len, char *why, size_t whysize)
 {
 	struct stat st;
 	size_t got = 0;
@@ -53,15 +53,15 @@ int config_file_read(const char *path, char **text, size_t *len, char *why, size
 	*text = NULL;
 	*len = 0;
 	if (fd < 0)
-		return config_file_fail(-1, errno, why, whysize, "cannot open: %s", strerror(errno));
+		return conffile_fail(-1, errno, why, whysize, "cannot open: %s", strerror(errno));
 	if (fstat(fd, &st) < 0)
-		return config_file_fail(fd, errno, why, whysize, "cannot read: %s", strerror(errno));
+		return conffile_fail(fd, errno, why, whysize, "cannot read: %s", strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return config_file_fail(fd, EINVAL, why, whysize, "not a regular file (%s)",
-					config_file_kind(st.st_mode));
-	if ((unsigned long long)st.st_size > CONFIG_FILE_MAX_BYTES) {
+		return conffile_fail(fd, EINVAL, why, whysize, "not a regular file (%s)",
+					conffile_kind(st.st_mode));
+	if ((unsigned long long)st.st_size > CONFFILE_MAX_BYTES) {
 		snprintf(why, whysize, "too large (%lld bytes, at most %u)",
-			 (long long)st.st_size, CONFIG_FILE_MAX_BYTES);
+			 (long long)st.st_size, CONFFILE_MAX_BYTES);
 		close(fd);
 		errno = EFBIG;
 		return -1;
@@ -70,14 +70,14 @@ int config_file_read(const char *path, char **text, size_t *len, char *why, size
 	size_t cap = (size_t)st.st_size + 2;
 	char *buf = malloc(cap);
 	if (buf == NULL)
-		return config_file_fail(fd, ENOMEM, why, whysize, "%s", "out of memory");
+		return conffile_fail(fd, ENOMEM, why, whysize, "%s", "out of memory");
 	for (;;) {
 		ssize_t n = read(fd, buf + got, cap - 1 - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			free(buf);
-			return config_file_fail(fd, errno, why, whysize, "cannot read: %s",
+			return conffile_fail(fd, errno, why, whysize, "cannot read: %s",
 						strerror(errno));
 		}
 		if (n == 0)
@@ -85,15 +85,15 @@ int config_file_read(const char *path, char **text, size_t *len, char *why, size
 		got += (size_t)n;
 		if (got < cap - 1)
 			continue;
-		if (cap > CONFIG_FILE_MAX_BYTES) {
+		if (cap > CONFFILE_MAX_BYTES) {
 			free(buf);
-			return config_file_fail(fd, EFBIG, why, whysize, "%s",
+			return conffile_fail(fd, EFBIG, why, whysize, "%s",
 						"too large (it grew while read)");
 		}
 		char *more = realloc(buf, cap * 2);
 		if (more == NULL) {
 			free(buf);
-			return config_file_fail(fd, ENOMEM, why, whysize, "%s", "out of memory");
+			return conffile_fail(fd, ENOMEM, why, whysize, "%s", "out of memory");
 		}
 		buf = more;
 		cap *= 2;
