@@ -24,6 +24,7 @@
 
 #include "config_isolation.h"
 #include "mastercf.h"
+#include "settings_reader.h"
 
 #define CONFIG_GROUPS_START 32 /* getgrouplist() tells us if it needs more */
 
@@ -362,6 +363,12 @@ static void config_resolve_admin(struct config *cfg)
 int config_load(const char *dir, char *const *overrides, struct config *out,
 		struct diag *errs)
 {
+	return config_load_with(dir, overrides, NULL, out, errs);
+}
+
+int config_load_with(const char *dir, char *const *overrides, struct settings_reader *reader,
+		     struct config *out, struct diag *errs)
+{
 	size_t before = diag_count(errs);
 	struct service_settings defaults;
 	struct mastercf cf = { 0 };
@@ -371,6 +378,8 @@ int config_load(const char *dir, char *const *overrides, struct config *out,
 	if ((out->dir = strdup(dir)) == NULL || settings_defaults(&out->master, &defaults) < 0) {
 		diag_oom(errs, dir);
 		config_free(out);
+		if (reader != NULL)
+			settings_reader_end(reader);
 		return -1;
 	}
 	conf = config_join(dir, "master.conf");
@@ -379,7 +388,7 @@ int config_load(const char *dir, char *const *overrides, struct config *out,
 		diag_oom(errs, dir);
 		goto out;
 	}
-	settings_load_file(conf, &out->master, &defaults, errs);
+	settings_load_file_with(conf, &out->master, &defaults, reader, errs);
 	for (size_t i = 0; overrides != NULL && overrides[i] != NULL; i++)
 		settings_override(&out->master, &defaults, overrides[i], false, "command line", errs);
 	/* After all overrides, so that -o run_directory=... moves them too. */
@@ -399,6 +408,8 @@ int config_load(const char *dir, char *const *overrides, struct config *out,
 	}
 	mastercf_free(&cf);
 out:
+	if (reader != NULL)
+		settings_reader_end(reader); /* unused if we never got that far */
 	settings_free_service(&defaults);
 	free(conf);
 	free(cfpath);

@@ -56,9 +56,16 @@ struct config {
 
 /* Loads DIR/master.conf then DIR/master.cf. overrides: NULL-terminated
  * "name=value" strings from `master -o`, applied after master.conf (may be
- * NULL). Returns 0; or -1 with every error in errs and *out zeroed. */
+ * NULL). Returns 0; or -1 with every error in errs and *out zeroed. It
+ * starts a master.conf reader process: call it while the process has one
+ * thread (settings_reader.h). */
 int config_load(const char *dir, char *const *overrides, struct config *out,
 		struct diag *errs);
+/* The same with a master.conf reader started earlier (settings_reader.h),
+ * which it ends: a thread other than the only one may load this way. */
+struct settings_reader;
+int config_load_with(const char *dir, char *const *overrides, struct settings_reader *reader,
+		     struct config *out, struct diag *errs);
 void config_free(struct config *cfg);
 
 /* "inet 127.0.0.1:7070" style printable address of addrs[i] (for status). */

@@ -5,7 +5,9 @@
  *
  * The thread blocks every signal (the loop reads them through a signalfd),
  * never logs and never forks workers: a worker's parent-death signal fires
- * when the thread that forked it ends.
+ * when the thread that forked it ends. The master.conf reader process is
+ * started before the thread (a copy of a one-thread process), and a done
+ * thread is joined, so the next reload starts from one thread again.
  *
  * Out of memory: never fatal; reload_load_start() fails with ENOMEM, and
  * config_load() reports its own as errors. */
@@ -21,9 +23,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "settings_reader.h"
+
 struct reload_load {
 	atomic_int refs;
 	atomic_bool done;
+	pthread_t thread;
+	struct settings_reader reader; /* started on the loop thread */
 	int efd;
 	char *dir;
 	char **overrides;
@@ -34,6 +40,7 @@ struct reload_load {
 
 static void reload_load_free(struct reload_load *ld)
 {
+	settings_reader_end(&ld->reader); /* if the thread never used it */
 	config_free(&ld->cfg);
 	diag_free(&ld->errs);
 	for (char **o = ld->overrides; o && *o; o++)
@@ -56,7 +63,7 @@ static void *reload_load_thread(void *arg)
 	struct reload_load *ld = arg;
 	uint64_t one = 1;
 
-	ld->rc = config_load(ld->dir, ld->overrides, &ld->cfg, &ld->errs);
+	ld->rc = config_load_with(ld->dir, ld->overrides, &ld->reader, &ld->cfg, &ld->errs);
 	atomic_store_explicit(&ld->done, true, memory_order_release);
 	/* Fails only if the counter would overflow, which one write cannot. */
 	ssize_t w = write(ld->efd, &one, sizeof(one));
@@ -83,15 +90,15 @@ static int reload_load_copy(struct reload_load *ld, const char *dir, char *const
 struct reload_load *reload_load_start(const char *dir, char *const *overrides)
 {
 	struct reload_load *ld = calloc(1, sizeof(*ld));
-	pthread_attr_t attr;
 	sigset_t all, old;
-	pthread_t th;
 	int err;
 
 	if (ld == NULL)
 		return NULL;
 	ld->efd = -1;
 	ld->rc = -1;
+	ld->reader.pid = -1;
+	ld->reader.fd = -1;
 	if (reload_load_copy(ld, dir, overrides) < 0) {
 		reload_load_free(ld);
 		errno = ENOMEM;
@@ -103,16 +110,20 @@ struct reload_load *reload_load_start(const char *dir, char *const *overrides)
 		errno = err;
 		return NULL;
 	}
+	/* The master.conf reader is a copy of this process: made now, while
+	 * the loop thread is the only one (settings_reader.h). */
+	if (settings_reader_start(&ld->reader) < 0) {
+		err = errno;
+		reload_load_free(ld);
+		errno = err;
+		return NULL;
+	}
 	atomic_init(&ld->refs, 2);
 	atomic_init(&ld->done, false);
 	sigfillset(&all);
-	if ((err = pthread_attr_init(&attr)) == 0) {
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the thread */
-		err = pthread_create(&th, &attr, reload_load_thread, ld);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		pthread_attr_destroy(&attr);
-	}
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the thread */
+	err = pthread_create(&ld->thread, NULL, reload_load_thread, ld);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err != 0) {
 		reload_load_free(ld);
 		errno = err;
@@ -148,6 +159,14 @@ int reload_load_take(struct reload_load *ld, struct config *cfg, struct diag *er
 
 void reload_load_drop(struct reload_load *ld)
 {
-	if (ld != NULL)
-		reload_load_put(ld);
+	if (ld == NULL)
+		return;
+	/* Done: the thread is at its end; joined, so that the next reload
+	 * starts its reader while this process has one thread again. Not
+	 * done (the master exits): left to end on its own. */
+	if (atomic_load_explicit(&ld->done, memory_order_acquire))
+		pthread_join(ld->thread, NULL);
+	else
+		pthread_detach(ld->thread);
+	reload_load_put(ld);
 }

@@ -80,9 +80,15 @@ int settings_override(struct master_settings *m, struct service_settings *s,
 
 /* Parses FILE (a master.conf) into m and s on top of what they hold.
  * A missing file is not an error (all defaults). Returns 0 or -1 with every
- * error ("master.conf:LINE: ...") in errs. */
+ * error ("master.conf:LINE: ...") in errs. It starts a reader process
+ * (settings_reader.h): call it while the process has one thread. */
 int settings_load_file(const char *file, struct master_settings *m,
 		       struct service_settings *s, struct diag *errs);
+/* The same with a reader started earlier (NULL: start one), which it ends. */
+struct settings_reader;
+int settings_load_file_with(const char *file, struct master_settings *m,
+			    struct service_settings *s, struct settings_reader *reader,
+			    struct diag *errs);
 
 /* Deep copies and frees (strings and the environment list). */
 int settings_copy_service(struct service_settings *dst, const struct service_settings *src);

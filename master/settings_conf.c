@@ -13,17 +13,16 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "conffile.h"
 #include "settings.h"
 #include "settings_confuse.h"
+#include "settings_reader.h"
 #include "settings_schema.h"
 
 #define SETTINGS_CONF_DRAIN_BYTES 4096
@@ -63,23 +62,23 @@ static void settings_blank_comments(char *p)
 	}
 }
 
-/* The reader process: never returns. Only the pipe stays open, no core
- * file is written (it would be a copy of the master), and _exit() skips
- * atexit handlers and the stdio buffers it inherited. */
-__attribute__((noreturn))
-static void settings_conf_reader(int fd, const char *file, const char *text)
+/* Sends the request ("FILE\0TEXT") and ends our side's writing. */
+static int settings_conf_send(int fd, const char *file, const char *text)
 {
-	struct rlimit no_core = { 0, 0 };
+	const char *parts[2] = { file, text };
+	size_t lens[2] = { strlen(file) + 1, strlen(text) };
 
-	__fpurge(stdout);
-	__fpurge(stderr);
-	if (fd != 3 && dup2(fd, 3) < 0)
-		_exit(1);
-	close_range(0, 2, 0);
-	close_range(4, ~0u, 0);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	setrlimit(RLIMIT_CORE, &no_core);
-	_exit(settings_confuse_parse(3, file, text) == 0 ? 0 : 1);
+	for (int i = 0; i < 2; i++)
+		while (lens[i] > 0) {
+			ssize_t k = send(fd, parts[i], lens[i], MSG_NOSIGNAL);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				return -1;
+			parts[i] += k;
+			lens[i] -= (size_t)k;
+		}
+	return shutdown(fd, SHUT_WR);
 }
 
 static int settings_conf_read_full(int fd, void *buf, size_t n)
@@ -153,63 +152,64 @@ static int settings_conf_record(int fd, const char *file, struct master_settings
 	return head[0] == SETTINGS_CONFUSE_RESULT ? 1 : 0;
 }
 
-static void settings_conf_died(const char *file, pid_t pid, struct diag *errs)
+/* The reader ended without its final record. */
+static void settings_conf_died(const char *file, struct settings_reader *r, struct diag *errs)
 {
-	int st = 0;
-	pid_t got;
+	int st = settings_reader_end(r);
 
-	while ((got = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
-		;
-	if (got == pid && WIFSIGNALED(st))
+	if (st < 0)
+		diag_add(errs, "%s: cannot parse: the libconfuse reader died: %s", file,
+			 strerror(errno));
+	else if (WIFSIGNALED(st))
 		diag_add(errs, "%s: cannot parse: the libconfuse reader was killed by signal %d "
 			 "(out of memory, or a bug in libconfuse)", file, WTERMSIG(st));
-	else if (got == pid)
+	else
 		diag_add(errs, "%s: cannot parse: the libconfuse reader exited with status %d "
 			 "(out of memory, or a bug in libconfuse)", file, WEXITSTATUS(st));
-	else
-		diag_add(errs, "%s: cannot parse: the libconfuse reader died (out of memory, "
-			 "or a bug in libconfuse)", file);
 }
 
-int settings_load_file(const char *file, struct master_settings *m,
-		       struct service_settings *s, struct diag *errs)
+int settings_load_file_with(const char *file, struct master_settings *m,
+			    struct service_settings *s, struct settings_reader *reader,
+			    struct diag *errs)
 {
+	struct settings_reader own = { -1, -1 };
 	char why[CONFFILE_WHY_BYTES], *text;
 	size_t len;
-	int fds[2], result = 1, rc;
+	int result = 1, rc;
 
 	if (conffile_read(file, &text, &len, why, sizeof(why)) < 0) {
+		if (reader != NULL)
+			settings_reader_end(reader);
 		if (errno == ENOENT)
 			return 0; /* no master.conf: every setting has its default */
 		diag_add(errs, "%s: %s", file, why);
 		return -1;
 	}
 	settings_blank_comments(text);
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		diag_add(errs, "%s: cannot parse: pipe: %s", file, strerror(errno));
-		free(text);
-		return -1;
+	if (reader == NULL) {
+		reader = &own;
+		if (settings_reader_start(reader) < 0) {
+			diag_add(errs, "%s: cannot parse: cannot start the master.conf reader: %s",
+				 file, errno == ENOMEM ? "out of memory" : strerror(errno));
+			free(text);
+			return -1;
+		}
 	}
-	pid_t pid = fork();
-	if (pid == 0)
-		settings_conf_reader(fds[1], file, text);
-	close(fds[1]);
+	/* A reader that died early shows as the missing final record. */
+	settings_conf_send(reader->fd, file, text);
 	free(text);
-	if (pid < 0) {
-		diag_add(errs, "%s: cannot parse: fork: %s", file, strerror(errno));
-		close(fds[0]);
-		return -1;
-	}
-	while ((rc = settings_conf_record(fds[0], file, m, s, errs, &result)) == 0)
+	while ((rc = settings_conf_record(reader->fd, file, m, s, errs, &result)) == 0)
 		;
-	close(fds[0]);
 	if (rc == -1) {
-		settings_conf_died(file, pid, errs);
+		settings_conf_died(file, reader, errs);
 		return -1;
 	}
-	/* Reaped here, or by the loop's reaper first (ECHILD): the result is
-	 * the last record either way. */
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	settings_reader_end(reader);
 	return rc == 1 && result == 0 ? 0 : -1;
+}
+
+int settings_load_file(const char *file, struct master_settings *m,
+		       struct service_settings *s, struct diag *errs)
+{
+	return settings_load_file_with(file, m, s, NULL, errs);
 }

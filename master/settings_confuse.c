@@ -111,10 +111,13 @@ int settings_confuse_parse(int fd, const char *file, const char *text)
 	cfg_set_error_function(cfg, settings_confuse_error);
 	for (size_t i = 0; i < settings_count; i++)
 		cfg_set_validate_func(cfg, settings_table[i].name, settings_confuse_validate);
+	errno = 0;
 	int rc = cfg_parse_buf(cfg, text);
 	if (rc != CFG_SUCCESS && sc.nerr == 0) {
+		/* libconfuse said nothing: out of memory, say so if it was. */
 		char line[SETTINGS_ERR_SIZE];
-		snprintf(line, sizeof(line), "%s: cannot parse", file);
+		snprintf(line, sizeof(line), "%s: cannot parse%s", file,
+			 errno == ENOMEM ? ": out of memory" : "");
 		sc.nerr++;
 		settings_confuse_record(&sc, SETTINGS_CONFUSE_ERROR, NULL, 0, line);
 	}

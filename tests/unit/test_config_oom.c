@@ -12,15 +12,20 @@
  * must return -1 with an "out of memory" error (or an error that libc
  * reported for its own failed allocation), a zeroed result, and nothing
  * leaked; or, where libc absorbed the failure itself, succeed with the
- * same configuration. */
+ * same configuration. The libconfuse reader process (settings_reader.c),
+ * a copy of this one, inherits the count: its allocations fail too (and
+ * a sweep of its own fails each of them alone), and its death must be an
+ * error of the load. */
 #include <check.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -29,6 +34,18 @@
 /* --- the counting allocator ------------------------------------------- */
 
 #define OOM_BOOT_BYTES 65536 /* dlsym() may allocate before we know malloc */
+#define OOM_READER_PAST 20     /* loads in a row that succeed: past the end */
+#define OOM_READER_MAX 2000    /* the reader makes a few hundred */
+
+/* Under ASan, strdup, asprintf and the like allocate through ASan's own
+ * allocator, not through the malloc symbol: fewer allocations fail here,
+ * and frees outnumber what is counted, so the leak count is left to
+ * LeakSanitizer (while ASan watches every failure path for misuse). */
+#ifdef __SANITIZE_ADDRESS__
+#define OOM_COUNT_LEAKS 0
+#else
+#define OOM_COUNT_LEAKS 1
+#endif
 
 static void *(*oom_real_malloc)(size_t);
 static void *(*oom_real_calloc)(size_t, size_t);
@@ -43,6 +60,7 @@ static uint64_t oom_calls;      /* allocations since armed */
 static uint64_t oom_fail_at;    /* 0: never; else the first that fails */
 static bool oom_fail_after;     /* every allocation from oom_fail_at on */
 static int64_t oom_live;        /* successful allocations minus frees, always */
+static pid_t oom_not_pid;       /* if set: only other processes (the reader) count */
 
 static void oom_resolve(void)
 {
@@ -71,14 +89,17 @@ static void *oom_boot_alloc(size_t n)
 	return oom_boot + at;
 }
 
-/* Whether this allocation fails. */
+/* Whether this allocation fails (with errno ENOMEM, as malloc's do). */
 static bool oom_fail_now(void)
 {
-	if (!oom_armed)
+	if (!oom_armed || (oom_not_pid != 0 && getpid() == oom_not_pid))
 		return false;
 	oom_calls++;
-	return oom_fail_at != 0 &&
-	       (oom_calls == oom_fail_at || (oom_fail_after && oom_calls > oom_fail_at));
+	if (oom_fail_at == 0 ||
+	    !(oom_calls == oom_fail_at || (oom_fail_after && oom_calls > oom_fail_at)))
+		return false;
+	errno = ENOMEM;
+	return true;
 }
 
 void *malloc(size_t n)
@@ -282,7 +303,8 @@ static void oom_sweep(bool after)
 			}
 			config_free(&cfg);
 			diag_free(&errs);
-			ck_assert_msg(run == 0 || oom_live == live, "allocation %lu failed: %ld "
+			ck_assert_msg(run == 0 || !OOM_COUNT_LEAKS || oom_live == live,
+				      "allocation %lu failed: %ld "
 				      "allocation%s leaked", (unsigned long)k, (long)(oom_live - live),
 				      oom_live - live == 1 ? "" : "s");
 		}
@@ -303,6 +325,67 @@ END_TEST
 START_TEST(test_every_allocation_from_k_fails)
 {
 	oom_sweep(true);
+}
+END_TEST
+
+/* The libconfuse reader's k-th allocation fails, for every k: libconfuse
+ * exits, asserts, crashes or reports an error, and the load fails with an
+ * error saying so; the loading process never dies. The reader is a copy
+ * of this process (settings_reader.c): it counts from the copy's start,
+ * this process not at all. */
+static void oom_reader_sweep(bool after)
+{
+	struct config cfg;
+	struct diag errs;
+	char want[4096], got[4096];
+	unsigned failed = 0, same = 0, k;
+	uint64_t allocs;
+
+	oom_setup();
+	ck_assert_int_eq(oom_load(0, false, &cfg, &errs, &allocs), 0);
+	oom_summary(&cfg, want, sizeof(want));
+	config_free(&cfg);
+	diag_free(&errs);
+	oom_not_pid = getpid();
+	/* Past the reader's last allocation every load succeeds: stop after
+	 * a run of those. */
+	for (k = 1; same < OOM_READER_PAST && k < OOM_READER_MAX; k++) {
+		int rc = oom_load(k, after, &cfg, &errs, &allocs);
+		if (rc == 0) {
+			oom_summary(&cfg, got, sizeof(got));
+			ck_assert_msg(strcmp(got, want) == 0, "reader allocation %u failed and the "
+				      "load succeeded with another configuration:\n%s\n%s", k, got,
+				      want);
+			same++;
+		} else {
+			ck_assert_int_eq(rc, -1);
+			ck_assert_msg(oom_mentioned(&errs), "reader allocation %u failed, the load "
+				      "failed, but no error says out of memory: %s", k,
+				      errs.n ? errs.msgs[0] : "(none)");
+			failed++;
+			same = 0;
+		}
+		config_free(&cfg);
+		diag_free(&errs);
+	}
+	oom_not_pid = 0;
+	ck_assert_uint_lt(k, OOM_READER_MAX);
+	ck_assert_uint_gt(failed, 10);
+	printf("master.conf reader: its allocations 1..%u failed in turn%s: %u loads failed "
+	       "cleanly, the rest absorbed\n", k - 1 - same, after ? " (with every later one)" : "",
+	       failed);
+	oom_teardown();
+}
+
+START_TEST(test_reader_allocation_fails_once)
+{
+	oom_reader_sweep(false);
+}
+END_TEST
+
+START_TEST(test_reader_allocation_fails_from_k)
+{
+	oom_reader_sweep(true);
 }
 END_TEST
 
@@ -340,6 +423,8 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_each_allocation_fails_once);
 	tcase_add_test(tc, test_every_allocation_from_k_fails);
+	tcase_add_test(tc, test_reader_allocation_fails_once);
+	tcase_add_test(tc, test_reader_allocation_fails_from_k);
 	tcase_add_test(tc, test_diag_counts_lost_messages);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
