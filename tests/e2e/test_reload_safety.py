@@ -12,8 +12,8 @@ result or its timeout. A slow LDAP user lookup goes through the same
 thread; it is not simulated here."""
 
 import os
+import shutil
 import signal
-import subprocess
 import threading
 import time
 import unittest
@@ -150,6 +150,9 @@ class SlowLookup(SafetyCase):
 
     def netns_master(self, conf=""):
         self.require_root("a network namespace with its own resolver")
+        for tool in ("unshare", "ip"):
+            if shutil.which(tool) is None:
+                self.skipTest("needs %s(8) for a network namespace" % tool)
         m = NetnsMaster(self.CF, conf, nports=1)
         self.addCleanup(m.cleanup)
         m.start()
