@@ -1,7 +1,10 @@
 /* config_isolation.c - owns the load-time checks of the isolation settings
  * (see config_isolation.h): capability names (libcap), the chroot jail,
  * cgroup v2 controllers, rlimits that cannot work. Everything a launch
- * would otherwise find out too late, in a worker that never starts. */
+ * would otherwise find out too late, in a worker that never starts.
+ *
+ * Out of memory: never fatal; reads use no allocation that could fail into
+ * a wrong answer, and errors go to the load's list like any other. */
 #include "config_isolation.h"
 
 #include <errno.h>

@@ -1,7 +1,9 @@
 /* control.c - owns the control socket, its clients and the dispatch of
  * their requests (see control.h); control_auth.c decides who may connect,
  * status.c renders what `status` shows, reload.c does `reload` (its client
- * waits for the reply while the loop goes on). */
+ * waits for the reply while the loop goes on).
+ *
+ * Out of memory: never fatal; a client that cannot be served is closed. */
 #include "control.h"
 
 #include <errno.h>

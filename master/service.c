@@ -1,5 +1,9 @@
 /* service.c - owns creating and destroying run-time services (see
- * service.h): listening sockets, the worker environment, the empty pool. */
+ * service.h): listening sockets, the worker environment, the empty pool.
+ * Which sockets a reload's new service borrows is reload_donor.c's.
+ *
+ * Out of memory: never fatal; the service is not created (logged), so a
+ * start fails cleanly and a reload is refused. */
 #include "service.h"
 
 #include <errno.h>
