@@ -12,10 +12,11 @@
 
 /* Daemon-wide settings that never reach a worker directly: resolved into
  * each service's own fields (compared there), or applied by the master
- * itself (admin_group at every reload; the others need a restart). */
+ * itself (admin_group and reload_timeout at every reload; the others need
+ * a restart). */
 static const char *const confdiff_master_only[] = {
 	"run_directory", "daemon_directory", "default_user", "pid_file",
-	"control_socket", "admin_group",
+	"control_socket", "admin_group", "reload_timeout",
 };
 static const char *const confdiff_restart[] = {
 	"run_directory", "pid_file", "control_socket",

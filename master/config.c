@@ -2,7 +2,13 @@
  * read, checked and resolved (addresses, unix socket paths, executables,
  * user and group ids; the isolation settings through config_isolation.c)
  * as one unit, every error collected, and all or nothing; plus
- * config_free() and config_format_addr(). */
+ * config_free() and config_format_addr().
+ *
+ * Out of memory: never fatal; it is an error of the load ("WHERE: out of
+ * memory"), which then returns -1 with nothing kept, like any other error.
+ * config_load() runs on the reload thread (reload_load.c), one load at a
+ * time: libconfuse's lexer and getpwnam()'s buffers are not reentrant, and
+ * the loop thread makes no such call meanwhile. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,9 +24,11 @@
 
 #include "config_isolation.h"
 #include "mastercf.h"
+#include "settings_reader.h"
 
 #define CONFIG_GROUPS_START 32 /* getgrouplist() tells us if it needs more */
 
+/* DIR/NAME, or NULL when out of memory. */
 static char *config_join(const char *dir, const char *name)
 {
 	size_t len = strlen(dir);
@@ -29,31 +37,37 @@ static char *config_join(const char *dir, const char *name)
 	while (len > 0 && dir[len - 1] == '/')
 		len--;
 	if (asprintf(&path, "%.*s/%s", (int)len, dir, name) < 0)
-		abort();
+		return NULL;
 	return path;
 }
 
-static void config_absolute(char **path, const char *run_directory)
+static void config_absolute(char **path, const char *run_directory, struct diag *errs)
 {
 	if ((*path)[0] == '/')
 		return;
 	char *abs = config_join(run_directory, *path);
+	if (abs == NULL) {
+		diag_oom(errs, *path);
+		return;
+	}
 	free(*path);
 	*path = abs;
 }
 
-static void config_add_addr(struct service_config *sc, const struct sockaddr *sa, socklen_t len)
+/* Returns 0, or -1 when out of memory. */
+static int config_add_addr(struct service_config *sc, const struct sockaddr *sa, socklen_t len)
 {
 	for (size_t i = 0; i < sc->naddrs; i++)
 		if (sc->addrs[i].len == len && memcmp(&sc->addrs[i].sa, sa, len) == 0)
-			return; /* getaddrinfo repeats addresses (hosts file, protocols) */
+			return 0; /* getaddrinfo repeats addresses (hosts file, protocols) */
 	struct service_addr *a = realloc(sc->addrs, (sc->naddrs + 1) * sizeof(*a));
 	if (a == NULL)
-		abort();
+		return -1;
 	sc->addrs = a;
 	memset(&a[sc->naddrs], 0, sizeof(*a));
 	memcpy(&a[sc->naddrs].sa, sa, len);
 	a[sc->naddrs++].len = len;
+	return 0;
 }
 
 /* Splits "[host:]port" or "[v6]:port". *host stays NULL for "port" alone.
@@ -76,8 +90,8 @@ static const char *config_inet_split(const char *name, char **host, char **port)
 	} else {
 		*port = strdup(name);
 	}
-	if (*port == NULL || (colon != NULL && *host == NULL))
-		abort();
+	if (*port == NULL || ((colon != NULL || name[0] == '[') && *host == NULL))
+		return "out of memory";
 	if (**port == '\0' || (*host != NULL && **host == '\0'))
 		return "expected [host:]port";
 	return NULL;
@@ -100,7 +114,10 @@ static void config_resolve_inet(struct service_config *sc, const char *where, st
 			diag_add(errs, "%s: cannot resolve \"%s\": %s", where, sc->name,
 				 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
-			config_add_addr(sc, ai->ai_addr, ai->ai_addrlen);
+			if (config_add_addr(sc, ai->ai_addr, ai->ai_addrlen) < 0) {
+				diag_oom(errs, where);
+				break;
+			}
 		if (res != NULL)
 			freeaddrinfo(res);
 	}
@@ -121,15 +138,18 @@ static void config_resolve_unix(struct service_config *sc, const struct master_s
 		return;
 	}
 	char *dir = config_join(m->run_directory, sc->private_ ? "private" : "public");
-	char *path = config_join(dir, name);
-	size_t len = strlen(path);
-	if (len >= sizeof(sun.sun_path)) {
+	char *path = dir != NULL ? config_join(dir, name) : NULL;
+	size_t len = path != NULL ? strlen(path) : 0;
+	if (path == NULL) {
+		diag_oom(errs, where);
+	} else if (len >= sizeof(sun.sun_path)) {
 		diag_add(errs, "%s: unix socket path \"%s\" is too long (%zu bytes, at most %zu)",
 			 where, path, len, sizeof(sun.sun_path) - 1);
 	} else {
 		memcpy(sun.sun_path, path, len + 1);
-		config_add_addr(sc, (const struct sockaddr *)&sun,
-				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1));
+		if (config_add_addr(sc, (const struct sockaddr *)&sun,
+				    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1)) < 0)
+			diag_oom(errs, where);
 	}
 	free(dir);
 	free(path);
@@ -152,14 +172,19 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 		return;
 	}
 	char *path = cmd[0] == '/' ? strdup(cmd) : config_join(m->daemon_directory, cmd);
-	if (path == NULL)
-		abort();
+	if (path == NULL) {
+		diag_oom(errs, where);
+		return;
+	}
 	if (jail != NULL && !config_isolation_jail_usable(jail)) {
 		sc->path = path; /* the jail's own error says it all */
 		return;
 	}
-	if (jail != NULL && asprintf(&host, "%s%s", jail, path) < 0)
-		abort();
+	if (jail != NULL && asprintf(&host, "%s%s", jail, path) < 0) {
+		diag_oom(errs, where);
+		free(path);
+		return;
+	}
 	if (stat(host ? host : path, &st) != 0)
 		why = strerror(errno);
 	else if (!S_ISREG(st.st_mode))
@@ -232,8 +257,12 @@ static void config_resolve_ids(struct service_config *sc, const struct master_se
 	}
 	for (;;) {
 		int want = n;
-		if ((sc->groups = realloc(sc->groups, (size_t)n * sizeof(gid_t))) == NULL)
-			abort();
+		gid_t *groups = realloc(sc->groups, (size_t)n * sizeof(gid_t));
+		if (groups == NULL) {
+			diag_oom(errs, where);
+			return;
+		}
+		sc->groups = groups;
 		if (getgrouplist(user, sc->gid, sc->groups, &n) >= 0)
 			break;
 		if (n <= want)
@@ -248,6 +277,8 @@ static void config_check_duplicates(const struct config *cfg, struct diag *errs)
 {
 	for (size_t j = 1; j < cfg->nservices; j++) {
 		const struct service_config *b = &cfg->services[j];
+		if (b->file == NULL)
+			continue; /* out of memory: already an error */
 		for (size_t i = 0; i < j; i++) {
 			const struct service_config *a = &cfg->services[i];
 			if (a->type != b->type)
@@ -292,8 +323,10 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	sc->unpriv = e->unpriv;
 	sc->chroot = e->chroot;
 	sc->line = e->line;
-	if ((sc->file = strdup(file)) == NULL || asprintf(&where, "%s:%u", file, e->line) < 0)
-		abort();
+	if ((sc->file = strdup(file)) == NULL || asprintf(&where, "%s:%u", file, e->line) < 0) {
+		diag_add(errs, "%s:%u: out of memory", file, e->line);
+		return;
+	}
 
 	if (sc->type == SERVICE_INET)
 		config_resolve_inet(sc, where, errs);
@@ -308,39 +341,79 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	free(where);
 }
 
+/* admin_group's gid, looked up here (on the reload thread) so that the
+ * loop applies it without a lookup. An unknown group is no error: the
+ * control socket then stays root's (control.c warns). */
+static void config_resolve_admin(struct config *cfg)
+{
+	const char *name = cfg->master.admin_group;
+
+	if (name == NULL || name[0] == '\0')
+		return;
+	errno = 0;
+	struct group *gr = getgrnam(name);
+	if (gr == NULL) {
+		cfg->admin_errno = errno;
+		return;
+	}
+	cfg->admin_found = true;
+	cfg->admin_gid = gr->gr_gid;
+}
+
 int config_load(const char *dir, char *const *overrides, struct config *out,
 		struct diag *errs)
 {
-	size_t before = errs->n;
+	return config_load_with(dir, overrides, NULL, out, errs);
+}
+
+int config_load_with(const char *dir, char *const *overrides, struct settings_reader *reader,
+		     struct config *out, struct diag *errs)
+{
+	size_t before = diag_count(errs);
 	struct service_settings defaults;
-	struct mastercf cf;
+	struct mastercf cf = { 0 };
+	char *conf = NULL, *cfpath = NULL;
 
 	memset(out, 0, sizeof(*out));
-	if ((out->dir = strdup(dir)) == NULL)
-		abort();
-	settings_defaults(&out->master, &defaults);
-	char *conf = config_join(dir, "master.conf");
-	settings_load_file(conf, &out->master, &defaults, errs);
-	free(conf);
+	if ((out->dir = strdup(dir)) == NULL || settings_defaults(&out->master, &defaults) < 0) {
+		diag_oom(errs, dir);
+		config_free(out);
+		if (reader != NULL)
+			settings_reader_end(reader);
+		return -1;
+	}
+	conf = config_join(dir, "master.conf");
+	cfpath = config_join(dir, "master.cf");
+	if (conf == NULL || cfpath == NULL) {
+		diag_oom(errs, dir);
+		goto out;
+	}
+	settings_load_file_with(conf, &out->master, &defaults, reader, errs);
 	for (size_t i = 0; overrides != NULL && overrides[i] != NULL; i++)
 		settings_override(&out->master, &defaults, overrides[i], false, "command line", errs);
 	/* After all overrides, so that -o run_directory=... moves them too. */
-	config_absolute(&out->master.pid_file, out->master.run_directory);
-	config_absolute(&out->master.control_socket, out->master.run_directory);
+	config_absolute(&out->master.pid_file, out->master.run_directory, errs);
+	config_absolute(&out->master.control_socket, out->master.run_directory, errs);
+	config_resolve_admin(out);
 
-	char *cfpath = config_join(dir, "master.cf");
 	mastercf_parse_file(cfpath, &defaults, &cf, errs);
-	settings_free_service(&defaults);
 	/* Entries with errors were dropped by the parser; the rest are still
 	 * resolved, so that one run reports everything. */
-	if ((out->services = calloc(cf.n + 1, sizeof(*out->services))) == NULL)
-		abort();
-	for (size_t i = 0; i < cf.n; i++)
-		config_service(out, &cf.entries[i], cfpath, errs);
-	config_check_duplicates(out, errs);
+	if ((out->services = calloc(cf.n + 1, sizeof(*out->services))) == NULL) {
+		diag_oom(errs, cfpath);
+	} else {
+		for (size_t i = 0; i < cf.n; i++)
+			config_service(out, &cf.entries[i], cfpath, errs);
+		config_check_duplicates(out, errs);
+	}
 	mastercf_free(&cf);
+out:
+	if (reader != NULL)
+		settings_reader_end(reader); /* unused if we never got that far */
+	settings_free_service(&defaults);
+	free(conf);
 	free(cfpath);
-	if (errs->n != before) {
+	if (diag_count(errs) != before) {
 		config_free(out); /* no half configuration */
 		return -1;
 	}

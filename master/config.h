@@ -2,7 +2,8 @@
  * resolved (users, addresses, executables) and validated as one unit.
  *
  * config_load() either returns a complete configuration or none at all with
- * every error listed: a bad file never half-applies. */
+ * every error listed: a bad file never half-applies. Running out of memory
+ * is one more such error ("out of memory"), never fatal. */
 #ifndef MASTER_CONFIG_H
 #define MASTER_CONFIG_H
 
@@ -46,13 +47,25 @@ struct config {
 	struct master_settings master;
 	struct service_config *services;
 	size_t nservices;
+	/* admin_group, resolved at load (so a reload's lookup runs off the
+	 * loop): its gid, or the errno of the failed lookup (0: no such group). */
+	bool admin_found;
+	gid_t admin_gid;
+	int admin_errno;
 };
 
 /* Loads DIR/master.conf then DIR/master.cf. overrides: NULL-terminated
  * "name=value" strings from `master -o`, applied after master.conf (may be
- * NULL). Returns 0; or -1 with every error in errs and *out zeroed. */
+ * NULL). Returns 0; or -1 with every error in errs and *out zeroed. It
+ * starts a master.conf reader process: call it while the process has one
+ * thread (settings_reader.h). */
 int config_load(const char *dir, char *const *overrides, struct config *out,
 		struct diag *errs);
+/* The same with a master.conf reader started earlier (settings_reader.h),
+ * which it ends: a thread other than the only one may load this way. */
+struct settings_reader;
+int config_load_with(const char *dir, char *const *overrides, struct settings_reader *reader,
+		     struct config *out, struct diag *errs);
 void config_free(struct config *cfg);
 
 /* "inet 127.0.0.1:7070" style printable address of addrs[i] (for status). */

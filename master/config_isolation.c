@@ -1,10 +1,14 @@
 /* config_isolation.c - owns the load-time checks of the isolation settings
  * (see config_isolation.h): capability names (libcap), the chroot jail,
  * cgroup v2 controllers, rlimits that cannot work. Everything a launch
- * would otherwise find out too late, in a worker that never starts. */
+ * would otherwise find out too late, in a worker that never starts.
+ *
+ * Out of memory: never fatal; reads use no allocation that could fail into
+ * a wrong answer, and errors go to the load's list like any other. */
 #include "config_isolation.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,23 +16,32 @@
 #include <sys/capability.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #define CONFIG_ISOLATION_LINE_BYTES 4096
 #define CONFIG_ISOLATION_CAP_NAME_BYTES 64
 #define CONFIG_ISOLATION_CAP_LAST_FILE "/proc/sys/kernel/cap_last_cap"
 
 /* The highest capability the running kernel knows; libcap's idea of it
- * when /proc does not say. */
+ * when /proc does not say. Read without stdio: no allocation that could
+ * fail into a wrong answer. */
 static unsigned config_isolation_cap_last(void)
 {
-	FILE *fp = fopen(CONFIG_ISOLATION_CAP_LAST_FILE, "re");
+	char buf[CONFIG_ISOLATION_CAP_NAME_BYTES];
 	unsigned last = 0;
+	ssize_t n = -1;
+	int fd = open(CONFIG_ISOLATION_CAP_LAST_FILE, O_RDONLY | O_CLOEXEC);
 
-	if (fp == NULL || fscanf(fp, "%u", &last) != 1)
-		last = (unsigned)cap_max_bits() - 1;
-	if (fp != NULL)
-		fclose(fp);
-	return last;
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n > 0) {
+		buf[n] = '\0';
+		if (sscanf(buf, "%u", &last) == 1)
+			return last;
+	}
+	return (unsigned)cap_max_bits() - 1;
 }
 
 int config_isolation_caps(const char *list, uint64_t *mask, char *err, size_t errsize)

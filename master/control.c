@@ -1,6 +1,9 @@
 /* control.c - owns the control socket, its clients and the dispatch of
  * their requests (see control.h); control_auth.c decides who may connect,
- * status.c renders what `status` shows, reload.c does `reload`. */
+ * status.c renders what `status` shows, reload.c does `reload` (its client
+ * waits for the reply while the loop goes on).
+ *
+ * Out of memory: never fatal; a client that cannot be served is closed. */
 #include "control.h"
 
 #include <errno.h>
@@ -40,12 +43,16 @@ struct control_client {
 	size_t sent;
 	uint64_t deadline_ms;
 	bool evicted;     /* closed to make room; freed by control_expire() */
+	struct reload_waiter waiter; /* `reload`: the reply comes later */
+	bool waiting;
 };
 
 static void control_client_close(struct control_client *cl)
 {
 	int fd = cl->watch.fd;
 
+	if (cl->waiting)
+		reload_forget(cl->ctl->m, &cl->waiter);
 	event_del(&cl->ctl->m->loop, &cl->watch);
 	if (fd >= 0)
 		close(fd);
@@ -115,6 +122,30 @@ static void control_recycle(struct master *m, const char *name, struct outbuf *o
 	}
 }
 
+/* The reload's reply is in cl->out: sent from the client's own event (this
+ * may run inside another's, where the client must not be freed). */
+static void control_reload_done(struct reload_waiter *w)
+{
+	struct control_client *cl = EVENT_OWNER(w, struct control_client, waiter);
+
+	cl->waiting = false;
+	cl->deadline_ms = clock_now_ms() + CONTROL_CLIENT_TIMEOUT_MS;
+	event_set(&cl->ctl->m->loop, &cl->watch, EPOLLOUT);
+}
+
+/* reload: the configuration is read off the loop (reload.c); the client
+ * waits, its input paused (a hang-up still shows), until the reply. */
+static void control_reload(struct control_client *cl)
+{
+	cl->waiter.reply = &cl->out;
+	cl->waiter.done = control_reload_done;
+	if (reload_request(cl->ctl->m, &cl->waiter) == 0)
+		return;
+	cl->waiting = true;
+	cl->deadline_ms = cl->waiter.deadline_ms + CONTROL_CLIENT_TIMEOUT_MS;
+	event_set(&cl->ctl->m->loop, &cl->watch, 0);
+}
+
 /* Runs one request line; the reply goes to cl->out. */
 static void control_dispatch(struct control_client *cl, char *line)
 {
@@ -144,7 +175,7 @@ static void control_dispatch(struct control_client *cl, char *line)
 		m->stop_now = true;
 		outbuf_printf(&cl->out, "stopping now: every worker is killed\n");
 	} else if (strcmp(argv[0], "reload") == 0 && argc == 1) {
-		reload_apply(m, &cl->out);
+		control_reload(cl);
 	} else if (strcmp(argv[0], "recycle") == 0 && argc == 2) {
 		control_recycle(m, argv[1], &cl->out);
 	} else if (strcmp(argv[0], "stop") == 0 || strcmp(argv[0], "reload") == 0 ||
@@ -176,6 +207,10 @@ static void control_client_event(struct event_watch *w, uint32_t revents)
 {
 	struct control_client *cl = EVENT_OWNER(w, struct control_client, watch);
 
+	if (cl->waiting) { /* a hang-up while its reload runs */
+		control_client_close(cl);
+		return;
+	}
 	if (cl->out.len > 0 || cl->out.failed) {
 		control_client_write(cl);
 		return;
@@ -197,6 +232,8 @@ static void control_client_event(struct event_watch *w, uint32_t revents)
 	} else {
 		*nl = '\0';
 		control_dispatch(cl, cl->in);
+		if (cl->waiting)
+			return;
 	}
 	if (cl->out.failed) {
 		control_client_close(cl);
@@ -265,26 +302,42 @@ static void control_accept(struct event_watch *w, uint32_t revents)
 	}
 }
 
-void control_set_admin_group(struct control *ctl, const char *admin_group)
+/* admin_group as looked up: found with gid, or the lookup's errno. */
+static void control_admin_apply(struct control *ctl, const char *admin_group, bool found,
+				gid_t gid, int err)
 {
-	struct group *gr;
-
 	free(ctl->admin_name);
 	ctl->admin_name = NULL;
 	ctl->admin_set = false;
 	if (admin_group != NULL && admin_group[0] != '\0') {
-		errno = 0;
-		gr = getgrnam(admin_group);
-		if (gr == NULL) {
+		if (!found) {
 			log_warn("admin_group \"%s\": %s; only root and uid %ld may use masterctl",
-				 admin_group, errno ? strerror(errno) : "no such group",
+				 admin_group, err ? strerror(err) : "no such group",
 				 (long)geteuid());
 		} else if ((ctl->admin_name = strdup(admin_group)) != NULL) {
-			ctl->admin_gid = gr->gr_gid;
+			ctl->admin_gid = gid;
 			ctl->admin_set = true;
 		}
 	}
 	control_auth_apply_mode(ctl);
+}
+
+void control_set_admin_group(struct control *ctl, const char *admin_group)
+{
+	struct group *gr = NULL;
+
+	errno = 0;
+	if (admin_group != NULL && admin_group[0] != '\0')
+		gr = getgrnam(admin_group);
+	control_admin_apply(ctl, admin_group, gr != NULL, gr ? gr->gr_gid : 0, errno);
+}
+
+/* After a reload: the group was looked up by the reload's reader, off the
+ * loop (config.c), so no lookup blocks here. */
+static void control_reloaded(void *arg, const struct config *cfg)
+{
+	control_admin_apply(arg, cfg->master.admin_group, cfg->admin_found, cfg->admin_gid,
+			    cfg->admin_errno);
 }
 
 int control_open(struct control *ctl, struct master *m, const char *path,
@@ -323,6 +376,7 @@ int control_open(struct control *ctl, struct master *m, const char *path,
 		return -1;
 	}
 	control_set_admin_group(ctl, admin_group);
+	reload_on_applied(m, control_reloaded, ctl);
 	return 0;
 }
 

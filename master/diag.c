@@ -1,4 +1,7 @@
-/* diag.c - owns the configuration error list (see diag.h). */
+/* diag.c - owns the configuration error list (see diag.h).
+ *
+ * Out of memory: never fatal; a message that cannot be stored is counted
+ * as lost (the error itself is never lost). */
 #include "diag.h"
 
 #include <stdarg.h>
@@ -14,23 +17,41 @@ void diag_add(struct diag *d, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	if (msg == NULL)
-		abort(); /* out of memory while reporting: nothing sane left */
-	if (d->n == d->cap) {
+	if (msg != NULL && d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 8;
 		char **m = realloc(d->msgs, cap * sizeof(*m));
-		if (m == NULL)
-			abort();
-		d->msgs = m;
-		d->cap = cap;
+		if (m == NULL) {
+			free(msg);
+			msg = NULL;
+		} else {
+			d->msgs = m;
+			d->cap = cap;
+		}
+	}
+	if (msg == NULL) {
+		d->lost++;
+		return;
 	}
 	d->msgs[d->n++] = msg;
+}
+
+void diag_oom(struct diag *d, const char *where)
+{
+	diag_add(d, "%s: out of memory", where);
+}
+
+size_t diag_count(const struct diag *d)
+{
+	return d->n + d->lost;
 }
 
 void diag_print(const struct diag *d, FILE *fp)
 {
 	for (size_t i = 0; i < d->n; i++)
 		fprintf(fp, "%s\n", d->msgs[i]);
+	if (d->lost > 0)
+		fprintf(fp, "out of memory: %zu more error%s not recorded\n", d->lost,
+			d->lost == 1 ? "" : "s");
 }
 
 void diag_free(struct diag *d)

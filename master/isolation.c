@@ -3,7 +3,10 @@
  * service: the capability bit mask (libcap names), the rlimits, the jail
  * path, the namespaces (namespace.c) and the cgroup (cgroup.c). Failures
  * here stop the service from being created, with a log line that names
- * the service, the setting and the reason. */
+ * the service, the setting and the reason.
+ *
+ * Out of memory: never fatal; the service is not created (start fails
+ * cleanly, a reload is refused with the old configuration serving). */
 #include "isolation.h"
 
 #include <stdio.h>
@@ -102,8 +105,10 @@ static int isolation_namespaces(struct isolation *iso, const struct service_conf
 	if (!c->set.private_network && !c->set.private_tmp)
 		return 0;
 	/* A jailed worker's /tmp is the jail's. */
-	if (c->set.private_tmp && asprintf(&tmp, "%s/tmp", iso->chroot ? iso->chroot : "") < 0)
-		abort();
+	if (c->set.private_tmp && asprintf(&tmp, "%s/tmp", iso->chroot ? iso->chroot : "") < 0) {
+		snprintf(err, errsize, "private_tmp: out of memory");
+		return -1;
+	}
 	int rc = namespace_create(c->set.private_network, tmp, &iso->launch.netns_fd,
 				  &iso->launch.mntns_fd, why, sizeof(why));
 	free(tmp);
@@ -134,8 +139,10 @@ struct isolation *isolation_create(const struct master_settings *m,
 	}
 	isolation_rlimits(iso, &c->set);
 	if (jail != NULL) {
-		if ((iso->chroot = strdup(jail)) == NULL)
-			abort();
+		if ((iso->chroot = strdup(jail)) == NULL) {
+			log_err("service %s: chroot: out of memory", c->name);
+			goto fail;
+		}
 		iso->launch.chroot = iso->chroot;
 	}
 	if (isolation_namespaces(iso, c, err, sizeof(err)) < 0 ||

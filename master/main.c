@@ -296,7 +296,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	m.started_ms = clock_now_ms();
-	service_start_all(&m, m.started_ms);
+	pool_start_all(&m, m.started_ms);
 	log_info("master %s started: %zu service%s from %s", MASTER_VERSION,
 		 m.cfg.nservices, m.cfg.nservices == 1 ? "" : "s", m.cfg.dir);
 	daemon_ready(ready_fd);

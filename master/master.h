@@ -14,6 +14,7 @@
 #include "list.h"
 #include "monitor.h"
 #include "pidmap.h"
+#include "reload.h"
 #include "sdnotify.h"
 #include "signals.h"
 
@@ -50,9 +51,10 @@ struct master {
 	bool root;                 /* running as root: workers' ids are switched */
 	/* reload.c: services of earlier configurations still finishing (linked
 	 * by ->next, like services), and those configurations while any
-	 * service still points into them. */
+	 * service still points into them (reference-counted: reload_gen.c). */
 	struct service *draining;
 	struct list generations;
+	struct reload reload;      /* reload.c: the reload under way, if any */
 	char **overrides;          /* `master -o`, re-applied by every reload */
 	uint64_t reloads;          /* successful reloads */
 	struct sdnotify notify;    /* systemd's NOTIFY_SOCKET, if any */

@@ -1,7 +1,10 @@
 /* mastercf.c - owns the master.cf lexer and parser (see mastercf.h):
  * logical lines (comments, blanks, whitespace continuation), tokens
  * (words, or "{ text with spaces }" as in Postfix 3), the eight columns and
- * the -o overrides. Errors name the line of the offending token. */
+ * the -o overrides. Errors name the line of the offending token.
+ *
+ * Out of memory: never fatal; it is an error of the line being parsed
+ * ("FILE:LINE: out of memory"), which drops that entry and fails the load. */
 #include "mastercf.h"
 
 #include <ctype.h>
@@ -10,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "conffile.h"
 
 #define MASTERCF_COLUMNS 8
 
@@ -38,8 +43,12 @@ static void mastercf_error(struct mastercf_parser *p, unsigned line, const char 
 
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+		msg = NULL;
 	va_end(ap);
+	if (msg == NULL) {
+		diag_add(p->errs, "%s:%u: out of memory", p->path, line);
+		return;
+	}
 	diag_add(p->errs, "%s:%u: %s", p->path, line, msg);
 	free(msg);
 }
@@ -48,14 +57,23 @@ static void mastercf_push_token(struct mastercf_parser *p, const char *s, size_t
 				unsigned line, bool braced)
 {
 	if (p->ntoks == p->captoks) {
-		p->captoks = p->captoks ? p->captoks * 2 : 16;
-		p->toks = realloc(p->toks, p->captoks * sizeof(*p->toks));
-		if (p->toks == NULL)
-			abort();
+		size_t cap = p->captoks ? p->captoks * 2 : 16;
+		struct mastercf_token *toks = realloc(p->toks, cap * sizeof(*toks));
+		if (toks == NULL) {
+			mastercf_error(p, line, "out of memory");
+			p->bad = true;
+			return;
+		}
+		p->toks = toks;
+		p->captoks = cap;
 	}
-	struct mastercf_token *t = &p->toks[p->ntoks++];
-	if ((t->text = strndup(s, len)) == NULL)
-		abort();
+	struct mastercf_token *t = &p->toks[p->ntoks];
+	if ((t->text = strndup(s, len)) == NULL) {
+		mastercf_error(p, line, "out of memory");
+		p->bad = true;
+		return;
+	}
+	p->ntoks++;
 	t->line = line;
 	t->braced = braced;
 }
@@ -154,8 +172,10 @@ static void mastercf_set(struct mastercf_parser *p, struct mastercf_entry *e,
 {
 	char *where = NULL;
 
-	if (asprintf(&where, "%s:%u", p->path, line) < 0)
-		abort();
+	if (asprintf(&where, "%s:%u", p->path, line) < 0) {
+		mastercf_error(p, line, "out of memory");
+		return;
+	}
 	settings_override(NULL, &e->set, name_value, true, where, p->errs);
 	free(where);
 }
@@ -169,8 +189,10 @@ static void mastercf_maxproc(struct mastercf_parser *p, const struct mastercf_to
 		return;
 	e->maxproc_column = true;
 	/* The column is the same setting as -o maxproc: one checker, one range. */
-	if (asprintf(&nv, "maxproc=%s", t->text) < 0)
-		abort();
+	if (asprintf(&nv, "maxproc=%s", t->text) < 0) {
+		mastercf_error(p, t->line, "out of memory");
+		return;
+	}
 	mastercf_set(p, e, t->line, nv);
 	free(nv);
 }
@@ -187,8 +209,10 @@ static void mastercf_override(struct mastercf_parser *p, struct mastercf_entry *
 		const char *v = eq + 1 + strspn(eq + 1, " \t");
 		while (nlen > 0 && isspace((unsigned char)pair[nlen - 1]))
 			nlen--;
-		if (asprintf(&nv, "%.*s=%s", (int)nlen, pair, v) < 0)
-			abort();
+		if (asprintf(&nv, "%.*s=%s", (int)nlen, pair, v) < 0) {
+			mastercf_error(p, t->line, "out of memory");
+			return;
+		}
 		pair = nv;
 		eq = strchr(nv, '=');
 	}
@@ -227,8 +251,11 @@ static void mastercf_add(struct mastercf_parser *p, struct mastercf_entry *e)
 	struct mastercf *out = p->out;
 	struct mastercf_entry *entries = realloc(out->entries, (out->n + 1) * sizeof(*entries));
 
-	if (entries == NULL)
-		abort();
+	if (entries == NULL) {
+		mastercf_error(p, e->line, "out of memory");
+		mastercf_entry_free(e);
+		return;
+	}
 	out->entries = entries;
 	out->entries[out->n++] = *e;
 }
@@ -237,15 +264,17 @@ static void mastercf_entry_parse(struct mastercf_parser *p)
 {
 	const struct mastercf_token *t = p->toks;
 	struct mastercf_entry e = { .line = p->first_line };
-	size_t before = p->errs->n;
+	size_t before = diag_count(p->errs);
 
 	if (p->ntoks < MASTERCF_COLUMNS) {
 		mastercf_error(p, p->first_line, "too few columns: found %zu, expected 8 (service "
 			       "type private unpriv chroot wakeup maxproc command)", p->ntoks);
 		return;
 	}
-	if (settings_copy_service(&e.set, p->defaults) != 0)
-		abort();
+	if (settings_copy_service(&e.set, p->defaults) != 0) {
+		mastercf_error(p, p->first_line, "out of memory");
+		return;
+	}
 	if (strcmp(t[0].text, "-") == 0)
 		mastercf_error(p, t[0].line, "the service name column has no default");
 	mastercf_type(p, &t[1], &e.type);
@@ -262,15 +291,14 @@ static void mastercf_entry_parse(struct mastercf_parser *p)
 	e.name = strdup(t[0].text);
 	e.command = strdup(t[7].text);
 	e.argv = calloc(nargs + 2, sizeof(*e.argv));
-	if (e.name == NULL || e.command == NULL || e.argv == NULL)
-		abort();
-	e.argv[0] = strdup(t[7].text);
-	for (size_t i = 0; i < nargs; i++)
-		e.argv[i + 1] = strdup(t[first_arg + i].text);
-	for (size_t i = 0; i < nargs + 1; i++)
-		if (e.argv[i] == NULL)
-			abort();
-	if (p->errs->n != before)
+	/* argv stays NULL-terminated at the first failure: freed as far as
+	 * it got. */
+	for (size_t i = 0; e.argv != NULL && i < nargs + 1; i++)
+		if ((e.argv[i] = strdup(t[i == 0 ? 7 : first_arg + i - 1].text)) == NULL)
+			break;
+	if (e.name == NULL || e.command == NULL || e.argv == NULL || e.argv[nargs] == NULL)
+		mastercf_error(p, p->first_line, "out of memory");
+	if (diag_count(p->errs) != before)
 		mastercf_entry_free(&e); /* never half an entry */
 	else
 		mastercf_add(p, &e);
@@ -316,7 +344,7 @@ int mastercf_parse_buffer(const char *path, const char *text,
 	struct mastercf_parser p = {
 		.path = path, .defaults = defaults, .out = out, .errs = errs,
 	};
-	size_t before = errs->n;
+	size_t before = diag_count(errs);
 	unsigned line = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -328,35 +356,26 @@ int mastercf_parse_buffer(const char *path, const char *text,
 	}
 	mastercf_finish(&p);
 	free(p.toks);
-	return errs->n == before ? 0 : -1;
+	return diag_count(errs) == before ? 0 : -1;
 }
 
 int mastercf_parse_file(const char *path, const struct service_settings *defaults,
 			struct mastercf *out, struct diag *errs)
 {
-	FILE *fp = fopen(path, "re");
-	char *text = NULL;
-	size_t cap = 0;
+	char why[CONFFILE_WHY_BYTES], *text;
+	size_t len;
 
 	memset(out, 0, sizeof(*out));
-	if (fp == NULL) {
-		diag_add(errs, "%s: cannot open: %s", path, strerror(errno));
+	if (conffile_read(path, &text, &len, why, sizeof(why)) < 0) {
+		diag_add(errs, "%s: %s", path, why);
 		return -1;
 	}
-	/* Reads up to a NUL byte or the end: the whole file, as a string. */
-	ssize_t len = getdelim(&text, &cap, '\0', fp);
-	const char *why = NULL;
-	if (len < 0 && ferror(fp))
-		why = strerror(errno);
-	else if (len > 0 && text[len - 1] == '\0')
-		why = "contains a NUL byte";
-	fclose(fp);
-	if (why != NULL) {
-		diag_add(errs, "%s: cannot read: %s", path, why);
+	if (memchr(text, '\0', len) != NULL) {
+		diag_add(errs, "%s: cannot read: contains a NUL byte", path);
 		free(text);
 		return -1;
 	}
-	int rc = mastercf_parse_buffer(path, len > 0 ? text : "", defaults, out, errs);
+	int rc = mastercf_parse_buffer(path, text, defaults, out, errs);
 	free(text);
 	return rc;
 }

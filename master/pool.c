@@ -131,9 +131,19 @@ void pool_update(struct service *svc, uint64_t now_ms)
 
 void pool_start(struct service *svc, uint64_t now_ms)
 {
+	log_info("service %s: listening on %s%s, prefork %u, maxproc %u",
+		 svc->cfg->name, svc->nsocks ? svc->socks[0].addr : "-",
+		 svc->nsocks > 1 ? " (and more)" : "",
+		 svc->cfg->set.prefork, svc->cfg->set.maxproc);
 	/* The initial pool is owed, like a replacement: no ramp for it. */
 	svc->replace_credits = svc->cfg->set.prefork;
 	pool_update(svc, now_ms);
+}
+
+void pool_start_all(struct master *m, uint64_t now_ms)
+{
+	for (struct service *svc = m->services; svc; svc = svc->next)
+		pool_start(svc, now_ms);
 }
 
 void pool_recycle(struct service *svc, uint64_t now_ms)

@@ -12,7 +12,11 @@
 struct master;
 struct service;
 
+/* Logs where it listens and starts its pool (the initial pool is owed:
+ * no fork limiter for it). */
 void pool_start(struct service *svc, uint64_t now_ms);
+/* The same for every service in m->services. */
+void pool_start_all(struct master *m, uint64_t now_ms);
 /* Re-runs the decisions for svc; sets svc->deadline_ms. */
 void pool_update(struct service *svc, uint64_t now_ms);
 /* Replaces every current worker, make-before-break, max_retiring at a

@@ -1,339 +1,259 @@
-/* reload.c - owns reloading (see reload.h): the plan, the all-or-nothing
- * switch, the handover of changed services and the generations of
- * configuration that draining services still point into. */
+/* reload.c - owns reloading (see reload.h): one reload at a time, its
+ * configuration read off the loop (reload_load.c), its deadline, its
+ * waiting client and a queued SIGHUP; applying the result is
+ * reload_plan.c's, the generations reload_gen.c's.
+ *
+ * Out of memory: never fatal; a reload that cannot start, or whose
+ * configuration could not be read or applied for want of memory, is
+ * refused with "out of memory" and the old configuration keeps serving. */
 #include "reload.h"
 
-#include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "clock.h"
-#include "confdiff.h"
 #include "log.h"
 #include "master.h"
 #include "outbuf.h"
-#include "pool.h"
+#include "reload_gen.h"
+#include "reload_load.h"
+#include "reload_plan.h"
 #include "sdnotify.h"
-#include "service.h"
 #include "status.h"
-#include "worker.h"
 
-#define RELOAD_RESTART_NAMES_BYTES 128
-
-/* A configuration that services of an earlier generation point into. */
-struct reload_generation {
-	struct list link;  /* m->generations */
-	struct config cfg;
-};
-
-enum reload_kind { RELOAD_UNCHANGED, RELOAD_CHANGED, RELOAD_ADDED };
-
-/* What becomes of one service of the new configuration. */
-struct reload_step {
-	const struct service_config *c;
-	enum reload_kind kind;
-	struct service *old; /* the running service of the same identity, if any */
-	struct service *svc; /* changed/added: the new service, not yet committed */
-};
-
-static struct service *reload_find(struct service *list, const struct service_config *c)
-{
-	for (struct service *svc = list; svc; svc = svc->next)
-		if (service_same_identity(svc->cfg, c))
-			return svc;
-	return NULL;
-}
-
-static void reload_unlink(struct service **list, struct service *svc)
-{
-	for (struct service **p = list; *p; p = &(*p)->next)
-		if (*p == svc) {
-			*p = svc->next;
-			svc->next = NULL;
-			return;
-		}
-}
-
-static void reload_push(struct service **list, struct service *svc)
-{
-	svc->next = *list;
-	*list = svc;
-}
-
-/* "prefork workers ready": idle or serving, not starting or leaving. */
-static bool reload_ready(const struct service *svc)
-{
-	return svc->n_idle + svc->n_busy >= svc->cfg->set.prefork;
-}
-
-static void reload_names(struct outbuf *out, const char *label, const struct reload_step *steps,
-			 size_t n, enum reload_kind kind)
-{
-	bool any = false;
-
-	outbuf_printf(out, "%s:", label);
-	for (size_t i = 0; i < n; i++)
-		if (steps[i].kind == kind) {
-			outbuf_printf(out, " %s", steps[i].c->name);
-			any = true;
-		}
-	outbuf_printf(out, "%s\n", any ? "" : " -");
-}
+#define RELOAD_MS_PER_S 1000u
 
 static void reload_refuse(struct master *m, struct outbuf *reply, const struct diag *errs)
 {
+	size_t n = diag_count(errs);
+
 	outbuf_printf(reply, "error: configuration in %s has %zu error%s; nothing changed\n",
-		      m->cfg.dir, errs->n, errs->n == 1 ? "" : "s");
+		      m->cfg.dir, n, n == 1 ? "" : "s");
 	log_err("reload refused: configuration in %s has %zu error%s; nothing changed",
-		m->cfg.dir, errs->n, errs->n == 1 ? "" : "s");
+		m->cfg.dir, n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < errs->n; i++) {
 		outbuf_printf(reply, "%s\n", errs->msgs[i]);
 		log_err("%s", errs->msgs[i]);
 	}
+	if (errs->lost > 0) {
+		outbuf_printf(reply, "out of memory: %zu more error%s not recorded\n", errs->lost,
+			      errs->lost == 1 ? "" : "s");
+		log_err("out of memory: %zu more error%s not recorded", errs->lost,
+			errs->lost == 1 ? "" : "s");
+	}
 }
 
-/* Phase one: everything that can fail. Returns 0, or -1 with every new
- * service freed (borrowed sockets untouched: their owners still serve). */
-static int reload_prepare(struct master *m, struct config *nc, struct reload_step *steps,
-			  struct outbuf *reply)
+/* The end of a reload for systemd (Type=notify-reload) and the waiter. */
+static void reload_answer(struct master *m, int rc)
 {
-	bool all_changed = confdiff_master_affects_services(&m->cfg.master, &nc->master);
+	struct reload *r = &m->reload;
+	struct reload_waiter *w = r->waiter;
+	char summary[STATUS_SUMMARY_BYTES];
 
-	for (size_t i = 0; i < nc->nservices; i++) {
-		struct reload_step *st = &steps[i];
-		st->c = &nc->services[i];
-		st->old = reload_find(m->services, st->c);
-		if (st->old == NULL)
-			st->kind = RELOAD_ADDED;
-		else if (!all_changed && confdiff_service_equal(st->old->cfg, st->c))
-			st->kind = RELOAD_UNCHANGED;
-		else
-			st->kind = RELOAD_CHANGED;
-		if (st->kind == RELOAD_UNCHANGED)
-			continue;
-		/* The master settings are copied by what keeps them (isolation):
-		 * nc moves into m->cfg at the switch. */
-		st->svc = service_create(m, &nc->master, st->c);
-		if (st->svc != NULL)
-			continue;
-		outbuf_printf(reply, "error: service %s: cannot open its sockets or prepare its "
-			      "workers (the master's log says why); nothing changed\n", st->c->name);
-		log_err("reload failed: service %s could not be created; nothing changed",
-			st->c->name);
-		for (size_t j = 0; j < i; j++)
-			if (steps[j].svc != NULL)
-				service_free(steps[j].svc);
+	status_summary(m, summary, sizeof(summary));
+	sdnotify_send(&m->notify, "READY=1\nSTATUS=%s%s", rc == 0 ? "" : "reload failed; ",
+		      summary);
+	r->waiter = NULL;
+	if (w != NULL)
+		w->done(w);
+}
+
+static void reload_loaded(struct event_watch *w, uint32_t revents);
+
+/* Starts reading the configuration; 0, or -1 with the reply written. */
+static int reload_start(struct master *m, struct outbuf *reply)
+{
+	struct reload *r = &m->reload;
+	uint64_t now = clock_now_ms();
+
+	r->m = m;
+	log_info("reloading the configuration in %s", m->cfg.dir);
+	sdnotify_reloading(&m->notify);
+	r->load = reload_load_start(m->cfg.dir, m->overrides);
+	if (r->load == NULL ||
+	    event_add(&m->loop, &r->watch, reload_load_fd(r->load), EPOLLIN, reload_loaded) < 0) {
+		int err = errno;
+		reload_load_drop(r->load);
+		r->load = NULL;
+		outbuf_printf(reply, "error: cannot start reading the configuration: %s; "
+			      "nothing changed\n", err == ENOMEM ? "out of memory" : strerror(err));
+		log_err("reload failed: cannot start reading the configuration: %s; nothing "
+			"changed", err == ENOMEM ? "out of memory" : strerror(err));
+		reload_answer(m, -1);
 		return -1;
 	}
+	r->started_ms = now;
+	r->deadline_ms = now + (uint64_t)m->cfg.master.reload_timeout_s * RELOAD_MS_PER_S;
+	r->timed_out = false;
 	return 0;
 }
 
-/* Phase two: cannot fail. The new active list in master.cf order; changed
- * generations hand over, removed ones drain. */
-static void reload_switch(struct master *m, struct reload_step *steps, size_t n,
-			  struct outbuf *removed, uint64_t now)
+/* Why a new reload cannot start while one runs, in reply and the log. */
+static void reload_busy(struct master *m, struct outbuf *reply, const char *who)
 {
-	struct service *old_list = m->services, **tail = &m->services;
+	struct reload *r = &m->reload;
+	uint64_t ago_ms = clock_now_ms() - r->started_ms;
 
-	m->services = NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct reload_step *st = &steps[i];
-		struct service *svc = st->svc;
-		if (st->old != NULL)
-			reload_unlink(&old_list, st->old);
-		if (st->kind == RELOAD_UNCHANGED) {
-			svc = st->old;
-			svc->cfg = st->c; /* sockets and workers untouched */
-		} else {
-			service_commit(svc);
-		}
-		if (st->kind == RELOAD_CHANGED) {
-			/* Counters carry over: one service to the operator. */
-			svc->stats = st->old->stats;
-			memset(&st->old->stats, 0, sizeof(st->old->stats));
-			st->old->handover = true;
-			st->old->handover_deadline_ms = now +
-				(uint64_t)st->c->set.startup_timeout_s * 1000u;
-			reload_push(&m->draining, st->old);
-		}
-		svc->next = NULL;
-		*tail = svc;
-		tail = &svc->next;
-	}
-	while (old_list != NULL) {
-		struct service *svc = old_list;
-		old_list = svc->next;
-		outbuf_printf(removed, " %s", svc->cfg->name);
-		log_info("service %s: removed: draining", svc->cfg->name);
-		pool_stop(svc, now);
-		reload_push(&m->draining, svc);
+	if (r->timed_out) {
+		outbuf_printf(reply, "error: the reload that timed out is still running after "
+			      "%llu s (a file or a lookup that does not answer): reloads are "
+			      "refused until it ends; nothing changed\n",
+			      (unsigned long long)(ago_ms / RELOAD_MS_PER_S));
+		log_warn("%s refused: the reload that timed out is still running", who);
+	} else {
+		outbuf_printf(reply, "error: a reload is already in progress (for %llu ms); "
+			      "nothing changed\n", (unsigned long long)ago_ms);
+		log_warn("%s refused: a reload is already in progress", who);
 	}
 }
 
-/* Drops the generations no service points into any more. */
-static void reload_gc(struct master *m)
+int reload_request(struct master *m, struct reload_waiter *w)
 {
-	struct list *pos, *tmp;
+	struct reload *r = &m->reload;
 
-	LIST_FOREACH_SAFE(pos, tmp, &m->generations) {
-		struct reload_generation *g = LIST_ENTRY(pos, struct reload_generation, link);
-		const struct service_config *lo = g->cfg.services, *hi = lo + g->cfg.nservices;
-		bool used = false;
-		struct service *lists[] = { m->services, m->draining };
-		for (size_t l = 0; l < 2 && !used; l++)
-			for (struct service *svc = lists[l]; svc && !used; svc = svc->next)
-				used = svc->cfg >= lo && svc->cfg < hi;
-		if (used)
-			continue;
-		list_remove(&g->link);
-		config_free(&g->cfg);
-		free(g);
+	if (m->stopping) {
+		outbuf_printf(w->reply, "error: the master is stopping\n");
+		log_warn("reload ignored: the master is stopping");
+		return 0;
 	}
-}
-
-static void reload_report(struct master *m, struct reload_step *steps, size_t n,
-			  struct outbuf *removed, struct outbuf *reply)
-{
-	struct outbuf summary = { 0 };
-	char restart[RELOAD_RESTART_NAMES_BYTES];
-
-	reload_names(&summary, "added", steps, n, RELOAD_ADDED);
-	if (removed->len > 0)
-		outbuf_printf(&summary, "removed:%.*s\n", (int)removed->len, removed->data);
-	else
-		outbuf_printf(&summary, "removed: -\n");
-	reload_names(&summary, "changed", steps, n, RELOAD_CHANGED);
-	reload_names(&summary, "unchanged", steps, n, RELOAD_UNCHANGED);
-	if (summary.len > 0)
-		outbuf_append(reply, summary.data, summary.len);
-	for (char *line = summary.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1)
-		log_info("reload: %.*s", (int)(nl - line), line);
-	outbuf_free(&summary);
-	/* Compared against the generation just retired (the newest). */
-	struct reload_generation *g = LIST_ENTRY(m->generations.prev, struct reload_generation, link);
-	if (!list_empty(&m->generations) &&
-	    confdiff_restart_only(&g->cfg.master, &m->cfg.master, restart, sizeof(restart)) > 0) {
-		outbuf_printf(reply, "note: %s changed: takes effect at restart\n", restart);
-		log_warn("reload: %s changed: takes effect at restart", restart);
+	if (r->load != NULL) {
+		reload_busy(m, w->reply, "reload");
+		return 0;
 	}
+	if (reload_start(m, w->reply) < 0)
+		return 0;
+	r->waiter = w;
+	w->deadline_ms = r->deadline_ms;
+	return 1;
 }
 
 int reload_apply(struct master *m, struct outbuf *reply)
 {
-	struct diag errs = { 0 };
-	struct config nc;
-	struct outbuf removed = { 0 };
-	char summary[STATUS_SUMMARY_BYTES];
-	uint64_t now = clock_now_ms();
-	int rc = -1;
+	struct reload *r = &m->reload;
 
 	if (m->stopping) {
 		outbuf_printf(reply, "error: the master is stopping\n");
 		log_warn("reload ignored: the master is stopping");
 		return -1;
 	}
-	log_info("reloading the configuration in %s", m->cfg.dir);
-	sdnotify_reloading(&m->notify);
-	struct reload_generation *g = calloc(1, sizeof(*g));
-	struct reload_step *steps = NULL;
-	if (g == NULL) {
-		outbuf_printf(reply, "error: out of memory; nothing changed\n");
-		goto out;
+	if (r->load != NULL && !r->timed_out) {
+		/* The files may have changed since that read began. */
+		r->again = true;
+		log_info("SIGHUP during a reload: another reload follows it");
+		return 0;
 	}
-	if (config_load(m->cfg.dir, m->overrides, &nc, &errs) < 0) {
-		reload_refuse(m, reply, &errs);
-		goto out;
+	if (r->load != NULL) {
+		reload_busy(m, reply, "SIGHUP");
+		return -1;
 	}
-	steps = calloc(nc.nservices + 1, sizeof(*steps));
-	if (steps == NULL || reload_prepare(m, &nc, steps, reply) < 0) {
-		if (steps == NULL)
-			outbuf_printf(reply, "error: out of memory; nothing changed\n");
-		config_free(&nc);
-		goto out;
-	}
-	reload_switch(m, steps, nc.nservices, &removed, now);
-	g->cfg = m->cfg;
-	list_append(&m->generations, &g->link);
-	g = NULL;
-	m->cfg = nc;
-	for (size_t i = 0; i < m->cfg.nservices; i++)
-		if (steps[i].kind != RELOAD_UNCHANGED)
-			service_start(steps[i].svc, now);
-	control_set_admin_group(&m->control, m->cfg.master.admin_group);
-	reload_report(m, steps, m->cfg.nservices, &removed, reply);
-	reload_gc(m);
-	m->reloads++;
-	rc = 0;
-out:
-	status_summary(m, summary, sizeof(summary));
-	sdnotify_send(&m->notify, "READY=1\nSTATUS=%s%s", rc == 0 ? "" : "reload failed; ",
-		      summary);
-	outbuf_free(&removed);
-	diag_free(&errs);
-	free(steps);
-	free(g);
-	return rc;
+	return reload_start(m, reply);
 }
 
-static void reload_fold_stats(struct service_stats *to, const struct service_stats *from)
+void reload_forget(struct master *m, struct reload_waiter *w)
 {
-	to->requests += from->requests;
-	to->spawned += from->spawned;
-	to->crashed += from->crashed;
-	to->killed += from->killed;
-	to->launch_failed += from->launch_failed;
-	to->start_failures += from->start_failures;
-	to->maxproc_reached += from->maxproc_reached;
+	if (m->reload.waiter == w)
+		m->reload.waiter = NULL;
+}
+
+void reload_on_applied(struct master *m, void (*fn)(void *arg, const struct config *cfg),
+		       void *arg)
+{
+	m->reload.applied = fn;
+	m->reload.applied_arg = arg;
+}
+
+/* The reader is done: its result applied (or dropped if it timed out). */
+static void reload_loaded(struct event_watch *w, uint32_t revents)
+{
+	struct reload *r = EVENT_OWNER(w, struct reload, watch);
+	struct master *m = r->m;
+	struct outbuf own = { 0 };
+	struct outbuf *reply = r->waiter != NULL ? r->waiter->reply : &own;
+	struct diag errs = { 0 };
+	struct config nc;
+
+	if (!reload_load_done(r->load))
+		return;
+	int rc = reload_load_take(r->load, &nc, &errs);
+	uint64_t took_ms = clock_now_ms() - r->started_ms;
+	event_del(&m->loop, &r->watch);
+	reload_load_drop(r->load);
+	r->load = NULL;
+	if (r->timed_out) {
+		log_warn("the reload that timed out ended after %llu ms: its result is dropped; "
+			 "reloads are accepted again", (unsigned long long)took_ms);
+		config_free(&nc);
+		diag_free(&errs);
+		r->timed_out = false;
+		return;
+	}
+	log_debug("reload: configuration read in %llu ms", (unsigned long long)took_ms);
+	if (m->stopping) {
+		outbuf_printf(reply, "error: the master is stopping; nothing changed\n");
+		config_free(&nc);
+		rc = -1;
+	} else if (rc < 0) {
+		reload_refuse(m, reply, &errs);
+	} else if ((rc = reload_plan_apply(m, &nc, reply)) == 0) {
+		m->reloads++;
+		if (r->applied != NULL)
+			r->applied(r->applied_arg, &m->cfg);
+	}
+	diag_free(&errs);
+	reload_answer(m, rc);
+	outbuf_free(&own);
+	if (r->again && !m->stopping) {
+		r->again = false;
+		log_info("reloading again: a SIGHUP came during that reload");
+		reload_start(m, &own);
+		outbuf_free(&own);
+	}
+}
+
+/* Past reload_timeout: refused; the thread is left to end on its own. */
+static void reload_expire(struct master *m)
+{
+	struct reload *r = &m->reload;
+	struct outbuf own = { 0 };
+	struct outbuf *reply = r->waiter != NULL ? r->waiter->reply : &own;
+
+	r->timed_out = true;
+	r->again = false;
+	outbuf_printf(reply, "error: reading the configuration in %s took longer than "
+		      "reload_timeout (%u s): a file or a host, user or group lookup does not "
+		      "answer; nothing changed; reloads are refused until that read ends\n",
+		      m->cfg.dir, m->cfg.master.reload_timeout_s);
+	log_err("reload refused: reading the configuration in %s took longer than "
+		"reload_timeout (%u s); nothing changed; reloads are refused until that read "
+		"ends", m->cfg.dir, m->cfg.master.reload_timeout_s);
+	reload_answer(m, -1);
+	outbuf_free(&own);
 }
 
 uint64_t reload_tick(struct master *m, uint64_t now_ms)
 {
-	uint64_t next = CLOCK_NEVER_MS;
-	struct service **p = &m->draining;
-	bool freed = false;
+	struct reload *r = &m->reload;
+	uint64_t next = reload_plan_tick(m, now_ms);
 
-	for (struct service *svc = m->draining; svc; svc = svc->next) {
-		if (!svc->handover)
-			continue;
-		struct service *succ = reload_find(m->services, svc->cfg);
-		if (succ != NULL && !reload_ready(succ) && now_ms < svc->handover_deadline_ms) {
-			next = svc->handover_deadline_ms < next ? svc->handover_deadline_ms : next;
-			continue;
-		}
-		log_info("service %s: %s: the earlier generation drains", svc->cfg->name,
-			 succ == NULL ? "removed" : reload_ready(succ) ? "new workers ready"
-			 : "new workers not ready within startup_timeout");
-		svc->handover = false;
-		pool_stop(svc, now_ms);
+	if (r->load == NULL || r->timed_out)
+		return next;
+	if (now_ms >= r->deadline_ms) {
+		reload_expire(m);
+		return next;
 	}
-	while (*p) {
-		struct service *svc = *p;
-		if (svc->handover || !svc->stopping || !list_empty(&svc->workers)) {
-			p = &svc->next;
-			continue;
-		}
-		*p = svc->next;
-		struct service *succ = reload_find(m->services, svc->cfg);
-		if (succ != NULL)
-			reload_fold_stats(&succ->stats, &svc->stats);
-		log_debug("service %s: earlier generation gone", svc->cfg->name);
-		service_free(svc);
-		freed = true;
-	}
-	if (freed)
-		reload_gc(m);
-	return next;
+	return r->deadline_ms < next ? r->deadline_ms : next;
 }
 
 void reload_fini(struct master *m)
 {
-	struct list *pos, *tmp;
+	struct reload *r = &m->reload;
 
-	if (m->generations.next == NULL)
-		return; /* never initialised */
-	LIST_FOREACH_SAFE(pos, tmp, &m->generations) {
-		struct reload_generation *g = LIST_ENTRY(pos, struct reload_generation, link);
-		list_remove(&g->link);
-		config_free(&g->cfg);
-		free(g);
+	if (r->load != NULL) {
+		event_del(&m->loop, &r->watch);
+		reload_load_drop(r->load); /* a thread still reading frees it */
+		r->load = NULL;
 	}
+	r->waiter = NULL;
+	reload_gen_free_all(&m->generations);
 }

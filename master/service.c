@@ -1,5 +1,9 @@
 /* service.c - owns creating and destroying run-time services (see
- * service.h): listening sockets, the worker environment, the empty pool. */
+ * service.h): listening sockets, the worker environment, the empty pool.
+ * Which sockets a reload's new service borrows is reload_donor.c's.
+ *
+ * Out of memory: never fatal; the service is not created (logged), so a
+ * start fails cleanly and a reload is refused. */
 #include "service.h"
 
 #include <errno.h>
@@ -14,9 +18,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
-#include "pool.h"
 #include "protocol.h"
-#include "worker.h"
 
 #define SERVICE_PID_DIGITS_BYTES 16
 
@@ -137,33 +139,11 @@ bool service_same_identity(const struct service_config *a, const struct service_
 	return a->type == b->type && strcmp(a->name, b->name) == 0;
 }
 
-static bool service_addr_equal(const struct service_addr *a, const struct service_addr *b)
-{
-	return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
-}
-
-/* An open socket of a service in list whose configured address is a (the
- * configured one, not the bound one: "127.0.0.1:0" keeps its port). */
-static struct service_socket *service_socket_in(struct service *list, enum service_type type,
-					       const struct service_addr *a)
-{
-	for (struct service *svc = list; svc; svc = svc->next) {
-		if (svc->cfg->type != type)
-			continue;
-		for (size_t i = 0; i < svc->nsocks && i < svc->cfg->naddrs; i++)
-			if (svc->socks[i].fd >= 0 && service_addr_equal(&svc->cfg->addrs[i], a))
-				return &svc->socks[i];
-	}
-	return NULL;
-}
-
+/* Borrows donor's socket (found by reload_donor.c), or opens one. */
 static int service_open_socket(struct service *svc, struct service_socket *s,
-			       const struct service_config *c, const struct service_addr *a)
+			       const struct service_config *c, const struct service_addr *a,
+			       struct service_socket *donor)
 {
-	struct service_socket *donor = service_socket_in(svc->m->services, c->type, a);
-
-	if (donor == NULL)
-		donor = service_socket_in(svc->m->draining, c->type, a);
 	s->svc = svc;
 	s->demand_watch.fd = -1;
 	if (donor != NULL) {
@@ -177,7 +157,7 @@ static int service_open_socket(struct service *svc, struct service_socket *s,
 }
 
 struct service *service_create(struct master *m, const struct master_settings *ms,
-			       const struct service_config *c)
+			       const struct service_config *c, struct service_socket *const *donors)
 {
 	struct service *svc = calloc(1, sizeof(*svc));
 
@@ -204,7 +184,8 @@ struct service *service_create(struct master *m, const struct master_settings *m
 		return NULL;
 	}
 	for (size_t i = 0; i < c->naddrs; i++) {
-		if (service_open_socket(svc, &svc->socks[i], c, &c->addrs[i]) < 0) {
+		if (service_open_socket(svc, &svc->socks[i], c, &c->addrs[i],
+					donors != NULL ? donors[i] : NULL) < 0) {
 			service_free(svc);
 			return NULL;
 		}
@@ -243,21 +224,12 @@ void service_commit(struct service *svc)
 	}
 }
 
-void service_start(struct service *svc, uint64_t now_ms)
-{
-	log_info("service %s: listening on %s%s, prefork %u, maxproc %u",
-		 svc->cfg->name, svc->nsocks ? svc->socks[0].addr : "-",
-		 svc->nsocks > 1 ? " (and more)" : "",
-		 svc->cfg->set.prefork, svc->cfg->set.maxproc);
-	pool_start(svc, now_ms);
-}
-
 int service_create_all(struct master *m)
 {
 	struct service **tail = &m->services;
 
 	for (size_t i = 0; i < m->cfg.nservices; i++) {
-		struct service *svc = service_create(m, &m->cfg.master, &m->cfg.services[i]);
+		struct service *svc = service_create(m, &m->cfg.master, &m->cfg.services[i], NULL);
 		if (svc == NULL) {
 			service_destroy_all(m);
 			return -1;
@@ -268,12 +240,6 @@ int service_create_all(struct master *m)
 	for (struct service *svc = m->services; svc; svc = svc->next)
 		service_commit(svc);
 	return 0;
-}
-
-void service_start_all(struct master *m, uint64_t now_ms)
-{
-	for (struct service *svc = m->services; svc; svc = svc->next)
-		service_start(svc, now_ms);
 }
 
 void service_destroy_all(struct master *m)

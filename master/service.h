@@ -17,6 +17,7 @@
 #include "throttle.h"
 
 struct master;
+struct reload_gen;
 
 #define SERVICE_ADDR_TEXT_BYTES 128
 
@@ -47,7 +48,9 @@ struct service_stats {
 struct service {
 	struct master *m;
 	struct service *next;
-	const struct service_config *cfg; /* points into m->cfg */
+	const struct service_config *cfg; /* points into m->cfg, or into gen */
+	struct reload_gen *gen; /* draining: the earlier configuration cfg points
+				 * into, a reference held (reload_gen.c); else NULL */
 	struct service_socket *socks;
 	size_t nsocks;
 	int *sock_fds;          /* the fds alone, for launch */
@@ -114,24 +117,20 @@ static inline struct policy_pool service_pool_counts(const struct service *svc)
  * so a failure starts nothing. Returns 0, or -1 (logged) with nothing left
  * open. */
 int service_create_all(struct master *m);
-/* Starts the pool of every service in m->services. */
-void service_start_all(struct master *m, uint64_t now_ms);
 /* Frees every service, active and draining (the master's exit). */
 void service_destroy_all(struct master *m);
 /* The active service (not an earlier generation) called name. */
 struct service *service_find(struct master *m, const char *name);
 
-/* One service of configuration ms/c, not yet in any list: sockets whose
- * configured address an existing service (active or draining) already
- * listens on are borrowed from it, the others opened. Returns NULL (logged)
- * with nothing left open and nothing borrowed. */
+/* One service of configuration ms/c, not yet in any list: the socket of
+ * address i is borrowed from donors[i] when that is not NULL (a reload's
+ * search, reload_donor.c), opened otherwise (donors NULL: open all).
+ * Returns NULL (logged) with nothing left open and nothing borrowed. */
 struct service *service_create(struct master *m, const struct master_settings *ms,
-			       const struct service_config *c);
+			       const struct service_config *c, struct service_socket *const *donors);
 /* Takes borrowed sockets over from their donors (which stop owning them)
  * and starts watching for waiting clients. Cannot fail. */
 void service_commit(struct service *svc);
-/* Logs where it listens and starts its pool. */
-void service_start(struct service *svc, uint64_t now_ms);
 /* Closes the sockets it owns (removing a unix socket's file), frees it.
  * Its workers must be gone. */
 void service_free(struct service *svc);

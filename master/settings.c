@@ -1,7 +1,11 @@
 /* settings.c - owns the option schema: one table row per setting, the one
  * value checker behind master.conf and `-o name=value`, and the storage of
  * checked values in struct master_settings / struct service_settings.
- * Reading master.conf through libconfuse is settings_conf.c. */
+ * Reading master.conf through libconfuse is settings_conf.c.
+ *
+ * Out of memory: never fatal; the checker returns SETTINGS_PARSE_OOM
+ * ("out of memory" in err), and every caller turns that into an error of
+ * the load. */
 #include "settings.h"
 #include "settings_schema.h"
 
@@ -53,6 +57,9 @@ const struct settings_row settings_table[] = {
 	SETTINGS_M(chroot_directory, SETTINGS_ABSPATH, "/var/empty"),
 	SETTINGS_M(cgroup_parent, SETTINGS_ABSPATH, "/sys/fs/cgroup/master"),
 	SETTINGS_M(admin_group, SETTINGS_STRING, ""),
+	/* reload.c: a configuration still loading after this is refused */
+	{ "reload_timeout", SETTINGS_DURATION, false, offsetof(struct master_settings,
+	  reload_timeout_s), 1, 3600, "30s" },
 	SETTINGS_S(group, group, SETTINGS_STRING, 0, 0, ""),
 	SETTINGS_S(chroot, chroot, SETTINGS_STRING, 0, 0, ""),
 	SETTINGS_S(umask, umask, SETTINGS_OCTAL, 0, 0777, "077"),
@@ -181,8 +188,10 @@ static int settings_env_parse(const struct settings_row *row, const char *v,
 	static const char seps[] = " \t,";
 	size_t n = 0;
 	char **env = calloc(strlen(v) / 2 + 2, sizeof(*env)); /* upper bound on items */
-	if (env == NULL)
-		abort();
+	if (env == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return SETTINGS_PARSE_OOM;
+	}
 	for (const char *p = v + strspn(v, seps); *p != '\0'; p += strspn(p, seps)) {
 		size_t len = strcspn(p, seps);
 		size_t namelen = strcspn(p, "=");
@@ -192,8 +201,11 @@ static int settings_env_parse(const struct settings_row *row, const char *v,
 			settings_env_free(env);
 			return -1;
 		}
-		if ((env[n++] = strndup(p, len)) == NULL)
-			abort();
+		if ((env[n++] = strndup(p, len)) == NULL) {
+			settings_env_free(env);
+			snprintf(err, errsize, "out of memory");
+			return SETTINGS_PARSE_OOM;
+		}
 		p += len;
 	}
 	*out = env;
@@ -262,8 +274,10 @@ int settings_parse(const struct settings_row *row, const char *v,
 		snprintf(err, errsize, "%s \"%s\": %s", row->name, v, why);
 		return -1;
 	}
-	if ((out->str = strdup(v)) == NULL)
-		abort();
+	if ((out->str = strdup(v)) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return SETTINGS_PARSE_OOM;
+	}
 	return 0;
 }
 
@@ -314,18 +328,24 @@ void settings_store(const struct settings_row *row, void *field,
 	}
 }
 
-void settings_defaults(struct master_settings *m, struct service_settings *s)
+int settings_defaults(struct master_settings *m, struct service_settings *s)
 {
 	memset(m, 0, sizeof(*m));
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < settings_count; i++) {
 		union settings_value val;
 		char err[SETTINGS_ERR_SIZE];
+		/* Out of memory (a bad built-in default would be a programming
+		 * error, which test_settings catches). */
 		if (settings_parse(&settings_table[i], settings_table[i].def, &val,
-				   err, sizeof(err)) != 0)
-			abort(); /* a bad built-in default is a programming error */
+				   err, sizeof(err)) != 0) {
+			settings_free_master(m);
+			settings_free_service(s);
+			return -1;
+		}
 		settings_store(&settings_table[i], settings_field(&settings_table[i], m, s), &val);
 	}
+	return 0;
 }
 
 int settings_override(struct master_settings *m, struct service_settings *s,

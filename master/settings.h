@@ -24,6 +24,7 @@ struct master_settings {
 	char *chroot_directory; /* the jail of chroot=y services without -o chroot= */
 	char *cgroup_parent;    /* cgroup v2 directory holding one cgroup per service */
 	char *admin_group;      /* members may use masterctl too; "" = none */
+	unsigned reload_timeout_s; /* a reload still loading after this is refused */
 };
 
 /* rlimit values: empty = the worker inherits the master's limit. */
@@ -65,8 +66,9 @@ struct service_settings {
 	bool private_tmp;           /* own empty /tmp (mount namespace) */
 };
 
-/* Fills in the built-in defaults (before master.conf). */
-void settings_defaults(struct master_settings *m, struct service_settings *s);
+/* Fills in the built-in defaults (before master.conf). Returns 0, or -1
+ * when out of memory (m and s then hold nothing). */
+int settings_defaults(struct master_settings *m, struct service_settings *s);
 
 /* Applies one "name=value" (an -o override). scope_service: true for a
  * master.cf line (only per-service settings allowed), false for the
@@ -78,9 +80,15 @@ int settings_override(struct master_settings *m, struct service_settings *s,
 
 /* Parses FILE (a master.conf) into m and s on top of what they hold.
  * A missing file is not an error (all defaults). Returns 0 or -1 with every
- * error ("master.conf:LINE: ...") in errs. */
+ * error ("master.conf:LINE: ...") in errs. It starts a reader process
+ * (settings_reader.h): call it while the process has one thread. */
 int settings_load_file(const char *file, struct master_settings *m,
 		       struct service_settings *s, struct diag *errs);
+/* The same with a reader started earlier (NULL: start one), which it ends. */
+struct settings_reader;
+int settings_load_file_with(const char *file, struct master_settings *m,
+			    struct service_settings *s, struct settings_reader *reader,
+			    struct diag *errs);
 
 /* Deep copies and frees (strings and the environment list). */
 int settings_copy_service(struct service_settings *dst, const struct service_settings *src);

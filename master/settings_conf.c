@@ -1,60 +1,31 @@
-/* settings_conf.c - owns reading master.conf through libconfuse: options
- * generated from the schema table, every value checked by the schema's
- * checker, errors collected as "FILE:LINE: message". */
-#include <confuse.h>
+/* settings_conf.c - owns reading master.conf: the file read without
+ * blocking (conffile.c: a FIFO or device is refused), its comments
+ * blanked, then parsed by libconfuse in a reader process of its own
+ * (settings_confuse.c), whose records are applied here through the
+ * schema's checker; errors collected as "FILE:LINE: message".
+ *
+ * Why a process: libconfuse exits (its lexer), asserts or dereferences
+ * NULL when an allocation fails. Its process may die; the master never.
+ *
+ * Out of memory: never fatal; an error of the file ("FILE: out of
+ * memory", or the reader's death), so the load fails. */
 #include <errno.h>
-#include <stdarg.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "conffile.h"
 #include "settings.h"
+#include "settings_confuse.h"
+#include "settings_reader.h"
 #include "settings_schema.h"
 
-/* libconfuse has no user pointer in cfg_t: the error and validate callbacks
- * find the current load here. Set only for the length of one
- * settings_load_file() call (thread-local, so never shared). */
-struct settings_load {
-	const char *file;
-	struct diag *errs;
-	size_t nerr;
-};
-static _Thread_local struct settings_load *settings_current;
-
-__attribute__((format(printf, 2, 0)))
-static void settings_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
-{
-	char msg[SETTINGS_ERR_SIZE];
-	struct settings_load *ld = settings_current;
-
-	/* Say it the way -o does; libconfuse's own wording otherwise. */
-	if (strcmp(fmt, "no such option '%s'") == 0)
-		snprintf(msg, sizeof(msg), "unknown setting \"%s\"", va_arg(ap, const char *));
-	else
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-	ld->nerr++;
-	if (cfg->line > 0)
-		diag_add(ld->errs, "%s:%d: %s", ld->file, cfg->line, msg);
-	else
-		diag_add(ld->errs, "%s: %s", ld->file, msg);
-}
-
-static int settings_cfg_validate(cfg_t *cfg, cfg_opt_t *opt)
-{
-	const char *name = cfg_opt_name(opt);
-	const struct settings_row *row = settings_find(name, strlen(name));
-	const char *v = cfg_opt_getnstr(opt, 0);
-	union settings_value val;
-	char err[SETTINGS_ERR_SIZE];
-
-	if (row == NULL || v == NULL)
-		return 0;
-	if (settings_parse(row, v, &val, err, sizeof(err)) != 0)
-		cfg_error(cfg, "%s", err);
-	else
-		settings_value_free(row, &val);
-	return 0; /* keep reading: every bad value is reported, not the first */
-}
+#define SETTINGS_CONF_DRAIN_BYTES 4096
 
 /* libconfuse 3.3 counts the newline of a '#' or '//' comment three times
  * (and of a block comment twice), which puts every later error on the
@@ -91,80 +62,154 @@ static void settings_blank_comments(char *p)
 	}
 }
 
-/* Reads FILE whole, up to a NUL byte or the end. NULL with errno if it
- * cannot (ENOENT: there is no such file). */
-static char *settings_read_file(const char *file)
+/* Sends the request ("FILE\0TEXT") and ends our side's writing. */
+static int settings_conf_send(int fd, const char *file, const char *text)
 {
-	FILE *fp = fopen(file, "re");
-	char *text = NULL;
-	size_t cap = 0;
+	const char *parts[2] = { file, text };
+	size_t lens[2] = { strlen(file) + 1, strlen(text) };
 
-	if (fp == NULL)
-		return NULL;
-	ssize_t len = getdelim(&text, &cap, '\0', fp);
-	int e = len < 0 && ferror(fp) ? errno : 0;
-	fclose(fp);
-	if (len <= 0) {
-		free(text);
-		errno = e;
-		return e != 0 ? NULL : strdup("");
-	}
-	return text;
+	for (int i = 0; i < 2; i++)
+		while (lens[i] > 0) {
+			ssize_t k = send(fd, parts[i], lens[i], MSG_NOSIGNAL);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				return -1;
+			parts[i] += k;
+			lens[i] -= (size_t)k;
+		}
+	return shutdown(fd, SHUT_WR);
 }
 
-/* Applies every value that libconfuse read and the checker accepts, also
- * when others were bad: later checks (master.cf) then see the operator's
- * intent, not defaults, and report fewer follow-on errors. */
-static void settings_cfg_apply(cfg_t *cfg, struct master_settings *m,
-			       struct service_settings *s)
+static int settings_conf_read_full(int fd, void *buf, size_t n)
 {
-	for (size_t i = 0; i < settings_count; i++) {
-		const struct settings_row *row = &settings_table[i];
-		cfg_opt_t *opt = cfg_getopt(cfg, row->name);
-		union settings_value val;
-		char err[SETTINGS_ERR_SIZE];
+	char *b = buf;
 
-		if (cfg_opt_size(opt) == 0)
+	while (n > 0) {
+		ssize_t k = read(fd, b, n);
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (settings_parse(row, cfg_opt_getnstr(opt, 0), &val, err, sizeof(err)) == 0)
-			settings_store(row, settings_field(row, m, s), &val);
+		if (k <= 0)
+			return -1;
+		b += k;
+		n -= (size_t)k;
 	}
+	return 0;
+}
+
+/* Reads what is left, so that the reader never blocks on a full pipe. */
+static void settings_conf_drain(int fd)
+{
+	char junk[SETTINGS_CONF_DRAIN_BYTES];
+	ssize_t k;
+
+	while ((k = read(fd, junk, sizeof(junk))) > 0 || (k < 0 && errno == EINTR))
+		;
+}
+
+/* One record from the reader: its value checked and stored, its error
+ * kept. Returns 1 for the final record, 0 for another, -1 at the end of
+ * the pipe, -2 when out of memory here (the rest then drained). */
+static int settings_conf_record(int fd, const char *file, struct master_settings *m,
+				struct service_settings *s, struct diag *errs, int *result)
+{
+	char head[SETTINGS_CONFUSE_HEADER_BYTES], err[SETTINGS_ERR_SIZE];
+	uint32_t len;
+	uint16_t row;
+
+	if (settings_conf_read_full(fd, head, sizeof(head)) < 0)
+		return -1;
+	memcpy(&len, head + 1, sizeof(len));
+	char *rec = len <= CONFFILE_MAX_BYTES * 2u ? malloc((size_t)len + 1) : NULL;
+	if (rec == NULL) {
+		diag_oom(errs, file);
+		settings_conf_drain(fd);
+		return -2;
+	}
+	if (settings_conf_read_full(fd, rec, len) < 0) {
+		free(rec);
+		return -1;
+	}
+	rec[len] = '\0';
+	if (head[0] == SETTINGS_CONFUSE_RESULT && len == 1) {
+		*result = rec[0];
+	} else if (head[0] == SETTINGS_CONFUSE_ERROR) {
+		diag_add(errs, "%s", rec);
+		*result = 1;
+	} else if (head[0] == SETTINGS_CONFUSE_VALUE && len >= sizeof(row) &&
+		   (memcpy(&row, rec, sizeof(row)), row < settings_count)) {
+		const struct settings_row *r = &settings_table[row];
+		union settings_value val;
+		int rc = settings_parse(r, rec + sizeof(row), &val, err, sizeof(err));
+		if (rc == 0)
+			settings_store(r, settings_field(r, m, s), &val);
+		else if (rc == SETTINGS_PARSE_OOM)
+			diag_oom(errs, file); /* bad values: the reader's 'E' says so */
+	} else {
+		diag_add(errs, "%s: the master.conf reader sent a bad record", file);
+	}
+	free(rec);
+	return head[0] == SETTINGS_CONFUSE_RESULT ? 1 : 0;
+}
+
+/* The reader ended without its final record. */
+static void settings_conf_died(const char *file, struct settings_reader *r, struct diag *errs)
+{
+	int st = settings_reader_end(r);
+
+	if (st < 0)
+		diag_add(errs, "%s: cannot parse: the libconfuse reader died: %s", file,
+			 strerror(errno));
+	else if (WIFSIGNALED(st))
+		diag_add(errs, "%s: cannot parse: the libconfuse reader was killed by signal %d "
+			 "(out of memory, or a bug in libconfuse)", file, WTERMSIG(st));
+	else
+		diag_add(errs, "%s: cannot parse: the libconfuse reader exited with status %d "
+			 "(out of memory, or a bug in libconfuse)", file, WEXITSTATUS(st));
+}
+
+int settings_load_file_with(const char *file, struct master_settings *m,
+			    struct service_settings *s, struct settings_reader *reader,
+			    struct diag *errs)
+{
+	struct settings_reader own = { -1, -1 };
+	char why[CONFFILE_WHY_BYTES], *text;
+	size_t len;
+	int result = 1, rc;
+
+	if (conffile_read(file, &text, &len, why, sizeof(why)) < 0) {
+		if (reader != NULL)
+			settings_reader_end(reader);
+		if (errno == ENOENT)
+			return 0; /* no master.conf: every setting has its default */
+		diag_add(errs, "%s: %s", file, why);
+		return -1;
+	}
+	settings_blank_comments(text);
+	if (reader == NULL) {
+		reader = &own;
+		if (settings_reader_start(reader) < 0) {
+			diag_add(errs, "%s: cannot parse: cannot start the master.conf reader: %s",
+				 file, errno == ENOMEM ? "out of memory" : strerror(errno));
+			free(text);
+			return -1;
+		}
+	}
+	/* A reader that died early shows as the missing final record. */
+	settings_conf_send(reader->fd, file, text);
+	free(text);
+	while ((rc = settings_conf_record(reader->fd, file, m, s, errs, &result)) == 0)
+		;
+	if (rc == -1) {
+		settings_conf_died(file, reader, errs);
+		return -1;
+	}
+	settings_reader_end(reader);
+	return rc == 1 && result == 0 ? 0 : -1;
 }
 
 int settings_load_file(const char *file, struct master_settings *m,
 		       struct service_settings *s, struct diag *errs)
 {
-	cfg_opt_t opts[settings_count + 1];
-	struct settings_load ld = { file, errs, 0 };
-	char *text = settings_read_file(file);
-
-	if (text == NULL) {
-		if (errno == ENOENT)
-			return 0; /* no master.conf: every setting has its default */
-		diag_add(errs, "%s: cannot read: %s", file, strerror(errno));
-		return -1;
-	}
-	settings_blank_comments(text);
-	/* Every setting is a string to libconfuse, so 100 and "100" are the
-	 * same; the checker alone decides what a valid value is. */
-	for (size_t i = 0; i < settings_count; i++)
-		opts[i] = (cfg_opt_t)CFG_STR(settings_table[i].name, NULL, CFGF_NODEFAULT);
-	opts[settings_count] = (cfg_opt_t)CFG_END();
-
-	settings_current = &ld;
-	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
-	if (cfg == NULL)
-		abort();
-	cfg_set_error_function(cfg, settings_cfg_error);
-	for (size_t i = 0; i < settings_count; i++)
-		cfg_set_validate_func(cfg, settings_table[i].name, settings_cfg_validate);
-	int rc = cfg_parse_buf(cfg, text);
-	if (rc != CFG_SUCCESS && ld.nerr == 0)
-		diag_add(errs, "%s: cannot parse", file);
-	settings_cfg_apply(cfg, m, s);
-	cfg_free(cfg);
-	settings_current = NULL;
-	free(text);
-	return rc == CFG_SUCCESS && ld.nerr == 0 ? 0 : -1;
+	return settings_load_file_with(file, m, s, NULL, errs);
 }
-

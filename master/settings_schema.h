@@ -51,7 +51,12 @@ extern const size_t settings_count;
 const struct settings_row *settings_find(const char *name, size_t len);
 void *settings_field(const struct settings_row *row, struct master_settings *m,
 		     struct service_settings *s);
-/* The checker. err gets 'NAME "VALUE": why'. */
+/* settings_parse() when the value is fine but memory ran out ("out of
+ * memory" in err); a bad value is -1. */
+#define SETTINGS_PARSE_OOM (-2)
+
+/* The checker. err gets 'NAME "VALUE": why'. Returns 0, -1 or
+ * SETTINGS_PARSE_OOM. */
 int settings_parse(const struct settings_row *row, const char *v,
 		   union settings_value *out, char *err, size_t errsize);
 void settings_value_free(const struct settings_row *row, union settings_value *val);

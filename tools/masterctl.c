@@ -40,13 +40,17 @@ static void masterctl_usage(FILE *fp)
  * in errs for when the master cannot be reached there: the master itself
  * reports them on `reload`. */
 static void masterctl_socket_path(const char *dir, char **overrides, char *path, size_t size,
-				  struct diag *errs)
+				  unsigned *reload_timeout_s, struct diag *errs)
 {
 	struct master_settings m;
 	struct service_settings s;
 	char file[4096];
 
-	settings_defaults(&m, &s);
+	if (settings_defaults(&m, &s) < 0) {
+		diag_oom(errs, dir);
+		snprintf(path, size, "/run/master/master.ctl");
+		return;
+	}
 	snprintf(file, sizeof(file), "%s/master.conf", dir);
 	settings_load_file(file, &m, &s, errs);
 	for (size_t i = 0; overrides[i]; i++)
@@ -55,14 +59,18 @@ static void masterctl_socket_path(const char *dir, char **overrides, char *path,
 		snprintf(path, size, "%s", m.control_socket);
 	else
 		snprintf(path, size, "%s/%s", m.run_directory, m.control_socket);
+	*reload_timeout_s = m.reload_timeout_s;
 	settings_free_master(&m);
 	settings_free_service(&s);
 }
 
-static int masterctl_request(const char *path, const char *request, const struct diag *conf_errs)
+/* timeout_s: how long the reply may take (a reload: the master's
+ * reload_timeout and then some). */
+static int masterctl_request(const char *path, const char *request, unsigned timeout_s,
+			     const struct diag *conf_errs)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = MASTERCTL_TIMEOUT_S };
+	struct timeval tv = { .tv_sec = timeout_s };
 	char buf[65536];
 	bool first = true, error = false;
 	ssize_t n;
@@ -126,8 +134,8 @@ static int masterctl_check(const char *dir, char **overrides)
 	if (config_load(dir, overrides, &cfg, &errs) < 0) {
 		/* The same lines a refused reload prints. */
 		diag_print(&errs, stderr);
-		fprintf(stderr, "masterctl: configuration in %s has %zu error%s\n", dir, errs.n,
-			errs.n == 1 ? "" : "s");
+		fprintf(stderr, "masterctl: configuration in %s has %zu error%s\n", dir,
+			diag_count(&errs), diag_count(&errs) == 1 ? "" : "s");
 		diag_free(&errs);
 		return 1;
 	}
@@ -182,8 +190,11 @@ int main(int argc, char **argv)
 	request[len++] = '\n';
 	request[len] = '\0';
 	struct diag conf_errs = { 0 };
-	masterctl_socket_path(dir, overrides, path, sizeof(path), &conf_errs);
-	int rc = masterctl_request(path, request, &conf_errs);
+	unsigned reload_timeout_s = 0;
+	masterctl_socket_path(dir, overrides, path, sizeof(path), &reload_timeout_s, &conf_errs);
+	bool reload = strcmp(argv[optind], "reload") == 0;
+	int rc = masterctl_request(path, request, MASTERCTL_TIMEOUT_S +
+				   (reload ? reload_timeout_s : 0), &conf_errs);
 	diag_free(&conf_errs);
 	return rc;
 }

@@ -259,8 +259,17 @@ START_TEST(test_file)
 	ck_assert_str_eq(errs.msgs[0], want);
 	free(want);
 	ck_assert_int_eq(mastercf_parse_file("/tmp", &defaults, &cf, &errs), -1);
-	ck_assert_str_eq(errs.msgs[1], "/tmp: cannot read: Is a directory");
-	ck_assert_int_eq(mastercf_parse_file("/dev/null", &defaults, &cf, &errs), 0);
+	ck_assert_str_eq(errs.msgs[1], "/tmp: not a regular file (a directory)");
+	/* Only regular files: a device or a FIFO is never read (a FIFO would
+	 * hang the load until someone writes to it). */
+	ck_assert_int_eq(mastercf_parse_file("/dev/null", &defaults, &cf, &errs), -1);
+	ck_assert_str_eq(errs.msgs[2], "/dev/null: not a regular file (a character device)");
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(mastercf_parse_file(path, &defaults, &cf, &errs), -1);
+	ck_assert_int_ge(asprintf(&want, "%s: not a regular file (a fifo)", path), 0);
+	ck_assert_str_eq(errs.msgs[3], want);
+	free(want);
+	unlink(path);
 	ck_assert_uint_eq(cf.n, 0);
 }
 END_TEST

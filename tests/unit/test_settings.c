@@ -295,7 +295,19 @@ START_TEST(test_file_missing_or_not_a_file)
 	ck_assert_uint_eq(errs.n, 0);
 	ck_assert_uint_eq(s.max_use, 100);
 	ck_assert_int_eq(settings_load_file("/tmp", &m, &s, &errs), -1);
-	ck_assert_str_eq(errs.msgs[0], "/tmp: cannot read: Is a directory");
+	ck_assert_str_eq(errs.msgs[0], "/tmp: not a regular file (a directory)");
+	/* A FIFO is refused without waiting for a writer (it would hang). */
+	char fifo[] = "/tmp/test_settings_fifo.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(fifo));
+	char *fpath = NULL;
+	ck_assert_int_ge(asprintf(&fpath, "%s/master.conf", fifo), 0);
+	ck_assert_int_eq(mkfifo(fpath, 0600), 0);
+	ck_assert_int_eq(settings_load_file(fpath, &m, &s, &errs), -1);
+	ck_assert_uint_eq(errs.n, 2);
+	ck_assert_ptr_nonnull(strstr(errs.msgs[1], "master.conf: not a regular file (a fifo)"));
+	unlink(fpath);
+	rmdir(fifo);
+	free(fpath);
 	char *path = NULL;
 	ck_assert_int_eq(load_text("", &path), 0);
 	free(path);
