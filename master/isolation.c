@@ -6,6 +6,8 @@
  * the service, the setting and the reason. */
 #include "isolation.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +16,10 @@
 
 #include "cgroup.h"
 #include "config_isolation.h"
+#include "isolation_dynuser.h"
 #include "log.h"
 #include "namespace.h"
+#include "statedir.h"
 
 #define ISOLATION_ERR_BYTES 1024 /* a log line */
 #define ISOLATION_WHY_BYTES 640  /* the reason inside it */
@@ -26,6 +30,7 @@ struct isolation {
 	unsigned umask;
 	char *chroot;                   /* owned copy of the jail path */
 	struct cgroup cgroup;           /* path NULL: none */
+	struct isolation_dynuser dyn;   /* user=dynamic; pool NULL: none */
 };
 
 static void isolation_rlimits(struct isolation *iso, const struct service_settings *s)
@@ -46,19 +51,6 @@ static void isolation_rlimits(struct isolation *iso, const struct service_settin
 		r->value = want[i].value == SETTINGS_RLIMIT_UNLIMITED ? RLIM_INFINITY : want[i].value;
 		r->step = want[i].step;
 	}
-}
-
-/* "inet-127.0.0.1:7070", "unix-relay": the type keeps an inet and a unix
- * service of one name apart, and no name can clash with the cgroup's own
- * files ("cgroup.procs"). Only [A-Za-z0-9._:-] survive. */
-static void isolation_cgroup_name(const struct service_config *c, char *out, size_t size)
-{
-	int n = snprintf(out, size, "%s-", c->type == SERVICE_INET ? "inet" : "unix");
-
-	for (const char *p = c->name; *p != '\0' && (size_t)n + 1 < size; p++)
-		out[n++] = (strchr("._:-", *p) != NULL || (*p >= 'a' && *p <= 'z') ||
-			    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) ? *p : '_';
-	out[n] = '\0';
 }
 
 static int isolation_cgroup(struct isolation *iso, const struct master_settings *m,
@@ -83,7 +75,7 @@ static int isolation_cgroup(struct isolation *iso, const struct master_settings 
 				 setting[i], controller[i], why);
 			return -1;
 		}
-	isolation_cgroup_name(c, name, sizeof(name));
+	config_isolation_slug(c->type, c->name, name, sizeof(name));
 	if (cgroup_create(&iso->cgroup, m->cgroup_parent, name, &lim, controller, n,
 			  why, sizeof(why)) < 0) {
 		snprintf(err, errsize, "cgroup: %s", why);
@@ -102,9 +94,12 @@ static int isolation_namespaces(struct isolation *iso, const struct service_conf
 	if (!c->set.private_network && !c->set.private_tmp)
 		return 0;
 	/* A jailed worker's /tmp is the jail's. */
-	if (c->set.private_tmp && asprintf(&tmp, "%s/tmp", iso->chroot ? iso->chroot : "") < 0)
-		abort();
-	int rc = namespace_create(c->set.private_network, tmp, &iso->launch.netns_fd,
+	if (c->set.private_tmp && asprintf(&tmp, "%s/tmp", iso->chroot ? iso->chroot : "") < 0) {
+		snprintf(err, errsize, "private_tmp: out of memory");
+		return -1;
+	}
+	int rc = namespace_create(c->set.private_network, tmp, c->set.private_tmp_size_bytes,
+				  &iso->launch.netns_fd,
 				  &iso->launch.mntns_fd, why, sizeof(why));
 	free(tmp);
 	if (rc < 0)
@@ -112,6 +107,28 @@ static int isolation_namespaces(struct isolation *iso, const struct service_conf
 			 (c->set.private_network ? "private_network, private_tmp" : "private_tmp")
 			 : "private_network", why);
 	return rc;
+}
+
+/* The master's own jail (made here, at every service creation, so that a
+ * removed run directory heals), and the command opened before the chroot:
+ * the jail is empty. */
+static int isolation_own_jail(struct isolation *iso, const struct master_settings *m,
+			      const struct service_config *c, char *err, size_t errsize)
+{
+	char why[ISOLATION_WHY_BYTES];
+
+	if (!c->exec_outside)
+		return 0;
+	if (statedir_jail(iso->chroot, why, sizeof(why)) < 0) {
+		snprintf(err, errsize, "chroot_directory: %s", why);
+		return -1;
+	}
+	iso->launch.exec_fd = open(c->path, O_PATH | O_CLOEXEC);
+	if (iso->launch.exec_fd < 0) {
+		snprintf(err, errsize, "command %s: %s", c->path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 struct isolation *isolation_create(const struct master_settings *m,
@@ -134,9 +151,15 @@ struct isolation *isolation_create(const struct master_settings *m,
 	}
 	isolation_rlimits(iso, &c->set);
 	if (jail != NULL) {
-		if ((iso->chroot = strdup(jail)) == NULL)
-			abort();
+		if ((iso->chroot = strdup(jail)) == NULL) {
+			log_err("service %s: isolation: out of memory", c->name);
+			goto fail;
+		}
 		iso->launch.chroot = iso->chroot;
+	}
+	if (isolation_own_jail(iso, m, c, err, sizeof(err)) < 0) {
+		log_err("service %s: %s", c->name, err);
+		goto fail;
 	}
 	if (isolation_namespaces(iso, c, err, sizeof(err)) < 0 ||
 	    isolation_cgroup(iso, m, c, err, sizeof(err)) < 0) {
@@ -157,6 +180,9 @@ void isolation_destroy(struct isolation *iso)
 		close(iso->launch.netns_fd);
 	if (iso->launch.mntns_fd >= 0)
 		close(iso->launch.mntns_fd);
+	if (iso->launch.exec_fd >= 0)
+		close(iso->launch.exec_fd);
+	isolation_dynuser_fini(&iso->dyn);
 	if (iso->cgroup.path != NULL)
 		cgroup_destroy(&iso->cgroup);
 	free(iso->chroot);
@@ -167,4 +193,40 @@ void isolation_apply(const struct isolation *iso, struct launch_spec *spec)
 {
 	spec->umask = iso->umask;
 	spec->iso = &iso->launch;
+	isolation_dynuser_apply(&iso->dyn, spec);
+}
+
+int isolation_dynamic_user(struct isolation *iso, struct dynuser *pool,
+			   const struct master_settings *m, const struct service_config *c,
+			   const struct isolation *donor)
+{
+	char err[ISOLATION_ERR_BYTES];
+
+	if (isolation_dynuser_init(&iso->dyn, pool, m, c, donor ? &donor->dyn : NULL, err,
+				   sizeof(err)) < 0) {
+		log_err("service %s: %s", c->name, err);
+		return -1;
+	}
+	return 0;
+}
+
+int isolation_worker_ids(struct isolation *iso, struct launch_spec *spec)
+{
+	char err[ISOLATION_ERR_BYTES];
+
+	if (isolation_dynuser_worker(&iso->dyn, spec, err, sizeof(err)) < 0) {
+		log_err("service %s: cannot start a worker: %s", iso->dyn.service, err);
+		return -1;
+	}
+	return 0;
+}
+
+void isolation_worker_launched(struct isolation *iso, const struct launch_spec *spec, pid_t pid)
+{
+	isolation_dynuser_launched(&iso->dyn, spec, pid);
+}
+
+void isolation_worker_reaped(struct isolation *iso, pid_t pid)
+{
+	isolation_dynuser_reaped(&iso->dyn, pid);
 }

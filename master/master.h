@@ -10,6 +10,7 @@
 #include "channels.h"
 #include "config.h"
 #include "control.h"
+#include "dynuser.h"
 #include "event.h"
 #include "launch.h"
 #include "list.h"
@@ -43,6 +44,7 @@ struct master {
 	struct sdnotify notify;    /* systemd's NOTIFY_SOCKET, if any */
 	bool ready_sent;           /* READY=1 sent for the current configuration */
 	bool stop_now;             /* `stop --now`: SIGKILL every worker */
+	struct dynuser dynusers;   /* user=dynamic uids in use (isolation.c) */
 };
 
 #endif

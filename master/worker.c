@@ -308,7 +308,17 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms)
 		.parent = getpid(),
 	};
 	isolation_apply(svc->iso, &spec);
-	pid_t pid = launch_start(&m->launcher, &spec, &e);
+	/* HOOK (h-isolation, dynamic_user=worker): a uid of the worker's own
+	 * before the launch, kept by the pid after it, given back at reap
+	 * (isolation_worker_reaped in worker_exited). */
+	pid_t pid = -1;
+	if (isolation_worker_ids(svc->iso, &spec) == 0) {
+		pid = launch_start(&m->launcher, &spec, &e);
+		isolation_worker_launched(svc->iso, &spec, pid);
+	} else {
+		e.step = "dynamic user";
+		e.err = ENOSPC;
+	}
 	close(chan[1]);
 	close(errp[1]);
 	if (pid < 0) {
@@ -403,6 +413,8 @@ void worker_exited(struct worker *w, int wstatus, uint64_t now_ms)
 	list_remove(&w->timer_link);
 	list_remove(&w->all_link);
 	pidmap_remove(&svc->m->pids, w->pid);
+	/* HOOK (h-isolation): a per-worker dynamic uid goes back once reaped. */
+	isolation_worker_reaped(svc->iso, w->pid);
 	list_append(&svc->m->dead, &w->dead_link);
 	svc->dirty = true;
 }
