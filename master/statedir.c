@@ -85,8 +85,12 @@ static int statedir_walk(const char *path, bool create, mode_t leaf_mode, bool *
 		}
 		int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
+			struct stat st;
 			err = errno;
-			snprintf(why, whysize, "%.*s: %s", (int)upto, path, err == ELOOP ?
+			/* O_DIRECTORY|O_NOFOLLOW on a link: ELOOP or ENOTDIR */
+			bool link = err == ELOOP || (err == ENOTDIR && fstatat(fd, name, &st,
+					AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode));
+			snprintf(why, whysize, "%.*s: %s", (int)upto, path, link ?
 				 "a symbolic link (not followed)" : strerror(err));
 			break;
 		}
