@@ -160,9 +160,10 @@ class DynUser(h.MasterTestCase):
         self.assertEqual(r["write"]["errno"], errno.EACCES, r["write"])
 
     def test_60e_released_on_removal_by_reload(self):
-        """A one-uid range: the service holds it; removed by a reload and
-        drained, its state directory goes back to root; a service added by
-        the next reload gets that same uid."""
+        """A one-uid range: the service holds it, and keeps it through a
+        reload that changes it; removed by a reload and drained, its state
+        directory goes back to root; a service added by the next reload
+        gets that same uid."""
         lo = RANGE_MIN + 200
         conf = "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo)
         m = self.start("one unix n y n - 1 {PROBE} -o user=dynamic\n", conf)
@@ -170,6 +171,19 @@ class DynUser(h.MasterTestCase):
         self.assertEqual(self.assertDynamic(pid)[0], lo)
         sd = m.path("state", "unix-one")
         self.assertEqual(os.stat(sd).st_uid, lo)
+        # Changed by a reload: the new generation shares the uid (the range
+        # has no other), while the old one drains.
+        m.write("master.cf", "one unix n y n - 1 %s -o user=dynamic -o max_use=50\n" % PROBE)
+        rc, out, err = m.ctl("reload", timeout=15)
+        self.assertEqual(rc, 0, out + err + m.log_tail())
+        self.assertIn("changed: one", out)
+        st = m.wait_for(lambda st: st.get("draining") == [] and
+                        m.worker_pids("one", st) and m.worker_pids("one", st)[0] != pid,
+                        15, "the new generation of one serving")
+        h.poll_until(lambda: not h.pid_alive(pid), 10, "old worker %d gone" % pid)
+        pid = m.worker_pids("one", st)[0]
+        self.assertEqual(self.assertDynamic(pid)[0], lo)
+        self.assertEqual(os.stat(sd).st_uid, lo, "state directory given back while in use")
         m.write("master.cf", "")
         rc, out, err = m.ctl("reload", timeout=15)
         self.assertEqual(rc, 0, out + err)
