@@ -59,12 +59,15 @@ struct policy_worker {
 bool policy_on_message(struct policy_worker *pw, enum protocol_msg msg, bool *began);
 
 /* A worker's status message budget: a token bucket of POLICY_MSG_BURST
- * messages refilled at POLICY_MSG_RATE_PER_S. Far above what any real
- * worker sends (one message per request, about 10,000 requests a second
- * per worker at best on loopback), far below what a flood loop sends: the
- * master kills a worker that overdraws it, so a liar cannot inflate the
- * counters by more than that rate, nor spend the master's CPU. */
-#define POLICY_MSG_RATE_PER_S 50000u
+ * messages refilled at POLICY_MSG_RATE_PER_S. Above what a real worker
+ * sends (one message per request under load, "next"; a worker here serves
+ * at most about 12,000 requests a second on loopback), below what a flood
+ * loop gets through its channel (about 40,000 messages a second: the
+ * channel holds ~200 packets and the monitor drains it every couple of
+ * milliseconds): the master kills a worker that overdraws it, so a liar
+ * can neither inflate the counters past that rate nor keep the master
+ * reading for it. */
+#define POLICY_MSG_RATE_PER_S 25000u
 #define POLICY_MSG_BURST 8192u
 struct policy_budget {
 	uint64_t tokens_milli;  /* thousandths of a message: refills smoothly */

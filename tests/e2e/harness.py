@@ -33,6 +33,7 @@ MASTERCTL = os.path.join(BUILD, "tools", "masterctl")
 ECHO = os.path.join(BUILD, "services", "echo")
 SPAWN = os.path.join(BUILD, "spawn", "spawn")
 TESTWORKER = os.path.join(BUILD, "tests", "testworker")
+HOSTILE = os.path.join(BUILD, "tests", "hostile")
 PYWORKER = os.path.join(SRC, "tests", "workers", "pyworker.py")
 
 START_TIMEOUT_S = 15.0      # master up and every pool at prefork
@@ -239,6 +240,7 @@ def substitute(text, dirname, ports=None):
     repl = {
         "{BUILD}": BUILD, "{SRC}": SRC, "{DIR}": dirname,
         "{ECHO}": ECHO, "{SPAWN}": SPAWN, "{TESTWORKER}": TESTWORKER,
+        "{HOSTILE}": HOSTILE,
         "{PYWORKER}": PYWORKER,
     }
     for k, v in (ports or {}).items():
@@ -252,7 +254,8 @@ class Master:
     """One master process in its own temporary config directory.
 
     master_cf / master_conf may use {BUILD} {SRC} {DIR} {ECHO} {SPAWN}
-    {TESTWORKER} {PYWORKER} and {PORT1}.. (each a free port, see ports).
+    {TESTWORKER} {HOSTILE} {PYWORKER} and {PORT1}.. (each a free port, see
+    ports).
     master.conf always starts with run_directory and daemon_directory.
     """
 
@@ -649,7 +652,7 @@ class MasterTestCase(unittest.TestCase):
 
 def check_binaries():
     """Names of required binaries that are missing."""
-    return [p for p in (MASTER, MASTERCTL, ECHO, SPAWN, TESTWORKER)
+    return [p for p in (MASTER, MASTERCTL, ECHO, SPAWN, TESTWORKER, HOSTILE)
             if not os.access(p, os.X_OK)]
 
 

@@ -209,6 +209,7 @@ static const char *fake_heard(struct fakepool *f, pid_t pid)
 static void fake_fini(struct fakepool *f)
 {
 	struct list *pos, *tmp;
+	f->svc.stopping = true; /* no replacements for what follows */
 	LIST_FOREACH_SAFE(pos, tmp, &f->svc.workers) {
 		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
 		f->exited[w->pid - FAKE_PID_FIRST] = true;
@@ -222,6 +223,8 @@ static void fake_fini(struct fakepool *f)
 	monitor_fini(&f->m.monitor);
 	event_fini(&f->m.loop);
 	pidmap_free(&f->m.pids);
+	settings_free_service(&f->cfg.set);
+	settings_free_master(&f->ms);
 	fake_the = NULL;
 }
 
