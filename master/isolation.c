@@ -1,9 +1,11 @@
 /* isolation.c - owns a service's launch environment (see isolation.h):
  * turns the checked settings into what launch.c's child needs, once per
  * service: the capability bit mask (libcap names), the rlimits, the jail
- * path, the namespaces (namespace.c) and the cgroup (cgroup.c). Failures
- * here stop the service from being created, with a log line that names
- * the service, the setting and the reason. */
+ * path (the master's own jail made by statedir.c, with the command opened
+ * for an exec by fd), the namespaces (namespace.c), the cgroup (cgroup.c)
+ * and the dynamic user (isolation_dynuser.c). Failures here stop the
+ * service from being created, with a log line that names the service, the
+ * setting and the reason; out of memory is such a failure, never fatal. */
 #include "isolation.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
-/* isolation.h - a service's launch environment beyond ids and fds:
- * capabilities kept, rlimits, umask, chroot, the service's network and
- * mount namespaces (one per service, entered by each worker), and its
- * cgroup. Prepared once per service in the master (where allocation and
+/* isolation.h - a service's launch environment beyond fds: capabilities
+ * kept, rlimits, umask, chroot, the service's network and mount
+ * namespaces (one per service, entered by each worker), its cgroup, and
+ * its dynamic user (user=dynamic: the ids, per worker too). Prepared once per service in the master (where allocation and
  * libcap are allowed); each launch only points the launch_spec at the
  * prepared values and fds for the vfork-style child. */
 #ifndef MASTER_ISOLATION_H
