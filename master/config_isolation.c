@@ -315,6 +315,12 @@ void config_isolation_check(const struct service_config *sc,
 						  sizeof(why)) != 0)
 			diag_add(errs, "%s: %s: cgroup v2 controller \"%s\" unavailable: %s",
 				 where, setting[i], controller[i], why);
+	/* A jailed worker's private /tmp is mounted on JAIL/tmp, which the
+	 * master's own jail, empty by design, does not have. */
+	if (sc->set.private_tmp && jail != NULL && config_isolation_own_jail(sc, m))
+		diag_add(errs, "%s: private_tmp: the master's own jail (chroot_directory) is "
+			 "empty, with no /tmp to mount it on (use -o chroot=DIR with a tmp "
+			 "directory)", where);
 	/* The worker execs after entering its mount namespace, where /tmp is
 	 * an empty tmpfs: a command under /tmp would not be found there. */
 	if (sc->set.private_tmp && jail == NULL && sc->path != NULL &&

@@ -220,6 +220,9 @@ START_TEST(test_own_jail)
 		 "needs its interpreter, which the empty jail does not have) (chroot_directory "
 		 "is the master's own empty jail)", dir);
 	assert_error("a unix - y y - - w", want);
+	assert_error("a unix - y y - - static -o private_tmp=yes", "private_tmp: the master's "
+		     "own jail (chroot_directory) is empty, with no /tmp to mount it on (use "
+		     "-o chroot=DIR with a tmp directory)");
 	/* chroot column n: no jail, anything goes */
 	ck_assert_uint_eq(load_line("a unix - y n - - w"), 0);
 	ck_assert(!cfg.services[0].exec_outside);
