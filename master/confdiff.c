@@ -17,6 +17,8 @@
 static const char *const confdiff_master_only[] = {
 	"run_directory", "daemon_directory", "default_user", "pid_file",
 	"control_socket", "admin_group", "reload_timeout",
+	/* the allocator's range: the running services keep their uids */
+	"dynamic_uid_min", "dynamic_uid_max",
 };
 static const char *const confdiff_restart[] = {
 	"run_directory", "pid_file", "control_socket",

@@ -22,11 +22,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config_dynuser.h"
 #include "config_isolation.h"
 #include "mastercf.h"
 #include "settings_reader.h"
 
 #define CONFIG_GROUPS_START 32 /* getgrouplist() tells us if it needs more */
+#define CONFIG_WHY_BYTES 512
 
 /* DIR/NAME, or NULL when out of memory. */
 static char *config_join(const char *dir, const char *name)
@@ -163,7 +165,7 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 	const char *cmd = sc->command;
 	const char *jail = config_isolation_jail(sc, m);
 	const char *why = NULL;
-	char *host = NULL;
+	char *host = NULL, whybuf[CONFIG_WHY_BYTES];
 	struct stat st;
 
 	if (strchr(cmd, '/') != NULL && cmd[0] != '/') {
@@ -175,6 +177,11 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 	if (path == NULL) {
 		diag_oom(errs, where);
 		return;
+	}
+	/* The master's own jail is empty: the host's file, exec'd by fd. */
+	if (jail != NULL && config_isolation_own_jail(sc, m)) {
+		sc->exec_outside = true;
+		jail = NULL;
 	}
 	if (jail != NULL && !config_isolation_jail_usable(jail)) {
 		sc->path = path; /* the jail's own error says it all */
@@ -191,9 +198,12 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 		why = "not a regular file";
 	else if (access(host ? host : path, X_OK) != 0)
 		why = strerror(errno);
+	else if (sc->exec_outside && config_isolation_static_exe(path, whybuf, sizeof(whybuf)) < 0)
+		why = whybuf; /* it would fail at every launch */
 	if (why != NULL) {
 		diag_add(errs, "%s: command \"%s\": %s: %s%s", where, cmd, host ? host : path,
-			 why, host ? " (the jail holds what the worker executes)" : "");
+			 why, host ? " (the jail holds what the worker executes)" :
+			 sc->exec_outside ? " (chroot_directory is the master's own empty jail)" : "");
 		free(path);
 		free(host);
 		return;
@@ -232,6 +242,10 @@ static void config_resolve_ids(struct service_config *sc, const struct master_se
 		return;
 	if (!sc->unpriv)
 		return; /* root: uid 0, gid 0, no supplementary groups */
+	if (config_dynuser_is(user)) {
+		config_dynuser_service(sc, has_group, group_gid, where, errs);
+		return; /* ids allocated when the service is created */
+	}
 	errno = 0;
 	struct passwd *pw = getpwnam(user);
 	if (pw == NULL) {
@@ -394,6 +408,8 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 	/* After all overrides, so that -o run_directory=... moves them too. */
 	config_absolute(&out->master.pid_file, out->master.run_directory, errs);
 	config_absolute(&out->master.control_socket, out->master.run_directory, errs);
+	out->master.own_jail = out->master.chroot_directory[0] != '/';
+	config_absolute(&out->master.chroot_directory, out->master.run_directory, errs);
 	config_resolve_admin(out);
 
 	mastercf_parse_file(cfpath, &defaults, &cf, errs);
@@ -405,6 +421,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 		for (size_t i = 0; i < cf.n; i++)
 			config_service(out, &cf.entries[i], cfpath, errs);
 		config_check_duplicates(out, errs);
+		config_dynuser_check(out, CONFIG_DYNUSER_PASSWD, CONFIG_DYNUSER_GROUP, errs);
 	}
 	mastercf_free(&cf);
 out:
@@ -431,6 +448,7 @@ static void config_free_service(struct service_config *sc)
 	free(sc->addrs);
 	settings_free_service(&sc->set);
 	free(sc->groups);
+	free(sc->state_dir);
 	free(sc->file);
 	memset(sc, 0, sizeof(*sc));
 }

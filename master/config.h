@@ -38,6 +38,15 @@ struct service_config {
 	gid_t gid;
 	gid_t *groups;          /* supplementary groups of the user */
 	size_t ngroups;
+	/* user=dynamic (config_dynuser.c): the ids are allocated when the
+	 * service is created (isolation_dynuser.c); uid stays 0 here, gid is
+	 * the -o group= one if given, else 0 too. No supplementary groups. */
+	bool dynamic_user;
+	bool dynamic_per_worker; /* dynamic_user=worker: a uid per worker too */
+	char *state_dir;        /* state_directory expanded; NULL: none */
+	/* The master's own empty jail (chroot_directory relative, the
+	 * default): the command is the host's file, exec'd through an fd. */
+	bool exec_outside;
 	char *file;             /* "DIR/master.cf" */
 	unsigned line;          /* first line of the entry */
 };

@@ -7,6 +7,7 @@
  * a wrong answer, and errors go to the load's list like any other. */
 #include "config_isolation.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -80,6 +81,71 @@ const char *config_isolation_jail(const struct service_config *c,
 	if (c->set.chroot != NULL && c->set.chroot[0] != '\0')
 		return c->set.chroot;
 	return c->chroot ? m->chroot_directory : NULL;
+}
+
+void config_isolation_slug(enum service_type type, const char *name, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s-", type == SERVICE_INET ? "inet" : "unix");
+
+	for (const char *p = name; *p != '\0' && (size_t)n + 1 < size; p++)
+		out[n++] = (strchr("._:-", *p) != NULL || (*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) ? *p : '_';
+	out[n] = '\0';
+}
+
+bool config_isolation_own_jail(const struct service_config *c,
+			       const struct master_settings *m)
+{
+	return m->own_jail && (c->set.chroot == NULL || c->set.chroot[0] == '\0') && c->chroot;
+}
+
+int config_isolation_static_exe(const char *path, char *why, size_t whysize)
+{
+	unsigned char hdr[EI_NIDENT + 64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int rc = -1;
+
+	if (fd < 0) {
+		snprintf(why, whysize, "%s", strerror(errno));
+		return -1;
+	}
+	ssize_t n = pread(fd, hdr, sizeof(hdr), 0);
+	if (n < (ssize_t)sizeof(Elf32_Ehdr) || memcmp(hdr, ELFMAG, SELFMAG) != 0) {
+		snprintf(why, whysize, "not an ELF executable (a script needs its interpreter, "
+			 "which the empty jail does not have)");
+		goto out;
+	}
+	bool wide = hdr[EI_CLASS] == ELFCLASS64;
+	Elf64_Ehdr e64 = { 0 };
+	Elf32_Ehdr e32 = { 0 };
+	memcpy(&e64, hdr, sizeof(e64) <= (size_t)n ? sizeof(e64) : (size_t)n);
+	memcpy(&e32, hdr, sizeof(e32));
+	uint64_t phoff = wide ? e64.e_phoff : e32.e_phoff;
+	unsigned phnum = wide ? e64.e_phnum : e32.e_phnum;
+	size_t phsize = wide ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	for (unsigned i = 0; i < phnum; i++) {
+		Elf64_Phdr p64;
+		Elf32_Phdr p32;
+		void *ph = wide ? (void *)&p64 : (void *)&p32;
+		if (pread(fd, ph, phsize, (off_t)(phoff + i * phsize)) != (ssize_t)phsize)
+			break;
+		if ((wide ? p64.p_type : p32.p_type) != PT_INTERP)
+			continue;
+		char interp[256] = "";
+		size_t len = wide ? p64.p_filesz : p32.p_filesz;
+		if (pread(fd, interp, len < sizeof(interp) ? len : sizeof(interp) - 1,
+			  (off_t)(wide ? p64.p_offset : p32.p_offset)) < 0)
+			interp[0] = '\0';
+		interp[sizeof(interp) - 1] = '\0';
+		snprintf(why, whysize, "dynamically linked (its loader %s is not in the empty "
+			 "jail): link it statically, or give -o chroot=DIR a jail that holds it",
+			 interp[0] ? interp : "(unreadable)");
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
 }
 
 bool config_isolation_jail_usable(const char *jail)
@@ -250,7 +316,9 @@ void config_isolation_check(const struct service_config *sc,
 	char why[CONFIG_ISOLATION_LINE_BYTES];
 
 	config_isolation_check_caps(sc, where, errs);
-	if (jail != NULL)
+	/* The master's own jail is made and checked when the service is
+	 * created (isolation.c): it need not exist yet. */
+	if (jail != NULL && !config_isolation_own_jail(sc, m))
 		config_isolation_check_jail(sc, jail, where, errs);
 	size_t n = config_isolation_controllers(&sc->set, controller, setting);
 	for (size_t i = 0; i < n; i++)
@@ -258,6 +326,12 @@ void config_isolation_check(const struct service_config *sc,
 						  sizeof(why)) != 0)
 			diag_add(errs, "%s: %s: cgroup v2 controller \"%s\" unavailable: %s",
 				 where, setting[i], controller[i], why);
+	/* A jailed worker's private /tmp is mounted on JAIL/tmp, which the
+	 * master's own jail, empty by design, does not have. */
+	if (sc->set.private_tmp && jail != NULL && config_isolation_own_jail(sc, m))
+		diag_add(errs, "%s: private_tmp: the master's own jail (chroot_directory) is "
+			 "empty, with no /tmp to mount it on (use -o chroot=DIR with a tmp "
+			 "directory)", where);
 	/* The worker execs after entering its mount namespace, where /tmp is
 	 * an empty tmpfs: a command under /tmp would not be found there. */
 	if (sc->set.private_tmp && jail == NULL && sc->path != NULL &&

@@ -25,6 +25,24 @@ int config_isolation_caps(const char *list, uint64_t *mask, char *err, size_t er
 const char *config_isolation_jail(const struct service_config *c,
 				  const struct master_settings *m);
 
+/* "inet-127.0.0.1:7070", "unix-relay": a service's name in file system
+ * paths (its cgroup, its state directory). The type keeps an inet and a
+ * unix service of one name apart, and no name can clash with a cgroup's
+ * own files ("cgroup.procs"). Only [A-Za-z0-9._:-] survive; others are
+ * written '_'. */
+void config_isolation_slug(enum service_type type, const char *name, char *out, size_t size);
+
+/* Whether jail is the master's own empty jail (chroot_directory given
+ * relative, as by default): made by the master at service creation, so
+ * it need not exist at load, and the command is the host's. */
+bool config_isolation_own_jail(const struct service_config *c,
+			       const struct master_settings *m);
+
+/* Whether path is an ELF executable with no program interpreter (static),
+ * which alone can run in an empty jail. Returns 0, or -1 with why
+ * ("dynamically linked (its loader /lib64/ld-linux-x86-64.so.2 ...)"). */
+int config_isolation_static_exe(const char *path, char *why, size_t whysize);
+
 /* Whether jail is an absolute path to a directory (anything else is an
  * error config_isolation_check reports). */
 bool config_isolation_jail_usable(const char *jail);

@@ -1,14 +1,15 @@
 /* isolation.c - owns a service's launch environment (see isolation.h):
  * turns the checked settings into what launch.c's child needs, once per
  * service: the capability bit mask (libcap names), the rlimits, the jail
- * path, the namespaces (namespace.c) and the cgroup (cgroup.c). Failures
- * here stop the service from being created, with a log line that names
- * the service, the setting and the reason.
- *
- * Out of memory: never fatal; the service is not created (start fails
- * cleanly, a reload is refused with the old configuration serving). */
+ * path (the master's own jail made by statedir.c, with the command opened
+ * for an exec by fd), the namespaces (namespace.c), the cgroup (cgroup.c)
+ * and the dynamic user (isolation_dynuser.c). Failures here stop the
+ * service from being created, with a log line that names the service, the
+ * setting and the reason; out of memory is such a failure, never fatal. */
 #include "isolation.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,10 @@
 
 #include "cgroup.h"
 #include "config_isolation.h"
+#include "isolation_dynuser.h"
 #include "log.h"
 #include "namespace.h"
+#include "statedir.h"
 
 #define ISOLATION_ERR_BYTES 1024 /* a log line */
 #define ISOLATION_WHY_BYTES 640  /* the reason inside it */
@@ -29,6 +32,7 @@ struct isolation {
 	unsigned umask;
 	char *chroot;                   /* owned copy of the jail path */
 	struct cgroup cgroup;           /* path NULL: none */
+	struct isolation_dynuser dyn;   /* user=dynamic; pool NULL: none */
 };
 
 static void isolation_rlimits(struct isolation *iso, const struct service_settings *s)
@@ -49,19 +53,6 @@ static void isolation_rlimits(struct isolation *iso, const struct service_settin
 		r->value = want[i].value == SETTINGS_RLIMIT_UNLIMITED ? RLIM_INFINITY : want[i].value;
 		r->step = want[i].step;
 	}
-}
-
-/* "inet-127.0.0.1:7070", "unix-relay": the type keeps an inet and a unix
- * service of one name apart, and no name can clash with the cgroup's own
- * files ("cgroup.procs"). Only [A-Za-z0-9._:-] survive. */
-static void isolation_cgroup_name(const struct service_config *c, char *out, size_t size)
-{
-	int n = snprintf(out, size, "%s-", c->type == SERVICE_INET ? "inet" : "unix");
-
-	for (const char *p = c->name; *p != '\0' && (size_t)n + 1 < size; p++)
-		out[n++] = (strchr("._:-", *p) != NULL || (*p >= 'a' && *p <= 'z') ||
-			    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) ? *p : '_';
-	out[n] = '\0';
 }
 
 static int isolation_cgroup(struct isolation *iso, const struct master_settings *m,
@@ -86,7 +77,7 @@ static int isolation_cgroup(struct isolation *iso, const struct master_settings 
 				 setting[i], controller[i], why);
 			return -1;
 		}
-	isolation_cgroup_name(c, name, sizeof(name));
+	config_isolation_slug(c->type, c->name, name, sizeof(name));
 	if (cgroup_create(&iso->cgroup, m->cgroup_parent, name, &lim, controller, n,
 			  why, sizeof(why)) < 0) {
 		snprintf(err, errsize, "cgroup: %s", why);
@@ -109,7 +100,8 @@ static int isolation_namespaces(struct isolation *iso, const struct service_conf
 		snprintf(err, errsize, "private_tmp: out of memory");
 		return -1;
 	}
-	int rc = namespace_create(c->set.private_network, tmp, &iso->launch.netns_fd,
+	int rc = namespace_create(c->set.private_network, tmp, c->set.private_tmp_size_bytes,
+				  &iso->launch.netns_fd,
 				  &iso->launch.mntns_fd, why, sizeof(why));
 	free(tmp);
 	if (rc < 0)
@@ -117,6 +109,28 @@ static int isolation_namespaces(struct isolation *iso, const struct service_conf
 			 (c->set.private_network ? "private_network, private_tmp" : "private_tmp")
 			 : "private_network", why);
 	return rc;
+}
+
+/* The master's own jail (made here, at every service creation, so that a
+ * removed run directory heals), and the command opened before the chroot:
+ * the jail is empty. */
+static int isolation_own_jail(struct isolation *iso, const struct master_settings *m,
+			      const struct service_config *c, char *err, size_t errsize)
+{
+	char why[ISOLATION_WHY_BYTES];
+
+	if (!c->exec_outside)
+		return 0;
+	if (statedir_jail(iso->chroot, why, sizeof(why)) < 0) {
+		snprintf(err, errsize, "chroot_directory: %s", why);
+		return -1;
+	}
+	iso->launch.exec_fd = open(c->path, O_PATH | O_CLOEXEC);
+	if (iso->launch.exec_fd < 0) {
+		snprintf(err, errsize, "command %s: %s", c->path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 struct isolation *isolation_create(const struct master_settings *m,
@@ -140,10 +154,14 @@ struct isolation *isolation_create(const struct master_settings *m,
 	isolation_rlimits(iso, &c->set);
 	if (jail != NULL) {
 		if ((iso->chroot = strdup(jail)) == NULL) {
-			log_err("service %s: chroot: out of memory", c->name);
+			log_err("service %s: isolation: out of memory", c->name);
 			goto fail;
 		}
 		iso->launch.chroot = iso->chroot;
+	}
+	if (isolation_own_jail(iso, m, c, err, sizeof(err)) < 0) {
+		log_err("service %s: %s", c->name, err);
+		goto fail;
 	}
 	if (isolation_namespaces(iso, c, err, sizeof(err)) < 0 ||
 	    isolation_cgroup(iso, m, c, err, sizeof(err)) < 0) {
@@ -164,6 +182,9 @@ void isolation_destroy(struct isolation *iso)
 		close(iso->launch.netns_fd);
 	if (iso->launch.mntns_fd >= 0)
 		close(iso->launch.mntns_fd);
+	if (iso->launch.exec_fd >= 0)
+		close(iso->launch.exec_fd);
+	isolation_dynuser_fini(&iso->dyn);
 	if (iso->cgroup.path != NULL)
 		cgroup_destroy(&iso->cgroup);
 	free(iso->chroot);
@@ -174,4 +195,40 @@ void isolation_apply(const struct isolation *iso, struct launch_spec *spec)
 {
 	spec->umask = iso->umask;
 	spec->iso = &iso->launch;
+	isolation_dynuser_apply(&iso->dyn, spec);
+}
+
+int isolation_dynamic_user(struct isolation *iso, struct dynuser *pool,
+			   const struct master_settings *m, const struct service_config *c,
+			   const struct isolation *donor)
+{
+	char err[ISOLATION_ERR_BYTES];
+
+	if (isolation_dynuser_init(&iso->dyn, pool, m, c, donor ? &donor->dyn : NULL, err,
+				   sizeof(err)) < 0) {
+		log_err("service %s: %s", c->name, err);
+		return -1;
+	}
+	return 0;
+}
+
+int isolation_worker_ids(struct isolation *iso, struct launch_spec *spec)
+{
+	char err[ISOLATION_ERR_BYTES];
+
+	if (isolation_dynuser_worker(&iso->dyn, spec, err, sizeof(err)) < 0) {
+		log_err("service %s: cannot start a worker: %s", iso->dyn.service, err);
+		return -1;
+	}
+	return 0;
+}
+
+void isolation_worker_launched(struct isolation *iso, const struct launch_spec *spec, pid_t pid)
+{
+	isolation_dynuser_launched(&iso->dyn, spec, pid);
+}
+
+void isolation_worker_reaped(struct isolation *iso, pid_t pid)
+{
+	isolation_dynuser_reaped(&iso->dyn, pid);
 }

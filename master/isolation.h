@@ -1,13 +1,14 @@
-/* isolation.h - a service's launch environment beyond ids and fds:
- * capabilities kept, rlimits, umask, chroot, the service's network and
- * mount namespaces (one per service, entered by each worker), and its
- * cgroup. Prepared once per service in the master (where allocation and
+/* isolation.h - a service's launch environment beyond fds: capabilities
+ * kept, rlimits, umask, chroot, the service's network and mount
+ * namespaces (one per service, entered by each worker), its cgroup, and
+ * its dynamic user (user=dynamic: the ids, per worker too). Prepared once per service in the master (where allocation and
  * libcap are allowed); each launch only points the launch_spec at the
  * prepared values and fds for the vfork-style child. */
 #ifndef MASTER_ISOLATION_H
 #define MASTER_ISOLATION_H
 
 #include "config.h"
+#include "dynuser.h"
 #include "launch.h"
 
 struct isolation;
@@ -18,7 +19,24 @@ struct isolation *isolation_create(const struct master_settings *m,
 				   const struct service_config *c);
 /* Closes its namespaces and cgroup fds (the cgroup directory stays). */
 void isolation_destroy(struct isolation *iso);
-/* Fills the isolation part of a launch. */
+/* Fills the isolation part of a launch (with a dynamic user: its ids). */
 void isolation_apply(const struct isolation *iso, struct launch_spec *spec);
+
+/* user=dynamic: takes the service's uid and gid from pool (the master's;
+ * donor: the isolation of an earlier generation of the same service that
+ * still runs, whose uid is shared, or NULL) and makes its state directory.
+ * Does nothing for other services. Returns 0, or -1 (logged). */
+int isolation_dynamic_user(struct isolation *iso, struct dynuser *pool,
+			   const struct master_settings *m, const struct service_config *c,
+			   const struct isolation *donor);
+
+/* The hooks of one launch, for dynamic_user=worker (no-ops otherwise):
+ * before launch_start, after isolation_apply, a uid of the worker's own
+ * into spec (-1, logged: the range is exhausted, do not launch); after
+ * launch_start, with its pid (or -1: the uid is given back); when the
+ * worker is reaped, its uid is given back. */
+int isolation_worker_ids(struct isolation *iso, struct launch_spec *spec);
+void isolation_worker_launched(struct isolation *iso, const struct launch_spec *spec, pid_t pid);
+void isolation_worker_reaped(struct isolation *iso, pid_t pid);
 
 #endif

@@ -109,6 +109,13 @@ static int launch_place_fds(struct launch_child *c)
 	if (rc < 0)
 		return launch_fail(c, "dup stderr pipe", rc);
 	moved[s->nlisten + 1] = (int)rc;
+	/* The command's fd survives until the exec (close-on-exec). */
+	c->exec_fd = -1;
+	if (s->iso != NULL && s->iso->exec_fd >= 0) {
+		if ((rc = LAUNCH_SYS(SYS_fcntl, s->iso->exec_fd, F_DUPFD_CLOEXEC, high)) < 0)
+			return launch_fail(c, "dup command fd", rc);
+		c->exec_fd = (int)rc;
+	}
 
 	/* dup2 clears FD_CLOEXEC on the copies: exactly the ones we keep. */
 	if ((rc = LAUNCH_SYS(SYS_dup2, c->devnull_fd, 0)) < 0 ||
@@ -119,8 +126,13 @@ static int launch_place_fds(struct launch_child *c)
 	for (size_t i = 0; i <= s->nlisten; i++)
 		if ((rc = LAUNCH_SYS(SYS_dup2, moved[i], 3 + (int)i)) < 0)
 			return launch_fail(c, "dup2 contract fd", rc);
-	/* One call, whatever the fd limit: not a loop to a guessed maximum. */
-	rc = LAUNCH_SYS(SYS_close_range, (unsigned)high, ~0U, 0);
+	/* One call, whatever the fd limit: not a loop to a guessed maximum
+	 * (two around the command's fd). */
+	if (c->exec_fd > high)
+		rc = LAUNCH_SYS(SYS_close_range, (unsigned)high, (unsigned)c->exec_fd - 1, 0);
+	if (rc >= 0)
+		rc = LAUNCH_SYS(SYS_close_range, (unsigned)(c->exec_fd >= high ? c->exec_fd + 1 : high),
+				~0U, 0);
 	if (rc < 0)
 		return launch_fail(c, "close_range", rc);
 	return 0;
@@ -249,6 +261,10 @@ static int launch_child_main(void *arg)
 	if ((rc = LAUNCH_SYS(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL,
 			     LAUNCH_KERNEL_SIGSET_BYTES)) < 0)
 		return launch_fail(c, "sigprocmask", rc);
+	if (c->exec_fd >= 0) {
+		rc = LAUNCH_SYS(SYS_execveat, c->exec_fd, "", s->argv, s->envp, AT_EMPTY_PATH);
+		return launch_fail(c, "execveat", rc);
+	}
 	rc = LAUNCH_SYS(SYS_execve, s->path, s->argv, s->envp);
 	return launch_fail(c, "execve", rc);
 }
@@ -341,6 +357,7 @@ void launch_isolation_init(struct launch_isolation *iso)
 {
 	memset(iso, 0, sizeof(*iso));
 	iso->cgroup_fd = iso->cgroup_procs_fd = iso->netns_fd = iso->mntns_fd = -1;
+	iso->exec_fd = -1;
 }
 
 /* The clone itself: into the service's cgroup when it has one. Returns the

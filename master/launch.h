@@ -57,6 +57,10 @@ struct launch_isolation {
 	int netns_fd;         /* /proc/PID/ns/net of the service's namespace */
 	int mntns_fd;         /* /proc/PID/ns/mnt of the service's namespace */
 	const char *chroot;   /* the jail, or NULL */
+	/* The command opened outside the jail (O_PATH), exec'd through the fd
+	 * with execveat(AT_EMPTY_PATH): the master's own jail is empty. -1:
+	 * exec by path. */
+	int exec_fd;
 };
 
 struct launch_spec {

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "dynuser.h"
 #include "event.h"
 #include "launch.h"
 #include "list.h"
@@ -60,6 +61,7 @@ struct master {
 	struct sdnotify notify;    /* systemd's NOTIFY_SOCKET, if any */
 	bool ready_sent;           /* READY=1 sent for the current configuration */
 	bool stop_now;             /* `stop --now`: SIGKILL every worker */
+	struct dynuser dynusers;   /* user=dynamic uids in use (isolation.c) */
 };
 
 #endif

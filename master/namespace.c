@@ -25,11 +25,15 @@
 #include <unistd.h>
 
 #define NAMESPACE_STACK_BYTES (64u * 1024u)
-#define NAMESPACE_TMPFS_OPTIONS "mode=1777" /* like the host's /tmp */
+/* Like the host's /tmp, but bounded: without size= a tmpfs may take half
+ * the RAM, shared by every service, and outlives each worker. */
+#define NAMESPACE_TMPFS_OPTIONS "mode=1777,size=%llu"
+#define NAMESPACE_OPTIONS_BYTES 64
 
 struct namespace_job {
 	bool net;
 	const char *tmp_dir;
+	char tmp_options[NAMESPACE_OPTIONS_BYTES]; /* formatted by the parent */
 	int netns_fd, mntns_fd;  /* written by the helper */
 	const char *step;        /* set by the helper when a step failed */
 	int err;
@@ -56,7 +60,7 @@ static int namespace_helper(void *arg)
 		if (syscall(SYS_mount, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 			return namespace_fail(j, "make mounts private");
 		if (syscall(SYS_mount, "tmpfs", j->tmp_dir, "tmpfs", MS_NOSUID | MS_NODEV,
-			    NAMESPACE_TMPFS_OPTIONS) != 0)
+			    j->tmp_options) != 0)
 			return namespace_fail(j, "mount tmpfs");
 		if ((fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
 			return namespace_fail(j, "open mount namespace");
@@ -71,8 +75,8 @@ static int namespace_helper(void *arg)
 	return 0;
 }
 
-int namespace_create(bool net, const char *tmp_dir, int *netns_fd, int *mntns_fd,
-		     char *err, size_t errsize)
+int namespace_create(bool net, const char *tmp_dir, unsigned long long tmp_size_bytes,
+		     int *netns_fd, int *mntns_fd, char *err, size_t errsize)
 {
 	struct namespace_job j = { .net = net, .tmp_dir = tmp_dir, .netns_fd = -1, .mntns_fd = -1 };
 	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD;
@@ -83,6 +87,7 @@ int namespace_create(bool net, const char *tmp_dir, int *netns_fd, int *mntns_fd
 	if (!net && tmp_dir == NULL)
 		return 0;
 	flags |= (net ? CLONE_NEWNET : 0) | (tmp_dir != NULL ? CLONE_NEWNS : 0);
+	snprintf(j.tmp_options, sizeof(j.tmp_options), NAMESPACE_TMPFS_OPTIONS, tmp_size_bytes);
 	void *stack = mmap(NULL, NAMESPACE_STACK_BYTES, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED) {

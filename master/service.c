@@ -70,7 +70,7 @@ static int service_build_env(struct service *svc)
 
 	while (c->set.import_environment && c->set.import_environment[nimport])
 		nimport++;
-	svc->envp = calloc(nimport + 10, sizeof(char *));
+	svc->envp = calloc(nimport + 12, sizeof(char *));
 	if (svc->envp == NULL)
 		return -1;
 	for (size_t i = 0; i < nimport; i++) {
@@ -99,6 +99,8 @@ static int service_build_env(struct service *svc)
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_USE "=%0*d", SERVICE_PID_DIGITS_BYTES - 1, 0);
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_IDLE "=%u", c->set.max_idle_s);
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_VERSION "=%d", PROTOCOL_VERSION);
+	if (c->state_dir != NULL) /* as systemd names it (user=dynamic) */
+		service_env_add(svc->envp, &n, "STATE_DIRECTORY=%s", c->state_dir);
 	for (size_t i = 0; i < n; i++) {
 		if (svc->envp[i] == NULL)
 			return -1;
@@ -156,6 +158,19 @@ static int service_open_socket(struct service *svc, struct service_socket *s,
 	return s->fd < 0 ? -1 : 0;
 }
 
+/* The isolation of the service of c's identity that runs (or drains):
+ * a reload's successor shares its dynamic user. */
+static const struct isolation *service_iso_of(struct master *m, const struct service_config *c)
+{
+	struct service *lists[] = { m->services, m->draining };
+
+	for (size_t l = 0; l < 2; l++)
+		for (struct service *svc = lists[l]; svc; svc = svc->next)
+			if (svc->iso != NULL && service_same_identity(svc->cfg, c))
+				return svc->iso;
+	return NULL;
+}
+
 struct service *service_create(struct master *m, const struct master_settings *ms,
 			       const struct service_config *c, struct service_socket *const *donors)
 {
@@ -193,7 +208,9 @@ struct service *service_create(struct master *m, const struct master_settings *m
 		svc->nsocks++;
 	}
 	svc->iso = isolation_create(ms, c);
-	if (svc->iso == NULL) {
+	/* user=dynamic: the uid of the running generation, if any, else a new one */
+	if (svc->iso == NULL || isolation_dynamic_user(svc->iso, &m->dynusers, ms, c,
+						       service_iso_of(m, c)) < 0) {
 		service_free(svc);
 		return NULL;
 	}

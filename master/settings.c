@@ -23,9 +23,15 @@
 #define SETTINGS_YEAR_S (365u * 86400u)
 
 #define SETTINGS_M(name, type, def) \
-	{ #name, type, false, offsetof(struct master_settings, name), 0, 0, def }
+	{ #name, type, false, offsetof(struct master_settings, name), 0, 0, def, NULL }
 #define SETTINGS_S(name, field, type, min, max, def) \
-	{ #name, type, true, offsetof(struct service_settings, field), min, max, def }
+	{ #name, type, true, offsetof(struct service_settings, field), min, max, def, NULL }
+/* A daemon-wide number with a range. */
+#define SETTINGS_MR(name, type, min, max, def) \
+	{ #name, type, false, offsetof(struct master_settings, name), min, max, def, NULL }
+/* A per-service word out of a fixed list. */
+#define SETTINGS_SW(name, field, words, def) \
+	{ #name, SETTINGS_NAME, true, offsetof(struct service_settings, field), 0, 0, def, words }
 
 const struct settings_row settings_table[] = {
 	SETTINGS_M(run_directory, SETTINGS_ABSPATH, "/run/master"),
@@ -54,12 +60,13 @@ const struct settings_row settings_table[] = {
 	SETTINGS_S(throttle_min, throttle_min_s, SETTINGS_DURATION, 1, 3600, "1s"),
 	SETTINGS_S(throttle_max, throttle_max_s, SETTINGS_DURATION, 1, 86400, "60s"),
 	/* isolation */
-	SETTINGS_M(chroot_directory, SETTINGS_ABSPATH, "/var/empty"),
+	/* Relative: in run_directory, made by the master (config.c, isolation.c). */
+	SETTINGS_M(chroot_directory, SETTINGS_PATH, "empty"),
 	SETTINGS_M(cgroup_parent, SETTINGS_ABSPATH, "/sys/fs/cgroup/master"),
 	SETTINGS_M(admin_group, SETTINGS_STRING, ""),
 	/* reload.c: a configuration still loading after this is refused */
 	{ "reload_timeout", SETTINGS_DURATION, false, offsetof(struct master_settings,
-	  reload_timeout_s), 1, 3600, "30s" },
+	  reload_timeout_s), 1, 3600, "30s", NULL },
 	SETTINGS_S(group, group, SETTINGS_STRING, 0, 0, ""),
 	SETTINGS_S(chroot, chroot, SETTINGS_STRING, 0, 0, ""),
 	SETTINGS_S(umask, umask, SETTINGS_OCTAL, 0, 0777, "077"),
@@ -74,6 +81,12 @@ const struct settings_row settings_table[] = {
 	SETTINGS_S(cpu_weight, cpu_weight, SETTINGS_UINT, 0, 10000, "0"),
 	SETTINGS_S(private_network, private_network, SETTINGS_BOOL, 0, 0, "no"),
 	SETTINGS_S(private_tmp, private_tmp, SETTINGS_BOOL, 0, 0, "no"),
+	SETTINGS_S(private_tmp_size, private_tmp_size_bytes, SETTINGS_SIZE, 4096, 1ULL << 40, "64M"),
+	/* dynamic users: systemd's DynamicUser= range by default */
+	SETTINGS_MR(dynamic_uid_min, SETTINGS_UINT, 1, 4294967294u, "61184"),
+	SETTINGS_MR(dynamic_uid_max, SETTINGS_UINT, 1, 4294967294u, "65519"),
+	SETTINGS_SW(dynamic_user, dynamic_user, "service worker", "service"),
+	SETTINGS_S(state_directory, state_directory, SETTINGS_STRING, 0, 0, "/var/lib/master/%n"),
 };
 const size_t settings_count = sizeof(settings_table) / sizeof(settings_table[0]);
 
@@ -90,27 +103,6 @@ void *settings_field(const struct settings_row *row,
 			    struct master_settings *m, struct service_settings *s)
 {
 	return (char *)(row->per_service ? (void *)s : (void *)m) + row->offset;
-}
-
-static void settings_env_free(char **env)
-{
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-		free(env[i]);
-	free(env);
-}
-
-static char **settings_env_dup(char *const *env)
-{
-	size_t n = 0;
-	while (env != NULL && env[n] != NULL)
-		n++;
-	char **dup = calloc(n + 1, sizeof(*dup));
-	for (size_t i = 0; dup != NULL && i < n; i++)
-		if ((dup[i] = strdup(env[i])) == NULL) {
-			settings_env_free(dup);
-			return NULL;
-		}
-	return dup;
 }
 
 /* Parses a decimal number with an optional unit (durations only).
@@ -172,44 +164,18 @@ static int settings_bool(const char *v, bool *out)
 	return -1;
 }
 
-static bool settings_env_name_ok(const char *item, size_t len)
+/* Whether v is one of the blank-separated words. */
+static bool settings_is_word(const char *words, const char *v)
 {
-	if (len == 0 || !(isalpha((unsigned char)item[0]) || item[0] == '_'))
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!(isalnum((unsigned char)item[i]) || item[i] == '_'))
-			return false;
-	return true;
-}
+	size_t vl = strlen(v);
 
-static int settings_env_parse(const struct settings_row *row, const char *v,
-			      char ***out, char *err, size_t errsize)
-{
-	static const char seps[] = " \t,";
-	size_t n = 0;
-	char **env = calloc(strlen(v) / 2 + 2, sizeof(*env)); /* upper bound on items */
-	if (env == NULL) {
-		snprintf(err, errsize, "out of memory");
-		return SETTINGS_PARSE_OOM;
-	}
-	for (const char *p = v + strspn(v, seps); *p != '\0'; p += strspn(p, seps)) {
-		size_t len = strcspn(p, seps);
-		size_t namelen = strcspn(p, "=");
-		if (!settings_env_name_ok(p, namelen < len ? namelen : len)) {
-			snprintf(err, errsize, "%s \"%s\": invalid variable name \"%.*s\"",
-				 row->name, v, (int)(namelen < len ? namelen : len), p);
-			settings_env_free(env);
-			return -1;
-		}
-		if ((env[n++] = strndup(p, len)) == NULL) {
-			settings_env_free(env);
-			snprintf(err, errsize, "out of memory");
-			return SETTINGS_PARSE_OOM;
-		}
+	for (const char *p = words; *p != '\0'; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " ");
+		if (len == vl && memcmp(p, v, len) == 0)
+			return true;
 		p += len;
 	}
-	*out = env;
-	return 0;
+	return false;
 }
 
 /* The checker: every value from master.conf, -o and the built-in defaults
@@ -266,6 +232,11 @@ int settings_parse(const struct settings_row *row, const char *v,
 	case SETTINGS_PATH:
 		if (v[0] == '\0')
 			why = "must not be empty";
+		else if (row->words != NULL && !settings_is_word(row->words, v)) {
+			snprintf(err, errsize, "%s \"%s\": expected one of: %s", row->name, v,
+				 row->words);
+			return -1;
+		}
 		break;
 	case SETTINGS_STRING:
 		break;

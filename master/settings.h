@@ -25,6 +25,12 @@ struct master_settings {
 	char *cgroup_parent;    /* cgroup v2 directory holding one cgroup per service */
 	char *admin_group;      /* members may use masterctl too; "" = none */
 	unsigned reload_timeout_s; /* a reload still loading after this is refused */
+	unsigned dynamic_uid_min; /* user=dynamic: the uids (and gids) handed out */
+	unsigned dynamic_uid_max;
+	/* Not a setting: set by config.c when chroot_directory was relative
+	 * (the default "empty"), i.e. a jail in run_directory that the master
+	 * creates itself, empty, and enters with the command exec'd by fd. */
+	bool own_jail;
 };
 
 /* rlimit values: empty = the worker inherits the master's limit. */
@@ -64,6 +70,10 @@ struct service_settings {
 	unsigned cpu_weight;        /* cgroup v2 cpu.weight 1..10000; 0 = unset */
 	bool private_network;       /* own network namespace (one per service) */
 	bool private_tmp;           /* own empty /tmp (mount namespace) */
+	unsigned long long private_tmp_size_bytes; /* the tmpfs's size= */
+	/* dynamic users (user=dynamic) */
+	char *dynamic_user;         /* "service": one uid per service; "worker": per worker */
+	char *state_directory;      /* template, "%n" = TYPE-NAME; "" = none */
 };
 
 /* Fills in the built-in defaults (before master.conf). Returns 0, or -1

@@ -35,6 +35,8 @@ struct settings_row {
 	size_t offset;
 	unsigned long long min, max;
 	const char *def;  /* parsed by the checker like any other value */
+	const char *words; /* NAME rows: the values allowed, blank-separated
+			    * ("service worker"); NULL = any */
 };
 
 union settings_value {
@@ -62,6 +64,11 @@ int settings_parse(const struct settings_row *row, const char *v,
 void settings_value_free(const struct settings_row *row, union settings_value *val);
 /* Moves val into the field, freeing what the field held. */
 void settings_store(const struct settings_row *row, void *field, union settings_value *val);
+/* The environment-list type (settings_env.c). */
+int settings_env_parse(const struct settings_row *row, const char *v,
+		       char ***out, char *err, size_t errsize);
+char **settings_env_dup(char *const *env);
+void settings_env_free(char **env);
 /* Values stored as unsigned long long (sizes and rlimits). */
 bool settings_is_big(const struct settings_row *row);
 

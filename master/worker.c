@@ -174,7 +174,17 @@ static pid_t worker_launch(struct service *svc, int status_fd, int stderr_fd,
 		isolation_apply(svc->iso, &spec);
 	if (m->ops.launch != NULL)
 		return m->ops.launch(m, &spec, e);
-	return launch_start(&m->launcher, &spec, e);
+	/* dynamic_user=worker: a uid of the worker's own
+	 * before the launch, kept by its pid after it, given back when it is
+	 * reaped (isolation_worker_reaped in worker_unlink). */
+	if (svc->iso != NULL && isolation_worker_ids(svc->iso, &spec) < 0) {
+		*e = (struct launch_error){ "dynamic user", ENOSPC };
+		return -1;
+	}
+	pid_t pid = launch_start(&m->launcher, &spec, e);
+	if (svc->iso != NULL)
+		isolation_worker_launched(svc->iso, &spec, pid);
+	return pid;
 }
 
 struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
@@ -260,6 +270,9 @@ void worker_unlink(struct worker *w)
 	list_remove(&w->timer_link);
 	list_remove(&w->all_link);
 	pidmap_remove(&svc->m->pids, w->pid);
+	/* A per-worker dynamic uid goes back once it is reaped. */
+	if (svc->iso != NULL)
+		isolation_worker_reaped(svc->iso, w->pid);
 	list_append(&svc->m->dead, &w->dead_link);
 	svc->dirty = true;
 }

@@ -6,7 +6,9 @@
  * availability, rlimit_nofile=unlimited, and the chroot column accepted.
  * Jail ownership tests need root (chown) and are skipped otherwise. */
 #include <check.h>
+#include <elf.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +162,73 @@ START_TEST(test_chroot_column)
 }
 END_TEST
 
+/* Writes a minimal ELF executable header to DIR/name: no program headers
+ * at all (so no PT_INTERP: "static"), or one PT_INTERP naming interp. */
+static void put_elf(const char *name, const char *interp)
+{
+	struct {
+		Elf64_Ehdr e;
+		Elf64_Phdr p;
+		char interp[32];
+	} img;
+	memset(&img, 0, sizeof(img));
+	memcpy(img.e.e_ident, ELFMAG, SELFMAG);
+	img.e.e_ident[EI_CLASS] = ELFCLASS64;
+	img.e.e_ident[EI_DATA] = ELFDATA2LSB;
+	img.e.e_type = ET_EXEC;
+	img.e.e_phoff = offsetof(__typeof__(img), p);
+	img.e.e_phentsize = sizeof(Elf64_Phdr);
+	if (interp != NULL) {
+		img.e.e_phnum = 1;
+		img.p.p_type = PT_INTERP;
+		img.p.p_offset = offsetof(__typeof__(img), interp);
+		img.p.p_filesz = strlen(interp) + 1;
+		snprintf(img.interp, sizeof(img.interp), "%s", interp);
+	}
+	char *path = path_of(name);
+	FILE *fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(&img, sizeof(img), 1, fp), 1);
+	fclose(fp);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	free(path);
+}
+
+/* chroot_directory relative (the default "empty"): the master's own jail
+ * in run_directory, need not exist at load; the command is the host's
+ * and must be a static ELF. */
+START_TEST(test_own_jail)
+{
+	char want[512];
+
+	put_elf("static", NULL);
+	put_elf("dynamic", "/lib/ld-test.so");
+	ck_assert_uint_eq(load_line("a unix - y y - - static"), 0);
+	ck_assert(cfg.master.own_jail);
+	ck_assert_str_eq(cfg.master.chroot_directory, "/run/ti/empty");
+	ck_assert(cfg.services[0].exec_outside);
+	ck_assert_str_eq(cfg.services[0].path + strlen(dir), "/static");
+	/* not the own jail: -o chroot= names another one */
+	assert_error("a unix - y y - - static -o chroot=/nonexistent",
+		     "chroot \"/nonexistent\": No such file or directory");
+	snprintf(want, sizeof(want), "command \"dynamic\": %s/dynamic: dynamically linked (its "
+		 "loader /lib/ld-test.so is not in the empty jail): link it statically, or give "
+		 "-o chroot=DIR a jail that holds it (chroot_directory is the master's own empty "
+		 "jail)", dir);
+	assert_error("a unix - y y - - dynamic", want);
+	snprintf(want, sizeof(want), "command \"w\": %s/w: not an ELF executable (a script "
+		 "needs its interpreter, which the empty jail does not have) (chroot_directory "
+		 "is the master's own empty jail)", dir);
+	assert_error("a unix - y y - - w", want);
+	assert_error("a unix - y y - - static -o private_tmp=yes", "private_tmp: the master's "
+		     "own jail (chroot_directory) is empty, with no /tmp to mount it on (use "
+		     "-o chroot=DIR with a tmp directory)");
+	/* chroot column n: no jail, anything goes */
+	ck_assert_uint_eq(load_line("a unix - y n - - w"), 0);
+	ck_assert(!cfg.services[0].exec_outside);
+}
+END_TEST
+
 START_TEST(test_chroot_checks)
 {
 	char want[512];
@@ -245,6 +314,7 @@ static Suite *isolation_suite(void)
 	tcase_add_test(tc, test_group);
 	tcase_add_test(tc, test_chroot_column);
 	tcase_add_test(tc, test_chroot_checks);
+	tcase_add_test(tc, test_own_jail);
 	tcase_add_test(tc, test_cgroup);
 	tcase_add_test(tc, test_rlimit_nofile_unlimited);
 	suite_add_tcase(suite, tc);

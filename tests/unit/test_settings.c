@@ -170,6 +170,83 @@ START_TEST(test_envlist)
 }
 END_TEST
 
+/* Issue 8, item 9: the worker contract's names cannot be imported, as a
+ * bare name (pass through) or NAME=VALUE. */
+START_TEST(test_envlist_contract_refused)
+{
+	static const char *const names[] = {
+		"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "STATE_DIRECTORY",
+		"MASTER_STATUS_FD", "MASTER_SERVICE", "MASTER_MAX_USE", "MASTER_MAX_IDLE",
+		"MASTER_PROTOCOL", "MASTER_ANYTHING",
+	};
+	char nv[128], want[256];
+
+	ck_assert_int_eq(set("import_environment=TZ"), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(nv, sizeof(nv), "import_environment=TZ %s=1", names[i]);
+		snprintf(want, sizeof(want), "WHERE: import_environment \"TZ %s=1\": \"%s\" is set "
+			 "by the master for every worker (the worker contract) and cannot be "
+			 "imported", names[i], names[i]);
+		assert_error(nv, want);
+		snprintf(nv, sizeof(nv), "import_environment=%s", names[i]);
+		ck_assert_int_eq(set(nv), -1);
+	}
+	ck_assert_str_eq(s.import_environment[0], "TZ"); /* unchanged */
+	ck_assert_ptr_null(s.import_environment[1]);
+	/* From master.conf: FILE:LINE. */
+	char *path = NULL, line[512];
+	size_t before = errs.n;
+	ck_assert_int_eq(load_text("max_use = 5\n\nimport_environment = \"TZ LISTEN_PID\"\n",
+				   &path), -1);
+	ck_assert_uint_eq(errs.n, before + 1);
+	snprintf(line, sizeof(line), "%s:3: import_environment \"TZ LISTEN_PID\": \"LISTEN_PID\" "
+		 "is set by the master for every worker (the worker contract) and cannot be "
+		 "imported", path);
+	ck_assert_str_eq(errs.msgs[before], line);
+	free(path);
+	/* Near misses are ordinary names. */
+	ck_assert_int_eq(set("import_environment=LISTEN_FDSX MASTER LISTEN NOTIFY_SOCKETS"), 0);
+	ck_assert_str_eq(s.import_environment[3], "NOTIFY_SOCKETS");
+}
+END_TEST
+
+/* The isolation settings of issue 9: dynamic users, private_tmp_size,
+ * the relative chroot_directory. */
+START_TEST(test_isolation_settings)
+{
+	ck_assert_str_eq(m.chroot_directory, "empty"); /* resolved by config.c */
+	ck_assert_uint_eq(m.dynamic_uid_min, 61184);
+	ck_assert_uint_eq(m.dynamic_uid_max, 65519);
+	ck_assert_str_eq(s.dynamic_user, "service");
+	ck_assert_str_eq(s.state_directory, "/var/lib/master/%n");
+	ck_assert_uint_eq(s.private_tmp_size_bytes, 64ULL << 20);
+	ck_assert_int_eq(set("dynamic_user=worker"), 0);
+	ck_assert_str_eq(s.dynamic_user, "worker");
+	assert_error("dynamic_user=process",
+		     "WHERE: dynamic_user \"process\": expected one of: service worker");
+	assert_error("dynamic_user=", "WHERE: dynamic_user \"\": must not be empty");
+	assert_error("dynamic_user=servic",
+		     "WHERE: dynamic_user \"servic\": expected one of: service worker");
+	ck_assert_str_eq(s.dynamic_user, "worker");
+	ck_assert_int_eq(set("private_tmp_size=1M"), 0);
+	ck_assert_uint_eq(s.private_tmp_size_bytes, 1ULL << 20);
+	assert_error("private_tmp_size=0",
+		     "WHERE: private_tmp_size \"0\": out of range (4096..1099511627776 bytes)");
+	assert_error("private_tmp_size=2T",
+		     "WHERE: private_tmp_size \"2T\": out of range (4096..1099511627776 bytes)");
+	ck_assert_int_eq(set("dynamic_uid_min=100000"), 0);
+	ck_assert_uint_eq(m.dynamic_uid_min, 100000);
+	assert_error("dynamic_uid_max=0", "WHERE: dynamic_uid_max \"0\": out of range "
+		     "(1..4294967294)");
+	assert_error("dynamic_uid_max=4294967295", "WHERE: dynamic_uid_max \"4294967295\": "
+		     "out of range (1..4294967294)");
+	ck_assert_int_eq(settings_override(&m, &s, "dynamic_uid_min=5", true, "W", &errs), -1);
+	ck_assert_int_eq(set("chroot_directory=jail"), 0);
+	ck_assert_int_eq(set("chroot_directory=/srv/jail"), 0);
+	assert_error("chroot_directory=", "WHERE: chroot_directory \"\": must not be empty");
+}
+END_TEST
+
 START_TEST(test_strings)
 {
 	assert_error("run_directory=run", "WHERE: run_directory \"run\": must be an absolute path");
@@ -340,6 +417,8 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, test_uint);
 	tcase_add_test(tc, test_duration);
 	tcase_add_test(tc, test_envlist);
+	tcase_add_test(tc, test_envlist_contract_refused);
+	tcase_add_test(tc, test_isolation_settings);
 	tcase_add_test(tc, test_strings);
 	tcase_add_test(tc, test_names_and_scope);
 	tcase_add_test(tc, test_file_good);

@@ -9,13 +9,17 @@
  * PROBE_REQUEST_WAIT_MS), then writes one JSON object and closes:
  *   connect=PORT  try a TCP connect to 127.0.0.1:PORT
  *   forks=N       try N fork()s, children kept until all are tried
+ *   kill0=PID     kill(PID, 0): may this worker signal PID?
+ *   environ=PID   open and read /proc/PID/environ
+ *   write=PATH:N  write N bytes to PATH (created 0600), then fsync
  * The object holds: pid, ppid, sid, pgid, resuid, resgid, groups,
  * status (Uid Gid Groups CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs
  * Seccomp, now), startup (fds, fd_targets, env, umask, SigBlk SigIgn
  * SigCgt), securebits, cwd, root, root_dev, root_ino, rlimits (soft and
  * hard, -1 = unlimited), interfaces (/proc/net/dev), tmp (names in /tmp),
  * setuid0 (rc and errno of setuid(0)), cgroup (/proc/self/cgroup), and
- * connect / forks when asked. */
+ * connect / forks / kill0 / environ / write when asked (each with the
+ * errno of the attempt, 0 if it worked). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -292,23 +296,96 @@ static void probe_forks_json(FILE *out, int tries)
 	fprintf(out, "\"forks\":{\"tried\":%d,\"ok\":%d,\"errno\":%d},", tries, ok, err);
 }
 
-/* The optional request line: "connect=PORT forks=N". */
-static void probe_request(int fd, int *port, int *forks)
+struct probe_request {
+	int port, forks;        /* -1: not asked */
+	long kill_pid, environ_pid;
+	char write_path[PROBE_LINE_BYTES];
+	long write_bytes;
+};
+
+/* The optional request line: "connect=PORT forks=N kill0=PID ...". */
+static void probe_request(int fd, struct probe_request *rq)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	char line[PROBE_LINE_BYTES];
 	ssize_t n = 0;
 
-	*port = *forks = -1;
+	memset(rq, 0, sizeof(*rq));
+	rq->port = rq->forks = -1;
 	if (poll(&p, 1, PROBE_REQUEST_WAIT_MS) == 1 && (n = read(fd, line, sizeof(line) - 1)) > 0) {
 		line[n] = '\0';
 		for (char *w = strtok(line, " \t\r\n"); w != NULL; w = strtok(NULL, " \t\r\n")) {
+			char *colon;
 			if (strncmp(w, "connect=", 8) == 0)
-				*port = atoi(w + 8);
+				rq->port = atoi(w + 8);
 			else if (strncmp(w, "forks=", 6) == 0)
-				*forks = atoi(w + 6);
+				rq->forks = atoi(w + 6);
+			else if (strncmp(w, "kill0=", 6) == 0)
+				rq->kill_pid = atol(w + 6);
+			else if (strncmp(w, "environ=", 8) == 0)
+				rq->environ_pid = atol(w + 8);
+			else if (strncmp(w, "write=", 6) == 0 && (colon = strrchr(w, ':')) != NULL) {
+				snprintf(rq->write_path, sizeof(rq->write_path), "%.*s",
+					 (int)(colon - w - 6), w + 6);
+				rq->write_bytes = atol(colon + 1);
+			}
 		}
 	}
+}
+
+/* What another process's /proc and signals allow this worker. */
+static void probe_reach_json(FILE *out, const struct probe_request *rq)
+{
+	char path[64], buf[256];
+
+	if (rq->kill_pid > 0) {
+		int rc = kill((pid_t)rq->kill_pid, 0);
+		fprintf(out, "\"kill0\":{\"pid\":%ld,\"rc\":%d,\"errno\":%d},", rq->kill_pid, rc,
+			rc == 0 ? 0 : errno);
+	}
+	if (rq->environ_pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%ld/environ", rq->environ_pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC), err = fd < 0 ? errno : 0;
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+		if (fd >= 0 && n < 0)
+			err = errno;
+		if (fd >= 0)
+			close(fd);
+		fprintf(out, "\"environ\":{\"pid\":%ld,\"bytes\":%zd,\"errno\":%d},",
+			rq->environ_pid, n, err);
+	}
+}
+
+/* write=PATH:N: how much of N bytes fit, and why not the rest. */
+static void probe_write_json(FILE *out, const struct probe_request *rq)
+{
+	static char block[65536];
+	long done = 0;
+	int err = 0;
+
+	if (rq->write_path[0] == '\0')
+		return;
+	int fd = open(rq->write_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		err = errno;
+	while (fd >= 0 && done < rq->write_bytes) {
+		size_t want = (size_t)(rq->write_bytes - done);
+		ssize_t w = write(fd, block, want < sizeof(block) ? want : sizeof(block));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err = w < 0 ? errno : EIO;
+			break;
+		}
+		done += w;
+	}
+	if (fd >= 0 && err == 0 && fsync(fd) != 0)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	fprintf(out, "\"write\":{\"path\":");
+	probe_str(out, rq->write_path);
+	fprintf(out, ",\"bytes\":%ld,\"errno\":%d},", done, err);
 }
 
 static void probe_handle(int fd, void *ctx)
@@ -316,9 +393,9 @@ static void probe_handle(int fd, void *ctx)
 	const struct probe_startup *st = ctx;
 	char cgroup[PROBE_TEXT_BYTES] = "", *text = NULL;
 	size_t len = 0;
-	int port, forks;
+	struct probe_request rq;
 
-	probe_request(fd, &port, &forks);
+	probe_request(fd, &rq);
 	FILE *out = open_memstream(&text, &len);
 	if (out == NULL)
 		return;
@@ -328,10 +405,12 @@ static void probe_handle(int fd, void *ctx)
 	probe_paths_json(out);
 	probe_rlimits_json(out);
 	probe_lists_json(out);
-	if (port > 0)
-		probe_connect_json(out, port);
-	if (forks > 0)
-		probe_forks_json(out, forks);
+	if (rq.port > 0)
+		probe_connect_json(out, rq.port);
+	if (rq.forks > 0)
+		probe_forks_json(out, rq.forks);
+	probe_reach_json(out, &rq);
+	probe_write_json(out, &rq);
 	FILE *fp = fopen("/proc/self/cgroup", "re");
 	size_t n = fp ? fread(cgroup, 1, sizeof(cgroup) - 1, fp) : 0;
 	cgroup[n] = '\0';

@@ -1,0 +1,157 @@
+/* isolation_dynuser.c - owns a service's dynamic user at run time (see
+ * isolation_dynuser.h): the calls into the allocator (dynuser.c) and the
+ * state directory (statedir.c). Out of memory and an exhausted range fail
+ * the service's creation or one launch, with the reason; never the
+ * master. */
+#include "isolation_dynuser.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "statedir.h"
+
+#define ISOLATION_DYNUSER_WHY_BYTES 512
+#define ISOLATION_DYNUSER_HINT_BYTES 256
+#define ISOLATION_DYNUSER_MODE 0700        /* the service's uid alone */
+#define ISOLATION_DYNUSER_SHARED_MODE 0770 /* per-worker uids, the service's gid */
+
+static int isolation_dynuser_take(struct isolation_dynuser *d, uint64_t hint, uid_t *uid,
+				  char *err, size_t errsize)
+{
+	int rc = dynuser_alloc(d->pool, d->min, d->max, hint, uid);
+
+	if (rc < 0) {
+		snprintf(err, errsize, errno == ENOSPC ? "dynamic user: every uid of %u..%u is "
+			 "in use (dynamic_uid_min, dynamic_uid_max)" : "dynamic user: %u..%u: %s",
+			 (unsigned)d->min, (unsigned)d->max, strerror(errno));
+		return -1;
+	}
+	if (rc == 1)
+		log_warn("service %s: dynamic_uid_min..dynamic_uid_max %u..%u takes effect once "
+			 "no uid of %u..%u is held; uid %u is from the latter", d->service,
+			 (unsigned)d->min, (unsigned)d->max, (unsigned)d->pool->min,
+			 (unsigned)d->pool->max, (unsigned)*uid);
+	return 0;
+}
+
+int isolation_dynuser_init(struct isolation_dynuser *d, struct dynuser *pool,
+			   const struct master_settings *m, const struct service_config *c,
+			   const struct isolation_dynuser *donor, char *err, size_t errsize)
+{
+	char hint[ISOLATION_DYNUSER_HINT_BYTES], why[ISOLATION_DYNUSER_WHY_BYTES];
+
+	memset(d, 0, sizeof(*d));
+	if (!c->dynamic_user)
+		return 0;
+	d->min = m->dynamic_uid_min;
+	d->max = m->dynamic_uid_max;
+	d->per_worker = c->dynamic_per_worker;
+	if ((d->service = strdup(c->name)) == NULL ||
+	    (c->state_dir != NULL && (d->state_dir = strdup(c->state_dir)) == NULL)) {
+		snprintf(err, errsize, "dynamic user: out of memory");
+		goto fail;
+	}
+	d->pool = pool;
+	if (donor != NULL && donor->pool == pool && dynuser_hold(pool, donor->uid) == 0) {
+		d->uid = donor->uid; /* one service to its files across a reload */
+	} else {
+		/* The same uid for the same service whenever it is free. */
+		snprintf(hint, sizeof(hint), "%s %s", c->type == SERVICE_INET ? "inet" : "unix",
+			 c->name);
+		if (isolation_dynuser_take(d, dynuser_hash(hint), &d->uid, err, errsize) < 0) {
+			d->pool = NULL;
+			goto fail;
+		}
+	}
+	d->gid = c->set.group[0] != '\0' ? c->gid : (gid_t)d->uid;
+	if (d->state_dir != NULL) {
+		int rc = statedir_prepare(d->state_dir, d->uid, d->gid, d->per_worker ?
+					  ISOLATION_DYNUSER_SHARED_MODE : ISOLATION_DYNUSER_MODE,
+					  geteuid() == 0, d->min, d->max, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errsize, "state_directory: %s", why);
+			goto fail;
+		}
+		if (rc > 0)
+			log_warn("service %s: state_directory: %s", c->name, why);
+	}
+	log_info("service %s: dynamic user %u, group %u%s%s%s", c->name, (unsigned)d->uid,
+		 (unsigned)d->gid, d->per_worker ? ", a uid per worker" : "",
+		 d->state_dir ? ", state directory " : "", d->state_dir ? d->state_dir : "");
+	return 0;
+fail:
+	isolation_dynuser_fini(d);
+	return -1;
+}
+
+void isolation_dynuser_fini(struct isolation_dynuser *d)
+{
+	char why[ISOLATION_DYNUSER_WHY_BYTES];
+
+	if (d->pool != NULL) {
+		/* Workers still alive (the master exits): their uids go too. */
+		for (size_t i = 0; i < d->workers.cap; i++)
+			if (d->workers.slots[i].pid != 0)
+				dynuser_release(d->pool, (uid_t)(uintptr_t)d->workers.slots[i].value);
+		dynuser_release(d->pool, d->uid);
+		if (dynuser_holders(d->pool, d->uid) == 0 && d->state_dir != NULL &&
+		    statedir_release(d->state_dir, why, sizeof(why)) < 0)
+			log_warn("service %s: state_directory: %s", d->service, why);
+	}
+	pidmap_free(&d->workers);
+	free(d->state_dir);
+	free(d->service);
+	memset(d, 0, sizeof(*d));
+}
+
+void isolation_dynuser_apply(const struct isolation_dynuser *d, struct launch_spec *spec)
+{
+	if (d->pool == NULL)
+		return;
+	spec->uid = d->uid;
+	spec->gid = d->gid;
+	spec->groups = NULL;
+	spec->ngroups = 0;
+}
+
+int isolation_dynuser_worker(struct isolation_dynuser *d, struct launch_spec *spec,
+			     char *err, size_t errsize)
+{
+	uid_t uid;
+
+	if (d->pool == NULL || !d->per_worker)
+		return 0;
+	/* Next fit: a uid just given back is not handed out again soon. */
+	if (isolation_dynuser_take(d, DYNUSER_NEXT, &uid, err, errsize) < 0)
+		return -1;
+	spec->uid = uid;
+	return 0;
+}
+
+void isolation_dynuser_launched(struct isolation_dynuser *d, const struct launch_spec *spec,
+				pid_t pid)
+{
+	if (d->pool == NULL || !d->per_worker)
+		return;
+	if (pid > 0 && pidmap_put(&d->workers, pid, (void *)(uintptr_t)spec->uid) == 0)
+		return;
+	if (pid > 0) /* cannot remember it: the uid stays taken for good */
+		log_err("service %s: worker %ld: out of memory: uid %u is not reused",
+			d->service, (long)pid, (unsigned)spec->uid);
+	else
+		dynuser_release(d->pool, spec->uid);
+}
+
+void isolation_dynuser_reaped(struct isolation_dynuser *d, pid_t pid)
+{
+	void *uid;
+
+	if (d->pool == NULL || !d->per_worker || (uid = pidmap_remove(&d->workers, pid)) == NULL)
+		return;
+	dynuser_release(d->pool, (uid_t)(uintptr_t)uid);
+}

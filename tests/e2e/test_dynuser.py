@@ -1,0 +1,223 @@
+"""Dynamic users (user=dynamic, dynamic_user=worker): services apart.
+
+Proven from inside the workers with the probe (tests/workers/probe.c):
+a worker of one dynamic-user service cannot signal (kill -0) a worker of
+another, nor read its /proc/PID/environ; with dynamic_user=worker not even
+a sibling's. The uids come from dynamic_uid_min..dynamic_uid_max, none in
+/etc/passwd, no supplementary groups; a uid goes back when its worker is
+reaped (a range just large enough keeps serving through recycling) and
+when its service is removed by a reload (the only uid of a one-uid range
+serves the next service); the state directory is made with the uid as
+owner, named to the worker by STATE_DIRECTORY, writable by it alone, and
+goes back to root when the service goes. A range that /etc/passwd uses is
+refused at load with the passwd file and line.
+
+Everything here needs root (the master switches ids): skipped otherwise.
+"""
+
+import errno
+import json
+import os
+import pwd
+import stat
+import unittest
+
+import harness as h
+
+PROBE = os.path.join(h.BUILD, "tests", "probe")
+RANGE_MIN = 61184           # systemd's DynamicUser= range, our default
+RANGE_MAX = 65519
+
+
+def passwd_uids():
+    return {p.pw_uid for p in pwd.getpwall()}
+
+
+class DynUser(h.MasterTestCase):
+    def setUp(self):
+        self.require_root("the master switches workers to the dynamic uids")
+        if not os.access(PROBE, os.X_OK):
+            self.skipTest("probe not built: %s" % PROBE)
+        if not h.can_exec_as("nobody", PROBE):
+            self.skipTest("others cannot execute %s (directory permissions)" % PROBE)
+
+    def start(self, cf, conf="", **kw):
+        conf = 'state_directory = "{DIR}/state/%n"\n' + conf
+        return self.master(cf.replace("{PROBE}", PROBE), conf, **kw)
+
+    def probe(self, m, name=None, request=""):
+        text = h.read_all(m.addr(name), send=(request + "\n").encode())
+        try:
+            return json.loads(text)
+        except ValueError:
+            self.fail("probe answer is not JSON: %r\n%s" % (text, m.log_tail()))
+
+    def probe_other(self, m, name, pids):
+        """(report, target): the probe's report on one of pids, from a
+        worker of service name that is not that one (which worker accepts
+        is the kernel's choice: the other is asked about)."""
+        target = pids[-1]
+        for _ in range(10):
+            r = self.probe(m, name, "kill0=%d environ=%d" % (target, target))
+            if r["pid"] != target:
+                return r, target
+            target = [p for p in pids if p != target][0]
+        self.fail("no answer from a worker other than %d" % target)
+
+    def uid_of(self, pid):
+        return [int(x) for x in h.proc_status_field(pid, "Uid")]
+
+    def assertDynamic(self, pid, lo=RANGE_MIN, hi=RANGE_MAX):
+        uids = self.uid_of(pid)
+        gids = [int(x) for x in h.proc_status_field(pid, "Gid")]
+        self.assertEqual(len(set(uids)), 1, "worker %d Uid %s" % (pid, uids))
+        self.assertTrue(lo <= uids[0] <= hi, "worker %d uid %d outside %d..%d"
+                        % (pid, uids[0], lo, hi))
+        self.assertNotIn(uids[0], passwd_uids(), "uid %d is in /etc/passwd" % uids[0])
+        self.assertEqual(len(set(gids)), 1, "worker %d Gid %s" % (pid, gids))
+        self.assertEqual(h.proc_status_field(pid, "Groups"), [],
+                         "worker %d has supplementary groups" % pid)
+        return uids[0], gids[0]
+
+    def assertDenied(self, r, what, pid):
+        got = r[what]
+        self.assertEqual(got["pid"], pid)
+        want = (errno.EPERM,) if what == "kill0" else (errno.EACCES, errno.EPERM)
+        self.assertIn(got["errno"], want, "%s of pid %d from worker %d: %s"
+                      % (what, pid, r["pid"], got))
+
+    def test_60a_services_cannot_reach_each_other(self):
+        """Two dynamic services: different uids; from a worker of one,
+        kill -0 and /proc/PID/environ of the other's fail (EPERM/EACCES),
+        while a sibling of the same service (same uid) can be signalled."""
+        m = self.start("127.0.0.1:{PORT1} inet n y n - 2 {PROBE} -o user=dynamic"
+                       " -o prefork=2\n"
+                       "127.0.0.1:{PORT2} inet n y n - 1 {PROBE} -o user=dynamic\n",
+                       nports=2)
+        a, b = m.service_names()
+        a_pids, b_pid = m.worker_pids(a), m.worker_pids(b)[0]
+        ua, _ = self.assertDynamic(a_pids[0])
+        ub, _ = self.assertDynamic(b_pid)
+        self.assertNotEqual(ua, ub, "two services share uid %d" % ua)
+        self.assertEqual(self.uid_of(a_pids[1])[0], ua, "per-service uid differs")
+        r = self.probe(m, a, "kill0=%d environ=%d" % (b_pid, b_pid))
+        self.assertIn(r["pid"], a_pids)
+        self.assertDenied(r, "kill0", b_pid)
+        self.assertDenied(r, "environ", b_pid)
+        # The control: the probe can reach a process of its own uid.
+        r, sib = self.probe_other(m, a, a_pids)
+        self.assertEqual(r["kill0"]["errno"], 0, "sibling %d: %s" % (sib, r["kill0"]))
+
+    def test_60b_uid_per_worker(self):
+        """dynamic_user=worker: siblings have different uids, one group,
+        and cannot signal or read each other."""
+        m = self.start("127.0.0.1:0 inet n y n - 2 {PROBE} -o user=dynamic"
+                       " -o dynamic_user=worker -o prefork=2\n")
+        pids = m.worker_pids()
+        self.assertEqual(len(pids), 2, pids)
+        (u1, g1), (u2, g2) = self.assertDynamic(pids[0]), self.assertDynamic(pids[1])
+        self.assertNotEqual(u1, u2, "siblings share uid %d" % u1)
+        self.assertEqual(g1, g2, "siblings have different groups")
+        r, other = self.probe_other(m, None, pids)
+        self.assertDenied(r, "kill0", other)
+        self.assertDenied(r, "environ", other)
+
+    def test_60c_worker_uid_released_at_reap(self):
+        """A range of 5 uids: the service's and four workers' (two, and
+        their successors while they leave). With max_use=1 every request
+        recycles a worker: 12 requests need 14 worker uids in all, so each
+        reaped worker's uid must come back."""
+        lo, n = RANGE_MIN + 100, 5
+        m = self.start("127.0.0.1:0 inet n y n - 2 {PROBE} -o user=dynamic"
+                       " -o dynamic_user=worker -o prefork=2 -o max_use=1\n",
+                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + n - 1))
+        seen = set()
+        for i in range(12):
+            r = h.poll_until(lambda: self.probe(m), 10, "request %d answered" % i,
+                             detail=m.detail)
+            self.assertTrue(lo <= r["resuid"][0] < lo + n, r["resuid"])
+            seen.add(r["resuid"][0])
+        self.assertLessEqual(len(seen), n - 1, "worker uids used: %s" % sorted(seen))
+        self.assertNotIn("every uid of", m.log())
+        st = m.wait_for(lambda st: m.service(st=st)["spawned"] >= 14, 10, "14 workers")
+        self.assertEqual(m.service(st=st)["launch_failed"], 0)
+
+    def test_60d_state_directory(self):
+        """Made with the service's uid as owner, mode 0700, named by
+        STATE_DIRECTORY; the worker writes there and nowhere else."""
+        m = self.start("127.0.0.1:0 inet n y n - 1 {PROBE} -o user=dynamic\n")
+        pid = m.worker_pids()[0]
+        uid, gid = self.assertDynamic(pid)
+        sd = m.path("state", "inet-127.0.0.1:0")
+        st = os.stat(sd)
+        self.assertEqual((st.st_uid, st.st_gid), (uid, gid))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o700)
+        self.assertEqual(h.proc_environ(pid).get("STATE_DIRECTORY"), sd)
+        r = self.probe(m, request="write=%s/f:100" % sd)
+        self.assertEqual((r["write"]["bytes"], r["write"]["errno"]), (100, 0), r["write"])
+        self.assertEqual(os.stat(sd + "/f").st_uid, uid)
+        r = self.probe(m, request="write=%s:100" % m.path("nope"))
+        self.assertEqual(r["write"]["errno"], errno.EACCES, r["write"])
+
+    def test_60e_released_on_removal_by_reload(self):
+        """A one-uid range: the service holds it, and keeps it through a
+        reload that changes it; removed by a reload and drained, its state
+        directory goes back to root; a service added by the next reload
+        gets that same uid."""
+        lo = RANGE_MIN + 200
+        conf = "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo)
+        m = self.start("one unix n y n - 1 {PROBE} -o user=dynamic\n", conf)
+        pid = m.worker_pids()[0]
+        self.assertEqual(self.assertDynamic(pid)[0], lo)
+        sd = m.path("state", "unix-one")
+        self.assertEqual(os.stat(sd).st_uid, lo)
+        # Changed by a reload: the new generation shares the uid (the range
+        # has no other), while the old one drains.
+        m.write("master.cf", "one unix n y n - 1 %s -o user=dynamic -o max_use=50\n" % PROBE)
+        rc, out, err = m.ctl("reload", timeout=15)
+        self.assertEqual(rc, 0, out + err + m.log_tail())
+        self.assertIn("changed: one", out)
+        st = m.wait_for(lambda st: st.get("draining") == [] and
+                        m.worker_pids("one", st) and m.worker_pids("one", st)[0] != pid,
+                        15, "the new generation of one serving")
+        h.poll_until(lambda: not h.pid_alive(pid), 10, "old worker %d gone" % pid)
+        pid = m.worker_pids("one", st)[0]
+        self.assertEqual(self.assertDynamic(pid)[0], lo)
+        self.assertEqual(os.stat(sd).st_uid, lo, "state directory given back while in use")
+        m.write("master.cf", "")
+        rc, out, err = m.ctl("reload", timeout=15)
+        self.assertEqual(rc, 0, out + err)
+        m.wait_for(lambda st: st.get("draining") == [] and not st["services"], 15,
+                   "service one drained")
+        h.poll_until(lambda: not h.pid_alive(pid), 10, "worker %d gone" % pid)
+        st = os.stat(sd)
+        self.assertEqual((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), (0, 0, 0o700),
+                         "state directory not taken back")
+        m.write("master.cf", "two unix n y n - 1 %s -o user=dynamic\n" % PROBE)
+        rc, out, err = m.ctl("reload", timeout=15)
+        self.assertEqual(rc, 0, out + err + m.log_tail())
+        st = m.wait_for(lambda st: st["services"] and m.service("two", st)["workers"]["idle"],
+                        15, "service two ready")
+        self.assertEqual(self.assertDynamic(m.worker_pids("two", st)[0])[0], lo)
+
+    def test_60f_range_used_by_passwd_refused(self):
+        """dynamic_uid_min..max over an existing account: master -n fails
+        naming /etc/passwd and the line."""
+        user = pwd.getpwnam("daemon")
+        with open("/etc/passwd") as f:
+            line = [i + 1 for i, l in enumerate(f) if l.startswith("daemon:")][0]
+        m = self.master("127.0.0.1:0 inet n y n - 1 %s -o user=dynamic\n" % PROBE,
+                        "dynamic_uid_min = %d\ndynamic_uid_max = %d\n"
+                        % (user.pw_uid, user.pw_uid + 1), start=False)
+        rc, err = m.run_check()
+        self.assertNotEqual(rc, 0, err)
+        self.assertIn('/etc/passwd:%d: user "daemon" has id %d, inside the dynamic user'
+                      ' range' % (line, user.pw_uid), err)
+        # The same range without a dynamic service is nobody's business.
+        m.write("master.cf", "127.0.0.1:0 inet n y n - 1 %s\n" % PROBE)
+        rc, err = m.run_check()
+        self.assertEqual(rc, 0, err)
+
+
+if __name__ == "__main__":
+    unittest.main()
