@@ -333,6 +333,7 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms)
 	w->status_watch.fd = w->stderr_watch.fd = -1;
 	channels_add(&m->channels, &w->status_watch, chan[0], worker_on_status);
 	event_add(&m->loop, &w->stderr_watch, errp[0], EPOLLIN, worker_on_stderr);
+	relay_attach(&w->relay, &m->loop, &w->stderr_watch);
 	pidmap_put(&m->pids, pid, w);
 	list_append(&svc->workers, &w->all_link);
 	worker_count_state(w, +1);

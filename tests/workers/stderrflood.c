@@ -68,15 +68,13 @@ static void stderrflood_say(const char *s)
 /* Writes buf (whole lines, or none) until end_ms (-1: forever). */
 static void stderrflood_flood(const char *buf, size_t len, long long end_ms)
 {
-	for (unsigned i = 0;; i++) {
+	for (;;) {
 		if (write(2, buf, len) < 0 && errno != EINTR)
 			exit(1); /* the master is gone */
-		if ((i & 63) == 0) {
-			if (stderrflood_told_to_go(0))
-				exit(0);
-			if (end_ms >= 0 && stderrflood_now_ms() >= end_ms)
-				return;
-		}
+		if (stderrflood_told_to_go(0))
+			exit(0);
+		if (end_ms >= 0 && stderrflood_now_ms() >= end_ms)
+			return;
 	}
 }
 
