@@ -47,7 +47,8 @@ void relay_attach(struct relay *r, struct event_loop *loop, struct event_watch *
 bool relay_read(struct relay *r, int fd, const char *service, pid_t pid);
 /* Logs a final unterminated line and the suppression summary (counting
  * what is still unread in the pipe), frees the buffer and the timer. Call
- * before the pipe's watch is removed. */
+ * before the pipe's watch is removed, and always before the relay's memory
+ * is freed: its timer watch is registered in the loop. */
 void relay_flush(struct relay *r, const char *service, pid_t pid);
 
 #endif
