@@ -24,12 +24,14 @@ WARMUP_S = 1.0              # the rate limit's burst is spent by then
 # prefix, so ~24 KB/s. Before the limit: ~100 MB/s.
 LOG_MAX_BYTES_PER_S = 128 * 1024
 MASTER_CPU_MAX_PCT = 5.0    # before: 25-30% here; draining without pausing: 13-16%
-STATUS_MAX_MS = 100.0
+STATUS_MAX_MS = 100.0       # the median of 5 calls
+STATUS_WORST_MS = 1000.0    # any one of them
 REQUESTS = 200
 # Unread bytes that mean "full": a Linux pipe holds 65536 bytes; a unix
 # stream socket's send buffer fills at ~30 KB of short lines (each write is
 # an skb with its overhead).
 FULL_BYTES = {True: 60000, "socket": 16000}
+FULL_STABLE_S = 1.5
 
 SUPPRESSED_RX = r"%s\[%d\]: \((\d+) bytes, (\d+) lines suppressed\)$"
 
@@ -52,10 +54,15 @@ class StderrFlood(h.MasterTestCase):
         res = h.run_parallel(lambda i: h.echo_check(addr, "req-%d" % i),
                              list(range(REQUESTS)), concurrency=4)
         self.assertNoFailures(res, "echo requests during the flood")
-        lat = h.status_latency_ms(m)
-        self.assertLess(max(lat), STATUS_MAX_MS,
-                        "masterctl status took %s ms during the flood"
-                        % ["%.0f" % x for x in lat])
+        lat = sorted(h.status_latency_ms(m))
+        shown = ["%.0f" % x for x in lat]
+        # The median: on this shared 2-core machine (load ~8) one exec of
+        # masterctl is now and then descheduled for 250 ms. A master that
+        # blocks makes every call slow (seconds, before the fix).
+        self.assertLess(lat[len(lat) // 2], STATUS_MAX_MS,
+                        "masterctl status took %s ms during the flood" % shown)
+        self.assertLess(lat[-1], STATUS_WORST_MS,
+                        "masterctl status took %s ms during the flood" % shown)
 
     def flood_pid(self, m):
         return m.worker_pids("flood")[0]
@@ -153,19 +160,26 @@ class StderrFlood(h.MasterTestCase):
         m.start()
         addr = m.addr(self.echo_name(m))
         m.hold_stderr()
-        # A stuck reader: the pipe (or socket buffer) fills and stays full.
-        def full():
+        # A stuck reader: the pipe (or socket buffer) fills and stays full
+        # (unread bytes unchanged for FULL_STABLE_S while the worker floods
+        # and the master, rate-limited, still has lines to write).
+        seen = {"n": -1, "since": time.monotonic()}
+        def unread():
             n = fcntl.ioctl(m.stderr_r, termios.FIONREAD, b"\0\0\0\0")
-            return int.from_bytes(n, "little") >= FULL_BYTES[kind]
-        h.poll_until(full, 10, "the master's stderr %s full" % kind)
+            return int.from_bytes(n, "little")
+        def full():
+            n, now = unread(), time.monotonic()
+            if n != seen["n"]:
+                seen["n"], seen["since"] = n, now
+            return n >= FULL_BYTES[kind] and now - seen["since"] >= FULL_STABLE_S
+        h.poll_until(full, 15, "the master's stderr %s full" % kind)
         # The master's own fd 2 (shared with whoever started it) stays a
         # blocking one: the master writes through its own description.
         with open("/proc/%d/fdinfo/2" % m.pid) as f:
             flags = int(re.search(r"flags:\s+(\d+)", f.read()).group(1), 8)
         self.assertFalse(flags & os.O_NONBLOCK, "fd 2 was made O_NONBLOCK")
-        time.sleep(0.5)        # the master has tried to write meanwhile
-        self.assertTrue(full())
         self.serve_and_probe(m, addr)
+        self.assertGreaterEqual(unread(), FULL_BYTES[kind], "the reader was not stuck")
         m.hold_stderr(False)
         m.wait_log(r"^master\[%d\]: warning: \((\d+) log lines dropped\)$" % m.pid)
 

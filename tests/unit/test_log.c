@@ -41,12 +41,26 @@ static char *drain(int fd, size_t *len)
 	return buf;
 }
 
-static unsigned count_lines(const char *s)
+/* Lines of the flood in s; *noted = the sum of the drop counts of the
+ * "(N log lines dropped)" notes written between them (a short note can fit
+ * in a pipe where a longer line did not). */
+static unsigned count_lines(const char *s, unsigned long long *noted)
 {
 	unsigned n = 0;
 
-	for (; *s; s++)
-		n += *s == '\n';
+	*noted = 0;
+	for (const char *line = s; *line; ) {
+		const char *nl = strchr(line, '\n');
+		unsigned long long k;
+		if (nl == NULL)
+			break;
+		const char *note = strstr(line, "warning: (");
+		if (note != NULL && note < nl && sscanf(note, "warning: (%llu log lines", &k) == 1)
+			*noted += k;
+		else
+			n++;
+		line = nl + 1;
+	}
 	return n;
 }
 
@@ -65,9 +79,10 @@ static void flood_stuck_reader(int r, int w)
 	ck_assert_int_eq(fcntl(STDERR_FILENO, F_GETFL) & O_NONBLOCK, 0);
 
 	size_t len;
+	unsigned long long noted;
 	char *got = drain(r, &len);
-	unsigned written = count_lines(got);
-	ck_assert_uint_eq(written + log_dropped_total(), LINES);
+	unsigned written = count_lines(got, &noted);
+	ck_assert_uint_eq(written + log_dropped_total() - noted, LINES);
 	ck_assert_msg(len > 0 && got[len - 1] == '\n', "a line was cut");
 	free(got);
 
@@ -77,7 +92,7 @@ static void flood_stuck_reader(int r, int w)
 	char expect[128];
 	snprintf(expect, sizeof(expect), "master[%ld]: warning: (%llu log lines dropped)\n"
 		 "master[%ld]: info: after\n", (long)getpid(),
-		 (unsigned long long)log_dropped_total(), (long)getpid());
+		 (unsigned long long)(log_dropped_total() - noted), (long)getpid());
 	ck_assert_str_eq(got, expect);
 	free(got);
 	log_close();
