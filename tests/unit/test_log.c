@@ -5,6 +5,7 @@
  * forked child, so replacing fd 2 is local to it). */
 #include <check.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +42,10 @@ static char *drain(int fd, size_t *len)
 	return buf;
 }
 
-/* Lines of the flood in s; *noted = the sum of the drop counts of the
- * "(N log lines dropped)" notes written between them (a short note can fit
- * in a pipe where a longer line did not). */
+/* Lines of the flood in s (each flood line is written or dropped), and in
+ * *noted the sum of the counts of the "(N log lines dropped)" notes written
+ * between them (a short note can fit in a pipe where a longer line did
+ * not). */
 static unsigned count_lines(const char *s, unsigned long long *noted)
 {
 	unsigned n = 0;
@@ -81,19 +83,25 @@ static void flood_stuck_reader(int r, int w)
 	size_t len;
 	unsigned long long noted;
 	char *got = drain(r, &len);
-	unsigned written = count_lines(got, &noted);
-	ck_assert_uint_eq(written + log_dropped_total() - noted, LINES);
-	ck_assert_msg(len > 0 && got[len - 1] == '\n', "a line was cut");
+	/* A stream may take part of a line: the rest is owed, not dropped. */
+	bool owed = len > 0 && got[len - 1] != '\n';
+	unsigned written = count_lines(got, &noted) + (owed ? 1 : 0);
+	ck_assert_msg(written + log_dropped_total() == LINES, "written %u dropped %llu noted %llu owed %d len %zu", written, (unsigned long long)log_dropped_total(), noted, owed, len);
 	free(got);
 
-	/* The reader is back: the count comes first, then the line. */
+	/* The reader is back: the rest of a cut line, the count, the line. */
 	log_info("after");
 	got = drain(r, &len);
 	char expect[128];
 	snprintf(expect, sizeof(expect), "master[%ld]: warning: (%llu log lines dropped)\n"
 		 "master[%ld]: info: after\n", (long)getpid(),
 		 (unsigned long long)(log_dropped_total() - noted), (long)getpid());
-	ck_assert_str_eq(got, expect);
+	size_t rest = len - strlen(expect);
+	ck_assert_msg(len >= strlen(expect) && strcmp(got + rest, expect) == 0, "got %s", got);
+	if (owed)
+		ck_assert_msg(rest > 0 && memchr(got, '\n', rest) == got + rest - 1, "got %s", got);
+	else
+		ck_assert_uint_eq(rest, 0);
 	free(got);
 	log_close();
 }
