@@ -96,6 +96,8 @@ static void relay_keep(struct relay *r, const char *p, size_t n,
 		n -= take;
 		if (r->len == RELAY_LINE_MAX_BYTES) {
 			size_t used = relay_piece(r, r->partial, r->len, true, service, pid, now_ms);
+			if (used == 0) /* cannot happen (a character is <= 4 bytes): never spin */
+				used = relay_piece(r, r->partial, r->len, false, service, pid, now_ms);
 			memmove(r->partial, r->partial + used, r->len - used);
 			r->len -= used;
 		}
