@@ -6,9 +6,11 @@
  * retiring reports on the status channel. All state lives in one struct on
  * libmaster_run()'s stack, so nothing survives a call.
  *
- * This is on the benchmark hot path: a request costs the accept, "busy",
- * one non-blocking recv to look for a pending "stop", and "idle" (plus
- * "retiring" for the last one); nothing is allocated per request. */
+ * This is on the benchmark hot path: a request costs the accept, "busy"
+ * (or "next" when it follows another without a pause), one non-blocking
+ * recv now and then to look for a pending "stop", and "idle" at the end of
+ * a run (plus "retiring" for the last one); nothing is allocated per
+ * request. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -301,9 +303,9 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 		libmaster_log(lm, "accept on fd %d: %m; retiring", listen_fd);
 		return 1;
 	}
-	for (;;) {
+	for (enum protocol_msg began = PROTOCOL_BUSY;; began = PROTOCOL_NEXT) {
 		last = lm->max_use != 0 && lm->served + 1 >= lm->max_use;
-		libmaster_say(lm, PROTOCOL_BUSY);
+		libmaster_say(lm, began);
 		if (last) /* let the master start our successor while we serve */
 			libmaster_say(lm, PROTOCOL_RETIRING);
 		lm->handler(fd, lm->ctx);
@@ -323,8 +325,8 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 				return rc;
 		}
 		/* Another client already waiting: serve it straight away. The
-		 * next "busy" says this request ended, so under load a request
-		 * costs one status message, not two. Any error (mostly EAGAIN)
+		 * "next" says this request ended and another began, so under
+		 * load a request costs one status message, not two. Any error (mostly EAGAIN)
 		 * falls back to "idle" and the epoll wait, which sorts it out. */
 		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)

@@ -1,4 +1,4 @@
-/* protocol.c - the status channel wire format, protocol version 1.
+/* protocol.c - the status channel wire format, protocol version 2.
  *
  * Owns the mapping between messages and their words, the validation of an
  * untrusted packet, and the one way a message is put on the wire. Shared by
@@ -19,6 +19,7 @@ static const char *const protocol_words[] = {
 	[PROTOCOL_IDLE] = "idle",
 	[PROTOCOL_RETIRING] = "retiring",
 	[PROTOCOL_STOP] = "stop",
+	[PROTOCOL_NEXT] = "next",
 };
 
 #define PROTOCOL_WORD_COUNT (sizeof(protocol_words) / sizeof(protocol_words[0]))

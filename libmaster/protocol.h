@@ -1,10 +1,13 @@
-/* protocol.h - the worker status channel, protocol version 1.
+/* protocol.h - the worker status channel, protocol version 2.
  *
  * One AF_UNIX SOCK_SEQPACKET socketpair per worker; the worker's end is the
  * fd named by MASTER_STATUS_FD. Each message is one packet holding one
  * lower-case ASCII word, optionally followed by a single '\n':
- *   worker -> master: "ready", "busy", "idle", "retiring"
+ *   worker -> master: "ready", "busy", "next", "idle", "retiring"
  *   master -> worker: "stop"
+ * "next" (new in version 2) says the request in progress ended and the next
+ * one began at once; version 1 said "busy" twice, which version 2 treats as
+ * a violation (a repeated "busy" could hold one request past max_busy).
  * End-of-file on the channel means the other side is gone. Anything else is
  * a protocol violation. docs/protocol.md is the long form. */
 #ifndef MASTER_PROTOCOL_H
@@ -12,7 +15,7 @@
 
 #include <stddef.h>
 
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 #define PROTOCOL_PACKET_MAX_BYTES 32 /* longer packets are invalid */
 
 /* Environment a worker is started with. */
@@ -29,6 +32,7 @@ enum protocol_msg {
 	PROTOCOL_IDLE,
 	PROTOCOL_RETIRING,
 	PROTOCOL_STOP,
+	PROTOCOL_NEXT,
 };
 
 /* Decodes one packet; PROTOCOL_INVALID for anything that is not exactly a

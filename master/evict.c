@@ -1,5 +1,8 @@
-/* evict.c - owns carrying out retirements (see evict.h); the criteria are
- * in retire.c. */
+/* evict.c - owns carrying out every way a worker leaves (see evict.h).
+ * Nothing here is fatal; nothing blocks (rss is read from /proc, a pseudo
+ * file that answers at once). Retirements that keep capacity (a normal
+ * end of life) earn the service a replacement credit: the successor
+ * bypasses the fork limiter. Departures for cause do not. */
 #include "evict.h"
 
 #include <fcntl.h>
@@ -12,57 +15,136 @@
 #include "service.h"
 #include "worker.h"
 
+#define EVICT_WHY_BYTES 128
+
+typedef uint64_t (*evict_due_fn)(const struct worker *w, const struct service_settings *set);
+typedef void (*evict_act_fn)(struct worker *w, uint64_t now_ms);
+
 static uint64_t evict_min(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
 }
 
+/* Acts on the head of a time-ordered list while its deadline has passed.
+ * Every action moves its worker to a later phase, hence off this list; if
+ * one ever did not, the worker is moved to `kill_sent` rather than looked at
+ * again: this loop must end whatever a worker does. */
+static uint64_t evict_expire(struct service *svc, struct list *head,
+			     evict_due_fn due, evict_act_fn act, uint64_t now_ms)
+{
+	while (!list_empty(head)) {
+		struct worker *w = LIST_ENTRY(head->next, struct worker, timer_link);
+		uint64_t t = due(w, &svc->cfg->set);
+		if (t > now_ms)
+			return t;
+		act(w, now_ms);
+		if (head->next == &w->timer_link) {
+			log_err("service %s: worker %ld stayed on its timer list; dropped from it",
+				svc->cfg->name, (long)w->pid);
+			list_remove(&w->timer_link);
+			list_append(&svc->kill_sent, &w->timer_link);
+		}
+	}
+	return CLOCK_NEVER_MS;
+}
+
+/* For cause: the worker's exit is not a normal retirement. */
+static void evict_terminate(struct worker *w, uint64_t now_ms, const char *why)
+{
+	if (w->reaped || w->phase >= WORKER_TERMINATING)
+		return;
+	log_warn("service %s: terminating worker %ld: %s", w->svc->cfg->name, (long)w->pid, why);
+	w->killed = true;
+	worker_terminate(w, now_ms, w->svc->cfg->set.kill_grace_s);
+}
+
+static void evict_kill(struct worker *w, uint64_t now_ms, const char *why)
+{
+	if (w->phase == WORKER_DYING)
+		return;
+	log_warn("service %s: killing worker %ld: %s", w->svc->cfg->name, (long)w->pid, why);
+	w->killed = true;
+	worker_kill(w, now_ms);
+}
+
+void evict_owe_replacement(struct service *svc)
+{
+	svc->replace_credits++;
+	svc->dirty = true;
+}
+
+/* A normal end of life: its successor starts now and bypasses the limiter. */
+static void evict_retire(struct worker *w, uint64_t now_ms, const char *why)
+{
+	if (!worker_retire(w, now_ms))
+		return;
+	log_debug("service %s: worker %ld retiring: %s", w->svc->cfg->name, (long)w->pid, why);
+	evict_owe_replacement(w->svc);
+}
+
+/* ---- the timed lists ---- */
+
+static uint64_t evict_startup_due(const struct worker *w, const struct service_settings *set)
+{
+	return retire_startup_deadline_ms(w->started_ms, set->startup_timeout_s);
+}
+
+static void evict_startup_act(struct worker *w, uint64_t now_ms)
+{
+	char why[EVICT_WHY_BYTES];
+
+	snprintf(why, sizeof(why), "no \"ready\" within startup_timeout (%us)",
+		 w->svc->cfg->set.startup_timeout_s);
+	evict_kill(w, now_ms, why);
+}
+
+static uint64_t evict_busy_due(const struct worker *w, const struct service_settings *set)
+{
+	return retire_busy_deadline_ms(w->state_since_ms, set->max_busy_s);
+}
+
+static void evict_busy_act(struct worker *w, uint64_t now_ms)
+{
+	char why[EVICT_WHY_BYTES];
+
+	snprintf(why, sizeof(why), "one request took %.1fs (max_busy %us)",
+		 (double)(now_ms - w->state_since_ms) / 1000.0, w->svc->cfg->set.max_busy_s);
+	evict_terminate(w, now_ms, why);
+}
+
+static uint64_t evict_idle_due(const struct worker *w, const struct service_settings *set)
+{
+	return retire_idle_deadline_ms(w->state_since_ms, set->max_idle_s);
+}
+
+static void evict_idle_act(struct worker *w, uint64_t now_ms)
+{
+	evict_retire(w, now_ms, "max_idle");
+}
+
+static uint64_t evict_deadline_due(const struct worker *w, const struct service_settings *set)
+{
+	return w->deadline_ms;
+}
+
+static void evict_stopping_act(struct worker *w, uint64_t now_ms)
+{
+	evict_terminate(w, now_ms, "did not stop within stop_timeout");
+}
+
+static void evict_terminating_act(struct worker *w, uint64_t now_ms)
+{
+	evict_kill(w, now_ms, "still running kill_grace after SIGTERM");
+}
+
 uint64_t evict_startup(struct service *svc, uint64_t now_ms)
 {
-	while (!list_empty(&svc->starting)) {
-		struct worker *w = LIST_ENTRY(svc->starting.next, struct worker, timer_link);
-		uint64_t due = retire_startup_deadline_ms(w->started_ms, svc->cfg->set.startup_timeout_s);
-		if (due > now_ms)
-			return due;
-		char why[64];
-		snprintf(why, sizeof(why), "no \"ready\" within startup_timeout (%us)",
-			 svc->cfg->set.startup_timeout_s);
-		w->start_failed = true;
-		worker_kill(w, why);
-		list_remove(&w->timer_link); /* off the list: its exit follows */
-	}
-	return CLOCK_NEVER_MS;
+	return evict_expire(svc, &svc->starting, evict_startup_due, evict_startup_act, now_ms);
 }
 
-uint64_t evict_busy(struct service *svc, uint64_t now_ms)
-{
-	while (!list_empty(&svc->busy)) {
-		struct worker *w = LIST_ENTRY(svc->busy.next, struct worker, timer_link);
-		uint64_t due = retire_busy_deadline_ms(w->state_since_ms, svc->cfg->set.max_busy_s);
-		if (due > now_ms)
-			return due;
-		char why[96];
-		snprintf(why, sizeof(why), "one request took %.1fs (max_busy %us)",
-			 (double)(now_ms - w->state_since_ms) / 1000.0, svc->cfg->set.max_busy_s);
-		/* Moves it to the retiring list, where its SIGKILL is timed. */
-		worker_terminate(w, now_ms, svc->cfg->set.kill_grace_s, why);
-	}
-	return CLOCK_NEVER_MS;
-}
+/* ---- the scans ---- */
 
-uint64_t evict_idle(struct service *svc, uint64_t now_ms)
-{
-	while (!list_empty(&svc->idle)) {
-		struct worker *w = LIST_ENTRY(svc->idle.next, struct worker, timer_link);
-		uint64_t due = retire_idle_deadline_ms(w->state_since_ms, svc->cfg->set.max_idle_s);
-		if (due > now_ms)
-			return due;
-		worker_retire(w, now_ms, "max_idle");
-	}
-	return CLOCK_NEVER_MS;
-}
-
-uint64_t evict_lifetime(struct service *svc, uint64_t now_ms)
+static uint64_t evict_lifetime(struct service *svc, uint64_t now_ms)
 {
 	const struct service_settings *set = &svc->cfg->set;
 	uint64_t next = CLOCK_NEVER_MS;
@@ -72,13 +154,12 @@ uint64_t evict_lifetime(struct service *svc, uint64_t now_ms)
 		return svc->lifetime_next_ms;
 	LIST_FOREACH_SAFE(pos, tmp, &svc->workers) {
 		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
-		if (w->lifetime_ms == 0 || w->terminated || w->kill_sent)
+		if (w->lifetime_ms == 0 || w->phase >= WORKER_STOPPING)
 			continue;
 		uint64_t cap = retire_hard_cap_ms(w->started_ms, w->lifetime_ms, set->retire_grace_s);
 		uint64_t due = retire_lifetime_due_ms(w->started_ms, w->lifetime_ms);
 		if (now_ms >= cap) {
-			worker_terminate(w, now_ms, set->kill_grace_s,
-					 "max_lifetime + retire_grace reached while busy");
+			evict_terminate(w, now_ms, "max_lifetime + retire_grace reached while busy");
 			continue;
 		}
 		if (now_ms < due) {
@@ -86,10 +167,10 @@ uint64_t evict_lifetime(struct service *svc, uint64_t now_ms)
 			continue;
 		}
 		next = evict_min(next, cap);
-		if (w->retiring)
+		if (w->phase != WORKER_SERVING)
 			continue;
-		if (w->state == POLICY_IDLE && retire_may_start(svc->n_retiring, set->max_retiring))
-			worker_retire(w, now_ms, "max_lifetime");
+		if (w->proto.state == POLICY_IDLE && retire_may_start(svc->n_retiring, set->max_retiring))
+			evict_retire(w, now_ms, "max_lifetime");
 		else /* busy, starting or held back by max_retiring: look again */
 			next = evict_min(next, now_ms + EVICT_LIFETIME_RECHECK_MS);
 	}
@@ -119,7 +200,8 @@ static unsigned long long evict_rss_bytes(pid_t pid)
 	return resident * (unsigned long long)sysconf(_SC_PAGESIZE);
 }
 
-uint64_t evict_rss(struct service *svc, uint64_t now_ms)
+/* Busy workers too: a request must not grow a worker without bound. */
+static uint64_t evict_rss(struct service *svc, uint64_t now_ms)
 {
 	const struct service_settings *set = &svc->cfg->set;
 	struct list *pos, *tmp;
@@ -128,22 +210,39 @@ uint64_t evict_rss(struct service *svc, uint64_t now_ms)
 		return CLOCK_NEVER_MS;
 	if (now_ms < svc->rss_next_ms)
 		return svc->rss_next_ms;
-	LIST_FOREACH_SAFE(pos, tmp, &svc->idle) {
-		struct worker *w = LIST_ENTRY(pos, struct worker, timer_link);
-		if (!retire_may_start(svc->n_retiring, set->max_retiring))
-			break;
+	LIST_FOREACH_SAFE(pos, tmp, &svc->workers) {
+		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
+		if (w->phase >= WORKER_TERMINATING)
+			continue;
 		unsigned long long rss = evict_rss_bytes(w->pid);
-		if (retire_rss_exceeded(rss, set->rss_max_bytes)) {
-			log_info("service %s: worker %ld uses %llu KiB (rss_max %llu KiB): retiring",
-				 svc->cfg->name, (long)w->pid, rss >> 10, set->rss_max_bytes >> 10);
-			worker_retire(w, now_ms, "rss_max");
+		if (!retire_rss_exceeded(rss, set->rss_max_bytes))
+			continue;
+		/* Busy and far past the limit: its request may not finish (an
+		 * idle or retiring-idle one is simply retired or stopped). */
+		if (w->proto.state == POLICY_BUSY &&
+		    retire_rss_hard_exceeded(rss, set->rss_max_bytes)) {
+			char why[EVICT_WHY_BYTES];
+			snprintf(why, sizeof(why), "uses %llu KiB, over %u x rss_max (%llu KiB)",
+				 rss >> 10, RETIRE_RSS_HARD_FACTOR, set->rss_max_bytes >> 10);
+			evict_terminate(w, now_ms, why);
+			continue;
 		}
+		if (w->phase != WORKER_SERVING || w->proto.state == POLICY_STARTING)
+			continue;
+		/* A busy one finishes its request as a retiring worker (its
+		 * successor starts now); an idle one waits for max_retiring. */
+		if (w->proto.state == POLICY_IDLE &&
+		    !retire_may_start(svc->n_retiring, set->max_retiring))
+			continue;
+		log_info("service %s: worker %ld uses %llu KiB (rss_max %llu KiB): retiring",
+			 svc->cfg->name, (long)w->pid, rss >> 10, set->rss_max_bytes >> 10);
+		evict_retire(w, now_ms, "rss_max");
 	}
 	svc->rss_next_ms = now_ms + EVICT_RSS_INTERVAL_MS;
 	return svc->rss_next_ms;
 }
 
-void evict_recycle(struct service *svc, uint64_t now_ms)
+static void evict_recycle(struct service *svc, uint64_t now_ms)
 {
 	struct list *pos, *tmp;
 
@@ -154,6 +253,136 @@ void evict_recycle(struct service *svc, uint64_t now_ms)
 		if (!retire_may_start(svc->n_retiring, svc->cfg->set.max_retiring))
 			return;
 		if (w->recycle)
-			worker_retire(w, now_ms, "recycle");
+			evict_retire(w, now_ms, "recycle");
+	}
+}
+
+uint64_t evict_timers(struct service *svc, uint64_t now_ms)
+{
+	uint64_t next = CLOCK_NEVER_MS;
+
+	next = evict_min(next, evict_expire(svc, &svc->starting, evict_startup_due,
+					     evict_startup_act, now_ms));
+	next = evict_min(next, evict_expire(svc, &svc->busy, evict_busy_due,
+					     evict_busy_act, now_ms));
+	next = evict_min(next, evict_expire(svc, &svc->idle, evict_idle_due,
+					     evict_idle_act, now_ms));
+	next = evict_min(next, evict_lifetime(svc, now_ms));
+	next = evict_min(next, evict_rss(svc, now_ms));
+	evict_recycle(svc, now_ms);
+	next = evict_min(next, evict_expire(svc, &svc->stop_sent, evict_deadline_due,
+					     evict_stopping_act, now_ms));
+	next = evict_min(next, evict_expire(svc, &svc->term_sent, evict_deadline_due,
+					     evict_terminating_act, now_ms));
+	return next;
+}
+
+uint64_t evict_retiring(struct service *svc, uint64_t now_ms)
+{
+	const struct service_settings *set = &svc->cfg->set;
+	struct policy_pool p = service_pool_counts(svc);
+	uint64_t next = CLOCK_NEVER_MS, due;
+	struct list *pos, *tmp;
+
+	LIST_FOREACH_SAFE(pos, tmp, &svc->retiring) {
+		struct worker *w = LIST_ENTRY(pos, struct worker, timer_link);
+		if (w->proto.state == POLICY_BUSY) {
+			/* Its last request is bounded by max_busy like any other. */
+			due = retire_busy_deadline_ms(w->state_since_ms, set->max_busy_s);
+			if (now_ms >= due)
+				evict_terminate(w, now_ms, "last request exceeded max_busy");
+			else
+				next = evict_min(next, due);
+			continue;
+		}
+		if (policy_may_stop_retiring(&p, w->phase_since_ms, now_ms)) {
+			w->asked = true;
+			worker_stop(w, now_ms, set->stop_timeout_s);
+			next = evict_min(next, w->deadline_ms);
+		} else {
+			next = evict_min(next, w->phase_since_ms + POLICY_HANDOVER_MAX_MS);
+		}
+	}
+	return next;
+}
+
+/* ---- what a worker did ---- */
+
+void evict_violation(struct worker *w, uint64_t now_ms, const char *why)
+{
+	if (w->reaped) {
+		/* Read from its channel after its exit: nothing to signal. */
+		log_warn("service %s: worker %ld (exited): %s", w->svc->cfg->name,
+			 (long)w->pid, why);
+		return;
+	}
+	if (w->phase != WORKER_DYING)
+		w->svc->stats.violations++;
+	evict_kill(w, now_ms, why);
+}
+
+void evict_announced(struct worker *w, uint64_t now_ms)
+{
+	/* Replaced once, and only after serving: a worker that retires
+	 * before its first request is a start failure, not a lifetime. */
+	if (!worker_retire(w, now_ms))
+		return;
+	log_debug("service %s: worker %ld retiring: announced", w->svc->cfg->name,
+		  (long)w->pid);
+	if (w->proto.requests > 0)
+		evict_owe_replacement(w->svc);
+}
+
+void evict_channel_closed(struct worker *w, uint64_t now_ms)
+{
+	if (w->reaped || w->phase >= WORKER_TERMINATING)
+		return;
+	/* Not marked killed: a process on its way out closes its channel a
+	 * moment before it can be reaped, and its own exit status must count
+	 * then (monitor.c counts it killed if our SIGTERM ended it). */
+	log_warn("service %s: terminating worker %ld: closed its status channel",
+		 w->svc->cfg->name, (long)w->pid);
+	w->silenced = true;
+	worker_terminate(w, now_ms, w->svc->cfg->set.kill_grace_s);
+}
+
+/* ---- the operator ---- */
+
+void evict_recycle_all(struct service *svc)
+{
+	struct list *pos;
+
+	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
+		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
+		if (worker_serving(w) && !w->recycle && w->proto.state != POLICY_STARTING) {
+			w->recycle = true;
+			svc->recycle_pending++;
+		}
+	}
+	svc->dirty = true;
+}
+
+void evict_stop_service(struct service *svc, uint64_t now_ms)
+{
+	struct list *pos, *tmp;
+
+	svc->stopping = true;
+	LIST_FOREACH_SAFE(pos, tmp, &svc->workers) {
+		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
+		if (w->phase < WORKER_STOPPING)
+			w->asked = true;
+		worker_stop(w, now_ms, svc->cfg->set.stop_timeout_s);
+	}
+	svc->dirty = true;
+}
+
+void evict_kill_service(struct service *svc, uint64_t now_ms, const char *why)
+{
+	struct list *pos, *tmp;
+
+	LIST_FOREACH_SAFE(pos, tmp, &svc->workers) {
+		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
+		w->asked = true;
+		evict_kill(w, now_ms, why);
 	}
 }

@@ -15,7 +15,9 @@
 #include "build_config.h"
 #include "clock.h"
 #include "daemon.h"
+#include "evict.h"
 #include "log.h"
+#include "monitor.h"
 #include "master.h"
 #include "outbuf.h"
 #include "pidfile.h"
@@ -127,13 +129,12 @@ static void main_begin_stop(struct master *m, uint64_t now)
 static void main_kill_all(struct master *m)
 {
 	struct service *lists[] = { m->services, m->draining };
-	struct list *pos;
+	uint64_t now = clock_now_ms();
 
 	log_warn("stopping now: killing every worker");
 	for (size_t l = 0; l < 2; l++)
 		for (struct service *svc = lists[l]; svc; svc = svc->next)
-			for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next)
-				worker_kill(LIST_ENTRY(pos, struct worker, all_link), "stop --now");
+			evict_kill_service(svc, now, "stop --now");
 }
 
 static int main_timeout_ms(struct master *m, uint64_t now, uint64_t next)
@@ -142,7 +143,7 @@ static int main_timeout_ms(struct master *m, uint64_t now, uint64_t next)
 	uint64_t t = control_expire(&m->control, now);
 
 	next = t < next ? t : next;
-	t = channels_tick(&m->channels, now);
+	t = monitor_tick(&m->monitor, now);
 	next = t < next ? t : next;
 	for (size_t l = 0; l < 2; l++)
 		for (struct service *svc = lists[l]; svc; svc = svc->next)
@@ -157,7 +158,7 @@ static void main_signals(struct master *m, uint64_t now)
 {
 	if (m->sig.child) {
 		m->sig.child = false;
-		pool_reap(m, now);
+		monitor_reap(m, now);
 	}
 	if (m->sig.reload) {
 		struct outbuf reply = { 0 };
@@ -215,7 +216,7 @@ static int main_setup(struct master *m, int *pidfd)
 	if (*pidfd < 0)
 		return -1;
 	daemon_raise_fd_limit();
-	if (event_init(&m->loop) < 0 || channels_init(&m->channels, &m->loop) < 0 ||
+	if (event_init(&m->loop) < 0 || monitor_init(&m->monitor, &m->loop) < 0 ||
 	    launcher_init(&m->launcher) < 0) {
 		log_err("start-up: %s", strerror(errno));
 		return -1;
@@ -308,7 +309,7 @@ out:
 	reload_fini(&m);
 	launcher_fini(&m.launcher);
 	signals_fini(&m.sig, &m.loop);
-	channels_fini(&m.channels);
+	monitor_fini(&m.monitor);
 	event_fini(&m.loop);
 	pidmap_free(&m.pids);
 	pidfile_release(pidfd, pid_path);

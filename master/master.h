@@ -7,21 +7,36 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "channels.h"
 #include "config.h"
 #include "control.h"
 #include "event.h"
 #include "launch.h"
 #include "list.h"
+#include "monitor.h"
 #include "pidmap.h"
 #include "sdnotify.h"
 #include "signals.h"
 
 struct service;
+struct master;
+struct launch_spec;
+struct launch_error;
+
+/* How the master starts and signals processes. NULL members mean the real
+ * system calls (launch_start, kill); the unit tests of the monitor, the
+ * evictor and the pool put fakes here, so no process is ever started. */
+struct master_ops {
+	pid_t (*launch)(struct master *m, const struct launch_spec *spec,
+			struct launch_error *e);
+	int (*signal)(struct master *m, pid_t pid, int sig);
+	/* Whether pid has exited (a zombie not reaped yet), without reaping. */
+	bool (*exited)(struct master *m, pid_t pid);
+};
 
 struct master {
 	struct event_loop loop;
-	struct channels channels;  /* workers' status channels, coalesced */
+	struct monitor monitor;    /* workers' status channels, coalesced */
+	struct master_ops ops;
 	struct signals sig;
 	struct launcher launcher;
 	struct pidmap pids;        /* pid -> struct worker */

@@ -2,6 +2,30 @@
 #include "policy.h"
 
 
+#define POLICY_MILLI 1000u
+
+void policy_budget_init(struct policy_budget *b, uint64_t now_ms)
+{
+	b->tokens_milli = (uint64_t)POLICY_MSG_BURST * POLICY_MILLI;
+	b->refilled_ms = now_ms;
+}
+
+bool policy_budget_take(struct policy_budget *b, uint64_t now_ms)
+{
+	const uint64_t full = (uint64_t)POLICY_MSG_BURST * POLICY_MILLI;
+
+	if (now_ms > b->refilled_ms) {
+		/* rate messages a second = rate thousandths a millisecond */
+		uint64_t add = (now_ms - b->refilled_ms) * POLICY_MSG_RATE_PER_S;
+		b->tokens_milli = add >= full - b->tokens_milli ? full : b->tokens_milli + add;
+		b->refilled_ms = now_ms;
+	}
+	if (b->tokens_milli < POLICY_MILLI)
+		return false;
+	b->tokens_milli -= POLICY_MILLI;
+	return true;
+}
+
 unsigned policy_live(const struct policy_pool *p)
 {
 	return p->starting + p->idle + p->busy;
@@ -50,7 +74,10 @@ bool policy_at_maxproc(const struct policy_pool *p)
 bool policy_may_stop_retiring(const struct policy_pool *p,
 			      uint64_t retiring_since_ms, uint64_t now_ms)
 {
-	return p->starting == 0 || now_ms >= retiring_since_ms + POLICY_HANDOVER_MAX_MS;
+	/* Make-before-break: capacity is back (no successor still starting,
+	 * at least prefork serving), or the successor is overdue. */
+	return (p->starting == 0 && policy_live(p) >= p->prefork) ||
+	       now_ms >= retiring_since_ms + POLICY_HANDOVER_MAX_MS;
 }
 
 unsigned policy_clamp_credits(const struct policy_pool *p)
@@ -62,32 +89,37 @@ unsigned policy_clamp_credits(const struct policy_pool *p)
 	return p->replace_credits < deficit ? p->replace_credits : deficit;
 }
 
-bool policy_on_message(enum policy_worker_state *state, bool *retiring,
-		       unsigned *requests, enum protocol_msg msg)
+bool policy_on_message(struct policy_worker *pw, enum protocol_msg msg, bool *began)
 {
+	enum policy_worker_state from = pw->state;
+
+	*began = false;
 	switch (msg) {
 	case PROTOCOL_READY:
-		if (*state != POLICY_STARTING)
+		if (from != POLICY_STARTING)
 			return false;
-		*state = POLICY_IDLE;
+		pw->state = POLICY_IDLE;
 		return true;
 	case PROTOCOL_BUSY:
-		/* From busy: the previous request ended and the next began
-		 * (a worker going straight on to a waiting client). */
-		if (*state == POLICY_STARTING)
+	case PROTOCOL_NEXT:
+		/* "busy" opens a request from idle, "next" chains one onto a
+		 * busy spell; neither may follow "retiring", and a repeated
+		 * "busy" must not restart the max_busy clock. */
+		if (pw->announced || from != (msg == PROTOCOL_BUSY ? POLICY_IDLE : POLICY_BUSY))
 			return false;
-		*state = POLICY_BUSY;
-		(*requests)++;
+		pw->state = POLICY_BUSY;
+		pw->requests++;
+		*began = true;
 		return true;
 	case PROTOCOL_IDLE:
-		if (*state != POLICY_BUSY)
+		if (from != POLICY_BUSY)
 			return false;
-		*state = POLICY_IDLE;
+		pw->state = POLICY_IDLE;
 		return true;
 	case PROTOCOL_RETIRING:
-		if (*state == POLICY_STARTING)
+		if (from == POLICY_STARTING || pw->announced)
 			return false;
-		*retiring = true;
+		pw->announced = true;
 		return true;
 	default:
 		return false;

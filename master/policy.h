@@ -40,13 +40,43 @@ struct policy_spawn {
 	unsigned limited;  /* growth or crash replacement: through the limiter */
 };
 
-/* Applies one status message to a worker's state: starting -ready-> idle
- * -busy-> busy -idle-> idle, and busy -busy-> busy (the next request
- * straight after the last); "retiring" from idle or busy sets *retiring;
- * busy counts a request. Returns false, changing nothing, for anything
- * else (a protocol violation: the master kills the worker). */
-bool policy_on_message(enum policy_worker_state *state, bool *retiring,
-		       unsigned *requests, enum protocol_msg msg);
+/* A worker's protocol state as the master tracks it. */
+struct policy_worker {
+	enum policy_worker_state state;
+	bool announced;     /* it said "retiring": its current request is its last */
+	unsigned requests;  /* requests it began ("busy" and "next") */
+};
+
+/* Applies one status message (protocol version 2, docs/protocol.md):
+ *   ready:    starting -> idle
+ *   busy:     idle -> busy, a request began
+ *   next:     busy -> busy, the request ended and the next began
+ *   idle:     busy -> idle
+ *   retiring: idle or busy, once: no request after the current one
+ * After "retiring" only "idle" (ending the last request) is accepted. Sets
+ * *began when a request began. Returns false, changing nothing, for
+ * anything else: a protocol violation, for which the master kills it. */
+bool policy_on_message(struct policy_worker *pw, enum protocol_msg msg, bool *began);
+
+/* A worker's status message budget: a token bucket of POLICY_MSG_BURST
+ * messages refilled at POLICY_MSG_RATE_PER_S. Above what a real worker
+ * sends (one message per request under load, "next"; a worker here serves
+ * at most about 12,000 requests a second on loopback), below what a flood
+ * loop gets through its channel (about 40,000 messages a second: the
+ * channel holds ~200 packets and the monitor drains it every couple of
+ * milliseconds): the master kills a worker that overdraws it, so a liar
+ * can neither inflate the counters past that rate nor keep the master
+ * reading for it. */
+#define POLICY_MSG_RATE_PER_S 25000u
+#define POLICY_MSG_BURST 8192u
+struct policy_budget {
+	uint64_t tokens_milli;  /* thousandths of a message: refills smoothly */
+	uint64_t refilled_ms;
+};
+/* A full bucket at now_ms. */
+void policy_budget_init(struct policy_budget *b, uint64_t now_ms);
+/* Takes one message's token; false when the bucket is empty (a flood). */
+bool policy_budget_take(struct policy_budget *b, uint64_t now_ms);
 
 unsigned policy_live(const struct policy_pool *p);
 /* Workers to start now. */
@@ -57,8 +87,9 @@ bool policy_wants_demand(const struct policy_pool *p);
 /* Whether live workers are at maxproc. */
 bool policy_at_maxproc(const struct policy_pool *p);
 
-/* A retiring worker that is idle may be stopped once no successor is still
- * starting, or once it has waited POLICY_HANDOVER_MAX_MS. */
+/* A retiring worker that is idle may be stopped once capacity is back (no
+ * successor still starting and prefork workers serving), or once it has
+ * waited POLICY_HANDOVER_MAX_MS. */
 bool policy_may_stop_retiring(const struct policy_pool *p,
 			      uint64_t retiring_since_ms, uint64_t now_ms);
 /* Credits are owed only for missing workers: clamp after spawning. */

@@ -1,16 +1,18 @@
-/* pool.c - owns applying the pool policy to one service (see pool.h) and
- * reaping children. Every decision comes from policy.c; this file turns
- * them into forks, stop messages, signals and timers. */
+/* pool.c - owns sizing a service's pool and spawning its workers (see
+ * pool.h): each turn runs the evictor's timers, starts what policy.c asks
+ * for (through the fork limiter unless a start replaces a normal
+ * retirement, and never while the service is throttled), then lets the
+ * evictor stop retiring workers whose successors are ready. Nothing here
+ * is fatal: a failed launch throttles the service (monitor.c). */
 #include "pool.h"
 
-#include <errno.h>
 #include <sys/epoll.h>
-#include <sys/wait.h>
 
 #include "clock.h"
 #include "evict.h"
 #include "log.h"
 #include "master.h"
+#include "monitor.h"
 #include "policy.h"
 #include "retire.h"
 #include "service.h"
@@ -18,8 +20,6 @@
 
 /* Forks per service per loop turn. */
 #define POOL_SPAWN_BATCH_MAX 32u
-/* After a launch failed (out of fds, memory, a bad jail): retry after this. */
-#define POOL_LAUNCH_RETRY_MS 1000u
 
 /* At most one "all workers busy" warning per service per this interval. */
 #define POOL_SATURATION_LOG_INTERVAL_MS 10000u
@@ -27,21 +27,6 @@
  * the listening sockets are watched at most this often, not re-armed on
  * every busy/idle turn (that would cost two epoll_ctl per request). */
 #define POOL_SATURATION_CHECK_MS 1000u
-
-struct policy_pool pool_snapshot(const struct service *svc)
-{
-	struct policy_pool p = {
-		.prefork = svc->cfg->set.prefork,
-		.maxproc = svc->cfg->set.maxproc,
-		.starting = svc->n_starting,
-		.idle = svc->n_idle,
-		.busy = svc->n_busy,
-		.retiring = svc->n_retiring,
-		.replace_credits = svc->replace_credits,
-		.demand = svc->demand_seen,
-	};
-	return p;
-}
 
 static void pool_set_demand_watch(struct service *svc, bool on)
 {
@@ -56,7 +41,7 @@ static void pool_set_demand_watch(struct service *svc, bool on)
  * a fork if it held one back. */
 static uint64_t pool_spawn(struct service *svc, uint64_t now_ms)
 {
-	struct policy_pool p = pool_snapshot(svc);
+	struct policy_pool p = service_pool_counts(svc);
 	struct policy_spawn want = policy_spawn(&p);
 	uint64_t next = CLOCK_NEVER_MS;
 	unsigned total = want.exempt + want.limited;
@@ -74,61 +59,17 @@ static uint64_t pool_spawn(struct service *svc, uint64_t now_ms)
 			next = ratelimit_next_ms(&svc->limiter, now_ms);
 			break;
 		}
-		if (worker_spawn(svc, now_ms) == NULL) {
-			/* Logged (which step, which errno); try again soon. */
-			next = now_ms + POOL_LAUNCH_RETRY_MS;
+		if (monitor_spawn(svc, now_ms) == NULL) {
+			/* Logged and counted: the service is throttled now. */
+			next = now_ms;
 			break;
 		}
 		if (exempt)
 			svc->replace_credits--;
 	}
 	svc->demand_seen = false;
-	p = pool_snapshot(svc);
+	p = service_pool_counts(svc);
 	svc->replace_credits = policy_clamp_credits(&p);
-	return next;
-}
-
-/* Stops retiring workers whose successors are ready, and kills what
- * overstays its stop. Returns the earliest pending deadline. */
-static uint64_t pool_handle_retiring(struct service *svc, uint64_t now_ms)
-{
-	struct policy_pool p = pool_snapshot(svc);
-	uint64_t next = CLOCK_NEVER_MS;
-	struct list *pos, *tmp;
-
-	LIST_FOREACH_SAFE(pos, tmp, &svc->retiring) {
-		struct worker *w = LIST_ENTRY(pos, struct worker, timer_link);
-		uint64_t due;
-		if (w->kill_sent)
-			continue;
-		if (w->stop_sent) {
-			if (now_ms >= w->stop_deadline_ms)
-				worker_kill(w, w->terminated ? "still running after SIGTERM (kill_grace)"
-						: "did not stop in time (stop_timeout)");
-			else
-				due = w->stop_deadline_ms, next = due < next ? due : next;
-			continue;
-		}
-		if (w->state == POLICY_BUSY) {
-			/* Its last request is bounded by max_busy like any other. */
-			due = retire_busy_deadline_ms(w->state_since_ms, svc->cfg->set.max_busy_s);
-			if (now_ms >= due)
-				worker_terminate(w, now_ms, svc->cfg->set.kill_grace_s,
-						 "last request exceeded max_busy");
-			else
-				next = due < next ? due : next;
-			continue;
-		}
-		if (w->state != POLICY_IDLE)
-			continue;
-		if (policy_may_stop_retiring(&p, w->retiring_since_ms, now_ms)) {
-			worker_stop(w, now_ms, svc->cfg->set.stop_timeout_s);
-			due = w->stop_deadline_ms;
-		} else {
-			due = w->retiring_since_ms + POLICY_HANDOVER_MAX_MS;
-		}
-		next = due < next ? due : next;
-	}
 	return next;
 }
 
@@ -147,41 +88,37 @@ static void pool_note_saturation(struct service *svc, uint64_t now_ms)
 
 void pool_update(struct service *svc, uint64_t now_ms)
 {
-	uint64_t next = CLOCK_NEVER_MS, t;
+	uint64_t next, t;
 
 	svc->dirty = false;
+	next = evict_timers(svc, now_ms);
 	if (svc->stopping) {
 		pool_set_demand_watch(svc, false);
-		svc->deadline_ms = pool_handle_retiring(svc, now_ms);
+		t = evict_retiring(svc, now_ms);
+		svc->deadline_ms = t < next ? t : next;
 		return;
 	}
-	uint64_t (*const checks[])(struct service *, uint64_t) = {
-		evict_startup, evict_busy, evict_idle, evict_lifetime, evict_rss,
-	};
-	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-		t = checks[i](svc, now_ms);
-		next = t < next ? t : next;
-	}
-	evict_recycle(svc, now_ms);
-	struct policy_pool p = pool_snapshot(svc);
+	struct policy_pool p = service_pool_counts(svc);
 	if (svc->demand_seen && policy_at_maxproc(&p))
 		pool_note_saturation(svc, now_ms);
 	bool throttled = throttle_active(&svc->throttle, now_ms);
-	if (throttled) {
-		svc->demand_seen = false;
-		t = svc->throttle.until_ms;
-	} else {
+	if (!throttled) {
 		t = pool_spawn(svc, now_ms);
 		next = t < next ? t : next;
+		throttled = throttle_active(&svc->throttle, now_ms); /* a launch failed */
 		t = evict_startup(svc, now_ms); /* the new workers' startup deadline */
+		next = t < next ? t : next;
 	}
-	next = t < next ? t : next;
-	t = pool_handle_retiring(svc, now_ms);
+	if (throttled) {
+		svc->demand_seen = false;
+		next = svc->throttle.until_ms < next ? svc->throttle.until_ms : next;
+	}
+	t = evict_retiring(svc, now_ms);
 	next = t < next ? t : next;
 	/* Watch for waiting clients only while nobody can take them, and not
 	 * while the limiter or maxproc holds us back (a timer, or a worker
 	 * turning idle, brings us back here). */
-	p = pool_snapshot(svc);
+	p = service_pool_counts(svc);
 	uint64_t limiter_next = ratelimit_next_ms(&svc->limiter, now_ms);
 	bool at_cap = policy_at_maxproc(&p);
 	uint64_t resume = at_cap ? svc->saturation_check_ms : limiter_next;
@@ -201,43 +138,12 @@ void pool_start(struct service *svc, uint64_t now_ms)
 
 void pool_recycle(struct service *svc, uint64_t now_ms)
 {
-	struct list *pos;
-
-	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
-		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
-		if (!w->retiring && !w->recycle && w->state != POLICY_STARTING) {
-			w->recycle = true;
-			svc->recycle_pending++;
-		}
-	}
+	evict_recycle_all(svc);
 	pool_update(svc, now_ms);
 }
 
 void pool_stop(struct service *svc, uint64_t now_ms)
 {
-	struct list *pos, *tmp;
-
-	svc->stopping = true;
-	LIST_FOREACH_SAFE(pos, tmp, &svc->workers) {
-		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
-		worker_stop(w, now_ms, svc->cfg->set.stop_timeout_s);
-	}
+	evict_stop_service(svc, now_ms);
 	pool_update(svc, now_ms);
-}
-
-void pool_reap(struct master *m, uint64_t now_ms)
-{
-	int wstatus;
-	pid_t pid;
-
-	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
-		struct worker *w = pidmap_get(&m->pids, pid);
-		if (w == NULL) {
-			log_warn("reaped unknown child %ld (status 0x%x)", (long)pid, wstatus);
-			continue;
-		}
-		worker_exited(w, wstatus, now_ms);
-	}
-	if (pid < 0 && errno != ECHILD)
-		log_err("waitpid: %m");
 }

@@ -1,8 +1,9 @@
-/* pool.h - applying the pool policy to a service: start workers (through
- * the fork limiter unless they replace a normal retirement), retire idle
- * ones, stop retiring ones once their successors are ready, watch the
- * listening sockets for waiting clients when nobody is idle, kill what
- * overstays a stop, and reap exited children. */
+/* pool.h - the resource pool: sizing a service's pool and spawning its
+ * workers. Start workers (through the fork limiter unless they replace a
+ * normal retirement, never while throttled), grow toward maxproc while
+ * clients wait, watch the listening sockets for waiting clients when
+ * nobody is idle. Who leaves and when is the evictor's (evict.h); what
+ * workers say and their exits are the monitor's (monitor.h). */
 #ifndef MASTER_POOL_H
 #define MASTER_POOL_H
 
@@ -19,9 +20,5 @@ void pool_update(struct service *svc, uint64_t now_ms);
 void pool_recycle(struct service *svc, uint64_t now_ms);
 /* Stops every worker of svc (stop_timeout, then SIGKILL). */
 void pool_stop(struct service *svc, uint64_t now_ms);
-/* Reaps every exited child; unknown pids are logged. */
-void pool_reap(struct master *m, uint64_t now_ms);
-/* Counts for the policy, from the service's live counters. */
-struct policy_pool pool_snapshot(const struct service *svc);
 
 #endif

@@ -76,6 +76,11 @@ bool retire_rss_exceeded(unsigned long long rss_bytes, unsigned long long rss_ma
 	return rss_max_bytes != 0 && rss_bytes > rss_max_bytes;
 }
 
+bool retire_rss_hard_exceeded(unsigned long long rss_bytes, unsigned long long rss_max_bytes)
+{
+	return rss_max_bytes != 0 && rss_bytes / RETIRE_RSS_HARD_FACTOR > rss_max_bytes;
+}
+
 bool retire_may_start(unsigned retiring, unsigned max_retiring)
 {
 	return max_retiring == 0 || retiring < max_retiring;

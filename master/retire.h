@@ -12,7 +12,10 @@
  *  - max_busy: one request longer than this: SIGTERM, SIGKILL after
  *    kill_grace.
  *  - startup_timeout: no "ready" in time: killed, a start failure.
- *  - rss_max: resident memory above it retires the worker when idle.
+ *  - rss_max: resident memory above it retires the worker (an idle one at
+ *    once, a busy one at the end of its request, its successor started
+ *    now); above RETIRE_RSS_HARD_FACTOR times it, the worker is stopped
+ *    regardless (SIGTERM, then SIGKILL after kill_grace).
  *
  * max_use and max_lifetime are spread per worker by lifetime_jitter: the
  * k-th worker of a service gets a fraction of the jitter from the golden-
@@ -42,6 +45,9 @@ uint64_t retire_hard_cap_ms(uint64_t started_ms, uint64_t lifetime_ms, unsigned 
 uint64_t retire_busy_deadline_ms(uint64_t busy_since_ms, unsigned max_busy_s);
 uint64_t retire_startup_deadline_ms(uint64_t started_ms, unsigned timeout_s);
 bool retire_rss_exceeded(unsigned long long rss_bytes, unsigned long long rss_max_bytes);
+#define RETIRE_RSS_HARD_FACTOR 2u
+/* So far past rss_max that the request in progress may not finish. */
+bool retire_rss_hard_exceeded(unsigned long long rss_bytes, unsigned long long rss_max_bytes);
 /* Master-initiated retirements (lifetime, rss, recycle) wait while
  * max_retiring workers of the service are already on their way out. */
 bool retire_may_start(unsigned retiring, unsigned max_retiring);

@@ -190,6 +190,9 @@ struct service *service_create(struct master *m, const struct master_settings *m
 	list_init(&svc->idle);
 	list_init(&svc->busy);
 	list_init(&svc->retiring);
+	list_init(&svc->stop_sent);
+	list_init(&svc->term_sent);
+	list_init(&svc->kill_sent);
 	ratelimit_init(&svc->limiter, c->set.spawn_rate);
 	svc->deadline_ms = CLOCK_NEVER_MS;
 	svc->lifetime_next_ms = CLOCK_NEVER_MS;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "event.h"
 #include "list.h"
+#include "policy.h"
 #include "ratelimit.h"
 #include "throttle.h"
 
@@ -38,7 +39,10 @@ struct service_stats {
 	uint64_t launch_failed;
 	uint64_t start_failures;
 	uint64_t maxproc_reached;
+	uint64_t violations;    /* killed for breaking the protocol */
 };
+
+#define SERVICE_FAILURE_TEXT_BYTES 160
 
 struct service {
 	struct master *m;
@@ -51,14 +55,21 @@ struct service {
 	char **envp;            /* built once; LISTEN_PID digits filled per launch */
 	char *pid_digits;
 	char *max_use_digits;   /* MASTER_MAX_USE: each worker's jittered limit */
-	/* the pool */
+	/* the pool: every worker is on `workers` and on exactly one list of
+	 * its state (serving) or its exit phase (leaving), each ordered by the
+	 * time its members entered it, so every timer is at a list head */
 	struct list workers;    /* all, spawn order */
-	struct list starting;   /* starting, oldest first (startup_timeout) */
-	struct list idle;       /* idle and not retiring, oldest first (max_idle) */
-	struct list busy;       /* busy and not retiring, oldest first (max_busy) */
-	struct list retiring;   /* retiring or stopping */
-	unsigned n_starting, n_idle, n_busy, n_retiring;
-	unsigned replace_credits;
+	struct list starting;   /* starting (startup_timeout) */
+	struct list idle;       /* idle (max_idle) */
+	struct list busy;       /* busy, by request start (max_busy) */
+	struct list retiring;   /* leaving, successor first; not told yet */
+	struct list stop_sent;  /* told "stop" (stop_timeout) */
+	struct list term_sent;  /* SIGTERM sent (kill_grace) */
+	struct list kill_sent;  /* SIGKILL sent */
+	unsigned n_starting, n_idle, n_busy; /* serving */
+	unsigned n_retiring;    /* leaving, in any phase */
+	unsigned n_stopping;    /* of those, told to stop or signalled */
+	unsigned replace_credits; /* owed successors of normal retirements */
 	struct ratelimit limiter;
 	struct throttle throttle;
 	uint64_t spawn_seq;
@@ -73,11 +84,30 @@ struct service {
 	bool dirty;             /* re-run the pool decisions */
 	uint64_t deadline_ms;   /* next timer of this service */
 	struct service_stats stats;
+	/* The last start failure: why, and when (0 = none yet). */
+	char last_failure[SERVICE_FAILURE_TEXT_BYTES];
+	uint64_t last_failure_ms;
 	/* reload: an earlier generation keeps serving until its successor has
 	 * its prefork workers ready, or until this deadline (reload.c). */
 	bool handover;
 	uint64_t handover_deadline_ms;
 };
+
+/* The counts the pool policy reads (policy.h), from the live counters. */
+static inline struct policy_pool service_pool_counts(const struct service *svc)
+{
+	struct policy_pool p = {
+		.prefork = svc->cfg->set.prefork,
+		.maxproc = svc->cfg->set.maxproc,
+		.starting = svc->n_starting,
+		.idle = svc->n_idle,
+		.busy = svc->n_busy,
+		.retiring = svc->n_retiring,
+		.replace_credits = svc->replace_credits,
+		.demand = svc->demand_seen,
+	};
+	return p;
+}
 
 /* Creates every configured service of m->cfg and commits it, without
  * starting workers (the daemon forks in between). Opens all sockets first,

@@ -53,26 +53,37 @@ static void status_json_service(const struct service *svc, uint64_t now, struct 
 		outbuf_json_string(o, svc->socks[i].addr);
 	}
 	outbuf_printf(o, "],\"state\":\"%s\",\"workers\":{\"total\":%u,\"idle\":%u,"
-		      "\"busy\":%u,\"starting\":%u,\"retiring\":%u},\"prefork\":%u,"
+		      "\"busy\":%u,\"starting\":%u,\"retiring\":%u,\"stopping\":%u},"
+		      "\"prefork\":%u,"
 		      "\"maxproc\":%u,\"max_use\":%u,\"requests\":%" PRIu64
 		      ",\"spawned\":%" PRIu64 ",\"crashed\":%" PRIu64 ",\"killed\":%" PRIu64
 		      ",\"launch_failed\":%" PRIu64 ",\"maxproc_reached\":%" PRIu64
-		      ",\"start_failures\":%" PRIu64 ",\"throttle\":{\"failures\":%u,"
-		      "\"interval\":%u,\"retry_in\":%.3f},\"procs\":[",
+		      ",\"start_failures\":%" PRIu64 ",\"violations\":%" PRIu64
+		      ",\"throttle\":{\"failures\":%u,"
+		      "\"interval\":%u,\"retry_in\":%.3f},\"last_failure\":",
 		      status_service_state(svc), status_total(svc),
-		      svc->n_idle, svc->n_busy, svc->n_starting, svc->n_retiring,
+		      svc->n_idle, svc->n_busy, svc->n_starting,
+		      svc->n_retiring - svc->n_stopping, svc->n_stopping,
 		      c->set.prefork, c->set.maxproc, c->set.max_use, svc->stats.requests,
 		      svc->stats.spawned, svc->stats.crashed, svc->stats.killed,
 		      svc->stats.launch_failed, svc->stats.maxproc_reached,
-		      svc->stats.start_failures, svc->throttle.failures, svc->throttle.interval_s,
+		      svc->stats.start_failures, svc->stats.violations,
+		      svc->throttle.failures, svc->throttle.interval_s,
 		      status_seconds(now, svc->throttle.until_ms));
+	if (svc->last_failure_ms == 0) {
+		outbuf_printf(o, "null");
+	} else {
+		outbuf_json_string(o, svc->last_failure);
+	}
+	outbuf_printf(o, ",\"last_failure_age\":%.3f,\"procs\":[",
+		      svc->last_failure_ms ? status_seconds(svc->last_failure_ms, now) : 0.0);
 	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
 		const struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
 		outbuf_printf(o, "%s{\"pid\":%ld,\"state\":\"%s\",\"age\":%.3f,"
 			      "\"requests\":%u,\"state_seconds\":%.3f,\"max_use\":%u,"
 			      "\"max_lifetime\":%.3f}",
 			      first ? "" : ",", (long)w->pid, worker_state_name(w),
-			      status_seconds(w->started_ms, now), w->requests,
+			      status_seconds(w->started_ms, now), w->proto.requests,
 			      status_seconds(w->state_since_ms, now), w->max_use,
 			      (double)w->lifetime_ms / 1000.0);
 		first = false;
@@ -99,11 +110,14 @@ static void status_text_service(const struct service *svc, uint64_t now, struct 
 		outbuf_printf(o, "    throttled: %u start failures, back-off %us, next start in %.1fs\n",
 			      svc->throttle.failures, svc->throttle.interval_s,
 			      status_seconds(now, svc->throttle.until_ms));
+	if (svc->last_failure_ms != 0)
+		outbuf_printf(o, "    last failure %.0fs ago: %s\n",
+			      status_seconds(svc->last_failure_ms, now), svc->last_failure);
 	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
 		const struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
 		outbuf_printf(o, "    pid %-8ld %-8s age %8.1fs  requests %6u  in state %.1fs\n",
 			      (long)w->pid, worker_state_name(w),
-			      status_seconds(w->started_ms, now), w->requests,
+			      status_seconds(w->started_ms, now), w->proto.requests,
 			      status_seconds(w->state_since_ms, now));
 	}
 }

@@ -3,7 +3,9 @@
 
 bool throttle_is_start_failure(const struct throttle_exit *e)
 {
-	return !e->asked && e->requests == 0 && (!e->clean || e->killed || e->never_ready);
+	/* Clean or not: a worker that says "ready" and exits 0 before any
+	 * request, unasked, loops as surely as one that crashes. */
+	return !e->asked && e->requests == 0;
 }
 
 bool throttle_failure(struct throttle *t, unsigned min_s, unsigned max_s, uint64_t now_ms)

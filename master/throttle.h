@@ -1,7 +1,9 @@
 /* throttle.h - a service's crash-loop back-off, pure.
  *
- * A worker that exits abnormally before it began its first request (or is
- * killed for never saying "ready") is a start failure: the service stops
+ * A worker that leaves before it began its first request without being
+ * asked to (it crashed, exited after "ready", was killed for never saying
+ * "ready" or for a violation, or could not be launched at all) is a start
+ * failure: the service stops
  * starting workers for throttle_min, then twice that after the next
  * failure, up to throttle_max. A failure while already throttled changes
  * nothing (the workers of one round fail together). Crashes of workers
@@ -29,7 +31,7 @@ struct throttle_exit {
 };
 
 /* Whether that exit is a start failure: gone before its first request
- * without being asked, by crashing, being killed, or never getting ready.
+ * without being asked, whatever the exit status.
  * A worker that began a request never counts (the healthy-service rule). */
 bool throttle_is_start_failure(const struct throttle_exit *e);
 

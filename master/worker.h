@@ -1,6 +1,17 @@
-/* worker.h - one worker process as the master sees it: its pid, status
- * channel, stderr pipe, protocol state and counters. worker.c owns starting
- * it, reading its channel, and the bookkeeping when it exits. */
+/* worker.h - one worker process as the master sees it: the process handle.
+ *
+ * worker.c owns starting a worker (status channel, stderr pipe, launch),
+ * the lists that order a service's workers for the evictor's timers, and
+ * the verbs that make a worker leave (retire, stop, terminate, kill). It
+ * decides nothing: the monitor (monitor.c) applies what a worker says, the
+ * evictor (evict.c) decides who leaves and why, the pool (pool.c) decides
+ * how many to start.
+ *
+ * A worker moves one way through its exit phases:
+ *   serving -> retiring -> stopping -> terminating -> dying -> reaped
+ * (steps may be skipped, never retraced). Each phase has a list of its own,
+ * so a verb always takes a worker off the list whose timer chose it: no
+ * timer fires twice for one worker, and the evictor's loops always end. */
 #ifndef MASTER_WORKER_H
 #define MASTER_WORKER_H
 
@@ -15,50 +26,73 @@
 
 struct service;
 
+enum worker_phase {
+	WORKER_SERVING,     /* capacity: starting, idle or busy */
+	WORKER_RETIRING,    /* leaving: its successor may start; not told yet */
+	WORKER_STOPPING,    /* told "stop": finishes its request (stop_timeout) */
+	WORKER_TERMINATING, /* SIGTERM sent (kill_grace) */
+	WORKER_DYING,       /* SIGKILL sent: only its exit is awaited */
+};
+
 struct worker {
 	struct service *svc;
 	pid_t pid;
-	enum policy_worker_state state;
-	bool retiring;            /* leaving: not capacity; successor may run */
-	bool stop_sent;
-	bool kill_sent;           /* SIGKILL sent */
-	bool killed;              /* the master decided to kill it */
-	bool terminated;          /* stopped by signal for cause (busy, hard cap) */
-	bool start_failed;        /* killed for never saying "ready" */
+	struct policy_worker proto;   /* what it said: state, "retiring", requests */
+	enum worker_phase phase;
+	bool reaped;              /* waitpid returned it: never signal it again */
+	bool asked;               /* told to go for a normal reason (not for cause) */
+	bool killed;              /* stopped for cause (violation, timeout) */
+	bool silenced;            /* SIGTERM for closing its status channel */
 	bool recycle;             /* `recycle`: retire as soon as allowed */
-	unsigned requests;
+	bool rss_over;            /* past rss_max while busy: retire when idle */
 	unsigned max_use;         /* this worker's limit, jittered; 0 = none */
 	uint64_t seq;             /* its number in the service: picks its jitter */
 	uint64_t lifetime_ms;     /* this worker's max_lifetime, jittered; 0 = none */
 	uint64_t started_ms;
-	uint64_t state_since_ms;
-	uint64_t retiring_since_ms;
-	uint64_t stop_deadline_ms;
+	uint64_t state_since_ms;  /* entered its state; for busy: its request began */
+	uint64_t phase_since_ms;  /* entered its exit phase */
+	uint64_t deadline_ms;     /* stopping, terminating: the next step then */
+	struct policy_budget budget; /* its status messages (monitor.c) */
 	struct event_watch status_watch;
 	struct event_watch stderr_watch;
 	struct relay relay;
 	struct list all_link;     /* service->workers, in spawn order */
-	struct list timer_link;   /* service->starting, ->idle, ->busy (each oldest
-				   * first) or ->retiring */
+	struct list timer_link;   /* the list of its state or phase (service.h) */
 	struct list dead_link;    /* master->dead */
 };
 
-/* Starts one worker for svc. Returns it, or NULL (logged with the step and
- * errno; counted as a launch failure). */
-struct worker *worker_spawn(struct service *svc, uint64_t now_ms);
-/* Asks it to finish its current request and exit; SIGKILL at deadline. */
-void worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s);
-/* Kills it now (SIGKILL), logging why. */
-void worker_kill(struct worker *w, const char *why);
-/* Stops it for cause: SIGTERM now, SIGKILL after grace_s; logged. */
-void worker_terminate(struct worker *w, uint64_t now_ms, unsigned grace_s, const char *why);
-/* Marks it retiring (make-before-break: its successor is started first). */
-void worker_retire(struct worker *w, uint64_t now_ms, const char *why);
-/* Handles its exit: drains its channel and stderr, counts, unlinks, and
- * puts it on the master's dead list. */
-void worker_exited(struct worker *w, int wstatus, uint64_t now_ms);
-/* Frees a worker taken off the dead list. */
+/* Starts one worker for svc: channel, stderr pipe, launch, lists. Our
+ * ends of the channel and the pipe are left in status_watch.fd and
+ * stderr_watch.fd for the monitor to watch (monitor_spawn). Returns it, or
+ * NULL with why saying which step failed (nothing left behind). */
+struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
+			    char *why, size_t why_size);
+
+/* A state change it reported (the monitor validated it). */
+void worker_set_state(struct worker *w, enum policy_worker_state state, uint64_t now_ms);
+
+/* The exit verbs. Each moves the worker forward to its phase (a no-op when
+ * it is there or past it) and returns whether it moved. */
+bool worker_retire(struct worker *w, uint64_t now_ms);
+/* Says "stop" (SIGTERM if its channel is gone); next step at timeout_s. */
+bool worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s);
+/* SIGTERM now; SIGKILL due after grace_s. */
+bool worker_terminate(struct worker *w, uint64_t now_ms, unsigned grace_s);
+/* SIGKILL now. */
+bool worker_kill(struct worker *w, uint64_t now_ms);
+
+/* It was reaped: off every list and the pid map, onto the master's dead
+ * list (freed between event batches: an event for it may be pending). */
+void worker_unlink(struct worker *w);
 void worker_free(struct worker *w);
+
+/* starting, idle, busy, retiring or stopping (stopping, terminating and
+ * dying alike: on its way out). */
 const char *worker_state_name(const struct worker *w);
+/* Serving: counts as capacity (starting, idle or busy). */
+static inline bool worker_serving(const struct worker *w)
+{
+	return w->phase == WORKER_SERVING;
+}
 
 #endif

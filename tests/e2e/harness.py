@@ -35,6 +35,7 @@ MASTERCTL = os.path.join(BUILD, "tools", "masterctl")
 ECHO = os.path.join(BUILD, "services", "echo")
 SPAWN = os.path.join(BUILD, "spawn", "spawn")
 TESTWORKER = os.path.join(BUILD, "tests", "testworker")
+HOSTILE = os.path.join(BUILD, "tests", "hostile")
 PYWORKER = os.path.join(SRC, "tests", "workers", "pyworker.py")
 STDERRFLOOD = os.path.join(BUILD, "tests", "stderrflood")
 
@@ -242,6 +243,7 @@ def substitute(text, dirname, ports=None):
     repl = {
         "{BUILD}": BUILD, "{SRC}": SRC, "{DIR}": dirname,
         "{ECHO}": ECHO, "{SPAWN}": SPAWN, "{TESTWORKER}": TESTWORKER,
+        "{HOSTILE}": HOSTILE,
         "{PYWORKER}": PYWORKER, "{STDERRFLOOD}": STDERRFLOOD,
     }
     for k, v in (ports or {}).items():
@@ -255,7 +257,8 @@ class Master:
     """One master process in its own temporary config directory.
 
     master_cf / master_conf may use {BUILD} {SRC} {DIR} {ECHO} {SPAWN}
-    {TESTWORKER} {PYWORKER} and {PORT1}.. (each a free port, see ports).
+    {TESTWORKER} {HOSTILE} {PYWORKER} and {PORT1}.. (each a free port, see
+    ports).
     master.conf always starts with run_directory and daemon_directory.
     """
 
@@ -728,7 +731,7 @@ def cpu_seconds(pid):
 
 def check_binaries():
     """Names of required binaries that are missing."""
-    return [p for p in (MASTER, MASTERCTL, ECHO, SPAWN, TESTWORKER)
+    return [p for p in (MASTER, MASTERCTL, ECHO, SPAWN, TESTWORKER, HOSTILE)
             if not os.access(p, os.X_OK)]
 
 

@@ -226,5 +226,42 @@ class MasterDeath(h.MasterTestCase):
             h.reap_if_ours(p)
 
 
+    # Fails on today's code (the child survives the master's SIGKILL). Drop
+    # the skip once containment (issue 9) lands; E2E_CONTAINMENT=1 runs it.
+    @unittest.skipIf(os.environ.get("E2E_CONTAINMENT") != "1",
+                     "needs containment (issue 9): a worker's forked child"
+                     " outlives a master SIGKILL today")
+    def test_32b_sigkill_master_leaves_no_forked_child(self):
+        """The same with a worker that forks a child holding the listening
+        socket (it answers "ORPHAN"): within 2 s of the master's SIGKILL no
+        process the master started nor its child is alive, and a new
+        master on the same configuration binds the port and serves it."""
+        m = self.master("127.0.0.1:{PORT1} inet n n n - 1 {HOSTILE} -o prefork=1"
+                        " fork-child\n", nports=1)
+        addr = ("127.0.0.1", m.ports["PORT1"])
+        worker = m.worker_pids()[0]
+        h.poll_until(lambda: len(h.descendants(m.pid)) >= 2, 5,
+                     "worker %d and its forked child" % worker)
+        procs = {p: h.proc_stat(p)[2] for p in h.descendants(m.pid) if h.proc_stat(p)}
+        m.proc.send_signal(signal.SIGKILL)
+        m.wait_exit(5)
+
+        def all_gone():
+            return not any(h.pid_alive(p, st) for p, st in procs.items())
+        try:
+            h.poll_until(all_gone, ORPHAN_DEADLINE_S, "the worker and its child gone",
+                         detail=lambda: str({p: h.proc_stat(p) for p in procs}))
+        finally:
+            for p, st in procs.items():   # by pid, whatever happened
+                if h.pid_alive(p, st):
+                    h.kill_quiet(p)
+            for p in procs:
+                h.poll_until(lambda: not h.pid_alive(p, procs[p]), 5, "pid %d gone" % p)
+                h.reap_if_ours(p)
+        again = h.Master("", share=m)
+        self.addCleanup(again.cleanup)
+        again.start(wait=True)
+        self.assertNotIn("ORPHAN", h.read_all(addr))
+
 if __name__ == "__main__":
     unittest.main()

@@ -4,6 +4,7 @@ throttling."""
 
 import collections
 import os
+import re
 import signal
 import socket
 import time
@@ -15,10 +16,16 @@ import harness as h
 class Retirement(h.MasterTestCase):
     def test_02_max_use(self):
         """max_use=5: 200 requests all served; no worker serves more than 5;
-        at least 40 distinct workers; status spawned >= 40."""
-        m = self.master("127.0.0.1:0 inet n n n - 4 {TESTWORKER}"
-                        " -o max_use=5 -o prefork=4 whoami\n")
-        addr = m.addr()
+        at least 40 distinct workers; status spawned >= 40. And the
+        master-side kill: a worker that ignores MASTER_MAX_USE=5 (never
+        says retiring; answers 0.3 s after its busy) is killed at its 6th
+        busy, so no pid of it ever answers a 6th time."""
+        svc = "127.0.0.1:0"
+        m = self.master("%s inet n n n - 4 {TESTWORKER}"
+                        " -o max_use=5 -o prefork=4 whoami\n"
+                        "liar unix n n n - 1 {HOSTILE} -o max_use=5 -o prefork=1"
+                        " -o lifetime_jitter=0 -o throttle_min=1 ignore-max-use 300\n" % svc)
+        addr = m.addr(svc)
         res = h.run_parallel(lambda i: h.whoami(addr)["pid"], list(range(200)), 4)
         self.assertNoFailures(res)
         counts = collections.Counter(pid for _, pid, _ in res)
@@ -27,10 +34,26 @@ class Retirement(h.MasterTestCase):
                              "pid %d served %d requests (max_use=5)" % busiest)
         self.assertGreaterEqual(len(counts), 40,
                                 "only %d distinct pids over 200 requests" % len(counts))
-        m.wait_for(lambda st: m.service(st=st)["spawned"] >= 40, 10,
+        m.wait_for(lambda st: m.service(svc, st)["spawned"] >= 40, 10,
                    "status spawned >= 40")
-        m.wait_for(lambda st: m.service(st=st)["requests"] >= 200, 10,
+        m.wait_for(lambda st: m.service(svc, st)["requests"] >= 200, 10,
                    "status requests >= 200")
+
+        liar = m.addr("liar")
+        served = collections.Counter()
+        for _ in range(8):
+            try:
+                line = h.read_all(liar, 3)
+            except OSError:
+                continue   # the request its kill cut short
+            m_ = re.search(r"pid=(\d+) n=(\d+)", line)
+            if m_:
+                served[int(m_.group(1))] += 1
+                self.assertLessEqual(int(m_.group(2)), 5, "liar answered %r" % line)
+        self.assertTrue(served, "the liar never answered")
+        self.assertLessEqual(max(served.values()), 5, "liar pids served %s" % served)
+        self.assertGreaterEqual(m.service("liar")["killed"], 1, m.log_tail())
+        self.assertRegex(m.log(), r"killing worker \d+: .*max_use")
         self.assertTrue(m.alive())
 
     def test_03_max_idle(self):

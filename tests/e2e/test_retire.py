@@ -135,20 +135,39 @@ class Rotation(h.MasterTestCase):
         self.assertFalse(first & set(m.worker_pids()), "initial workers still there")
 
     def test_make_before_break_keeps_capacity(self):
-        """Idle pool rotating by lifetime: the workers that can take a
-        client (idle, busy, or retiring but not yet stopped) never drop
-        below prefork."""
-        m = self.master("127.0.0.1:0 inet n n n - 6 echo -o prefork=3"
-                        " -o max_lifetime=1 -o lifetime_jitter=0\n")
-        low, samples = 99, 0
-        deadline = time.monotonic() + 4
+        """Idle pool rotating by lifetime, with successors slow to start
+        (0.5 s before "ready"): an old worker stays able to serve (idle,
+        busy or retiring, alive; never "stopping") until its successor is
+        ready, so the able workers never drop below prefork. Workers that
+        were already told to stop do not count (state "stopping", or a
+        pid that is gone)."""
+        prefork = 3
+        m = self.master("127.0.0.1:0 inet n n n - 6 {TESTWORKER} -o prefork=%d"
+                        " -o max_lifetime=1 -o lifetime_jitter=0 slowready 500\n"
+                        % prefork)
+        low, samples, handovers, worst = 99, 0, 0, None
+        known = []
+        deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            w = m.service()["workers"]
-            low = min(low, w["idle"] + w["busy"] + w["retiring"])
+            # Dead before the snapshot was taken, so dead in it: a worker
+            # already stopped that status may still list until it is reaped.
+            dead = {pid for pid in known if not h.pid_alive(pid)}
+            procs = m.service()["procs"]
+            known = [p["pid"] for p in procs]
+            able = [p for p in procs if p["state"] in ("idle", "busy", "retiring")
+                    and p["pid"] not in dead]
+            states = [p["state"] for p in procs]
+            if "starting" in states and "retiring" in states:
+                handovers += 1
+            if len(able) < low:
+                low, worst = len(able), [dict(p, dead=p["pid"] in dead) for p in procs]
             samples += 1
             time.sleep(0.01)
-        self.assertGreaterEqual(m.service()["spawned"], 9)
-        self.assertGreaterEqual(low, 3, "capacity dipped to %d over %d samples" % (low, samples))
+        self.assertGreaterEqual(m.service()["spawned"], 2 * prefork)
+        self.assertGreater(handovers, 0, "never saw a retiring worker wait for its"
+                           " starting successor over %d samples" % samples)
+        self.assertGreaterEqual(low, prefork, "able workers dipped to %d over %d samples: %s"
+                                % (low, samples, json.dumps(worst)))
 
     def test_max_use_1_under_load(self):
         m = self.master("127.0.0.1:0 inet n n n - 4 echo -o prefork=4 -o max_use=1\n")

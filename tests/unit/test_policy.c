@@ -97,36 +97,54 @@ START_TEST(test_handover)
 	ck_assert(policy_may_stop_retiring(&successor_starting, 1000,
 					   1000 + POLICY_HANDOVER_MAX_MS));
 	ck_assert(policy_may_stop_retiring(&successor_ready, 1000, 1001));
+	/* No successor could start (limiter, failed launch): capacity is not
+	 * back, so the old worker keeps serving until the handover deadline. */
+	struct policy_pool successor_missing = pool(2, 4, 0, 1, 0, 1, 0, false);
+	ck_assert(!policy_may_stop_retiring(&successor_missing, 1000, 1001));
+	ck_assert(policy_may_stop_retiring(&successor_missing, 1000,
+					   1000 + POLICY_HANDOVER_MAX_MS));
 }
 END_TEST
 
 START_TEST(test_protocol_state_machine)
 {
-	enum policy_worker_state st = POLICY_STARTING;
-	bool retiring = false;
-	unsigned req = 0;
+	struct policy_worker pw = { POLICY_STARTING, false, 0 };
+	bool began;
 
-	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_BUSY));
-	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_RETIRING));
-	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_READY));
-	ck_assert_int_eq(st, POLICY_IDLE);
-	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_READY));
-	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_IDLE));
-	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_BUSY));
-	ck_assert_int_eq(st, POLICY_BUSY);
-	ck_assert_uint_eq(req, 1);
-	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_BUSY));
-	ck_assert_uint_eq(req, 2); /* back-to-back: the next request */
-	ck_assert_int_eq(st, POLICY_BUSY);
-	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_READY));
-	ck_assert_uint_eq(req, 2); /* a refused message changes nothing */
-	ck_assert_int_eq(st, POLICY_BUSY);
-	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_RETIRING));
-	ck_assert(retiring);
-	ck_assert(policy_on_message(&st, &retiring, &req, PROTOCOL_IDLE));
-	ck_assert_int_eq(st, POLICY_IDLE);
-	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_STOP));
-	ck_assert(!policy_on_message(&st, &retiring, &req, PROTOCOL_INVALID));
+	/* Nothing before "ready". */
+	ck_assert(!policy_on_message(&pw, PROTOCOL_BUSY, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_RETIRING, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_IDLE, &began));
+	ck_assert(policy_on_message(&pw, PROTOCOL_READY, &began));
+	ck_assert_int_eq(pw.state, POLICY_IDLE);
+	ck_assert(!began);
+	/* Valid words in the wrong state. */
+	ck_assert(!policy_on_message(&pw, PROTOCOL_READY, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_IDLE, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, &began));
+	ck_assert(policy_on_message(&pw, PROTOCOL_BUSY, &began));
+	ck_assert(began);
+	ck_assert_int_eq(pw.requests, 1);
+	/* A repeated "busy" is a violation and counts nothing. */
+	ck_assert(!policy_on_message(&pw, PROTOCOL_BUSY, &began));
+	ck_assert_int_eq(pw.requests, 1);
+	ck_assert(policy_on_message(&pw, PROTOCOL_NEXT, &began));
+	ck_assert(began);
+	ck_assert_int_eq(pw.requests, 2);
+	ck_assert_int_eq(pw.state, POLICY_BUSY);
+	ck_assert(!policy_on_message(&pw, PROTOCOL_READY, &began));
+	/* "retiring": this request is the last; only "idle" may follow. */
+	ck_assert(policy_on_message(&pw, PROTOCOL_RETIRING, &began));
+	ck_assert(pw.announced);
+	ck_assert(!policy_on_message(&pw, PROTOCOL_RETIRING, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, &began));
+	ck_assert(policy_on_message(&pw, PROTOCOL_IDLE, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_BUSY, &began));
+	ck_assert_int_eq(pw.requests, 2);
+	/* Never from a worker. */
+	ck_assert(!policy_on_message(&pw, PROTOCOL_STOP, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_INVALID, &began));
 }
 END_TEST
 

@@ -95,6 +95,10 @@ START_TEST(test_use_rss_retiring)
 	ck_assert(!retire_rss_exceeded(100ULL << 20, 0));
 	ck_assert(!retire_rss_exceeded(100ULL << 20, 100ULL << 20));
 	ck_assert(retire_rss_exceeded((100ULL << 20) + 1, 100ULL << 20));
+	/* The hard limit: twice rss_max; off with rss_max. */
+	ck_assert(!retire_rss_hard_exceeded(200ULL << 20, 100ULL << 20));
+	ck_assert(retire_rss_hard_exceeded((200ULL << 20) + 2, 100ULL << 20));
+	ck_assert(!retire_rss_hard_exceeded(~0ULL, 0));
 	ck_assert(retire_may_start(0, 1));
 	ck_assert(!retire_may_start(1, 1));
 	ck_assert(retire_may_start(3, 4));

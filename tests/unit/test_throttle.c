@@ -61,6 +61,7 @@ START_TEST(test_start_failure_rule)
 	struct throttle_exit crash_after_many = { .clean = false, .requests = 57 };
 	struct throttle_exit stopped_idle = { .asked = true, .clean = true };
 	struct throttle_exit stop_timeout_kill = { .asked = true, .killed = true };
+	/* "ready", then a clean exit before any request, unasked: a loop. */
 	struct throttle_exit clean_unused = { .clean = true };
 
 	ck_assert(throttle_is_start_failure(&crash_at_start));
@@ -73,7 +74,7 @@ START_TEST(test_start_failure_rule)
 	ck_assert(!throttle_is_start_failure(&crash_after_many));
 	ck_assert(!throttle_is_start_failure(&stopped_idle));
 	ck_assert(!throttle_is_start_failure(&stop_timeout_kill));
-	ck_assert(!throttle_is_start_failure(&clean_unused));
+	ck_assert(throttle_is_start_failure(&clean_unused));
 }
 END_TEST
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""pyworker.py - a complete master worker in plain Python (protocol v1),
+"""pyworker.py - a complete master worker in plain Python (protocol v2),
 written from docs/protocol.md alone. Echoes what each client sends."""
 import os, select, socket, sys
 

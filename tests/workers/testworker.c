@@ -10,6 +10,9 @@
  *            the status channel, so a dead master leaves no stragglers)
  *   hang     libmaster worker whose handler sleeps 600 s
  *   stderr   writes "testworker stderr line pid=<pid>" to stderr, then echo
+ *   slowready MS
+ *            sleeps MS milliseconds before it starts (so before "ready"),
+ *            then echo: a successor that takes time to be ready
  *   whoami   writes one line describing its credentials, session, fds and
  *            environment to each client, then closes:
  *            uid=R,E,S gid=R,E,S groups=a,b sid=N pgid=N pid=N fds=3,4,...
@@ -210,6 +213,14 @@ int main(int argc, char **argv)
 		return libmaster_run(testworker_hang, &tw);
 	if (strcmp(mode, "stderr") == 0) {
 		fprintf(stderr, "testworker stderr line pid=%ld\n", (long)getpid());
+		return libmaster_run(testworker_echo, &tw);
+	}
+	if (strcmp(mode, "slowready") == 0) {
+		long ms = argc > 2 ? atol(argv[2]) : 0;
+		struct timespec left = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+		while (nanosleep(&left, &left) < 0 && errno == EINTR)
+			;
 		return libmaster_run(testworker_echo, &tw);
 	}
 	if (strcmp(mode, "whoami") == 0) {

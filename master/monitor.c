@@ -1,0 +1,378 @@
+/* monitor.c - owns reading, validating and applying worker status, relaying
+ * worker stderr, reaping, and accounting exits (see monitor.h). Nothing a
+ * worker sends is trusted: each packet is decoded strictly, checked against
+ * the protocol's state machine (policy_on_message) and paid for from the
+ * worker's message budget; anything else is reported to the evictor, which
+ * kills the worker. Nothing here blocks: every read is non-blocking and
+ * bounded per wake-up. Nothing here is fatal. */
+#include "monitor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "evict.h"
+#include "log.h"
+#include "master.h"
+#include "protocol.h"
+#include "retire.h"
+#include "service.h"
+#include "worker.h"
+
+/* Packets taken per recvmmsg(2) call, and per channel per wake-up: enough
+ * to empty a full channel (~200 packets) in one turn; a channel with more
+ * is flooding and stays readable for the next turn (level-triggered). */
+#define MONITOR_PACKETS_PER_CALL 64u
+#define MONITOR_PACKETS_PER_WAKEUP 256u
+/* stderr reads at a worker's exit: what a pipe buffers (64 KiB). */
+#define MONITOR_STDERR_FINAL_READS 8
+#define MONITOR_WHY_BYTES 128
+
+/* ---- the coalesced channel set ---- */
+
+static void monitor_ready(struct event_watch *ew, uint32_t revents)
+{
+	struct monitor *mon = EVENT_OWNER(ew, struct monitor, watch);
+	int n = event_run_once(&mon->set, 0);
+
+	/* EPOLLONESHOT has already stopped the watch (no syscall for the
+	 * pause). A full batch means more is waiting: read on at once. */
+	if (n >= 0 && n < EVENT_BATCH_MAX) {
+		mon->paused = true;
+		mon->resume_ms = clock_now_ms() + MONITOR_COALESCE_MS;
+	} else {
+		event_rearm(mon->outer, &mon->watch);
+	}
+}
+
+int monitor_init(struct monitor *mon, struct event_loop *outer)
+{
+	mon->outer = outer;
+	mon->paused = false;
+	mon->resume_ms = CLOCK_NEVER_MS;
+	mon->watch.fd = -1;
+	if (event_init(&mon->set) < 0)
+		return -1;
+	if (event_add(outer, &mon->watch, mon->set.epfd, EPOLLIN | EPOLLONESHOT,
+		      monitor_ready) < 0) {
+		event_fini(&mon->set);
+		return -1;
+	}
+	return 0;
+}
+
+void monitor_fini(struct monitor *mon)
+{
+	if (mon->outer != NULL)
+		event_del(mon->outer, &mon->watch);
+	event_fini(&mon->set);
+	mon->outer = NULL;
+}
+
+uint64_t monitor_tick(struct monitor *mon, uint64_t now_ms)
+{
+	if (!mon->paused)
+		return CLOCK_NEVER_MS;
+	if (now_ms < mon->resume_ms)
+		return mon->resume_ms;
+	event_rearm(mon->outer, &mon->watch);
+	mon->paused = false;
+	return CLOCK_NEVER_MS;
+}
+
+/* ---- one message ---- */
+
+static void monitor_close_status(struct worker *w)
+{
+	int fd = w->status_watch.fd;
+
+	if (fd < 0)
+		return;
+	if (w->status_watch.cb != NULL)
+		event_del(&w->svc->m->monitor.set, &w->status_watch);
+	w->status_watch.fd = -1;
+	close(fd);
+}
+
+static void monitor_close_stderr(struct worker *w)
+{
+	int fd = w->stderr_watch.fd;
+
+	if (fd < 0)
+		return;
+	if (w->stderr_watch.cb != NULL)
+		event_del(&w->svc->m->loop, &w->stderr_watch);
+	w->stderr_watch.fd = -1;
+	close(fd);
+}
+
+static void monitor_reject(struct worker *w, const char *buf, size_t n, uint64_t now_ms)
+{
+	char shown[PROTOCOL_PACKET_MAX_BYTES + 1], why[MONITOR_WHY_BYTES];
+	size_t k = n > PROTOCOL_PACKET_MAX_BYTES ? PROTOCOL_PACKET_MAX_BYTES : n;
+
+	for (size_t i = 0; i < k; i++)
+		shown[i] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? buf[i] : '?';
+	shown[k] = '\0';
+	snprintf(why, sizeof(why), "protocol violation: invalid status message \"%s\"", shown);
+	evict_violation(w, now_ms, why);
+}
+
+static void monitor_began(struct worker *w)
+{
+	struct service *svc = w->svc;
+
+	svc->stats.requests++;
+	if (throttle_reset(&svc->throttle))
+		log_info("service %s: recovered: worker %ld is serving requests",
+			 svc->cfg->name, (long)w->pid);
+}
+
+/* Applies one decoded message: the only place that decides what a worker
+ * may say. */
+static void monitor_apply(struct worker *w, enum protocol_msg msg, uint64_t now_ms)
+{
+	struct policy_worker next = w->proto;
+	char why[MONITOR_WHY_BYTES];
+	bool began;
+
+	if (!policy_on_message(&next, msg, &began)) {
+		snprintf(why, sizeof(why), "protocol violation: \"%s\" while %s%s",
+			 protocol_word(msg) ? protocol_word(msg) : "(invalid)",
+			 worker_state_name(w), w->proto.announced ? " (announced retiring)" : "");
+		evict_violation(w, now_ms, why);
+		return;
+	}
+	if (began && retire_use_exceeded(next.requests, w->max_use)) {
+		snprintf(why, sizeof(why), "served more requests than max_use (%u)", w->max_use);
+		evict_violation(w, now_ms, why);
+		return;
+	}
+	bool announced = next.announced && !w->proto.announced;
+	w->proto.announced = next.announced;
+	w->proto.requests = next.requests;
+	if (began)
+		monitor_began(w);
+	/* "next" restarts the request clock: a state change of its own. */
+	if (began || next.state != w->proto.state)
+		worker_set_state(w, next.state, now_ms);
+	if (announced)
+		evict_announced(w, now_ms);
+	/* max_lifetime: "retire when next idle" is now. */
+	if (next.state == POLICY_IDLE &&
+	    retire_lifetime_due_ms(w->started_ms, w->lifetime_ms) <= now_ms)
+		w->svc->lifetime_next_ms = now_ms;
+	w->svc->dirty = true;
+}
+
+/* Reads up to `budget` packets, a batch per recvmmsg(2) call. Returns false
+ * once the channel is closed (end-of-file or an error). */
+static bool monitor_drain(struct worker *w, unsigned budget, uint64_t now_ms)
+{
+	char bufs[MONITOR_PACKETS_PER_CALL][PROTOCOL_PACKET_MAX_BYTES + 1];
+	struct iovec iov[MONITOR_PACKETS_PER_CALL];
+	struct mmsghdr msgs[MONITOR_PACKETS_PER_CALL];
+
+	while (budget > 0 && w->phase != WORKER_DYING) {
+		unsigned want = budget < MONITOR_PACKETS_PER_CALL ? budget : MONITOR_PACKETS_PER_CALL;
+		memset(msgs, 0, sizeof(msgs[0]) * want);
+		for (unsigned i = 0; i < want; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof(bufs[i]);
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		int n = recvmmsg(w->status_watch.fd, msgs, want, MSG_DONTWAIT, NULL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		if (n == 0)
+			return false;
+		for (int i = 0; i < n && w->phase != WORKER_DYING; i++) {
+			size_t len = msgs[i].msg_len;
+			if (len == 0)
+				return false; /* end-of-file */
+			if (!policy_budget_take(&w->budget, now_ms)) {
+				evict_violation(w, now_ms, "status flood: over its message budget");
+				break;
+			}
+			enum protocol_msg msg = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+				? PROTOCOL_INVALID : protocol_decode(bufs[i], len);
+			if (msg == PROTOCOL_INVALID)
+				monitor_reject(w, bufs[i], len, now_ms);
+			else
+				monitor_apply(w, msg, now_ms);
+		}
+		if ((unsigned)n < want)
+			return true; /* drained */
+		budget -= (unsigned)n;
+	}
+	return true;
+}
+
+/* Whether the worker's process has exited (its reaping is still to come):
+ * a channel closes when its process exits, and that is not a violation. */
+static bool monitor_has_exited(const struct worker *w)
+{
+	struct master *m = w->svc->m;
+	siginfo_t si;
+
+	if (m->ops.exited != NULL)
+		return m->ops.exited(m, w->pid);
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == w->pid;
+}
+
+void monitor_read_status(struct worker *w, uint64_t now_ms)
+{
+	if (w->status_watch.fd < 0)
+		return;
+	if (monitor_drain(w, MONITOR_PACKETS_PER_WAKEUP, now_ms))
+		return;
+	monitor_close_status(w);
+	/* Gone silent while its process lives: it is gone for us. */
+	if (!monitor_has_exited(w))
+		evict_channel_closed(w, now_ms);
+}
+
+static void monitor_on_status(struct event_watch *ew, uint32_t revents)
+{
+	struct worker *w = EVENT_OWNER(ew, struct worker, status_watch);
+
+	monitor_read_status(w, clock_now_ms());
+}
+
+static void monitor_on_stderr(struct event_watch *ew, uint32_t revents)
+{
+	struct worker *w = EVENT_OWNER(ew, struct worker, stderr_watch);
+
+	if (!relay_read(&w->relay, ew->fd, w->svc->cfg->name, w->pid))
+		monitor_close_stderr(w);
+}
+
+/* ---- births and deaths ---- */
+
+/* A worker left before its first request, unasked, or could not be
+ * launched at all: the service backs off (throttle.h). Logged once per
+ * back-off episode, not once per failure. */
+static void monitor_start_failure(struct service *svc, uint64_t now_ms, const char *what)
+{
+	bool first = svc->throttle.failures == 0;
+
+	svc->stats.start_failures++;
+	snprintf(svc->last_failure, sizeof(svc->last_failure), "%s", what);
+	svc->last_failure_ms = now_ms;
+	if (throttle_failure(&svc->throttle, svc->cfg->set.throttle_min_s,
+			     svc->cfg->set.throttle_max_s, now_ms) && first)
+		log_warn("service %s: %s; throttled: next start in %us", svc->cfg->name,
+			 what, svc->throttle.interval_s);
+	else
+		log_debug("service %s: %s (%u start failures, back-off %us)", svc->cfg->name,
+			  what, svc->throttle.failures, svc->throttle.interval_s);
+}
+
+struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
+{
+	struct master *m = svc->m;
+	char why[MONITOR_WHY_BYTES], what[SERVICE_FAILURE_TEXT_BYTES];
+	struct worker *w = worker_spawn(svc, now_ms, why, sizeof(why));
+
+	if (w == NULL) {
+		log_err("service %s: cannot start %s: %s", svc->cfg->name, svc->cfg->path, why);
+		svc->stats.launch_failed++;
+		snprintf(what, sizeof(what), "launch failed: %s", why);
+		monitor_start_failure(svc, now_ms, what);
+		return NULL;
+	}
+	policy_budget_init(&w->budget, now_ms);
+	int fd = w->stderr_watch.fd;
+	if (event_add(&m->loop, &w->stderr_watch, fd, EPOLLIN, monitor_on_stderr) < 0) {
+		w->stderr_watch.fd = fd;
+		monitor_close_stderr(w); /* unread: the worker gets EPIPE */
+	}
+	relay_attach(&w->relay, &m->loop, &w->stderr_watch); /* lets it pause the pipe */
+	fd = w->status_watch.fd;
+	if (event_add(&m->monitor.set, &w->status_watch, fd, EPOLLIN, monitor_on_status) < 0) {
+		w->status_watch.fd = fd;
+		monitor_close_status(w);
+		evict_channel_closed(w, now_ms);
+	}
+	return w;
+}
+
+void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
+{
+	struct service *svc = w->svc;
+	const char *name = svc->cfg->name;
+	bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+	char how[48], what[SERVICE_FAILURE_TEXT_BYTES];
+
+	/* From here on nothing may signal its pid: it may be a stranger's. */
+	w->reaped = true;
+	/* What it said before dying still counts (its last "idle"...). */
+	if (w->status_watch.fd >= 0)
+		monitor_drain(w, UINT32_MAX, now_ms);
+	monitor_close_status(w);
+	/* Drain what is buffered; a grandchild still holding the pipe just
+	 * means no end-of-file yet. */
+	for (int i = 0; i < MONITOR_STDERR_FINAL_READS && w->stderr_watch.fd >= 0 &&
+			relay_read(&w->relay, w->stderr_watch.fd, name, w->pid); i++)
+		;
+	relay_flush(&w->relay, name, w->pid);
+	monitor_close_stderr(w);
+
+	if (WIFSIGNALED(wstatus))
+		snprintf(how, sizeof(how), "died on signal %d", WTERMSIG(wstatus));
+	else
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(wstatus));
+	struct throttle_exit ended = {
+		.asked = w->asked, .clean = clean, .killed = w->killed,
+		.never_ready = w->proto.state == POLICY_STARTING, .requests = w->proto.requests,
+	};
+	bool start_failure = !svc->stopping && throttle_is_start_failure(&ended);
+	if (start_failure) {
+		snprintf(what, sizeof(what), "worker %ld %s before serving%s", (long)w->pid, how,
+			 w->proto.state == POLICY_STARTING ? " (never ready)" : "");
+		monitor_start_failure(svc, now_ms, what);
+	}
+	if (w->silenced && WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGTERM)
+		w->killed = true; /* our SIGTERM ended it */
+	if (w->killed) {
+		svc->stats.killed++;
+	} else if (!clean && !w->asked) {
+		svc->stats.crashed++;
+		if (!start_failure)
+			log_warn("service %s: worker %ld %s after %u requests", name,
+				 (long)w->pid, how, w->proto.requests);
+	} else if (w->phase == WORKER_SERVING && !svc->stopping && w->proto.requests > 0) {
+		/* Left on its own after serving: a normal retirement. */
+		evict_owe_replacement(svc);
+	}
+	log_debug("service %s: worker %ld %s after %u requests", name, (long)w->pid, how,
+		  w->proto.requests);
+	worker_unlink(w);
+}
+
+void monitor_reap(struct master *m, uint64_t now_ms)
+{
+	int wstatus;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		struct worker *w = pidmap_get(&m->pids, pid);
+		if (w == NULL) {
+			log_warn("reaped unknown child %ld (status 0x%x)", (long)pid, wstatus);
+			continue;
+		}
+		monitor_exited(w, wstatus, now_ms);
+	}
+	if (pid < 0 && errno != ECHILD)
+		log_err("waitpid: %m");
+}

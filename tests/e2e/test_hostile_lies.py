@@ -1,0 +1,155 @@
+"""Hostile workers (issue 8, protocol v2), continued: crash loops and
+failed launches throttle; a worker that ignores MASTER_MAX_USE is killed by
+the master; valid words in the wrong state are protocol violations. Each
+runs next to an echo Bystander (see bystander.py)."""
+
+import os
+import re
+import shutil
+import time
+import unittest
+
+import harness as h
+from bystander import (ECHO_LINE, HOSTILE_SVC, Bystander, HostileTestCase,
+                       cpu_s, try_read)
+
+
+class CrashLoop(HostileTestCase):
+    def test_08a_ready_then_exit_throttles(self):
+        """Item 8: a worker that says ready and exits 0 before any request
+        is a start failure: the service is throttled (back-off 1, 2 s...),
+        forks at most 5 workers in 4 s, says why in status and the log."""
+        m = self.hostile_master(
+            "hostile unix n n n - 2 {HOSTILE} -o prefork=1 -o throttle_min=1"
+            " -o throttle_max=4 ready-then-exit\n")
+        self.wait_echo(m)
+        with Bystander(m) as by:
+            st = m.wait_for(lambda st: m.service(HOSTILE_SVC, st)["state"] == "throttled"
+                            and m.service(HOSTILE_SVC, st)["start_failures"] >= 1, 3,
+                            "the service throttled after exits before serving")
+            spawned0 = m.service(HOSTILE_SVC, st)["spawned"]
+            t_end = time.monotonic() + 4
+            while time.monotonic() < t_end:
+                time.sleep(h.POLL_S)
+        by.check(self)
+        svc = m.service(HOSTILE_SVC)
+        self.assertLessEqual(svc["spawned"] - spawned0, 4,
+                             "%d forks in 4 s while throttled" % (svc["spawned"] - spawned0))
+        self.assertEqual(svc["state"], "throttled")
+        self.assertIsInstance(svc.get("last_failure"), str, "last_failure: %r" % svc)
+        self.assertIn("throttled", m.log())
+
+    def test_08b_deleted_command_throttles(self):
+        """Item 8: the command deleted after start (an upgrade half done);
+        the worker retires normally (max_use=1) so its successor must be
+        launched, and a client waits: the launches fail and throttle the
+        service (start_failures > 0, last_failure set, state throttled),
+        the log stays small and the master idle."""
+        m = self.master(ECHO_LINE + "hostile unix n n n - 2 {DIR}/echo-copy"
+                        " -o prefork=1 -o max_use=1 -o throttle_min=1"
+                        " -o throttle_max=4\n", start=False)
+        shutil.copy(h.ECHO, m.path("echo-copy"))
+        m.start(wait=True)
+        addr = m.addr(HOSTILE_SVC)
+        os.unlink(m.path("echo-copy"))
+        with Bystander(m) as by:
+            self.assertEqual(h.echo_once(addr, "last one"), "last one")
+            waiting = h.connect(addr)   # in the backlog: a client waits
+            self.addCleanup(waiting.close)
+            waiting.sendall(b"waiting\n")
+            # Past the first back-off (throttle_min=1): a 3 s window.
+            h.poll_until(lambda: "echo-copy" in m.log(), 3, "a failed launch logged",
+                         detail=m.detail)
+            lines0, cpu0, t0 = len(m.log().splitlines()), cpu_s(m.pid), time.monotonic()
+            t_end = t0 + 3
+            while time.monotonic() < t_end:
+                time.sleep(h.POLL_S)
+            lines = len(m.log().splitlines()) - lines0
+            cpu = (cpu_s(m.pid) - cpu0) / (time.monotonic() - t0)
+            svc = m.service(HOSTILE_SVC)
+        seen = ("%d log lines in 3 s, master CPU %.0f%%, state %s, start_failures %s,"
+                " last_failure %r\n%s" % (lines, cpu * 100, svc["state"],
+                                          svc["start_failures"], svc.get("last_failure"),
+                                          m.log_tail(5)))
+        self.assertGreaterEqual(svc["start_failures"], 1, seen)
+        self.assertEqual(svc["state"], "throttled", seen)
+        self.assertIsInstance(svc.get("last_failure"), str, seen)
+        self.assertLessEqual(lines, 8, seen)
+        self.assertLess(cpu, 0.05, seen)
+        by.check(self)
+
+
+class Lies(HostileTestCase):
+    def test_max_use_ignored_master_side_kill(self):
+        """A worker that ignores MASTER_MAX_USE=3 (no `retiring`, serves on,
+        answering 0.3 s after its `busy`) is killed by the master at its 4th
+        `busy`: no answer ever says n > 3, and the kill is logged."""
+        m = self.hostile_master(
+            "hostile unix n n n - 1 {HOSTILE} -o prefork=1 -o max_use=3"
+            " -o lifetime_jitter=0 -o throttle_min=1 ignore-max-use 300\n")
+        self.wait_echo(m)
+        pid = self.first_pid(m)
+        addr = m.addr(HOSTILE_SVC)
+        answers = []
+        with Bystander(m) as by:
+            for _ in range(8):
+                got = try_read(addr, 3)
+                if got:
+                    answers.append(got.strip())
+        by.check(self)
+        counts = [int(re.search(r" n=(\d+) ", a).group(1)) for a in answers]
+        self.assertTrue(answers, "no answers at all")
+        self.assertLessEqual(max(counts), 3, "served past max_use=3: %s" % answers)
+        self.assertRegex(m.log(), r"killing worker %d: .*max_use" % pid)
+        self.assertGreaterEqual(m.service(HOSTILE_SVC)["killed"], 1)
+
+    # name -> the words its worker says, with no client at all.
+    WRONG = {
+        "ready-twice": "ready ready",
+        "idle-while-idle": "ready idle",
+        "next-while-idle": "ready next",
+        "busy-before-ready": "busy",
+        "idle-before-ready": "idle",
+        "busy-twice": "ready busy busy",
+        "retiring-twice": "ready retiring retiring",
+        "busy-after-retiring": "ready retiring busy",
+        "wrong-case": "ready Busy",
+    }
+
+    def test_wrong_state_words(self):
+        """Valid words in the wrong state (and one invalid word) get the
+        worker killed and logged as a protocol violation; the legal v2
+        sequence ready busy next idle is not, and counts 2 requests."""
+        cf = ECHO_LINE + "".join(
+            "%s unix n n n - 1 {HOSTILE} -o prefork=1 -o throttle_min=1"
+            " -o startup_timeout=10 say %s\n" % (name, words)
+            for name, words in self.WRONG.items())
+        cf += ("legal unix n n n - 1 {HOSTILE} -o prefork=1 -o max_use=0"
+               " say ready busy next idle\n")
+        m = self.master(cf, wait=False)
+        self.wait_echo(m)
+        with Bystander(m) as by:
+            m.wait_for(lambda st: all(m.service(n, st)["spawned"] >= 1
+                                           for n in list(self.WRONG) + ["legal"]), 5,
+                            "a worker started for each service")
+            deadline = time.monotonic() + 5
+            missing = dict(self.WRONG)
+            while missing and time.monotonic() < deadline:
+                log = m.log()
+                for name in list(missing):
+                    if re.search(r"service %s: killing worker \d+: protocol violation"
+                                 % re.escape(name), log):
+                        del missing[name]
+                time.sleep(h.POLL_S)
+            legal = m.service("legal")
+        by.check(self)
+        self.assertEqual(missing, {}, "not killed as a protocol violation: %s\n%s"
+                         % (missing, m.log_tail(30)))
+        self.assertEqual(legal["killed"], 0, "the legal sequence was killed:\n%s"
+                         % m.log_tail(30))
+        self.assertEqual(legal["requests"], 2, legal)
+        self.assertEqual([p["state"] for p in legal["procs"]], ["idle"], legal)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,245 @@
+/* test_evict.c - the evictor with a fake launcher and a fake clock: every
+ * way a worker leaves, and the hostile workers of issue 8 that used to
+ * hang the master, hold a request forever, outnumber maxproc or get a
+ * stranger killed. */
+#include "fakepool.h"
+#include "unit.h"
+
+
+/* Item 1: a wrong word just before max_busy, the deadline passing before
+ * the kill is reaped. The evictor used to spin on the busy list forever. */
+START_TEST(test_killed_busy_worker_does_not_hang)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t pid = fake_start_one(&f);
+
+	fake_say(&f, pid, "busy");
+	f.now += 2900;
+	fake_say(&f, pid, "ready"); /* wrong word: killed */
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	f.now += 5000; /* past max_busy; not reaped yet */
+	fake_turn(&f); /* returns: the killed worker is off the busy list */
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGTERM), 0);
+	ck_assert_str_eq(worker_state_name(fake_worker(&f, pid)), "stopping");
+	ck_assert_uint_eq(f.svc.stats.violations, 1);
+	fake_fini(&f);
+}
+END_TEST
+
+/* Item 2: repeating "busy" does not restart the clock: it is a violation. */
+START_TEST(test_repeated_busy_is_a_violation)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t pid = fake_start_one(&f);
+
+	fake_say(&f, pid, "busy");
+	f.now += 1000;
+	fake_say(&f, pid, "busy");
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	ck_assert_uint_eq(f.svc.stats.requests, 1);
+	fake_fini(&f);
+}
+END_TEST
+
+/* max_busy counts from the request's "busy" (or "next"): SIGTERM at the
+ * deadline, SIGKILL kill_grace later, once each. */
+START_TEST(test_max_busy_terminates_then_kills)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t pid = fake_start_one(&f);
+
+	fake_say(&f, pid, "busy");
+	f.now += 2000;
+	fake_say(&f, pid, "next"); /* a new request: the clock restarts */
+	f.now += 2000;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGTERM), 0);
+	f.now += 1000; /* 3 s into the second request */
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGTERM), 1);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 0);
+	f.now += 999;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 0);
+	f.now += 1;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	f.now += 10000;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGTERM), 1);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	fake_fini(&f);
+}
+END_TEST
+
+/* Item 3: "retiring" is the last request. A worker that takes another is
+ * killed, and it is replaced once, not once per lie. */
+START_TEST(test_retiring_worker_that_keeps_serving)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t pid = fake_start_one(&f);
+
+	fake_say(&f, pid, "busy");
+	fake_say(&f, pid, "retiring");
+	fake_turn(&f);
+	ck_assert_uint_eq(f.launched, 2); /* its successor, at once */
+	fake_say(&f, pid, "idle");
+	fake_say(&f, pid, "busy"); /* after its last request */
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	fake_turn(&f);
+	fake_turn(&f);
+	ck_assert_uint_eq(f.launched, 2); /* not replaced twice */
+	fake_fini(&f);
+}
+END_TEST
+
+/* A retiring worker is stopped only once its successor is ready. */
+START_TEST(test_make_before_break)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t old = fake_start_one(&f);
+
+	fake_say(&f, old, "busy");
+	fake_say(&f, old, "retiring");
+	fake_say(&f, old, "idle");
+	fake_turn(&f);
+	pid_t succ = FAKE_PID_FIRST + 1;
+	ck_assert_uint_eq(f.launched, 2);
+	ck_assert_str_eq(fake_heard(&f, old), ""); /* not yet: successor starting */
+	ck_assert_str_eq(worker_state_name(fake_worker(&f, old)), "retiring");
+	f.now += 100;
+	fake_say(&f, succ, "ready");
+	fake_turn(&f);
+	ck_assert_str_eq(fake_heard(&f, old), "stop");
+	ck_assert_str_eq(worker_state_name(fake_worker(&f, old)), "stopping");
+	fake_exit(&f, old, FAKE_EXIT_OK);
+	fake_turn(&f);
+	ck_assert_uint_eq(f.svc.throttle.failures, 0);
+	ck_assert_uint_eq(f.svc.stats.killed, 0);
+	fake_fini(&f);
+}
+END_TEST
+
+/* Item 4: a closed channel while the process lives: SIGTERM, then
+ * SIGKILL; a channel closed by the process's exit is no violation. */
+START_TEST(test_closed_channel)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t pid = fake_start_one(&f);
+
+	close(f.chan[0]);
+	f.chan[0] = -1;
+	monitor_read_status(fake_worker(&f, pid), f.now);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGTERM), 1);
+	ck_assert_str_eq(worker_state_name(fake_worker(&f, pid)), "stopping");
+	f.now += 1000;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	f.chan[0] = dup(2); /* for fake_fini */
+	fake_fini(&f);
+
+	fake_init(&f, 1, 2);
+	pid = fake_start_one(&f);
+	f.exited[0] = true; /* exiting: its channel closes with it */
+	close(f.chan[0]);
+	f.chan[0] = -1;
+	monitor_read_status(fake_worker(&f, pid), f.now);
+	ck_assert_uint_eq(f.nsignals, 0);
+	f.chan[0] = dup(2);
+	fake_fini(&f);
+}
+END_TEST
+
+/* Item 10: what a worker said before dying is read at its reaping; a
+ * violation found then must not signal its pid (a stranger's by now). */
+START_TEST(test_reaped_pid_is_never_signalled)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t pid = fake_start_one(&f);
+
+	ck_assert_int_eq(send(f.chan[0], "garbage", 7, 0), 7);
+	ck_assert_int_eq(send(f.chan[0], "busy", 4, 0), 4);
+	fake_exit(&f, pid, FAKE_EXIT_OK);
+	ck_assert_uint_eq(f.nsignals, 0);
+	fake_turn(&f);
+	ck_assert_uint_eq(f.nsignals, 0);
+	fake_fini(&f);
+}
+END_TEST
+
+/* stop: "stop", SIGTERM at stop_timeout, SIGKILL kill_grace later. */
+START_TEST(test_stop_escalates)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t pid = fake_start_one(&f);
+
+	fake_say(&f, pid, "busy");
+	pool_stop(&f.svc, f.now);
+	ck_assert_str_eq(fake_heard(&f, pid), "stop");
+	f.now += 1999;
+	fake_turn(&f);
+	ck_assert_uint_eq(f.nsignals, 0);
+	f.now += 1;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGTERM), 1);
+	f.now += 1000;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	ck_assert_uint_eq(f.launched, 1); /* a stopping service starts nothing */
+	fake_fini(&f);
+}
+END_TEST
+
+/* startup_timeout: killed once, a start failure that throttles. */
+START_TEST(test_startup_timeout)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	fake_turn(&f);
+	pid_t pid = FAKE_PID_FIRST;
+
+	f.now += 10000;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	fake_exit(&f, pid, FAKE_KILLED(SIGKILL));
+	fake_turn(&f);
+	ck_assert_uint_eq(f.svc.stats.start_failures, 1);
+	ck_assert(throttle_active(&f.svc.throttle, f.now));
+	/* Its replacement started through the limiter when it was killed;
+	 * nothing more while the service backs off. */
+	ck_assert_uint_eq(f.launched, 2);
+	f.now += 500;
+	fake_turn(&f);
+	ck_assert_uint_eq(f.launched, 2);
+	fake_fini(&f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("evict");
+	TCase *tc = tcase_create("evict");
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, test_killed_busy_worker_does_not_hang);
+	tcase_add_test(tc, test_repeated_busy_is_a_violation);
+	tcase_add_test(tc, test_max_busy_terminates_then_kills);
+	tcase_add_test(tc, test_retiring_worker_that_keeps_serving);
+	tcase_add_test(tc, test_make_before_break);
+	tcase_add_test(tc, test_closed_channel);
+	tcase_add_test(tc, test_reaped_pid_is_never_signalled);
+	tcase_add_test(tc, test_stop_escalates);
+	tcase_add_test(tc, test_startup_timeout);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}

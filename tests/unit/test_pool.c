@@ -1,0 +1,116 @@
+/* test_pool.c - the pool with a fake launcher and a fake clock: sizing,
+ * the fork limiter's exemption for normal retirements, failed launches. */
+#include "fakepool.h"
+#include "unit.h"
+
+/* The initial pool is owed: prefork workers at once, past the limiter. */
+START_TEST(test_initial_pool)
+{
+	struct fakepool f;
+	fake_init(&f, 8, 16);
+	f.cfg.set.spawn_rate = 1;
+	ratelimit_init(&f.svc.limiter, 1);
+	pool_start(&f.svc, f.now);
+	ck_assert_uint_eq(f.launched, 8);
+	ck_assert_uint_eq(f.svc.n_starting, 8);
+	fake_fini(&f);
+}
+END_TEST
+
+/* Item 8: a launch that fails (the command deleted) throttles the service
+ * instead of being retried on every turn. */
+START_TEST(test_failed_launch_throttles)
+{
+	struct fakepool f;
+	fake_init(&f, 2, 4);
+	f.launch_fails = true;
+	pool_start(&f.svc, f.now);
+	for (int i = 0; i < 100; i++)
+		fake_turn(&f);
+	ck_assert_uint_eq(f.svc.stats.launch_failed, 1);
+	ck_assert_uint_eq(f.svc.stats.start_failures, 1);
+	ck_assert(throttle_active(&f.svc.throttle, f.now));
+	ck_assert_ptr_nonnull(strstr(f.svc.last_failure, "launch failed: execve failed"));
+	ck_assert_uint_ge(f.svc.deadline_ms, f.svc.throttle.until_ms);
+	f.now = f.svc.throttle.until_ms;
+	fake_turn(&f);
+	ck_assert_uint_eq(f.svc.stats.launch_failed, 2);
+	ck_assert_uint_eq(f.svc.throttle.interval_s, 2); /* backing off */
+	f.launch_fails = false;
+	f.now = f.svc.throttle.until_ms;
+	fake_turn(&f);
+	ck_assert_uint_eq(f.launched, 2);
+	fake_fini(&f);
+}
+END_TEST
+
+/* Normal retirements are replaced past the limiter, however many. */
+START_TEST(test_retirements_bypass_limiter)
+{
+	struct fakepool f;
+	fake_init(&f, 4, 8);
+	f.cfg.set.spawn_rate = 1;
+	ratelimit_init(&f.svc.limiter, 1);
+	pool_start(&f.svc, f.now);
+	for (pid_t p = FAKE_PID_FIRST; p < FAKE_PID_FIRST + 4; p++)
+		fake_say(&f, p, "ready");
+	fake_turn(&f);
+	for (int round = 0; round < 5; round++) {
+		unsigned before = f.launched;
+		struct list *pos, *tmp;
+		LIST_FOREACH_SAFE(pos, tmp, &f.svc.workers) {
+			struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
+			if (w->phase != WORKER_SERVING)
+				continue;
+			fake_say(&f, w->pid, "busy");
+			fake_say(&f, w->pid, "retiring");
+			fake_say(&f, w->pid, "idle");
+		}
+		fake_turn(&f);
+		ck_assert_uint_eq(f.launched, before + 4);
+		for (unsigned i = before; i < f.launched; i++)
+			fake_say(&f, FAKE_PID_FIRST + (pid_t)i, "ready");
+		fake_turn(&f);
+		for (unsigned i = before - 4; i < before; i++)
+			fake_exit(&f, FAKE_PID_FIRST + (pid_t)i, FAKE_EXIT_OK);
+		fake_turn(&f);
+	}
+	ck_assert_uint_eq(f.svc.n_idle, 4);
+	ck_assert_uint_eq(f.svc.throttle.failures, 0);
+	fake_fini(&f);
+}
+END_TEST
+
+/* Crash replacements go through the limiter. */
+START_TEST(test_crash_replacement_is_limited)
+{
+	struct fakepool f;
+	fake_init(&f, 4, 8);
+	f.cfg.set.spawn_rate = 1;
+	ratelimit_init(&f.svc.limiter, 1);
+	pool_start(&f.svc, f.now);
+	for (pid_t p = FAKE_PID_FIRST; p < FAKE_PID_FIRST + 4; p++) {
+		fake_say(&f, p, "ready");
+		fake_say(&f, p, "busy");
+	}
+	fake_turn(&f);
+	for (pid_t p = FAKE_PID_FIRST; p < FAKE_PID_FIRST + 4; p++)
+		fake_exit(&f, p, FAKE_KILLED(SIGSEGV));
+	fake_turn(&f);
+	ck_assert_uint_eq(f.launched, 5); /* the ramp starts at one a second */
+	fake_fini(&f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pool");
+	TCase *tc = tcase_create("pool");
+
+	tcase_add_test(tc, test_initial_pool);
+	tcase_add_test(tc, test_failed_launch_throttles);
+	tcase_add_test(tc, test_retirements_bypass_limiter);
+	tcase_add_test(tc, test_crash_replacement_is_limited);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}

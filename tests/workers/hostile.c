@@ -1,0 +1,359 @@
+/* hostile.c - a worker that lies to the master, for end-to-end tests of the
+ * monitor and the evictor (issue 8).
+ *
+ * It speaks the status protocol directly on MASTER_STATUS_FD (never through
+ * libmaster, which would keep it honest) and accepts on fd 3 (LISTEN_FDS).
+ * A serving mode writes one line per connection, "hostile MODE pid=P n=N
+ * max_use=M\n", then closes: clients read, they never need to send.
+ *
+ * Usage: hostile MODE [ARGS]
+ *   busy-repeat [HOLD_S=20] [WORD=busy]
+ *                             takes a request, sends WORD ("busy", or
+ *                             "next") every second for HOLD_S s, answers
+ *   wrong-word-near-deadline MAX_BUSY_MS [MARGIN_MS=50] [MIB=1024]
+ *                             touches MIB MiB, says ready, takes a request,
+ *                             and MARGIN_MS before its max_busy deadline
+ *                             sends "ready" (a wrong word): its SIGKILL is
+ *                             slow to reap, so the deadline passes first
+ *   retiring-keeps-serving [DELAY_MS=0]
+ *                             "busy" then "retiring" with every request,
+ *                             and keeps taking requests (answering those
+ *                             after the first DELAY_MS after its "busy")
+ *   close-channel [DELAY_MS=0]
+ *                             says ready, DELAY_MS later closes its status
+ *                             channel, ignores SIGTERM, keeps running (no
+ *                             accept)
+ *   busy-flood [DELAY_MS=0]   says ready, DELAY_MS later sends "busy"/"idle"
+ *                             pairs as fast as it can, no client at all
+ *   grow-while-busy STEP_MIB STEP_MS CAP_MIB [HOLD_MS=600000]
+ *                             takes a request and, while busy, touches
+ *                             STEP_MIB more every STEP_MS up to CAP_MIB;
+ *                             answers after HOLD_MS
+ *   ready-then-exit           says ready, exits 0
+ *   ignore-max-use [DELAY_MS=0]
+ *                             serves with busy/idle, answering DELAY_MS
+ *                             after its "busy"; never retires
+ *   fork-child                forks a child that keeps the listening
+ *                             socket and answers "ORPHAN", then serves
+ *   say WORD...               sends each word as one packet, then waits
+ *                             for the end of its channel (or 600 s)
+ * Every wait is bounded (HOSTILE_LIFE_S at most); the master's parent-death
+ * signal ends the worker (not a forked child) if the master dies. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOSTILE_LISTEN_FD 3
+#define HOSTILE_LIFE_S 600
+#define HOSTILE_LINE_BYTES 160
+#define HOSTILE_PAGE_BYTES 4096
+#define HOSTILE_MIB_BYTES (1024 * 1024)
+#define HOSTILE_FLOOD_BATCH 64
+
+struct hostile {
+	const char *mode;
+	int status_fd;
+	unsigned max_use;
+	unsigned served;
+};
+
+static long long hostile_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void hostile_sleep_ms(long long ms)
+{
+	struct timespec left = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	if (ms <= 0)
+		return;
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		;
+}
+
+/* One word, one packet; a dead master is not our problem here. */
+static void hostile_say(const struct hostile *h, const char *word)
+{
+	(void)send(h->status_fd, word, strlen(word), MSG_NOSIGNAL);
+}
+
+/* Blocks until a connection arrives (the shared socket is non-blocking:
+ * a sibling may win it) or the life bound passes; -1 then. */
+static int hostile_accept(void)
+{
+	long long end = hostile_now_ms() + HOSTILE_LIFE_S * 1000LL;
+	struct pollfd pfd = { .fd = HOSTILE_LISTEN_FD, .events = POLLIN };
+
+	while (hostile_now_ms() < end) {
+		int fd = accept4(HOSTILE_LISTEN_FD, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd >= 0)
+			return fd;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED)
+			return -1;
+		(void)poll(&pfd, 1, 1000);
+	}
+	return -1;
+}
+
+static void hostile_answer(struct hostile *h, int fd, const char *what)
+{
+	char line[HOSTILE_LINE_BYTES];
+	int n;
+
+	h->served++;
+	n = snprintf(line, sizeof(line), "%s %s pid=%ld n=%u max_use=%u\n", what,
+		     h->mode, (long)getpid(), h->served, h->max_use);
+	(void)send(fd, line, (size_t)n, MSG_NOSIGNAL);
+	close(fd);
+}
+
+/* Touches n bytes of fresh anonymous memory so that it is resident. */
+static int hostile_touch(size_t n)
+{
+	char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	for (size_t i = 0; i < n; i += HOSTILE_PAGE_BYTES)
+		p[i] = 1;
+	return 0;
+}
+
+/* Waits for the end of the status channel (the master gone) or the life
+ * bound; ignores whatever the master sends, "stop" included. */
+static int hostile_linger(const struct hostile *h)
+{
+	long long end = hostile_now_ms() + HOSTILE_LIFE_S * 1000LL;
+	struct pollfd pfd = { .fd = h->status_fd, .events = POLLIN };
+	char buf[64];
+
+	while (hostile_now_ms() < end) {
+		if (poll(&pfd, 1, 1000) > 0 &&
+		    recv(h->status_fd, buf, sizeof(buf), MSG_DONTWAIT) == 0)
+			return 0;
+	}
+	return 0;
+}
+
+static int hostile_busy_repeat(struct hostile *h, int argc, char **argv)
+{
+	long hold_s = argc > 0 ? atol(argv[0]) : 20;
+	const char *word = argc > 1 ? argv[1] : "busy";
+
+	hostile_say(h, "ready");
+	for (;;) {
+		int fd = hostile_accept();
+		if (fd < 0)
+			return 1;
+		hostile_say(h, "busy");
+		for (long i = 0; i < hold_s; i++) {
+			hostile_sleep_ms(1000);
+			hostile_say(h, word);
+		}
+		hostile_answer(h, fd, "hostile");
+		hostile_say(h, "idle");
+	}
+}
+
+static int hostile_wrong_word(struct hostile *h, int argc, char **argv)
+{
+	long long max_busy_ms = argc > 0 ? atoll(argv[0]) : 2000;
+	long long margin_ms = argc > 1 ? atoll(argv[1]) : 50;
+	long mib = argc > 2 ? atol(argv[2]) : 1024;
+
+	/* Resident before "ready": the SIGKILL we earn must take long to
+	 * reap (tearing down ~1 GiB takes ~250 ms here). */
+	if (hostile_touch((size_t)mib * HOSTILE_MIB_BYTES) < 0)
+		return 1;
+	hostile_say(h, "ready");
+	int fd = hostile_accept();
+	if (fd < 0)
+		return 1;
+	long long t0 = hostile_now_ms();
+	hostile_say(h, "busy");
+	hostile_sleep_ms(t0 + max_busy_ms - margin_ms - hostile_now_ms());
+	hostile_say(h, "ready");
+	hostile_sleep_ms(HOSTILE_LIFE_S * 1000LL);
+	close(fd);
+	return 0;
+}
+
+static int hostile_retiring_keeps_serving(struct hostile *h, int argc, char **argv)
+{
+	long long delay_ms = argc > 0 ? atoll(argv[0]) : 0;
+
+	hostile_say(h, "ready");
+	for (;;) {
+		int fd = hostile_accept();
+		if (fd < 0)
+			return 1;
+		hostile_say(h, "busy");
+		hostile_say(h, "retiring");
+		if (h->served > 0) /* past its last request: time to be caught */
+			hostile_sleep_ms(delay_ms);
+		hostile_answer(h, fd, "hostile");
+		hostile_say(h, "idle");
+	}
+}
+
+static int hostile_close_channel(struct hostile *h, int argc, char **argv)
+{
+	hostile_say(h, "ready");
+	hostile_sleep_ms(argc > 0 ? atoll(argv[0]) : 0);
+	close(h->status_fd);
+	signal(SIGTERM, SIG_IGN); /* so that only kill_grace's SIGKILL ends us */
+	hostile_sleep_ms(HOSTILE_LIFE_S * 1000LL);
+	return 0;
+}
+
+/* Pairs of packets, a batch per sendmmsg(2): as fast as the master reads. */
+static int hostile_busy_flood(struct hostile *h, int argc, char **argv)
+{
+	static char busy[] = "busy", idle[] = "idle";
+	struct iovec iov[HOSTILE_FLOOD_BATCH];
+	struct mmsghdr msgs[HOSTILE_FLOOD_BATCH];
+	long long end = hostile_now_ms() + HOSTILE_LIFE_S * 1000LL;
+
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < HOSTILE_FLOOD_BATCH; i++) {
+		iov[i].iov_base = i % 2 ? idle : busy;
+		iov[i].iov_len = 4;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	hostile_say(h, "ready");
+	hostile_sleep_ms(argc > 0 ? atoll(argv[0]) : 0);
+	while (hostile_now_ms() < end) {
+		if (sendmmsg(h->status_fd, msgs, HOSTILE_FLOOD_BATCH, MSG_NOSIGNAL) < 0 &&
+		    errno != EINTR)
+			return 0; /* the master closed the channel: we are done */
+	}
+	return 0;
+}
+
+static int hostile_grow_while_busy(struct hostile *h, int argc, char **argv)
+{
+	long step_mib = argc > 0 ? atol(argv[0]) : 8;
+	long long step_ms = argc > 1 ? atoll(argv[1]) : 100;
+	long cap_mib = argc > 2 ? atol(argv[2]) : 256;
+	long long hold_ms = argc > 3 ? atoll(argv[3]) : HOSTILE_LIFE_S * 1000LL;
+
+	hostile_say(h, "ready");
+	for (;;) {
+		int fd = hostile_accept();
+		if (fd < 0)
+			return 1;
+		long long end = hostile_now_ms() + hold_ms;
+		hostile_say(h, "busy");
+		for (long grown = 0; hostile_now_ms() < end; ) {
+			if (grown + step_mib <= cap_mib &&
+			    hostile_touch((size_t)step_mib * HOSTILE_MIB_BYTES) == 0)
+				grown += step_mib;
+			long long left = end - hostile_now_ms();
+			hostile_sleep_ms(left < step_ms ? left : step_ms);
+		}
+		hostile_answer(h, fd, "hostile");
+		hostile_say(h, "idle");
+	}
+}
+
+static int hostile_ignore_max_use(struct hostile *h, int argc, char **argv)
+{
+	long long delay_ms = argc > 0 ? atoll(argv[0]) : 0;
+
+	hostile_say(h, "ready");
+	for (;;) {
+		int fd = hostile_accept();
+		if (fd < 0)
+			return 1;
+		hostile_say(h, "busy");
+		hostile_sleep_ms(delay_ms); /* time for the master to act */
+		hostile_answer(h, fd, "hostile");
+		hostile_say(h, "idle");
+	}
+}
+
+/* The child keeps the listening socket and answers "ORPHAN": whatever a
+ * worker starts must not outlive it (issue 9's containment). */
+static int hostile_fork_child(struct hostile *h)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		close(h->status_fd);
+		for (;;) {
+			int fd = hostile_accept();
+			if (fd < 0)
+				_exit(0);
+			hostile_answer(h, fd, "ORPHAN");
+		}
+	}
+	return hostile_ignore_max_use(h, 0, NULL);
+}
+
+static int hostile_say_words(struct hostile *h, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		hostile_say(h, argv[i]);
+	return hostile_linger(h);
+}
+
+int main(int argc, char **argv)
+{
+	static struct hostile h;
+	const char *fd = getenv("MASTER_STATUS_FD");
+	const char *max_use = getenv("MASTER_MAX_USE");
+
+	if (argc < 2 || fd == NULL) {
+		fprintf(stderr, "usage: hostile MODE [ARGS] (under master)\n");
+		return 2;
+	}
+	h.mode = argv[1];
+	h.status_fd = atoi(fd);
+	h.max_use = max_use ? (unsigned)atoi(max_use) : 0;
+	/* Shared by the whole pool: a sibling may take the client first. */
+	(void)fcntl(HOSTILE_LISTEN_FD, F_SETFL,
+		    fcntl(HOSTILE_LISTEN_FD, F_GETFL) | O_NONBLOCK);
+	argc -= 2;
+	argv += 2;
+	if (strcmp(h.mode, "busy-repeat") == 0)
+		return hostile_busy_repeat(&h, argc, argv);
+	if (strcmp(h.mode, "wrong-word-near-deadline") == 0)
+		return hostile_wrong_word(&h, argc, argv);
+	if (strcmp(h.mode, "retiring-keeps-serving") == 0)
+		return hostile_retiring_keeps_serving(&h, argc, argv);
+	if (strcmp(h.mode, "close-channel") == 0)
+		return hostile_close_channel(&h, argc, argv);
+	if (strcmp(h.mode, "busy-flood") == 0)
+		return hostile_busy_flood(&h, argc, argv);
+	if (strcmp(h.mode, "grow-while-busy") == 0)
+		return hostile_grow_while_busy(&h, argc, argv);
+	if (strcmp(h.mode, "ready-then-exit") == 0) {
+		hostile_say(&h, "ready");
+		return 0;
+	}
+	if (strcmp(h.mode, "ignore-max-use") == 0)
+		return hostile_ignore_max_use(&h, argc, argv);
+	if (strcmp(h.mode, "fork-child") == 0)
+		return hostile_fork_child(&h);
+	if (strcmp(h.mode, "say") == 0)
+		return hostile_say_words(&h, argc, argv);
+	fprintf(stderr, "hostile: unknown mode \"%s\"\n", h.mode);
+	return 2;
+}
