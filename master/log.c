@@ -1,20 +1,35 @@
-/* log.c - owns where log lines go (stderr or syslog) and their format.
+/* log.c - owns the format of log lines and the count of dropped ones;
+ * logsink.c owns where they go and that writing never blocks.
  *
- * The log state is a handful of flags set once at start-up; log_open() sets
- * all of them, so tests and a re-exec start from a known state. */
+ * The log state is a handful of fields set at start-up; log_open() sets
+ * all of them, so tests and a re-exec start from a known state. Nothing
+ * here is fatal: a line that cannot be written is counted and reported
+ * with the next one that can. */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "logsink.h"
+#include "logtext.h"
+
+/* The text of one message, before its prefix; longer is cut. */
+#define LOG_TEXT_MAX_BYTES 2048u
+/* The prefix: "<PRI>Mmm dd hh:mm:ss master[PID]: " or "SERVICE[PID]: "
+ * (a service name longer than this is cut). */
+#define LOG_SERVICE_MAX_BYTES 256
 
 static struct {
 	bool foreground;
 	bool verbose;
-	bool syslog_open;
-} log_state = { .foreground = true };
+	uint64_t dropped;        /* since the last line written */
+	uint64_t dropped_total;
+	struct logsink sink;
+} log_state = { .foreground = true, .sink = { .fd = STDERR_FILENO } };
 
 static const char *const log_level_names[] = { "error", "warning", "info", "debug" };
 static const int log_syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -23,42 +38,107 @@ void log_open(bool foreground, bool verbose)
 {
 	log_state.foreground = foreground;
 	log_state.verbose = verbose;
-	if (!foreground && !log_state.syslog_open) {
-		openlog("master", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		log_state.syslog_open = true;
-	}
+	log_state.dropped = log_state.dropped_total = 0;
+	if (foreground)
+		logsink_open_stderr(&log_state.sink);
+	else
+		logsink_open_syslog(&log_state.sink, LOGSINK_SYSLOG_PATH);
+}
+
+void log_open_syslog(const char *path, bool verbose)
+{
+	log_open(false, verbose);
+	logsink_open_syslog(&log_state.sink, path);
 }
 
 void log_close(void)
 {
-	if (log_state.syslog_open)
-		closelog();
-	log_state.syslog_open = false;
+	logsink_close(&log_state.sink);
+	log_state.sink.fd = STDERR_FILENO; /* what is left goes to stderr */
+}
+
+uint64_t log_dropped_total(void)
+{
+	return log_state.dropped_total;
+}
+
+/* Formats the prefix of a line at level into buf: the syslog header in
+ * syslog mode (RFC 3164, as syslog(3) writes it). */
+static size_t log_prefix(char *buf, size_t size, int syslog_prio, const char *who, pid_t pid)
+{
+	int n;
+
+	if (log_state.foreground) {
+		n = snprintf(buf, size, "%.*s[%ld]: ", LOG_SERVICE_MAX_BYTES, who, (long)pid);
+	} else {
+		char stamp[32] = "";
+		time_t now = time(NULL);
+		struct tm tm;
+		if (localtime_r(&now, &tm) != NULL)
+			strftime(stamp, sizeof(stamp), "%b %e %T", &tm);
+		n = snprintf(buf, size, "<%d>%s master[%ld]: ", LOG_DAEMON | syslog_prio, stamp,
+			     (long)getpid());
+		if (who != NULL && n >= 0 && (size_t)n < size)
+			n += snprintf(buf + n, size - (size_t)n, "%.*s[%ld]: ",
+				      LOG_SERVICE_MAX_BYTES, who, (long)pid);
+	}
+	return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
+}
+
+/* Writes prefix + escaped text + newline (streams) as one line. */
+static bool log_put(int syslog_prio, const char *who, pid_t pid, const char *text, size_t len)
+{
+	char line[LOGSINK_LINE_MAX_BYTES];
+	size_t used;
+	size_t n = log_prefix(line, sizeof(line), syslog_prio, who, pid);
+
+	n += logtext_escape(line + n, sizeof(line) - 1 - n, text, len, false, &used);
+	if (log_state.foreground)
+		line[n++] = '\n';
+	return logsink_put(&log_state.sink, line, n);
+}
+
+/* Writes one line, after the count of those dropped before it. */
+static void log_line(int syslog_prio, const char *who, pid_t pid, const char *text, size_t len)
+{
+	if (log_state.dropped > 0) {
+		char note[64];
+		int n = snprintf(note, sizeof(note), "%s: (%llu log lines dropped)",
+				 log_level_names[LOG_LEVEL_WARN],
+				 (unsigned long long)log_state.dropped);
+		if (!log_put(LOG_WARNING, log_state.foreground ? "master" : NULL, getpid(),
+			     note, (size_t)n)) {
+			log_state.dropped++;
+			log_state.dropped_total++;
+			return;
+		}
+		log_state.dropped = 0;
+	}
+	if (!log_put(syslog_prio, who, pid, text, len)) {
+		log_state.dropped++;
+		log_state.dropped_total++;
+	}
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	char text[2048];
+	char text[LOG_TEXT_MAX_BYTES];
 	va_list ap;
 
 	if (level == LOG_LEVEL_DEBUG && !log_state.verbose)
 		return;
+	int n = snprintf(text, sizeof(text), "%s: ", log_level_names[level]);
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	int m = vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
 	va_end(ap);
-	if (log_state.foreground)
-		fprintf(stderr, "master[%ld]: %s: %s\n", (long)getpid(),
-			log_level_names[level], text);
-	else
-		syslog(log_syslog_prio[level], "%s: %s", log_level_names[level], text);
+	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+	if (len >= sizeof(text))
+		len = sizeof(text) - 1;
+	log_line(log_syslog_prio[level], log_state.foreground ? "master" : NULL, getpid(),
+		 text, len);
 }
 
 void log_worker_line(const char *service, pid_t pid, const char *line, size_t len)
 {
-	int n = len > 4000 ? 4000 : (int)len;
-
-	if (log_state.foreground)
-		fprintf(stderr, "%s[%ld]: %.*s\n", service, (long)pid, n, line);
-	else
-		syslog(LOG_INFO, "%s[%ld]: %.*s", service, (long)pid, n, line);
+	log_line(LOG_INFO, service, pid, line, len);
 }

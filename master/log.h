@@ -1,20 +1,31 @@
 /* log.h - the master's log: stderr in the foreground (-f), syslog
  * (LOG_DAEMON, ident "master") otherwise. Worker stderr lines are logged as
- * "SERVICE[PID]: line". */
+ * "SERVICE[PID]: line".
+ *
+ * Every line is escaped (logtext.h) and capped at LOGSINK_LINE_MAX_BYTES.
+ * Writing never blocks (logsink.h): a line the reader is too slow for is
+ * dropped and counted, and the next line that can be written is preceded
+ * by "master[PID]: warning: (N log lines dropped)". */
 #ifndef MASTER_LOG_H
 #define MASTER_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum log_level { LOG_LEVEL_ERR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 void log_open(bool foreground, bool verbose);
+/* syslog mode to the datagram socket at path (static storage), for tests
+ * (log_open uses /dev/log). */
+void log_open_syslog(const char *path, bool verbose);
 void log_close(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* One line a worker wrote to its stderr (no trailing newline). */
 void log_worker_line(const char *service, pid_t pid, const char *line, size_t len);
+/* Lines dropped since the log was opened (a slow reader). */
+uint64_t log_dropped_total(void);
 
 #define log_err(...) log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

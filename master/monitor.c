@@ -297,6 +297,7 @@ struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
 		w->stderr_watch.fd = fd;
 		monitor_close_stderr(w); /* unread: the worker gets EPIPE */
 	}
+	relay_attach(&w->relay, &m->loop, &w->stderr_watch); /* lets it pause the pipe */
 	fd = w->status_watch.fd;
 	if (event_add(&m->monitor.set, &w->status_watch, fd, EPOLLIN, monitor_on_status) < 0) {
 		w->status_watch.fd = fd;

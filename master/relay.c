@@ -1,17 +1,86 @@
-/* relay.c - owns splitting worker stderr into log lines (see relay.h). */
+/* relay.c - owns the mechanism of relaying worker stderr into the log:
+ * reading within the budget, pausing, splitting into lines and pieces (see
+ * relay.h). The decisions are relaylimit.c's, the escaping logtext.c's.
+ *
+ * Nothing here is fatal. Out of memory for the line buffer: the start of a
+ * long line is logged without its end. No timerfd (out of fds): the relay
+ * cannot pause and falls back to draining and dropping. */
 #include "relay.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
+#include "logtext.h"
 
-/* Buffers the start of a line; a line longer than the buffer is logged in
- * pieces, so memory per worker stays bounded. */
+#define RELAY_BUF_BYTES 16384u
+
+void relay_attach(struct relay *r, struct event_loop *loop, struct event_watch *pipe)
+{
+	r->loop = loop;
+	r->pipe = pipe;
+}
+
+static void relay_start(struct relay *r, uint64_t now_ms)
+{
+	if (!r->started)
+		relaylimit_init(&r->limit, now_ms);
+	r->started = true;
+}
+
+static void relay_summary(struct relay *r, const char *service, pid_t pid)
+{
+	uint64_t bytes, lines;
+	char text[96];
+
+	if (!relaylimit_summary(&r->limit, &bytes, &lines))
+		return;
+	int n = snprintf(text, sizeof(text), "(%" PRIu64 " bytes, %" PRIu64 " lines suppressed)",
+			 bytes, lines);
+	log_worker_line(service, pid, text, (size_t)n);
+}
+
+/* Logs (or suppresses) one log line's worth of p[0..n): returns the bytes
+ * it took, which is all of them unless the escaped text filled the line. */
+static size_t relay_piece(struct relay *r, const char *p, size_t n, bool more_follows,
+			  const char *service, pid_t pid, uint64_t now_ms)
+{
+	char out[RELAY_LINE_MAX_BYTES];
+	size_t used;
+	size_t len = logtext_escape(out, sizeof(out), p, n, more_follows, &used);
+
+	if (relaylimit_line(&r->limit, used, now_ms)) {
+		relay_summary(r, service, pid);
+		log_worker_line(service, pid, out, len);
+	}
+	return used;
+}
+
+/* A complete line (or the end of one), in as many pieces as it takes. */
+static void relay_line(struct relay *r, const char *p, size_t n,
+		       const char *service, pid_t pid, uint64_t now_ms)
+{
+	do {
+		size_t used = relay_piece(r, p, n, false, service, pid, now_ms);
+		if (used == 0)
+			break; /* cannot happen: a whole line always escapes */
+		p += used;
+		n -= used;
+	} while (n > 0);
+}
+
+/* Buffers the start of a line; a full buffer is logged as one piece and
+ * the rest (an unfinished character, or what did not fit escaped) kept. */
 static void relay_keep(struct relay *r, const char *p, size_t n,
-		       const char *service, pid_t pid)
+		       const char *service, pid_t pid, uint64_t now_ms)
 {
 	if (r->partial == NULL) {
 		r->partial = malloc(RELAY_LINE_MAX_BYTES);
@@ -26,51 +95,128 @@ static void relay_keep(struct relay *r, const char *p, size_t n,
 		p += take;
 		n -= take;
 		if (r->len == RELAY_LINE_MAX_BYTES) {
-			log_worker_line(service, pid, r->partial, r->len);
-			r->len = 0;
+			size_t used = relay_piece(r, r->partial, r->len, true, service, pid, now_ms);
+			if (used == 0) /* cannot happen (a character is <= 4 bytes): never spin */
+				used = relay_piece(r, r->partial, r->len, false, service, pid, now_ms);
+			memmove(r->partial, r->partial + used, r->len - used);
+			r->len -= used;
 		}
 	}
 }
 
-static void relay_line(struct relay *r, const char *p, size_t n,
-		       const char *service, pid_t pid)
+static void relay_split(struct relay *r, const char *p, size_t n,
+			const char *service, pid_t pid, uint64_t now_ms)
 {
-	if (r->len == 0) {
-		log_worker_line(service, pid, p, n);
-		return;
+	const char *end = p + n;
+
+	for (const char *nl; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1) {
+		if (r->len == 0) {
+			relay_line(r, p, (size_t)(nl - p), service, pid, now_ms);
+			continue;
+		}
+		relay_keep(r, p, (size_t)(nl - p), service, pid, now_ms);
+		if (r->partial != NULL)
+			relay_line(r, r->partial, r->len, service, pid, now_ms);
+		r->len = 0;
 	}
-	relay_keep(r, p, n, service, pid);
-	if (r->partial != NULL)
-		log_worker_line(service, pid, r->partial, r->len);
-	r->len = 0;
+	if (p < end)
+		relay_keep(r, p, (size_t)(end - p), service, pid, now_ms);
+}
+
+static void relay_on_timer(struct event_watch *ew, uint32_t revents)
+{
+	struct relay *r = EVENT_OWNER(ew, struct relay, timer);
+	uint64_t expirations;
+
+	if (read(ew->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		return;
+	r->paused = false;
+	event_set(r->loop, r->pipe, EPOLLIN); /* a no-op once the pipe is closed */
+}
+
+/* Stops reading the pipe until the read budget has refilled. False if it
+ * cannot (not attached, no timerfd): the caller reads on. */
+static bool relay_pause(struct relay *r, uint64_t now_ms)
+{
+	if (r->loop == NULL || r->pipe == NULL || r->pipe->fd < 0)
+		return false;
+	if (!r->timer_open) {
+		int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (tfd < 0)
+			return false;
+		if (event_add(r->loop, &r->timer, tfd, EPOLLIN, relay_on_timer) < 0) {
+			close(tfd);
+			return false;
+		}
+		r->timer_open = true;
+	}
+	uint64_t wait_ms = relaylimit_resume_ms(&r->limit, now_ms) - now_ms;
+	if (wait_ms == 0)
+		wait_ms = 1;
+	struct itimerspec its = { .it_value = {
+		.tv_sec = (time_t)(wait_ms / 1000u), .tv_nsec = (long)(wait_ms % 1000u) * 1000000L } };
+	/* Paused = EPOLLONESHOT alone: a hang-up is reported at most once
+	 * more, not on every turn of the loop. */
+	if (timerfd_settime(r->timer.fd, 0, &its, NULL) < 0 ||
+	    event_set(r->loop, r->pipe, EPOLLONESHOT) < 0)
+		return false;
+	r->paused = true;
+	return true;
 }
 
 bool relay_read(struct relay *r, int fd, const char *service, pid_t pid)
 {
-	char buf[4096];
+	char buf[RELAY_BUF_BYTES];
 	size_t total = 0;
+	uint64_t now = clock_now_ms();
 
+	relay_start(r, now);
+	if (r->paused)
+		return true; /* an event from before the pause */
 	while (total < RELAY_READ_MAX_BYTES) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		size_t want = relaylimit_readable(&r->limit, now);
+		if (want == 0) {
+			if (relay_pause(r, now))
+				return true;
+			want = sizeof(buf); /* cannot pause: drain, bounded per wake-up */
+		}
+		if (want > sizeof(buf))
+			want = sizeof(buf);
+		if (want > RELAY_READ_MAX_BYTES - total)
+			want = RELAY_READ_MAX_BYTES - total;
+		ssize_t n = read(fd, buf, want);
 		if (n == 0)
 			return false;
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
+		relaylimit_did_read(&r->limit, (size_t)n, now);
 		total += (size_t)n;
-		char *p = buf, *end = buf + n;
-		for (char *nl; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1)
-			relay_line(r, p, (size_t)(nl - p), service, pid);
-		if (p < end)
-			relay_keep(r, p, (size_t)(end - p), service, pid);
+		relay_split(r, buf, (size_t)n, service, pid, now);
 	}
 	return true;
 }
 
 void relay_flush(struct relay *r, const char *service, pid_t pid)
 {
+	uint64_t now = clock_now_ms();
+	int pending = 0;
+
+	relay_start(r, now);
 	if (r->partial != NULL && r->len > 0)
-		log_worker_line(service, pid, r->partial, r->len);
+		relay_line(r, r->partial, r->len, service, pid, now);
+	/* What a paused (or too full) pipe still holds is lost: say so. */
+	if (r->pipe != NULL && r->pipe->fd >= 0 &&
+	    ioctl(r->pipe->fd, FIONREAD, &pending) == 0 && pending > 0)
+		relaylimit_drop(&r->limit, (uint64_t)pending, 0);
+	relay_summary(r, service, pid);
 	free(r->partial);
 	r->partial = NULL;
 	r->len = 0;
+	if (r->timer_open) {
+		int tfd = r->timer.fd;
+		event_del(r->loop, &r->timer);
+		close(tfd);
+		r->timer_open = false;
+	}
+	r->paused = false;
 }

@@ -1,7 +1,19 @@
 /* relay.h - a worker's stderr pipe, relayed line by line into the master's
- * log as "SERVICE[PID]: line". Lines are cut at RELAY_LINE_MAX_BYTES so a
- * worker cannot make the master buffer without bound, and each wake-up reads
- * at most RELAY_READ_MAX_BYTES so a chatty worker cannot starve the others. */
+ * log as "SERVICE[PID]: line", escaped (logtext.h) and rate-limited
+ * (relaylimit.h).
+ *
+ * A log line carries at most RELAY_LINE_MAX_BYTES of text after escaping;
+ * a longer line goes on in further log lines (cut between characters, never
+ * inside one). The unfinished line is buffered up to RELAY_LINE_MAX_BYTES,
+ * so a worker cannot make the master buffer without bound, and each
+ * wake-up reads at most RELAY_READ_MAX_BYTES so a chatty worker cannot
+ * starve the others.
+ *
+ * Past its read budget the pipe is paused: the relay stops watching it
+ * (EPOLLONESHOT without EPOLLIN, so not even a hang-up keeps waking the
+ * master) and arms a timerfd of its own that resumes it. That needs
+ * relay_attach(); a relay that is not attached cannot pause and drains and
+ * drops instead, RELAY_READ_MAX_BYTES per wake-up. */
 #ifndef MASTER_RELAY_H
 #define MASTER_RELAY_H
 
@@ -9,18 +21,34 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "event.h"
+#include "relaylimit.h"
+
 #define RELAY_LINE_MAX_BYTES 1024u
 #define RELAY_READ_MAX_BYTES 16384u
 
 struct relay {
-	char *partial;   /* allocated on the first partial line only */
+	char *partial;            /* allocated on the first partial line only */
 	size_t len;
+	bool started;             /* limit set (at the first read) */
+	bool paused;              /* not reading the pipe until the timer fires */
+	bool timer_open;          /* timer holds a timerfd in the loop */
+	struct relaylimit limit;
+	struct event_loop *loop;  /* set by relay_attach */
+	struct event_watch *pipe; /* the stderr pipe's watch (its owner's) */
+	struct event_watch timer;
 };
 
+/* Lets the relay pause and resume pipe, the watch its owner registered for
+ * the stderr pipe in loop. Call once, after registering it. */
+void relay_attach(struct relay *r, struct event_loop *loop, struct event_watch *pipe);
 /* Reads what is available from fd and logs complete lines. Returns false
  * at end-of-file or error (the pipe is finished). */
 bool relay_read(struct relay *r, int fd, const char *service, pid_t pid);
-/* Logs a final unterminated line and frees the buffer. */
+/* Logs a final unterminated line and the suppression summary (counting
+ * what is still unread in the pipe), frees the buffer and the timer. Call
+ * before the pipe's watch is removed, and always before the relay's memory
+ * is freed: its timer watch is registered in the loop. */
 void relay_flush(struct relay *r, const char *service, pid_t pid);
 
 #endif

@@ -13,12 +13,14 @@ import ctypes
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -35,6 +37,7 @@ SPAWN = os.path.join(BUILD, "spawn", "spawn")
 TESTWORKER = os.path.join(BUILD, "tests", "testworker")
 HOSTILE = os.path.join(BUILD, "tests", "hostile")
 PYWORKER = os.path.join(SRC, "tests", "workers", "pyworker.py")
+STDERRFLOOD = os.path.join(BUILD, "tests", "stderrflood")
 
 START_TIMEOUT_S = 15.0      # master up and every pool at prefork
 CTL_TIMEOUT_S = 5.0         # one masterctl call
@@ -241,7 +244,7 @@ def substitute(text, dirname, ports=None):
         "{BUILD}": BUILD, "{SRC}": SRC, "{DIR}": dirname,
         "{ECHO}": ECHO, "{SPAWN}": SPAWN, "{TESTWORKER}": TESTWORKER,
         "{HOSTILE}": HOSTILE,
-        "{PYWORKER}": PYWORKER,
+        "{PYWORKER}": PYWORKER, "{STDERRFLOOD}": STDERRFLOOD,
     }
     for k, v in (ports or {}).items():
         repl["{%s}" % k] = str(v)
@@ -260,10 +263,18 @@ class Master:
     """
 
     def __init__(self, master_cf, master_conf="", args=(), env=None, nports=0,
-                 share=None):
+                 share=None, stderr_pipe=False):
         """share: another Master whose config directory this one uses
-        (it writes no files and removes nothing; its log is separate)."""
+        (it writes no files and removes nothing; its log is separate).
+        stderr_pipe: True (a pipe) or "socket" (a stream socket, as
+        journald's): the master's stderr, which log() copies into the log
+        file; hold_stderr() stops reading it (a slow reader)."""
         self.owner = share is None
+        self.stderr_pipe = stderr_pipe
+        self.stderr_r = None        # our end of that pipe
+        self.stderr_thread = None   # its reader
+        self.stderr_held = threading.Event()
+        self.stderr_done = threading.Event()
         if share is not None:
             self.dir, self.run_dir, self.ports = share.dir, share.run_dir, share.ports
             self.log_path = os.path.join(self.dir, "master-%d.log" % id(self))
@@ -324,11 +335,54 @@ class Master:
                            timeout=timeout, env=self.env)
         return r.returncode, r.stderr.decode(errors="replace")
 
+    def _pump_stderr(self):
+        """The reader of the stderr pipe (a thread): copies it into the log
+        file until end-of-file or cleanup, pausing while held."""
+        with open(self.log_path, "ab", buffering=0) as logf:
+            while not self.stderr_done.is_set():
+                if self.stderr_held.is_set():
+                    self.stderr_done.wait(POLL_S)
+                    continue
+                ready, _, _ = select.select([self.stderr_r], [], [], POLL_S)
+                if not ready:
+                    continue
+                try:
+                    data = os.read(self.stderr_r, 65536)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    break
+                logf.write(data)
+
+    def hold_stderr(self, held=True):
+        """Stops (True) or resumes (False) reading the stderr pipe: a slow
+        reader, as a stuck journald would be."""
+        if held:
+            self.stderr_held.set()
+        else:
+            self.stderr_held.clear()
+
     def start(self, wait=True, timeout=START_TIMEOUT_S):
         with open(self.log_path, "ab") as logf:
-            self.proc = subprocess.Popen(
-                self.command("-f"), stdin=subprocess.DEVNULL,
-                stdout=logf, stderr=logf, env=self.env)
+            err = logf
+            if self.stderr_pipe == "socket":   # journald's stream socket
+                a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.stderr_r, err = a.detach(), b.detach()
+                os.set_blocking(self.stderr_r, False)
+                os.set_inheritable(self.stderr_r, False)
+            elif self.stderr_pipe:
+                self.stderr_r, err = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+                os.set_blocking(err, True)
+            try:
+                self.proc = subprocess.Popen(
+                    self.command("-f"), stdin=subprocess.DEVNULL,
+                    stdout=logf, stderr=err, env=self.env)
+            finally:
+                if err is not logf:
+                    os.close(err)
+        if self.stderr_r is not None:
+            self.stderr_thread = threading.Thread(target=self._pump_stderr, daemon=True)
+            self.stderr_thread.start()
         self.pid = self.proc.pid
         if wait:
             self.wait_ready(timeout)
@@ -485,6 +539,12 @@ class Master:
             while time.monotonic() < deadline and pid_alive(pid, start):
                 time.sleep(POLL_S)
             reap_if_ours(pid)
+        if self.stderr_r is not None:
+            self.stderr_done.set()
+            if self.stderr_thread is not None:
+                self.stderr_thread.join(timeout=5)
+            os.close(self.stderr_r)
+            self.stderr_r = None
         if self.owner and not KEEP:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -648,6 +708,25 @@ class MasterTestCase(unittest.TestCase):
             self.fail("%s pid %d outlived the master (a zombie re-parented to"
                       " the test process)" % (what, pid))
         self.assertFalse(pid_alive(pid, start), "%s pid %d still alive" % (what, pid))
+
+
+def status_latency_ms(m, n=5):
+    """Wall-clock milliseconds of n `masterctl status` calls, one by one."""
+    out = []
+    for _ in range(n):
+        t0 = time.monotonic()
+        rc, _, err = m.ctl("status")
+        out.append((time.monotonic() - t0) * 1000.0)
+        if rc != 0:
+            raise AssertionError("masterctl status: exit %d: %s" % (rc, err))
+    return out
+
+
+def cpu_seconds(pid):
+    """utime + stime of a live process, in seconds (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def check_binaries():

@@ -1,0 +1,138 @@
+/* stderrflood.c - a worker that abuses its stderr, for the e2e tests of the
+ * master's stderr relay (tests/e2e/test_stderr_flood.py).
+ *
+ * It speaks just enough of the protocol to count as started ("ready"), then
+ * does what the first argument says:
+ *   flood [BYTES]   writes BYTES-byte lines (default 100) as fast as it can,
+ *                   64 KiB per write, forever
+ *   nonl            one endless line: never a newline
+ *   burst MS        floods for MS milliseconds, waits BURST_QUIET_MS (the
+ *                   master's bucket refills), writes "after the burst
+ *                   pid=PID", then idles
+ *   floodexit MS    floods for MS milliseconds, then exits 0
+ *   ansi            writes lines full of control characters, ANSI escapes,
+ *                   C1 controls and invalid UTF-8, then idles
+ * It leaves on "stop" or end-of-file on its status channel (checked between
+ * writes; a write blocked on a full pipe waits for the master). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STDERRFLOOD_CHUNK_BYTES (64 * 1024)
+#define STDERRFLOOD_LINE_DEFAULT_BYTES 100
+#define STDERRFLOOD_BURST_QUIET_MS 1500
+#define STDERRFLOOD_IDLE_MAX_S 600
+
+static int stderrflood_status_fd = -1;
+
+static long long stderrflood_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* True once the master said "stop" or went away. */
+static int stderrflood_told_to_go(int timeout_ms)
+{
+	struct pollfd p = { .fd = stderrflood_status_fd, .events = POLLIN };
+	char buf[64];
+
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return 0;
+	ssize_t n = recv(stderrflood_status_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	return n == 0 || (n > 0 && strncmp(buf, "stop", 4) == 0) ||
+	       (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+static void stderrflood_idle(void)
+{
+	long long end = stderrflood_now_ms() + STDERRFLOOD_IDLE_MAX_S * 1000LL;
+
+	while (stderrflood_now_ms() < end && !stderrflood_told_to_go(1000))
+		;
+}
+
+static void stderrflood_say(const char *s)
+{
+	if (write(2, s, strlen(s)) < 0)
+		exit(1);
+}
+
+/* Writes buf (whole lines, or none) until end_ms (-1: forever). */
+static void stderrflood_flood(const char *buf, size_t len, long long end_ms)
+{
+	for (;;) {
+		if (write(2, buf, len) < 0 && errno != EINTR)
+			exit(1); /* the master is gone */
+		if (stderrflood_told_to_go(0))
+			exit(0);
+		if (end_ms >= 0 && stderrflood_now_ms() >= end_ms)
+			return;
+	}
+}
+
+static void stderrflood_fill(char *buf, size_t line_bytes, int newlines)
+{
+	memset(buf, 'x', STDERRFLOOD_CHUNK_BYTES);
+	if (newlines)
+		for (size_t i = line_bytes - 1; i < STDERRFLOOD_CHUNK_BYTES; i += line_bytes)
+			buf[i] = '\n';
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "flood";
+	const char *fd_env = getenv("MASTER_STATUS_FD");
+	static char buf[STDERRFLOOD_CHUNK_BYTES];
+
+	if (fd_env == NULL) {
+		fprintf(stderr, "stderrflood: MASTER_STATUS_FD is not set\n");
+		return 1;
+	}
+	stderrflood_status_fd = atoi(fd_env);
+	if (send(stderrflood_status_fd, "ready", 5, MSG_NOSIGNAL) != 5)
+		return 1;
+
+	long arg = argc > 2 ? atol(argv[2]) : 0;
+	if (strcmp(mode, "flood") == 0) {
+		size_t line = arg > 1 && arg <= 4096 ? (size_t)arg : STDERRFLOOD_LINE_DEFAULT_BYTES;
+		/* Whole lines per write: a chunk that is a multiple of the line. */
+		size_t len = STDERRFLOOD_CHUNK_BYTES / line * line;
+		stderrflood_fill(buf, line, 1);
+		stderrflood_flood(buf, len, -1);
+	} else if (strcmp(mode, "nonl") == 0) {
+		stderrflood_fill(buf, 0, 0);
+		stderrflood_flood(buf, sizeof(buf), -1);
+	} else if (strcmp(mode, "burst") == 0 || strcmp(mode, "floodexit") == 0) {
+		size_t line = STDERRFLOOD_LINE_DEFAULT_BYTES;
+		stderrflood_fill(buf, line, 1);
+		stderrflood_flood(buf, STDERRFLOOD_CHUNK_BYTES / line * line,
+				  stderrflood_now_ms() + arg);
+		if (strcmp(mode, "floodexit") == 0)
+			return 0;
+		if (stderrflood_told_to_go(STDERRFLOOD_BURST_QUIET_MS))
+			return 0;
+		char msg[64];
+		snprintf(msg, sizeof(msg), "after the burst pid=%ld\n", (long)getpid());
+		stderrflood_say(msg);
+		stderrflood_idle();
+	} else if (strcmp(mode, "ansi") == 0) {
+		stderrflood_say("red \x1b[31mRED\x1b[0m bell \a nul-less cr \r over\n");
+		stderrflood_say("title \x1b]0;pwned\x07 c1 \xc2\x9b" "31m del \x7f tab\tend\n");
+		stderrflood_say("invalid \xff\xfe utf8 \xc3\x28 ok \xc3\xa9t\xc3\xa9\n");
+		stderrflood_say("fake newline\rmaster[1]: error: forged\n");
+		stderrflood_say("ansi done\n");
+		stderrflood_idle();
+	} else {
+		fprintf(stderr, "stderrflood: unknown mode %s\n", mode);
+		return 1;
+	}
+	return 0;
+}
