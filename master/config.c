@@ -1,6 +1,7 @@
 /* config.c - owns config_load(): master.conf, `master -o` and master.cf
  * read, checked and resolved (addresses, unix socket paths, executables,
- * user and group ids; the isolation settings through config_isolation.c)
+ * user and group ids; the isolation settings through config_isolation.c,
+ * the jail and command fds through config_paths.c)
  * as one unit, every error collected, and all or nothing; plus
  * config_free() and config_format_addr(). */
 #include "config.h"
@@ -17,9 +18,12 @@
 #include <unistd.h>
 
 #include "config_isolation.h"
+#include "config_paths.h"
 #include "mastercf.h"
+#include "safepath.h"
 
 #define CONFIG_GROUPS_START 32 /* getgrouplist() tells us if it needs more */
+#define CONFIG_WHY_BYTES SAFEPATH_WHY_BYTES
 
 static char *config_join(const char *dir, const char *name)
 {
@@ -136,15 +140,15 @@ static void config_resolve_unix(struct service_config *sc, const struct master_s
 }
 
 /* The executable is exec'd after the chroot: with a jail, it must exist
- * inside it (sc->path stays the path as the worker sees it). */
+ * inside it (sc->path stays the path as the worker sees it). Opened and
+ * checked here, once (config_paths.c): launches exec that fd. */
 static void config_resolve_command(struct service_config *sc, const struct master_settings *m,
 				   const char *where, struct diag *errs)
 {
 	const char *cmd = sc->command;
 	const char *jail = config_isolation_jail(sc, m);
-	const char *why = NULL;
+	char why[CONFIG_WHY_BYTES];
 	char *host = NULL;
-	struct stat st;
 
 	if (strchr(cmd, '/') != NULL && cmd[0] != '/') {
 		diag_add(errs, "%s: command \"%s\": must be a name in daemon_directory or an "
@@ -154,19 +158,13 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 	char *path = cmd[0] == '/' ? strdup(cmd) : config_join(m->daemon_directory, cmd);
 	if (path == NULL)
 		abort();
-	if (jail != NULL && !config_isolation_jail_usable(jail)) {
+	if (jail != NULL && sc->jail_fd < 0) {
 		sc->path = path; /* the jail's own error says it all */
 		return;
 	}
 	if (jail != NULL && asprintf(&host, "%s%s", jail, path) < 0)
 		abort();
-	if (stat(host ? host : path, &st) != 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if (access(host ? host : path, X_OK) != 0)
-		why = strerror(errno);
-	if (why != NULL) {
+	if (config_paths_command(sc, jail, path, why, sizeof(why)) < 0) {
 		diag_add(errs, "%s: command \"%s\": %s: %s%s", where, cmd, host ? host : path,
 			 why, host ? " (the jail holds what the worker executes)" : "");
 		free(path);
@@ -292,6 +290,7 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	sc->unpriv = e->unpriv;
 	sc->chroot = e->chroot;
 	sc->line = e->line;
+	sc->jail_fd = sc->exec_fd = -1;
 	if ((sc->file = strdup(file)) == NULL || asprintf(&where, "%s:%u", file, e->line) < 0)
 		abort();
 
@@ -299,6 +298,9 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 		config_resolve_inet(sc, where, errs);
 	else
 		config_resolve_unix(sc, &cfg->master, where, errs);
+	const char *jail = config_isolation_jail(sc, &cfg->master);
+	if (jail != NULL)
+		config_paths_jail(sc, jail, where, errs);
 	config_resolve_command(sc, &cfg->master, where, errs);
 	config_resolve_ids(sc, &cfg->master, where, errs);
 	config_isolation_check(sc, &cfg->master, where, errs);
@@ -349,6 +351,7 @@ int config_load(const char *dir, char *const *overrides, struct config *out,
 
 static void config_free_service(struct service_config *sc)
 {
+	config_paths_close(sc);
 	free(sc->name);
 	free(sc->command);
 	free(sc->path);

@@ -25,10 +25,6 @@ int config_isolation_caps(const char *list, uint64_t *mask, char *err, size_t er
 const char *config_isolation_jail(const struct service_config *c,
 				  const struct master_settings *m);
 
-/* Whether jail is an absolute path to a directory (anything else is an
- * error config_isolation_check reports). */
-bool config_isolation_jail_usable(const char *jail);
-
 /* The cgroup v2 controllers service settings s need ("memory" for
  * memory_max, "pids" for pids_max, "cpu" for cpu_weight), each with the
  * setting that asks for it. Returns how many (0: no cgroup at all). */

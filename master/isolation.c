@@ -1,7 +1,8 @@
 /* isolation.c - owns a service's launch environment (see isolation.h):
  * turns the checked settings into what launch.c's child needs, once per
  * service: the capability bit mask (libcap names), the rlimits, the jail
- * path, the namespaces (namespace.c) and the cgroup (cgroup.c). Failures
+ * and command fds its configuration opened (config_paths.c), the
+ * namespaces (namespace.c) and the cgroup (cgroup.c). Failures
  * here stop the service from being created, with a log line that names
  * the service, the setting and the reason. */
 #include "isolation.h"
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -138,6 +140,7 @@ struct isolation *isolation_create(const struct master_settings *m,
 			abort();
 		iso->launch.chroot = iso->chroot;
 	}
+	isolation_follow(iso, c);
 	if (isolation_namespaces(iso, c, err, sizeof(err)) < 0 ||
 	    isolation_cgroup(iso, m, c, err, sizeof(err)) < 0) {
 		log_err("service %s: %s", c->name, err);
@@ -161,6 +164,21 @@ void isolation_destroy(struct isolation *iso)
 		cgroup_destroy(&iso->cgroup);
 	free(iso->chroot);
 	free(iso);
+}
+
+void isolation_follow(struct isolation *iso, const struct service_config *c)
+{
+	struct stat st;
+
+	/* Borrowed: c's configuration closes them, and outlives every
+	 * service that points into it (reload.c). */
+	iso->launch.exec_fd = c->exec_fd;
+	iso->launch.root_fd = -1;
+	if (c->jail_fd >= 0 && fstat(c->jail_fd, &st) == 0) {
+		iso->launch.root_fd = c->jail_fd;
+		iso->launch.root_dev = st.st_dev;
+		iso->launch.root_ino = st.st_ino;
+	}
 }
 
 void isolation_apply(const struct isolation *iso, struct launch_spec *spec)

@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,6 +110,13 @@ static int launch_place_fds(struct launch_child *c)
 	if (rc < 0)
 		return launch_fail(c, "dup stderr pipe", rc);
 	moved[s->nlisten + 1] = (int)rc;
+	/* The command's fd survives until the exec closes it (CLOEXEC). */
+	if (s->iso != NULL && s->iso->exec_fd >= 0) {
+		rc = LAUNCH_SYS(SYS_fcntl, s->iso->exec_fd, F_DUPFD_CLOEXEC, high);
+		if (rc < 0)
+			return launch_fail(c, "dup command", rc);
+		c->exec_fd = (int)rc;
+	}
 
 	/* dup2 clears FD_CLOEXEC on the copies: exactly the ones we keep. */
 	if ((rc = LAUNCH_SYS(SYS_dup2, c->devnull_fd, 0)) < 0 ||
@@ -119,8 +127,14 @@ static int launch_place_fds(struct launch_child *c)
 	for (size_t i = 0; i <= s->nlisten; i++)
 		if ((rc = LAUNCH_SYS(SYS_dup2, moved[i], 3 + (int)i)) < 0)
 			return launch_fail(c, "dup2 contract fd", rc);
-	/* One call, whatever the fd limit: not a loop to a guessed maximum. */
-	rc = LAUNCH_SYS(SYS_close_range, (unsigned)high, ~0U, 0);
+	/* Whatever the fd limit, not a loop to a guessed maximum: one call,
+	 * or two around the command's fd. */
+	rc = 0;
+	if (c->exec_fd > high)
+		rc = LAUNCH_SYS(SYS_close_range, (unsigned)high, (unsigned)c->exec_fd - 1, 0);
+	if (rc >= 0)
+		rc = LAUNCH_SYS(SYS_close_range, (unsigned)(c->exec_fd >= high ? c->exec_fd + 1
+							    : high), ~0U, 0);
 	if (rc < 0)
 		return launch_fail(c, "close_range", rc);
 	return 0;
@@ -149,6 +163,39 @@ static int launch_rlimits(struct launch_child *c, bool nofile_only)
 	return 0;
 }
 
+/* fchdir into the jail checked at load, and chroot("."): no path lookup,
+ * except inside a mount namespace (see launch.h), where the directory
+ * found must be that one. */
+LAUNCH_NO_SANITIZE
+static int launch_enter_jail(struct launch_child *c)
+{
+	const struct launch_isolation *iso = c->spec->iso;
+	int fd = iso->root_fd;
+	struct stat st;
+	long rc;
+
+	if (iso->mntns_fd >= 0) {
+		if (iso->chroot == NULL)
+			return launch_fail(c, "chroot", -EINVAL);
+		rc = LAUNCH_SYS(SYS_openat, AT_FDCWD, iso->chroot,
+				O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rc < 0)
+			return launch_fail(c, "chroot", rc);
+		fd = (int)rc;
+		rc = LAUNCH_SYS(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH);
+		if (rc < 0)
+			return launch_fail(c, "chroot", rc);
+		if (st.st_dev != iso->root_dev || st.st_ino != iso->root_ino)
+			return launch_fail(c, "jail is not the one checked", -ESTALE);
+	}
+	rc = LAUNCH_SYS(SYS_fchdir, fd);
+	if (fd != iso->root_fd)
+		syscall(SYS_close, fd);
+	if (rc < 0 || (rc = LAUNCH_SYS(SYS_chroot, ".")) < 0)
+		return launch_fail(c, "chroot", rc);
+	return 0;
+}
+
 /* rlimits, cgroup, namespaces, root and working directory. */
 LAUNCH_NO_SANITIZE
 static int launch_confine(struct launch_child *c)
@@ -170,9 +217,8 @@ static int launch_confine(struct launch_child *c)
 	if (iso != NULL && iso->mntns_fd >= 0 &&
 	    (rc = LAUNCH_SYS(SYS_setns, iso->mntns_fd, CLONE_NEWNS)) < 0)
 		return launch_fail(c, "setns mount", rc);
-	if (iso != NULL && iso->chroot != NULL &&
-	    (rc = LAUNCH_SYS(SYS_chroot, iso->chroot)) < 0)
-		return launch_fail(c, "chroot", rc);
+	if (iso != NULL && iso->root_fd >= 0 && launch_enter_jail(c) < 0)
+		return -1;
 	/* "/" with or without a jail: never a directory of the master's. */
 	if ((rc = LAUNCH_SYS(SYS_chdir, "/")) < 0)
 		return launch_fail(c, "chdir /", rc);
@@ -249,7 +295,10 @@ static int launch_child_main(void *arg)
 	if ((rc = LAUNCH_SYS(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL,
 			     LAUNCH_KERNEL_SIGSET_BYTES)) < 0)
 		return launch_fail(c, "sigprocmask", rc);
-	rc = LAUNCH_SYS(SYS_execve, s->path, s->argv, s->envp);
+	if (c->exec_fd >= 0)
+		rc = LAUNCH_SYS(SYS_execveat, c->exec_fd, "", s->argv, s->envp, AT_EMPTY_PATH);
+	else
+		rc = LAUNCH_SYS(SYS_execve, s->path, s->argv, s->envp);
 	return launch_fail(c, "execve", rc);
 }
 
@@ -341,6 +390,7 @@ void launch_isolation_init(struct launch_isolation *iso)
 {
 	memset(iso, 0, sizeof(*iso));
 	iso->cgroup_fd = iso->cgroup_procs_fd = iso->netns_fd = iso->mntns_fd = -1;
+	iso->root_fd = iso->exec_fd = -1;
 }
 
 /* The clone itself: into the service's cgroup when it has one. Returns the
@@ -376,7 +426,7 @@ pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 	struct launch_child child = {
 		.spec = spec, .err = e, .devnull_fd = l->devnull_fd,
 		.cap_last = l->cap_last, .privileged = l->privileged,
-		.bset_empty = l->bset_empty,
+		.bset_empty = l->bset_empty, .exec_fd = -1,
 	};
 	sigset_t all, old;
 

@@ -19,6 +19,7 @@ struct launch_child {
 	bool privileged;    /* from the launcher: bounding set and securebits */
 	bool bset_empty;    /* from the launcher: inherited bounding set is empty */
 	bool in_cgroup;     /* clone3 placed the child already */
+	int exec_fd;        /* the command's fd once placed (-1: by path) */
 };
 
 #define LAUNCH_NO_SANITIZE __attribute__((no_sanitize("address", "undefined")))

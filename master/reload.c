@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "confdiff.h"
+#include "isolation.h"
 #include "log.h"
 #include "master.h"
 #include "outbuf.h"
@@ -143,6 +144,9 @@ static void reload_switch(struct master *m, struct reload_step *steps, size_t n,
 		if (st->kind == RELOAD_UNCHANGED) {
 			svc = st->old;
 			svc->cfg = st->c; /* sockets and workers untouched */
+			/* but the next launch uses the jail and command this
+			 * load opened and checked */
+			isolation_follow(svc->iso, st->c);
 		} else {
 			service_commit(svc);
 		}
