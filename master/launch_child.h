@@ -33,6 +33,12 @@ int launch_fail(struct launch_child *c, const char *step, long rc);
 #define LAUNCH_SYS(...) launch_sys_ret(syscall(__VA_ARGS__))
 long launch_sys_ret(long rc);
 
+/* Child side (launch_confine.c): the service's rlimits, all but
+ * RLIMIT_NOFILE (nofile_only false) or RLIMIT_NOFILE alone (true). */
+int launch_rlimits(struct launch_child *c, bool nofile_only);
+/* Child side: rlimits, cgroup, namespaces, jail, chdir("/"). */
+int launch_confine(struct launch_child *c);
+
 /* Child side, before the id change: inheritable and ambient sets for the
  * kept capabilities, bounding set emptied, securebits locked. */
 int launch_caps_prepare(struct launch_child *c);
