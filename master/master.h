@@ -14,6 +14,7 @@
 #include "launch.h"
 #include "list.h"
 #include "pidmap.h"
+#include "rundir.h"
 #include "sdnotify.h"
 #include "signals.h"
 
@@ -28,6 +29,7 @@ struct master {
 	struct config cfg;
 	struct service *services;  /* singly linked, in master.cf order */
 	struct control control;
+	struct rundir rundir;      /* checked at start and reload, made again if removed */
 	struct list dead;          /* exited workers, freed between event batches */
 	uint64_t started_ms;
 	bool stopping;

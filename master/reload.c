@@ -239,6 +239,13 @@ int reload_apply(struct master *m, struct outbuf *reply)
 	sdnotify_reloading(&m->notify);
 	struct reload_generation *g = calloc(1, sizeof(*g));
 	struct reload_step *steps = NULL;
+	/* The run directory first: made again if removed; if someone else
+	 * may write it now, nothing is done (or touched) on its behalf. */
+	if (rundir_check(&m->rundir, reply) < 0) {
+		outbuf_printf(reply, "error: reload refused; nothing changed\n");
+		log_err("reload refused: the run directory is not safe; nothing changed");
+		goto out;
+	}
 	if (g == NULL) {
 		outbuf_printf(reply, "error: out of memory; nothing changed\n");
 		goto out;

