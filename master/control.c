@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "control_auth.h"
+#include "control_share.h"
 #include "control_sock.h"
 #include "log.h"
 #include "master.h"
@@ -216,37 +217,23 @@ static void control_refuse(struct control *ctl, int fd, const char *why)
 	close(fd);
 }
 
-/* Room for one more client of uid: past its share, its own oldest goes;
- * with the table full, the oldest of the uid holding the most. A
- * legitimate client is done in milliseconds, so a flood of idle
- * connections cannot lock the operator out. */
+/* Room for one more client of uid (control_share.h). */
 static void control_make_room(struct control *ctl, uid_t uid)
 {
-	struct control_client *victim = NULL;
-	unsigned mine = 0, most = 0;
-	struct list *pos, *p2;
+	struct control_client *by_age[CONTROL_CLIENTS_MAX];
+	uid_t uids[CONTROL_CLIENTS_MAX];
+	size_t n = 0;
 
-	for (pos = ctl->clients.next; pos != &ctl->clients; pos = pos->next) {
-		struct control_client *cl = LIST_ENTRY(pos, struct control_client, link);
-		if (cl->uid == uid && mine++ == 0 && victim == NULL)
-			victim = cl;
+	for (struct list *pos = ctl->clients.next; pos != &ctl->clients && n < CONTROL_CLIENTS_MAX;
+	     pos = pos->next) {
+		by_age[n] = LIST_ENTRY(pos, struct control_client, link);
+		uids[n] = by_age[n]->uid;
+		n++;
 	}
-	if (mine < CONTROL_CLIENTS_PER_UID_MAX)
-		victim = NULL;
-	if (victim == NULL && ctl->nclients >= CONTROL_CLIENTS_MAX) {
-		for (pos = ctl->clients.next; pos != &ctl->clients; pos = pos->next) {
-			struct control_client *cl = LIST_ENTRY(pos, struct control_client, link);
-			unsigned n = 0;
-			for (p2 = ctl->clients.next; p2 != &ctl->clients; p2 = p2->next)
-				n += LIST_ENTRY(p2, struct control_client, link)->uid == cl->uid;
-			if (n > most) {
-				most = n;
-				victim = cl; /* the first seen of its uid: its oldest */
-			}
-		}
-	}
-	if (victim != NULL)
-		control_client_close(victim);
+	long victim = control_share_victim(uids, n, uid, CONTROL_CLIENTS_PER_UID_MAX,
+					   CONTROL_CLIENTS_MAX);
+	if (victim >= 0)
+		control_client_close(by_age[victim]);
 }
 
 static void control_accept(struct event_watch *w, uint32_t revents)

@@ -247,6 +247,34 @@ class RootPaths(h.MasterTestCase):
         new2 = self.next_worker(m, new)
         self.assertEqual(os.stat("/proc/%d/root" % new2).st_ino, jst.st_ino)
 
+    def test_41c_jail_in_a_mount_namespace(self):
+        """With private_tmp the worker enters the service's mount namespace
+        first, where the jail's fd would lead back to the host's mounts:
+        there the jail is found again by path and must be the one checked.
+        The worker sees the namespace's /tmp, not the host's JAIL/tmp; a
+        jail swapped in is refused (the launch fails) and never entered."""
+        parent, jail = self.jail_setup()
+        os.chmod(jail, 0o755)
+        os.mkdir(os.path.join(jail, "tmp"), 0o755)
+        with open(os.path.join(jail, "tmp", "host-marker"), "w") as f:
+            f.write("x")
+        os.chmod(jail, 0o555)
+        m = self.master("127.0.0.1:0 inet n n n - 2 /echo -o prefork=1 -o private_tmp=y "
+                        "-o chroot=%s\n" % jail)
+        jst = os.stat(jail)
+        pid = m.worker_pids()[0]
+        root = os.stat("/proc/%d/root" % pid)
+        self.assertEqual((root.st_dev, root.st_ino), (jst.st_dev, jst.st_ino))
+        self.assertEqual(os.listdir("/proc/%d/root/tmp" % pid), [],
+                         "the worker sees the host's %s/tmp" % jail)
+        os.rename(jail, jail + ".orig")
+        shutil.copytree(jail + ".orig", jail, symlinks=True)
+        h.kill_quiet(pid)
+        m.wait_log(r"jail is not the one checked failed: Stale file handle")
+        for p in m.children():
+            self.assertNotEqual(os.stat("/proc/%d/root" % p).st_ino, os.stat(jail).st_ino,
+                                "a worker entered the swapped jail")
+
     def test_41b_swapped_command_not_executed(self):
         """The command file renamed away and another put at its path: the
         next worker still runs the file checked at load; a reload checks
