@@ -165,6 +165,18 @@ class RootPaths(h.MasterTestCase):
                                     % (mode, owner))
                 self.assertIn("run directory %s: %s" % (m.run_dir, want), m.log())
 
+    def test_40d_socket_directory_of_another_user_refused(self):
+        """public/ made beforehand by another user (who could then swap the
+        socket the master binds and chmods): the service is refused."""
+        m = self.master("s unix n n n - 2 {ECHO} -o prefork=1\n", start=False)
+        pub = os.path.join(m.run_dir, "public")
+        os.mkdir(pub, 0o755)
+        os.chown(pub, NOBODY, NOGROUP)
+        m.start(wait=False)
+        self.assertNotEqual(m.wait_exit(10), 0, "started with %s owned by nobody" % pub)
+        self.assertIn("service s: directory of unix sockets %s: owned by uid 65534 (mode "
+                      "0755), not root: refused" % pub, m.log())
+
     def test_40c_removed_run_directory_comes_back(self):
         """Removed: recreated at once (the master watches it), or at the
         latest on SIGHUP, with the control socket and the locked pid file."""
