@@ -322,7 +322,8 @@ class RootPaths(h.MasterTestCase):
         """An allowed user (nobody, in admin_group) opens connections as fast
         as it can (bounded: 20,000 or 5 s; it keeps 40 open per thread,
         half of them with a request it never reads the answer of): root's
-        `status` still answers, within 100 ms (18 of 20 at least), a killed
+        `status` still answers, within 100 ms (18 of 20 at least), a root
+        client that takes a second to send its request is still served, a killed
         worker is still replaced at once, and the master's memory stays
         flat. Today: root's status is reset (evicted by the flood)."""
         py = "/usr/bin/python3"
@@ -339,7 +340,20 @@ class RootPaths(h.MasterTestCase):
         self.addCleanup(lambda: (h.kill_quiet(flood.pid), flood.wait()))
         took_ms, errors, peak, reaped = [], [], rss0, None
         time.sleep(0.5)        # let the flood fill the backlog first
+        # A slow root client: connected now, its request 1 s later. The
+        # flood's clients push out only their own uid's.
+        slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(slow.close)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 2, 0))
+        slow.connect(ctl)      # blocking: waits for room in the queue
+        slow.settimeout(5.0)
         for i in range(20):
+            if i == 10:
+                try:
+                    slow.sendall(b"status\n")
+                    self.assertIn("127.0.0.1", slow.recv(65536).decode(errors="replace"))
+                except OSError as e:
+                    errors.append(("slow client", repr(e)))
             if i == 5:
                 h.kill_quiet(victim)
                 t0 = time.monotonic()
