@@ -234,8 +234,12 @@ static void put_binary(const char *name)
  * its fd, a script is exec'd by path; config_free closes them. */
 START_TEST(test_paths_checked)
 {
-	char want[2048], *p = path_of("p"), *pw = path_of("p/w"), *pj = path_of("p/j");
+	char want[2048], p[128], pw[128], pj[128];
 	int before = count_fds();
+
+	snprintf(p, sizeof(p), "%s/p", dir);
+	snprintf(pw, sizeof(pw), "%s/p/w", dir);
+	snprintf(pj, sizeof(pj), "%s/p/j", dir);
 
 	if (geteuid() != 0)
 		return; /* chown needs root */
@@ -283,9 +287,6 @@ START_TEST(test_paths_checked)
 	ck_assert_uint_eq(load_line("a unix - y n - - /w -o chroot={DIR}/p/j"), 0);
 	ck_assert_int_ge(cfg.services[0].jail_fd, 3);
 	ck_assert_str_eq(cfg.services[0].path, "/w");
-	free(p);
-	free(pw);
-	free(pj);
 }
 END_TEST
 
