@@ -385,8 +385,10 @@ class RootPaths(h.MasterTestCase):
         made = int(out.decode().strip() or 0)
         self.assertGreater(made, 1000, "the flood made only %d connections: %s"
                            % (made, err.decode()[-300:]))
-        self.assertEqual(errors, [], "root's status failed during the flood\n"
-                         + m.log_tail(20))
+        self.assertEqual(errors, [], "root's status failed during the flood (config "
+                         "directory %s %s)\n%s" % (m.dir, "still there" if os.path.isdir(m.dir)
+                                                   else "GONE: removed by someone else",
+                                                   m.log_tail(20)))
         # 2 cores shared with other work here: the master may wait for a
         # CPU now and then (it spent ~12 us per connection of the flood,
         # more under sanitizers). Most within 100 ms, none near a second.
