@@ -173,12 +173,24 @@ void isolation_follow(struct isolation *iso, const struct service_config *c)
 	/* Borrowed: c's configuration closes them, and outlives every
 	 * service that points into it (reload.c). */
 	iso->launch.exec_fd = c->exec_fd;
-	iso->launch.root_fd = -1;
-	if (c->jail_fd >= 0 && fstat(c->jail_fd, &st) == 0) {
-		iso->launch.root_fd = c->jail_fd;
+	if (c->jail_fd < 0 || fstat(c->jail_fd, &st) < 0) {
+		iso->launch.root_fd = -1;
+		return;
+	}
+	/* The service's mount namespace has its private /tmp mounted in the
+	 * jail it was made with: entering another jail would show the host's
+	 * JAIL/tmp. Launches keep asking for that one, and fail loudly, until
+	 * a configuration change (or a restart) makes the service anew. */
+	if (iso->launch.mntns_fd >= 0 && iso->launch.root_fd >= 0 &&
+	    (st.st_dev != iso->launch.root_dev || st.st_ino != iso->launch.root_ino))
+		log_warn("service %s: jail %s is another directory than the one its mount "
+			 "namespace was made with: its workers cannot start until the service "
+			 "changes or the master restarts", c->name, iso->chroot);
+	else {
 		iso->launch.root_dev = st.st_dev;
 		iso->launch.root_ino = st.st_ino;
 	}
+	iso->launch.root_fd = c->jail_fd;
 }
 
 void isolation_apply(const struct isolation *iso, struct launch_spec *spec)

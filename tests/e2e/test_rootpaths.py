@@ -291,6 +291,12 @@ class RootPaths(h.MasterTestCase):
         shutil.copytree(jail + ".orig", jail, symlinks=True)
         h.kill_quiet(pid)
         m.wait_log(r"jail is not the one checked failed: Stale file handle")
+        # A reload checks the new jail, but the namespace's /tmp is in the
+        # old one: the service's workers still do not start in it.
+        m.proc.send_signal(signal.SIGHUP)
+        m.wait_log(r"jail %s is another directory than the one its mount namespace was "
+                   r"made with" % jail)
+        m.wait_log(r"reload: unchanged")
         for p in m.children():
             self.assertNotEqual(os.stat("/proc/%d/root" % p).st_ino, os.stat(jail).st_ino,
                                 "a worker entered the swapped jail")
