@@ -1,6 +1,7 @@
 /* config.c - owns config_load(): master.conf, `master -o` and master.cf
  * read, checked and resolved (addresses, unix socket paths, executables,
- * user and group ids; the isolation settings through config_isolation.c)
+ * user and group ids; the isolation settings through config_isolation.c,
+ * the jail and command fds through config_paths.c)
  * as one unit, every error collected, and all or nothing; plus
  * config_free() and config_format_addr().
  *
@@ -24,11 +25,13 @@
 
 #include "config_dynuser.h"
 #include "config_isolation.h"
+#include "config_paths.h"
 #include "mastercf.h"
+#include "safepath.h"
 #include "settings_reader.h"
 
 #define CONFIG_GROUPS_START 32 /* getgrouplist() tells us if it needs more */
-#define CONFIG_WHY_BYTES 512
+#define CONFIG_WHY_BYTES SAFEPATH_WHY_BYTES
 
 /* DIR/NAME, or NULL when out of memory. */
 static char *config_join(const char *dir, const char *name)
@@ -158,15 +161,15 @@ static void config_resolve_unix(struct service_config *sc, const struct master_s
 }
 
 /* The executable is exec'd after the chroot: with a jail, it must exist
- * inside it (sc->path stays the path as the worker sees it). */
+ * inside it (sc->path stays the path as the worker sees it). Opened and
+ * checked here, once (config_paths.c): launches exec that fd. */
 static void config_resolve_command(struct service_config *sc, const struct master_settings *m,
 				   const char *where, struct diag *errs)
 {
 	const char *cmd = sc->command;
 	const char *jail = config_isolation_jail(sc, m);
-	const char *why = NULL;
-	char *host = NULL, whybuf[CONFIG_WHY_BYTES];
-	struct stat st;
+	char why[CONFIG_WHY_BYTES];
+	char *host = NULL;
 
 	if (strchr(cmd, '/') != NULL && cmd[0] != '/') {
 		diag_add(errs, "%s: command \"%s\": must be a name in daemon_directory or an "
@@ -183,7 +186,7 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 		sc->exec_outside = true;
 		jail = NULL;
 	}
-	if (jail != NULL && !config_isolation_jail_usable(jail)) {
+	if (jail != NULL && sc->jail_fd < 0) {
 		sc->path = path; /* the jail's own error says it all */
 		return;
 	}
@@ -192,15 +195,9 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 		free(path);
 		return;
 	}
-	if (stat(host ? host : path, &st) != 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if (access(host ? host : path, X_OK) != 0)
-		why = strerror(errno);
-	else if (sc->exec_outside && config_isolation_static_exe(path, whybuf, sizeof(whybuf)) < 0)
-		why = whybuf; /* it would fail at every launch */
-	if (why != NULL) {
+	/* In the master's own jail only a static executable can run. */
+	if (config_paths_command(sc, jail, path, why, sizeof(why)) < 0 ||
+	    (sc->exec_outside && config_isolation_static_exe(path, why, sizeof(why)) < 0)) {
 		diag_add(errs, "%s: command \"%s\": %s: %s%s", where, cmd, host ? host : path,
 			 why, host ? " (the jail holds what the worker executes)" :
 			 sc->exec_outside ? " (chroot_directory is the master's own empty jail)" : "");
@@ -337,6 +334,7 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	sc->unpriv = e->unpriv;
 	sc->chroot = e->chroot;
 	sc->line = e->line;
+	sc->jail_fd = sc->exec_fd = -1;
 	if ((sc->file = strdup(file)) == NULL || asprintf(&where, "%s:%u", file, e->line) < 0) {
 		diag_add(errs, "%s:%u: out of memory", file, e->line);
 		return;
@@ -346,6 +344,10 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 		config_resolve_inet(sc, where, errs);
 	else
 		config_resolve_unix(sc, &cfg->master, where, errs);
+	const char *jail = config_isolation_jail(sc, &cfg->master);
+	/* The master's own jail is made with the service (isolation.c). */
+	if (jail != NULL && !config_isolation_own_jail(sc, &cfg->master))
+		config_paths_jail(sc, jail, where, errs);
 	config_resolve_command(sc, &cfg->master, where, errs);
 	config_resolve_ids(sc, &cfg->master, where, errs);
 	config_isolation_check(sc, &cfg->master, where, errs);
@@ -439,6 +441,7 @@ out:
 
 static void config_free_service(struct service_config *sc)
 {
+	config_paths_close(sc);
 	free(sc->name);
 	free(sc->command);
 	free(sc->path);

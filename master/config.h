@@ -29,7 +29,10 @@ struct service_config {
 	bool unpriv;            /* run as the service user (else root) */
 	bool chroot;
 	char *command;          /* as written in master.cf */
-	char *path;             /* the executable, absolute, checked to exist */
+	char *path;             /* the executable, absolute (inside the jail, if any) */
+	int exec_fd;            /* it, opened and checked at load (config_paths.h);
+				 * -1: a "#!" script, exec'd by path */
+	int jail_fd;            /* the jail, opened and checked at load; -1: none */
 	char **argv;            /* NULL-terminated: command name, then the worker's own args */
 	struct service_addr *addrs; /* inet: every resolved address; unix: one */
 	size_t naddrs;

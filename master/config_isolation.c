@@ -1,6 +1,7 @@
 /* config_isolation.c - owns the load-time checks of the isolation settings
- * (see config_isolation.h): capability names (libcap), the chroot jail,
- * cgroup v2 controllers, rlimits that cannot work. Everything a launch
+ * (see config_isolation.h): capability names (libcap), cgroup v2
+ * controllers, rlimits that cannot work, what the master's own empty jail
+ * can run (the chroot jail itself: config_paths.c). Everything a launch
  * would otherwise find out too late, in a worker that never starts.
  *
  * Out of memory: never fatal; reads use no allocation that could fail into
@@ -148,12 +149,6 @@ out:
 	return rc;
 }
 
-bool config_isolation_jail_usable(const char *jail)
-{
-	struct stat st;
-
-	return jail[0] == '/' && stat(jail, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 size_t config_isolation_controllers(const struct service_settings *s,
 				    const char *controller[CONFIG_ISOLATION_CONTROLLERS_MAX],
@@ -263,32 +258,6 @@ int config_isolation_cgroup_check(const char *cgroup_parent, const char *control
 	return -1;
 }
 
-/* Exists, is a directory, owned by root, writable by nobody else. */
-static void config_isolation_check_jail(const struct service_config *sc, const char *jail,
-					const char *where, struct diag *errs)
-{
-	struct stat st;
-
-	if (jail[0] != '/') {
-		diag_add(errs, "%s: chroot \"%s\": must be an absolute path", where, jail);
-		return;
-	}
-	if (stat(jail, &st) != 0)
-		diag_add(errs, "%s: chroot \"%s\": %s", where, jail, strerror(errno));
-	else if (!S_ISDIR(st.st_mode))
-		diag_add(errs, "%s: chroot \"%s\": not a directory", where, jail);
-	else if (st.st_uid != 0)
-		diag_add(errs, "%s: chroot \"%s\": owned by uid %ld, not root", where, jail,
-			 (long)st.st_uid);
-	else if (st.st_mode & (S_IWGRP | S_IWOTH))
-		diag_add(errs, "%s: chroot \"%s\": writable by %s (mode %04o)", where, jail,
-			 (st.st_mode & S_IWOTH) ? "others" : "its group", st.st_mode & 07777);
-	else if (!sc->unpriv && (st.st_mode & S_IWUSR))
-		/* Without capabilities a root worker is still the owner. */
-		diag_add(errs, "%s: chroot \"%s\": writable by root, the user of this unpriv=n "
-			 "worker (mode %04o; make it 0555)", where, jail, st.st_mode & 07777);
-}
-
 static void config_isolation_check_caps(const struct service_config *sc, const char *where,
 					struct diag *errs)
 {
@@ -315,11 +284,8 @@ void config_isolation_check(const struct service_config *sc,
 	const char *jail = config_isolation_jail(sc, m);
 	char why[CONFIG_ISOLATION_LINE_BYTES];
 
+	/* The jail itself: opened and checked by config_paths.c. */
 	config_isolation_check_caps(sc, where, errs);
-	/* The master's own jail is made and checked when the service is
-	 * created (isolation.c): it need not exist yet. */
-	if (jail != NULL && !config_isolation_own_jail(sc, m))
-		config_isolation_check_jail(sc, jail, where, errs);
 	size_t n = config_isolation_controllers(&sc->set, controller, setting);
 	for (size_t i = 0; i < n; i++)
 		if (config_isolation_cgroup_check(m->cgroup_parent, controller[i], why,

@@ -43,9 +43,6 @@ bool config_isolation_own_jail(const struct service_config *c,
  * ("dynamically linked (its loader /lib64/ld-linux-x86-64.so.2 ...)"). */
 int config_isolation_static_exe(const char *path, char *why, size_t whysize);
 
-/* Whether jail is an absolute path to a directory (anything else is an
- * error config_isolation_check reports). */
-bool config_isolation_jail_usable(const char *jail);
 
 /* The cgroup v2 controllers service settings s need ("memory" for
  * memory_max, "pids" for pids_max, "cpu" for cpu_weight), each with the

@@ -14,39 +14,42 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "control_auth.h"
+#include "control_share.h"
+#include "control_sock.h"
 #include "log.h"
 #include "master.h"
 #include "outbuf.h"
 #include "pool.h"
 #include "reload.h"
+#include "rundir.h"
 #include "service.h"
 #include "status.h"
 
 #define CONTROL_ARGS_MAX 8
-/* Room for a burst of connections between two loop iterations. */
-#define CONTROL_LISTEN_BACKLOG 256
 #define CONTROL_REFUSAL_BYTES 256
 
 struct control_client {
 	struct control *ctl;
 	struct event_watch watch;
-	struct list link;
+	struct list link;   /* ctl->clients, or ctl->free */
+	uid_t uid;          /* the caller's, for the per-uid share */
 	char in[CONTROL_REQUEST_MAX_BYTES];
 	size_t inlen;
 	struct outbuf out;
 	size_t sent;
 	uint64_t deadline_ms;
-	bool evicted;     /* closed to make room; freed by control_expire() */
 	struct reload_waiter waiter; /* `reload`: the reply comes later */
 	bool waiting;
 };
 
+/* Closes the connection and frees the slot at once. An event for it still
+ * pending in this batch (event.h) finds the watch removed (fd -1) and is
+ * skipped, or finds the slot's next client, which treats a spurious
+ * wake-up as any non-blocking reader does (EAGAIN). */
 static void control_client_close(struct control_client *cl)
 {
 	int fd = cl->watch.fd;
@@ -57,24 +60,9 @@ static void control_client_close(struct control_client *cl)
 	if (fd >= 0)
 		close(fd);
 	list_remove(&cl->link);
-	if (!cl->evicted)
-		cl->ctl->nclients--;
-	outbuf_free(&cl->out);
-	free(cl);
-}
-
-/* Closes the connection now but frees the client only between event
- * batches (event.h): an event for it may still be pending in this one. */
-static void control_client_evict(struct control_client *cl)
-{
-	int fd = cl->watch.fd;
-
-	event_del(&cl->ctl->m->loop, &cl->watch);
-	if (fd >= 0)
-		close(fd);
-	cl->evicted = true;
+	list_append(&cl->ctl->free, &cl->link);
 	cl->ctl->nclients--;
-	cl->deadline_ms = 0;
+	outbuf_free(&cl->out);
 }
 
 static void control_status(struct master *m, int argc, char **argv, struct outbuf *out)
@@ -242,28 +230,48 @@ static void control_client_event(struct event_watch *w, uint32_t revents)
 	control_client_write(cl);
 }
 
-static void control_refuse(int fd, const char *why)
+static void control_refuse(struct control *ctl, int fd, const char *why)
 {
 	char msg[CONTROL_REFUSAL_BYTES];
 	int len = snprintf(msg, sizeof(msg), "error: permission denied: %s\n", why);
+	uint64_t now = clock_now_ms();
 
 	if (len > (int)sizeof(msg) - 1)
 		len = (int)sizeof(msg) - 1;
-	log_warn("control socket: refused a client: %s", why);
+	/* A flood of strangers must not become a flood of log lines. */
+	if (now >= ctl->refused_log_ms + CONTROL_REFUSAL_LOG_MS) {
+		if (ctl->refused_quiet > 0)
+			log_warn("control socket: refused a client: %s (and %u more since the last "
+				 "such line)", why, ctl->refused_quiet);
+		else
+			log_warn("control socket: refused a client: %s", why);
+		ctl->refused_log_ms = now;
+		ctl->refused_quiet = 0;
+	} else {
+		ctl->refused_quiet++;
+	}
 	/* One small write into an empty socket buffer: never blocks. */
 	send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
 }
 
-static void control_evict_oldest(struct control *ctl)
+/* Room for one more client of uid (control_share.h). */
+static void control_make_room(struct control *ctl, uid_t uid)
 {
-	for (struct list *pos = ctl->clients.next; pos != &ctl->clients; pos = pos->next) {
-		struct control_client *cl = LIST_ENTRY(pos, struct control_client, link);
-		if (!cl->evicted) {
-			control_client_evict(cl);
-			return;
-		}
+	struct control_client *by_age[CONTROL_CLIENTS_MAX];
+	uid_t uids[CONTROL_CLIENTS_MAX];
+	size_t n = 0;
+
+	for (struct list *pos = ctl->clients.next; pos != &ctl->clients && n < CONTROL_CLIENTS_MAX;
+	     pos = pos->next) {
+		by_age[n] = LIST_ENTRY(pos, struct control_client, link);
+		uids[n] = by_age[n]->uid;
+		n++;
 	}
+	long victim = control_share_victim(uids, n, uid, CONTROL_CLIENTS_PER_UID_MAX,
+					   CONTROL_CLIENTS_MAX);
+	if (victim >= 0)
+		control_client_close(by_age[victim]);
 }
 
 static void control_accept(struct event_watch *w, uint32_t revents)
@@ -271,33 +279,27 @@ static void control_accept(struct event_watch *w, uint32_t revents)
 	struct control *ctl = EVENT_OWNER(w, struct control, watch);
 	char why[CONTROL_REFUSAL_BYTES];
 
-	for (;;) {
+	for (unsigned i = 0; i < CONTROL_ACCEPTS_PER_TURN; i++) {
+		uid_t uid;
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (!control_auth_allowed(ctl, fd, why, sizeof(why))) {
-			control_refuse(fd, why);
+		if (!control_auth_allowed(ctl, fd, &uid, why, sizeof(why))) {
+			control_refuse(ctl, fd, why);
 			continue;
 		}
-		/* Full: the oldest client goes (a legitimate one is done in
-		 * milliseconds), so a flood of idle connections cannot lock
-		 * the operator out for the client timeout. */
-		if (ctl->nclients >= CONTROL_CLIENTS_MAX)
-			control_evict_oldest(ctl);
-		struct control_client *cl = calloc(1, sizeof(*cl));
-		if (cl == NULL) {
-			close(fd);
-			continue;
-		}
+		control_make_room(ctl, uid);
+		struct control_client *cl = LIST_ENTRY(ctl->free.next, struct control_client, link);
+		list_remove(&cl->link);
+		memset(cl, 0, sizeof(*cl));
 		cl->ctl = ctl;
+		cl->uid = uid;
 		cl->deadline_ms = clock_now_ms() + CONTROL_CLIENT_TIMEOUT_MS;
 		list_append(&ctl->clients, &cl->link);
 		ctl->nclients++;
 		if (event_add(&ctl->m->loop, &cl->watch, fd, EPOLLIN, control_client_event) < 0) {
 			close(fd);
-			list_remove(&cl->link);
-			ctl->nclients--;
-			free(cl);
+			control_client_close(cl);
 		}
 	}
 }
@@ -340,43 +342,60 @@ static void control_reloaded(void *arg, const struct config *cfg)
 			    cfg->admin_errno);
 }
 
+/* The run directory was made again: so is the control socket. */
+static void control_on_rundir_repair(void *arg)
+{
+	(void)control_repair(arg);
+}
+
 int control_open(struct control *ctl, struct master *m, const char *path,
 		 const char *admin_group)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
 	ctl->m = m;
+	rundir_on_repair(&m->rundir, control_on_rundir_repair, ctl);
 	ctl->watch.fd = -1;
+	ctl->dir_fd = -1;
 	list_init(&ctl->clients);
+	list_init(&ctl->free);
 	ctl->nclients = 0;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_err("control socket path too long: %s", path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	unlink(path); /* stale; a live master would hold the pid file lock */
-	mode_t old = umask(0177); /* born 0600: no window where others connect */
-	int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, CONTROL_LISTEN_BACKLOG) < 0) {
-		log_err("control socket %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
+	ctl->slots = calloc(CONTROL_CLIENTS_MAX, sizeof(*ctl->slots));
 	ctl->path = strdup(path);
-	if (ctl->path == NULL || event_add(&m->loop, &ctl->watch, fd, EPOLLIN, control_accept) < 0) {
-		close(fd);
-		unlink(path);
-		free(ctl->path);
-		ctl->path = NULL;
+	if (ctl->slots == NULL || ctl->path == NULL) {
+		log_err("control socket %s: out of memory", path);
+		return -1;
+	}
+	for (unsigned i = 0; i < CONTROL_CLIENTS_MAX; i++) {
+		ctl->slots[i].watch.fd = -1;
+		list_append(&ctl->free, &ctl->slots[i].link);
+	}
+	int fd = control_sock_open(ctl);
+	if (fd < 0 || event_add(&m->loop, &ctl->watch, fd, EPOLLIN, control_accept) < 0) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	control_set_admin_group(ctl, admin_group);
 	reload_on_applied(m, control_reloaded, ctl);
+	return 0;
+}
+
+int control_repair(struct control *ctl)
+{
+	if (ctl->m == NULL || ctl->path == NULL)
+		return 0;
+	int fd = control_sock_renew(ctl);
+	if (fd < 0)
+		return fd == CONTROL_SOCK_KEPT ? 0 : -1;
+	int old = ctl->watch.fd;
+	event_del(&ctl->m->loop, &ctl->watch);
+	if (old >= 0)
+		close(old);
+	if (event_add(&ctl->m->loop, &ctl->watch, fd, EPOLLIN, control_accept) < 0) {
+		log_err("control socket %s: epoll: %s", ctl->path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	control_auth_apply_mode(ctl);
 	return 0;
 }
 
@@ -392,11 +411,11 @@ void control_close(struct control *ctl)
 	event_del(&ctl->m->loop, &ctl->watch);
 	if (fd >= 0)
 		close(fd);
-	if (ctl->path) {
-		unlink(ctl->path);
-		free(ctl->path);
-		ctl->path = NULL;
-	}
+	control_sock_remove(ctl);
+	free(ctl->slots);
+	ctl->slots = NULL;
+	free(ctl->path);
+	ctl->path = NULL;
 	free(ctl->admin_name);
 	ctl->admin_name = NULL;
 }

@@ -4,7 +4,9 @@
  * checked by peer credentials (root, the master's own uid, members of
  * admin_group: control_auth.c); requests are bounded in size and time, and
  * every client is served without blocking, so a slow or hostile client
- * never holds up the master or other clients. */
+ * never holds up the master or other clients; clients are bounded in
+ * number, per uid, and accepted a few per loop turn, so a flood of
+ * connections neither grows the master nor stalls its loop. */
 #ifndef MASTER_CONTROL_H
 #define MASTER_CONTROL_H
 
@@ -19,15 +21,36 @@
 #define CONTROL_REQUEST_MAX_BYTES 1024u
 #define CONTROL_CLIENT_TIMEOUT_MS 5000u
 #define CONTROL_CLIENTS_MAX 64u
+/* One caller's share: a flood from one uid only ever pushes out that
+ * uid's own clients, never root's `status`. */
+#define CONTROL_CLIENTS_PER_UID_MAX 16u
+/* Accepted per loop turn: a flood cannot hold the loop (reaping, workers'
+ * messages) in one callback; the rest wait in the backlog. */
+#define CONTROL_ACCEPTS_PER_TURN 16u
+#define CONTROL_REFUSAL_LOG_MS 1000u /* refusals: one log line a second */
 
 struct master;
+struct control_client;
 
 struct control {
 	struct master *m;
 	struct event_watch watch;
-	struct list clients;
+	/* The clients live in a table allocated once: a closed client's slot
+	 * is free at once, memory stays bounded whatever the flood. */
+	struct control_client *slots; /* CONTROL_CLIENTS_MAX */
+	struct list clients;  /* in use, oldest first */
+	struct list free;     /* slots not in use */
 	unsigned nclients;
 	char *path;
+	/* The socket file is created, checked and changed through a checked
+	 * directory fd, never by following its path (control_sock.c). */
+	char *dir;            /* its directory */
+	const char *name;     /* its name in there (points into path) */
+	int dir_fd;           /* O_PATH fd of dir, checked (rundir.h) */
+	dev_t dev;            /* the file bound: the only one whose mode and */
+	ino_t ino;            /* group the master changes */
+	uint64_t refused_log_ms;
+	unsigned refused_quiet; /* refusals not logged since */
 	bool admin_set;      /* admin_group resolved */
 	gid_t admin_gid;
 	char *admin_name;
@@ -39,8 +62,11 @@ int control_open(struct control *ctl, struct master *m, const char *path,
 void control_close(struct control *ctl);
 /* (Re)resolves admin_group and sets the socket's group and mode. */
 void control_set_admin_group(struct control *ctl, const char *admin_group);
-/* Drops clients past their deadline (and those evicted to make room);
- * returns the next deadline. */
+/* Drops clients past their deadline; returns the next deadline. */
 uint64_t control_expire(struct control *ctl, uint64_t now_ms);
+/* Checks the socket's directory again and, if the socket file is gone or
+ * is not the one bound, listens on a new one (logged). Returns 0 or -1
+ * (logged). */
+int control_repair(struct control *ctl);
 
 #endif

@@ -3,14 +3,17 @@
 #include "control_auth.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "control.h"
+#include "control_sock.h"
 #include "log.h"
 
 #ifndef SO_PEERGROUPS
@@ -21,6 +24,8 @@
  * but a member of admin_group with thousands of groups is not a case). */
 #define CONTROL_AUTH_GROUPS_MAX 1024
 #define CONTROL_AUTH_PROC_LINE_BYTES 8192
+#define CONTROL_AUTH_PROC_FD_BYTES 32
+#define CONTROL_AUTH_SYS_FCHMODAT2 452 /* Linux 6.6, the same on every arch */
 
 /* Whether gid is among the peer's supplementary groups. */
 static bool control_auth_peer_groups_have(int fd, pid_t pid, gid_t gid)
@@ -57,7 +62,8 @@ static bool control_auth_peer_groups_have(int fd, pid_t pid, gid_t gid)
 	return found;
 }
 
-bool control_auth_allowed(const struct control *ctl, int fd, char *why, size_t size)
+bool control_auth_allowed(const struct control *ctl, int fd, uid_t *uid, char *why,
+			  size_t size)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -66,6 +72,7 @@ bool control_auth_allowed(const struct control *ctl, int fd, char *why, size_t s
 		snprintf(why, size, "cannot read the caller's credentials: %s", strerror(errno));
 		return false;
 	}
+	*uid = cred.uid;
 	if (cred.uid == 0 || cred.uid == geteuid())
 		return true;
 	if (ctl->admin_set && (cred.gid == ctl->admin_gid ||
@@ -80,22 +87,47 @@ bool control_auth_allowed(const struct control *ctl, int fd, char *why, size_t s
 	return false;
 }
 
+/* chmod of an O_PATH fd: fchmodat2 (Linux 6.6) with AT_EMPTY_PATH, else
+ * through /proc/self/fd (the fd's own file, not a lookup of the name). */
+static int control_auth_fchmod(int fd, mode_t mode)
+{
+	char proc[CONTROL_AUTH_PROC_FD_BYTES];
+
+	if (syscall(CONTROL_AUTH_SYS_FCHMODAT2, fd, "", mode, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOSYS && errno != EINVAL)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return chmod(proc, mode);
+}
+
 int control_auth_apply_mode(const struct control *ctl)
 {
+	int fd, rc;
+
 	if (ctl->path == NULL)
 		return 0;
-	/* chown first: a moment of 0660 with the old group grants nothing new. */
-	if (ctl->admin_set) {
-		if (chown(ctl->path, (uid_t)-1, ctl->admin_gid) < 0 || chmod(ctl->path, 0660) < 0) {
-			log_err("control socket %s: group %s: %s", ctl->path, ctl->admin_name,
-				strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	if (chmod(ctl->path, 0600) < 0 || chown(ctl->path, (uid_t)-1, getegid()) < 0) {
-		log_err("control socket %s: %s", ctl->path, strerror(errno));
+	fd = control_sock_file(ctl);
+	if (fd < 0) {
+		log_err("control socket %s: not the socket the master bound (removed or "
+			"replaced): its group and mode left alone", ctl->path);
 		return -1;
 	}
-	return 0;
+	/* chown first: a moment of 0660 with the old group grants nothing new. */
+	if (ctl->admin_set) {
+		rc = fchownat(fd, "", (uid_t)-1, ctl->admin_gid, AT_EMPTY_PATH);
+		if (rc == 0)
+			rc = control_auth_fchmod(fd, 0660);
+		if (rc < 0)
+			log_err("control socket %s: group %s: %s", ctl->path, ctl->admin_name,
+				strerror(errno));
+	} else {
+		rc = control_auth_fchmod(fd, 0600);
+		if (rc == 0)
+			rc = fchownat(fd, "", (uid_t)-1, getegid(), AT_EMPTY_PATH);
+		if (rc < 0)
+			log_err("control socket %s: %s", ctl->path, strerror(errno));
+	}
+	close(fd);
+	return rc < 0 ? -1 : 0;
 }

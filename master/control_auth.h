@@ -12,10 +12,13 @@
 
 struct control;
 
-/* True if the peer of fd may talk to the master. Otherwise why (for the
- * refusal the caller sees) is written to why. */
-bool control_auth_allowed(const struct control *ctl, int fd, char *why, size_t size);
-/* Group and mode of the socket file: 0660 and admin_gid, or 0600. */
+/* True if the peer of fd may talk to the master (its uid in *uid).
+ * Otherwise why (for the refusal the caller sees) is written to why. */
+bool control_auth_allowed(const struct control *ctl, int fd, uid_t *uid, char *why,
+			  size_t size);
+/* Group and mode of the socket file: 0660 and admin_gid, or 0600. Changed
+ * on the file's own fd, only if it is still the socket bound
+ * (control_sock.h): never through a symlink. */
 int control_auth_apply_mode(const struct control *ctl);
 
 #endif

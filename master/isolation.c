@@ -1,11 +1,12 @@
 /* isolation.c - owns a service's launch environment (see isolation.h):
  * turns the checked settings into what launch.c's child needs, once per
  * service: the capability bit mask (libcap names), the rlimits, the jail
- * path (the master's own jail made by statedir.c, with the command opened
- * for an exec by fd), the namespaces (namespace.c), the cgroup (cgroup.c)
- * and the dynamic user (isolation_dynuser.c). Failures here stop the
- * service from being created, with a log line that names the service, the
- * setting and the reason; out of memory is such a failure, never fatal. */
+ * and command fds its configuration opened (config_paths.c) or, for the
+ * master's own empty jail, the jail it makes (statedir.c), the namespaces
+ * (namespace.c), the cgroup (cgroup.c) and the dynamic user
+ * (isolation_dynuser.c). Failures here stop the service from being
+ * created, with a log line that names the service, the setting and the
+ * reason; out of memory is such a failure, never fatal. */
 #include "isolation.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -31,6 +33,7 @@ struct isolation {
 	struct launch_isolation launch; /* what a launch points at */
 	unsigned umask;
 	char *chroot;                   /* owned copy of the jail path */
+	int own_root_fd;                /* the master's own jail, made here; -1: none */
 	struct cgroup cgroup;           /* path NULL: none */
 	struct isolation_dynuser dyn;   /* user=dynamic; pool NULL: none */
 };
@@ -114,10 +117,14 @@ static int isolation_namespaces(struct isolation *iso, const struct service_conf
 /* The master's own jail (made here, at every service creation, so that a
  * removed run directory heals), and the command opened before the chroot:
  * the jail is empty. */
+/* The master's own empty jail (chroot_directory relative, as by default):
+ * made now, not at load, and held open; its command is the host's file,
+ * opened at load (config_paths.c) and exec'd by fd. */
 static int isolation_own_jail(struct isolation *iso, const struct master_settings *m,
 			      const struct service_config *c, char *err, size_t errsize)
 {
 	char why[ISOLATION_WHY_BYTES];
+	struct stat st;
 
 	if (!c->exec_outside)
 		return 0;
@@ -125,11 +132,13 @@ static int isolation_own_jail(struct isolation *iso, const struct master_setting
 		snprintf(err, errsize, "chroot_directory: %s", why);
 		return -1;
 	}
-	iso->launch.exec_fd = open(c->path, O_PATH | O_CLOEXEC);
-	if (iso->launch.exec_fd < 0) {
-		snprintf(err, errsize, "command %s: %s", c->path, strerror(errno));
+	iso->own_root_fd = open(iso->chroot, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (iso->own_root_fd < 0 || fstat(iso->own_root_fd, &st) < 0) {
+		snprintf(err, errsize, "chroot_directory %s: %s", iso->chroot, strerror(errno));
 		return -1;
 	}
+	iso->launch.root_dev = st.st_dev;
+	iso->launch.root_ino = st.st_ino;
 	return 0;
 }
 
@@ -145,6 +154,7 @@ struct isolation *isolation_create(const struct master_settings *m,
 		return NULL;
 	}
 	launch_isolation_init(&iso->launch);
+	iso->own_root_fd = -1;
 	iso->umask = c->set.umask;
 	if (config_isolation_caps(c->set.capabilities, &iso->launch.caps_keep, err,
 				  sizeof(err)) != 0) {
@@ -163,6 +173,7 @@ struct isolation *isolation_create(const struct master_settings *m,
 		log_err("service %s: %s", c->name, err);
 		goto fail;
 	}
+	isolation_follow(iso, c);
 	if (isolation_namespaces(iso, c, err, sizeof(err)) < 0 ||
 	    isolation_cgroup(iso, m, c, err, sizeof(err)) < 0) {
 		log_err("service %s: %s", c->name, err);
@@ -182,13 +193,44 @@ void isolation_destroy(struct isolation *iso)
 		close(iso->launch.netns_fd);
 	if (iso->launch.mntns_fd >= 0)
 		close(iso->launch.mntns_fd);
-	if (iso->launch.exec_fd >= 0)
-		close(iso->launch.exec_fd);
+	if (iso->own_root_fd >= 0)
+		close(iso->own_root_fd);
 	isolation_dynuser_fini(&iso->dyn);
 	if (iso->cgroup.path != NULL)
 		cgroup_destroy(&iso->cgroup);
 	free(iso->chroot);
 	free(iso);
+}
+
+void isolation_follow(struct isolation *iso, const struct service_config *c)
+{
+	struct stat st;
+
+	/* Borrowed: c's configuration closes them, and outlives every
+	 * service that points into it (reload.c). */
+	iso->launch.exec_fd = c->exec_fd;
+	if (iso->own_root_fd >= 0) {
+		iso->launch.root_fd = iso->own_root_fd; /* made and held here */
+		return;
+	}
+	if (c->jail_fd < 0 || fstat(c->jail_fd, &st) < 0) {
+		iso->launch.root_fd = -1;
+		return;
+	}
+	/* The service's mount namespace has its private /tmp mounted in the
+	 * jail it was made with: entering another jail would show the host's
+	 * JAIL/tmp. Launches keep asking for that one, and fail loudly, until
+	 * a configuration change (or a restart) makes the service anew. */
+	if (iso->launch.mntns_fd >= 0 && iso->launch.root_fd >= 0 &&
+	    (st.st_dev != iso->launch.root_dev || st.st_ino != iso->launch.root_ino))
+		log_warn("service %s: jail %s is another directory than the one its mount "
+			 "namespace was made with: its workers cannot start until the service "
+			 "changes or the master restarts", c->name, iso->chroot);
+	else {
+		iso->launch.root_dev = st.st_dev;
+		iso->launch.root_ino = st.st_ino;
+	}
+	iso->launch.root_fd = c->jail_fd;
 }
 
 void isolation_apply(const struct isolation *iso, struct launch_spec *spec)

@@ -19,7 +19,11 @@ struct isolation *isolation_create(const struct master_settings *m,
 				   const struct service_config *c);
 /* Closes its namespaces and cgroup fds (the cgroup directory stays). */
 void isolation_destroy(struct isolation *iso);
-/* Fills the isolation part of a launch (with a dynamic user: its ids). */
+/* Points iso at the jail and command fds of c, the configuration its
+ * service now follows (a reload that leaves the service unchanged: the
+ * fds the new configuration opened and checked). Cannot fail. */
+void isolation_follow(struct isolation *iso, const struct service_config *c);
+/* Fills the isolation part of a launch. */
 void isolation_apply(const struct isolation *iso, struct launch_spec *spec);
 
 /* user=dynamic: takes the service's uid and gid from pool (the master's;

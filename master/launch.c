@@ -15,7 +15,8 @@
  * vfork with the write against 72 us without, while clone3 into the cgroup
  * costs 25 us more than plain clone3. The write stays as the fallback where
  * clone3 is missing (kernels before 5.7, architectures without the entry
- * code below). The capability steps live in launch_caps.c. */
+ * code below). The capability steps live in launch_caps.c, the
+ * confinement (rlimits, cgroup, namespaces, jail) in launch_confine.c. */
 #include "launch.h"
 #include "launch_child.h"
 
@@ -109,11 +110,11 @@ static int launch_place_fds(struct launch_child *c)
 	if (rc < 0)
 		return launch_fail(c, "dup stderr pipe", rc);
 	moved[s->nlisten + 1] = (int)rc;
-	/* The command's fd survives until the exec (close-on-exec). */
-	c->exec_fd = -1;
+	/* The command's fd survives until the exec closes it (CLOEXEC). */
 	if (s->iso != NULL && s->iso->exec_fd >= 0) {
-		if ((rc = LAUNCH_SYS(SYS_fcntl, s->iso->exec_fd, F_DUPFD_CLOEXEC, high)) < 0)
-			return launch_fail(c, "dup command fd", rc);
+		rc = LAUNCH_SYS(SYS_fcntl, s->iso->exec_fd, F_DUPFD_CLOEXEC, high);
+		if (rc < 0)
+			return launch_fail(c, "dup command", rc);
 		c->exec_fd = (int)rc;
 	}
 
@@ -126,68 +127,16 @@ static int launch_place_fds(struct launch_child *c)
 	for (size_t i = 0; i <= s->nlisten; i++)
 		if ((rc = LAUNCH_SYS(SYS_dup2, moved[i], 3 + (int)i)) < 0)
 			return launch_fail(c, "dup2 contract fd", rc);
-	/* One call, whatever the fd limit: not a loop to a guessed maximum
-	 * (two around the command's fd). */
+	/* Whatever the fd limit, not a loop to a guessed maximum: one call,
+	 * or two around the command's fd. */
+	rc = 0;
 	if (c->exec_fd > high)
 		rc = LAUNCH_SYS(SYS_close_range, (unsigned)high, (unsigned)c->exec_fd - 1, 0);
 	if (rc >= 0)
-		rc = LAUNCH_SYS(SYS_close_range, (unsigned)(c->exec_fd >= high ? c->exec_fd + 1 : high),
-				~0U, 0);
+		rc = LAUNCH_SYS(SYS_close_range, (unsigned)(c->exec_fd >= high ? c->exec_fd + 1
+							    : high), ~0U, 0);
 	if (rc < 0)
 		return launch_fail(c, "close_range", rc);
-	return 0;
-}
-
-/* Sets the service's rlimits: all but RLIMIT_NOFILE (nofile_only false),
- * or RLIMIT_NOFILE alone (true). The fd limit comes last, once the fds are
- * in place: it only governs new fds, and placing them needs a few free
- * ones (with a small limit and a master whose low fds are all taken, the
- * moves would fail with EMFILE). */
-LAUNCH_NO_SANITIZE
-static int launch_rlimits(struct launch_child *c, bool nofile_only)
-{
-	const struct launch_isolation *iso = c->spec->iso;
-	long rc;
-
-	for (size_t i = 0; iso != NULL && i < iso->nrlimits; i++) {
-		if ((iso->rlimits[i].resource == RLIMIT_NOFILE) != nofile_only)
-			continue;
-		/* soft = hard: the worker cannot raise it back. */
-		unsigned long long lim[2] = { iso->rlimits[i].value, iso->rlimits[i].value };
-		rc = LAUNCH_SYS(SYS_prlimit64, 0, iso->rlimits[i].resource, lim, NULL);
-		if (rc < 0)
-			return launch_fail(c, iso->rlimits[i].step, rc);
-	}
-	return 0;
-}
-
-/* rlimits, cgroup, namespaces, root and working directory. */
-LAUNCH_NO_SANITIZE
-static int launch_confine(struct launch_child *c)
-{
-	const struct launch_isolation *iso = c->spec->iso;
-	long rc;
-
-	if ((rc = launch_rlimits(c, false)) < 0)
-		return rc;
-	if (iso != NULL && iso->cgroup_procs_fd >= 0 && !c->in_cgroup) {
-		/* "0" moves the writer itself (cgroup v2). */
-		if ((rc = LAUNCH_SYS(SYS_write, iso->cgroup_procs_fd, "0", 1)) < 0)
-			return launch_fail(c, "cgroup", rc);
-	}
-	if (iso != NULL && iso->netns_fd >= 0 &&
-	    (rc = LAUNCH_SYS(SYS_setns, iso->netns_fd, CLONE_NEWNET)) < 0)
-		return launch_fail(c, "setns network", rc);
-	/* Entering a mount namespace also moves root and cwd to its root. */
-	if (iso != NULL && iso->mntns_fd >= 0 &&
-	    (rc = LAUNCH_SYS(SYS_setns, iso->mntns_fd, CLONE_NEWNS)) < 0)
-		return launch_fail(c, "setns mount", rc);
-	if (iso != NULL && iso->chroot != NULL &&
-	    (rc = LAUNCH_SYS(SYS_chroot, iso->chroot)) < 0)
-		return launch_fail(c, "chroot", rc);
-	/* "/" with or without a jail: never a directory of the master's. */
-	if ((rc = LAUNCH_SYS(SYS_chdir, "/")) < 0)
-		return launch_fail(c, "chdir /", rc);
 	return 0;
 }
 
@@ -261,11 +210,10 @@ static int launch_child_main(void *arg)
 	if ((rc = LAUNCH_SYS(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL,
 			     LAUNCH_KERNEL_SIGSET_BYTES)) < 0)
 		return launch_fail(c, "sigprocmask", rc);
-	if (c->exec_fd >= 0) {
+	if (c->exec_fd >= 0)
 		rc = LAUNCH_SYS(SYS_execveat, c->exec_fd, "", s->argv, s->envp, AT_EMPTY_PATH);
-		return launch_fail(c, "execveat", rc);
-	}
-	rc = LAUNCH_SYS(SYS_execve, s->path, s->argv, s->envp);
+	else
+		rc = LAUNCH_SYS(SYS_execve, s->path, s->argv, s->envp);
 	return launch_fail(c, "execve", rc);
 }
 
@@ -357,7 +305,7 @@ void launch_isolation_init(struct launch_isolation *iso)
 {
 	memset(iso, 0, sizeof(*iso));
 	iso->cgroup_fd = iso->cgroup_procs_fd = iso->netns_fd = iso->mntns_fd = -1;
-	iso->exec_fd = -1;
+	iso->root_fd = iso->exec_fd = -1;
 }
 
 /* The clone itself: into the service's cgroup when it has one. Returns the
@@ -393,7 +341,7 @@ pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 	struct launch_child child = {
 		.spec = spec, .err = e, .devnull_fd = l->devnull_fd,
 		.cap_last = l->cap_last, .privileged = l->privileged,
-		.bset_empty = l->bset_empty,
+		.bset_empty = l->bset_empty, .exec_fd = -1,
 	};
 	sigset_t all, old;
 

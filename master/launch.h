@@ -7,13 +7,16 @@
  * with CLONE_INTO_CGROUP when the service has a cgroup) on a small stack of
  * its own, shares the master's memory until exec, and therefore runs only
  * raw system calls, in this order: new session; signal dispositions reset;
- * rlimits; cgroup (fallback path); namespaces; chroot and chdir("/");
+ * rlimits; cgroup (fallback path); namespaces; the jail entered through
+ * its fd (fchdir, chroot(".")) and chdir("/");
  * inheritable and ambient capabilities for the kept ones; bounding set
  * emptied (inherited empty: launcher_init empties the master's own, which
  * never execs); securebits locked; supplementary groups, gid, uid; every
  * capability set cleared but the kept ones; the id change checked to be
  * irreversible; parent-death signal; no_new_privs; umask; fds placed per
- * the worker contract and all others closed; signal mask emptied; exec.
+ * the worker contract and all others closed; signal mask emptied; exec
+ * (execveat of the command's fd, checked at load; execve of the path for a
+ * "#!" script).
  * A failing step is reported back through shared memory (which step,
  * which errno) and the child exits 127 without exec. */
 #ifndef MASTER_LAUNCH_H
@@ -56,15 +59,22 @@ struct launch_isolation {
 	int cgroup_procs_fd;  /* its cgroup.procs (where clone3 is missing) */
 	int netns_fd;         /* /proc/PID/ns/net of the service's namespace */
 	int mntns_fd;         /* /proc/PID/ns/mnt of the service's namespace */
-	const char *chroot;   /* the jail, or NULL */
-	/* The command opened outside the jail (O_PATH), exec'd through the fd
-	 * with execveat(AT_EMPTY_PATH): the master's own jail is empty. -1:
-	 * exec by path. */
-	int exec_fd;
+	/* The jail, opened and checked at load (config_paths.h), entered by
+	 * fchdir + chroot("."): a path swapped since cannot change it. Inside
+	 * the service's mount namespace that fd would lead back to the
+	 * master's mounts (hiding the namespace's /tmp), so there the jail is
+	 * found again by its path and must be the same directory. */
+	int root_fd;          /* -1: no jail */
+	dev_t root_dev;
+	ino_t root_ino;
+	const char *chroot;   /* its path (only for the lookup above) */
+	int exec_fd;          /* the command, opened and checked at load: exec'd
+			       * with execveat; -1: execve of spec->path */
 };
 
 struct launch_spec {
-	const char *path;       /* exec'd after chroot: a path inside the jail */
+	const char *path;       /* a path inside the jail: exec'd where iso has no
+				 * exec_fd, named in errors otherwise */
 	char *const *argv;
 	char *const *envp;
 	char *pid_digits;       /* where the child writes its pid (LISTEN_PID=...) */

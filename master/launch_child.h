@@ -19,7 +19,7 @@ struct launch_child {
 	bool privileged;    /* from the launcher: bounding set and securebits */
 	bool bset_empty;    /* from the launcher: inherited bounding set is empty */
 	bool in_cgroup;     /* clone3 placed the child already */
-	int exec_fd;        /* the spec's exec_fd moved past the contract's fds */
+	int exec_fd;        /* the command's fd once placed (-1: by path) */
 };
 
 #define LAUNCH_NO_SANITIZE __attribute__((no_sanitize("address", "undefined")))
@@ -32,6 +32,12 @@ int launch_fail(struct launch_child *c, const char *step, long rc);
  * in the parent's thread-local storage). */
 #define LAUNCH_SYS(...) launch_sys_ret(syscall(__VA_ARGS__))
 long launch_sys_ret(long rc);
+
+/* Child side (launch_confine.c): the service's rlimits, all but
+ * RLIMIT_NOFILE (nofile_only false) or RLIMIT_NOFILE alone (true). */
+int launch_rlimits(struct launch_child *c, bool nofile_only);
+/* Child side: rlimits, cgroup, namespaces, jail, chdir("/"). */
+int launch_confine(struct launch_child *c);
 
 /* Child side, before the id change: inheritable and ambient sets for the
  * kept capabilities, bounding set emptied, securebits locked. */

@@ -11,14 +11,17 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rundir.h"
 
 #define LISTENER_UNIX_SOCKET_MODE 0666 /* the directory decides who may connect */
+#define LISTENER_WHY_BYTES 640
 
 static int listener_prepare_unix(const struct service_config *c, const struct sockaddr_un *sun)
 {
-	char dir[sizeof(sun->sun_path)];
+	char dir[sizeof(sun->sun_path)], why[LISTENER_WHY_BYTES];
 	struct stat st;
 	char *slash;
+	int fd;
 
 	snprintf(dir, sizeof(dir), "%.*s", (int)sizeof(dir) - 1, sun->sun_path);
 	slash = strrchr(dir, '/');
@@ -29,6 +32,13 @@ static int listener_prepare_unix(const struct service_config *c, const struct so
 			log_err("service %s: mkdir %s: %s", c->name, dir, strerror(errno));
 			return -1;
 		}
+		/* One made earlier by someone else would let them swap the
+		 * socket the master binds (rundir.h). */
+		if ((fd = rundir_open_dir(dir, "directory of unix sockets", why, sizeof(why))) < 0) {
+			log_err("service %s: %s: refused", c->name, why);
+			return -1;
+		}
+		close(fd);
 	}
 	if (lstat(sun->sun_path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
@@ -60,14 +70,15 @@ int listener_open(const struct service_config *c, const struct service_addr *a,
 		if (family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	}
-	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) < 0) {
+	/* A unix socket is born with its mode (0777 less the umask; inet
+	 * binds ignore it): no chmod afterwards, which would follow a symlink
+	 * put in its place. */
+	mode_t old = umask(0777 & ~LISTENER_UNIX_SOCKET_MODE);
+	int rc = bind(fd, (const struct sockaddr *)&a->sa, a->len);
+	umask(old);
+	if (rc < 0) {
 		config_format_addr(a, desc, desc_size);
 		log_err("service %s: bind %s: %s", c->name, desc, strerror(errno));
-		goto fail;
-	}
-	if (family == AF_UNIX &&
-	    chmod(((const struct sockaddr_un *)&a->sa)->sun_path, LISTENER_UNIX_SOCKET_MODE) < 0) {
-		log_err("service %s: chmod socket: %s", c->name, strerror(errno));
 		goto fail;
 	}
 	if (listen(fd, (int)c->set.listen_backlog) < 0) {

@@ -208,19 +208,21 @@ static void main_loop(struct master *m)
 /* Everything up to the listening sockets; errors go to stderr. */
 static int main_setup(struct master *m, int *pidfd)
 {
-	if (daemon_mkdir_p(m->cfg.master.run_directory, 0755) < 0) {
-		log_err("run directory %s: %s", m->cfg.master.run_directory, strerror(errno));
+	/* Made if missing; owned by root and written by nobody else, nor any
+	 * directory above it, or refused (rundir.h). */
+	if (rundir_open(&m->rundir, m) < 0)
 		return -1;
-	}
 	*pidfd = pidfile_acquire(m->cfg.master.pid_file);
 	if (*pidfd < 0)
 		return -1;
+	rundir_pid_file(&m->rundir, *pidfd);
 	daemon_raise_fd_limit();
 	if (event_init(&m->loop) < 0 || monitor_init(&m->monitor, &m->loop) < 0 ||
 	    launcher_init(&m->launcher) < 0) {
 		log_err("start-up: %s", strerror(errno));
 		return -1;
 	}
+	rundir_watch(&m->rundir);
 	if (control_open(&m->control, m, m->cfg.master.control_socket,
 			 m->cfg.master.admin_group) < 0 || service_create_all(m) < 0)
 		return -1;
@@ -305,6 +307,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	control_close(&m.control);
+	rundir_close(&m.rundir);
 	service_destroy_all(&m);
 	reload_fini(&m);
 	launcher_fini(&m.launcher);

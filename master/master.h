@@ -16,6 +16,7 @@
 #include "monitor.h"
 #include "pidmap.h"
 #include "reload.h"
+#include "rundir.h"
 #include "sdnotify.h"
 #include "signals.h"
 
@@ -45,6 +46,7 @@ struct master {
 	struct config cfg;
 	struct service *services;  /* singly linked, in master.cf order */
 	struct control control;
+	struct rundir rundir;      /* checked at start and reload, made again if removed */
 	struct list dead;          /* exited workers, freed between event batches */
 	uint64_t started_ms;
 	bool stopping;

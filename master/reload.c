@@ -70,6 +70,14 @@ static int reload_start(struct master *m, struct outbuf *reply)
 	r->m = m;
 	log_info("reloading the configuration in %s", m->cfg.dir);
 	sdnotify_reloading(&m->notify);
+	/* The run directory first: made again if removed; if someone else
+	 * may write it now, nothing is done (or touched) on its behalf. */
+	if (rundir_check(&m->rundir, reply) < 0) {
+		outbuf_printf(reply, "error: reload refused; nothing changed\n");
+		log_err("reload refused: the run directory is not safe; nothing changed");
+		reload_answer(m, -1);
+		return -1;
+	}
 	r->load = reload_load_start(m->cfg.dir, m->overrides);
 	if (r->load == NULL ||
 	    event_add(&m->loop, &r->watch, reload_load_fd(r->load), EPOLLIN, reload_loaded) < 0) {

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "confdiff.h"
+#include "isolation.h"
 #include "log.h"
 #include "master.h"
 #include "outbuf.h"
@@ -151,6 +152,9 @@ static void reload_plan_switch(struct master *m, struct reload_plan_step *steps,
 		if (st->kind == RELOAD_PLAN_UNCHANGED) {
 			svc = st->old;
 			svc->cfg = st->c; /* sockets and workers untouched */
+			/* but the next launch uses the jail and command this
+			 * load opened and checked */
+			isolation_follow(svc->iso, st->c);
 		} else {
 			service_commit(svc);
 		}

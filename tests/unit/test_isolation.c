@@ -3,10 +3,13 @@
  * (libcap names, lists, unknown and numeric names), -o group= resolution,
  * the chroot jail checks (missing, not a directory, not root-owned,
  * writable, the command looked up inside the jail), cgroup controller
- * availability, rlimit_nofile=unlimited, and the chroot column accepted.
+ * availability, rlimit_nofile=unlimited, and the chroot column accepted;
+ * the jail and command fds opened at load, every directory on the way
+ * checked (config_paths.c).
  * Jail ownership tests need root (chown) and are skipped otherwise. */
 #include <check.h>
 #include <elf.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stddef.h>
 #include <grp.h>
@@ -268,6 +271,94 @@ START_TEST(test_chroot_checks)
 }
 END_TEST
 
+/* Open fds of this process. */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* DIR/name: a copy of /bin/true (an ELF binary), mode 0755. */
+static void put_binary(const char *name)
+{
+	char buf[65536], *to = path_of(name);
+	FILE *in = fopen("/bin/true", "rb"), *out = fopen(to, "wb");
+	size_t n;
+	ck_assert(in != NULL && out != NULL);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+	ck_assert_int_eq(chmod(to, 0755), 0);
+	free(to);
+}
+
+/* The jail and the command are opened at load and checked on the fd,
+ * every directory on the way root's (sticky ones allowed); a binary keeps
+ * its fd, a script is exec'd by path; config_free closes them. */
+START_TEST(test_paths_checked)
+{
+	char want[2048], p[128], pw[128], pj[128];
+	int before = count_fds();
+
+	snprintf(p, sizeof(p), "%s/p", dir);
+	snprintf(pw, sizeof(pw), "%s/p/w", dir);
+	snprintf(pj, sizeof(pj), "%s/p/j", dir);
+
+	if (geteuid() != 0)
+		return; /* chown needs root */
+	put_binary("b");
+	ck_assert_uint_eq(load_line("a unix - y n - - b"), 0);
+	ck_assert_int_ge(cfg.services[0].exec_fd, 3);
+	ck_assert_int_eq(cfg.services[0].jail_fd, -1);
+	ck_assert_uint_eq(load_line("a unix - y n - - w"), 0);
+	ck_assert_int_eq(cfg.services[0].exec_fd, -1); /* "#!": by path */
+	config_free(&cfg);
+	ck_assert_int_eq(count_fds(), before);
+
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	put("p/w", "#!/bin/sh\n", 0755);
+	ck_assert_int_eq(chown(p, 65534, 0), 0);
+	snprintf(want, sizeof(want), "command \"%s\": %s: directory %s: owned by uid 65534 "
+		 "(mode 0755), not root", pw, pw, p);
+	assert_error("a unix - y n - - {DIR}/p/w", want);
+	ck_assert_int_eq(chown(p, 0, 0), 0);
+	ck_assert_int_eq(chmod(p, 0775), 0);
+	snprintf(want, sizeof(want), "command \"%s\": %s: directory %s: writable by its group "
+		 "(owned by uid 0, mode 0775)", pw, pw, p);
+	assert_error("a unix - y n - - {DIR}/p/w", want);
+	ck_assert_int_eq(chmod(p, 01777), 0); /* like /tmp: only the owner renames w */
+	ck_assert_uint_eq(load_line("a unix - y n - - {DIR}/p/w"), 0);
+	ck_assert_int_eq(chown(pw, 65534, 0), 0);
+	snprintf(want, sizeof(want), "command \"%s\": %s: owned by uid 65534 (mode 0755), "
+		 "not root", pw, pw);
+	assert_error("a unix - y n - - {DIR}/p/w", want);
+	ck_assert_int_eq(chown(pw, 0, 0), 0);
+	ck_assert_int_eq(chmod(pw, 0757), 0);
+	snprintf(want, sizeof(want), "command \"%s\": %s: writable by others (owned by uid 0, "
+		 "mode 0757)", pw, pw);
+	assert_error("a unix - y n - - {DIR}/p/w", want);
+
+	/* a jail whose parent another user owns: refused, naming the parent */
+	ck_assert_int_eq(chmod(p, 0755), 0);
+	ck_assert_int_eq(mkdir(pj, 0755), 0);
+	put("p/j/w", "#!/bin/sh\n", 0755);
+	ck_assert_int_eq(chown(p, 65534, 0), 0);
+	snprintf(want, sizeof(want), "chroot \"%s\": directory %s: owned by uid 65534 (mode "
+		 "0755), not root", pj, p);
+	assert_error("a unix - y n - - /w -o chroot={DIR}/p/j", want);
+	ck_assert_int_eq(chown(p, 0, 0), 0);
+	ck_assert_uint_eq(load_line("a unix - y n - - /w -o chroot={DIR}/p/j"), 0);
+	ck_assert_int_ge(cfg.services[0].jail_fd, 3);
+	ck_assert_str_eq(cfg.services[0].path, "/w");
+}
+END_TEST
+
 START_TEST(test_cgroup)
 {
 	const char *c[CONFIG_ISOLATION_CONTROLLERS_MAX], *s[CONFIG_ISOLATION_CONTROLLERS_MAX];
@@ -315,6 +406,7 @@ static Suite *isolation_suite(void)
 	tcase_add_test(tc, test_chroot_column);
 	tcase_add_test(tc, test_chroot_checks);
 	tcase_add_test(tc, test_own_jail);
+	tcase_add_test(tc, test_paths_checked);
 	tcase_add_test(tc, test_cgroup);
 	tcase_add_test(tc, test_rlimit_nofile_unlimited);
 	suite_add_tcase(suite, tc);

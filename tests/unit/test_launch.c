@@ -4,7 +4,9 @@
  * dropped, bounding set empty, no_new_privs, securebits; a kept capability
  * in ambient/permitted/effective only; cgroup placement by clone3 and by
  * the cgroup.procs fallback; and failing steps (chroot, rlimit, setns,
- * execve) reported by name and errno with the child already reaped;
+ * execve) reported by name and errno with the child already reaped; the
+ * command exec'd from its fd (the path unused, the fd not inherited); a
+ * jail swapped under a mount namespace refused;
  * cgroup_create() making a service cgroup below a missing cgroup_parent
  * (no controllers: this host's cgroup2 has none to spare) and refusing a
  * parent outside cgroup2 without creating anything.
@@ -45,10 +47,10 @@ static void teardown(void)
 	launcher_fini(&launcher);
 }
 
-/* Launches sh -c SCRIPT with iso; returns the pid (or -1 and *e), and
+/* Launches PATH -c SCRIPT with iso; returns the pid (or -1 and *e), and
  * what it wrote to stderr in out. */
-static pid_t run(const char *script, const struct launch_isolation *iso, bool ids,
-		 struct launch_error *e)
+static pid_t run_path(const char *path, const char *script, const struct launch_isolation *iso,
+		      bool ids, struct launch_error *e)
 {
 	static const gid_t groups[] = { NOBODY };
 	char *argv[] = { "sh", "-c", (char *)script, NULL };
@@ -58,7 +60,7 @@ static pid_t run(const char *script, const struct launch_isolation *iso, bool id
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan), 0);
 	ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
 	struct launch_spec spec = {
-		.path = "/bin/sh", .argv = argv, .envp = envp,
+		.path = path, .argv = argv, .envp = envp,
 		.pid_digits = pid_digits, .pid_digits_size = sizeof(pid_digits),
 		.status_fd = chan[1], .stderr_fd = errp[1],
 		.set_ids = ids, .uid = NOBODY, .gid = NOBODY, .groups = groups, .ngroups = 1,
@@ -81,6 +83,12 @@ static pid_t run(const char *script, const struct launch_isolation *iso, bool id
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sh: %s", out);
 	}
 	return pid;
+}
+
+static pid_t run(const char *script, const struct launch_isolation *iso, bool ids,
+		 struct launch_error *e)
+{
+	return run_path("/bin/sh", script, iso, ids, e);
 }
 
 static const char *field(const char *name)
@@ -161,12 +169,13 @@ static void assert_fails(const struct launch_isolation *iso, const char *path_sc
 START_TEST(test_failing_steps)
 {
 	struct launch_isolation iso;
+	const char *jail = "/var/empty-jail-for-test";
 
 	if (!root())
 		return;
 	launch_isolation_init(&iso);
-	iso.chroot = "/nonexistent-jail";
-	assert_fails(&iso, "true", "chroot", ENOENT);
+	iso.root_fd = launcher.devnull_fd; /* not a directory */
+	assert_fails(&iso, "true", "chroot", ENOTDIR);
 	launch_isolation_init(&iso);
 	iso.rlimits[0] = (struct launch_rlimit){ RLIMIT_NOFILE, 1ULL << 40, "rlimit_nofile" };
 	iso.nrlimits = 1;
@@ -175,10 +184,64 @@ START_TEST(test_failing_steps)
 	iso.netns_fd = launcher.devnull_fd; /* not a namespace */
 	assert_fails(&iso, "true", "setns network", EINVAL);
 	launch_isolation_init(&iso);
-	iso.chroot = "/var/empty-jail-for-test";
-	mkdir(iso.chroot, 0555);
+	mkdir(jail, 0555);
+	iso.root_fd = open(jail, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(iso.root_fd, 0);
 	assert_fails(&iso, "true", "execve", ENOENT); /* no /bin/sh in the jail */
-	rmdir(iso.chroot);
+	close(iso.root_fd);
+	rmdir(jail);
+}
+END_TEST
+
+/* The command is exec'd from its fd: spec->path is not looked up, and the
+ * fd does not reach the worker (fd 4 here: the first past the contract's). */
+START_TEST(test_exec_fd)
+{
+	struct launch_isolation iso;
+	struct launch_error e;
+
+	if (!root())
+		return;
+	launch_isolation_init(&iso);
+	iso.exec_fd = open("/bin/sh", O_PATH | O_CLOEXEC);
+	ck_assert_int_ge(iso.exec_fd, 0);
+	ck_assert_int_gt(run_path("/nonexistent/sh", "if [ -e /proc/self/fd/4 ]; then "
+				  "echo leaked >&2; exit 1; fi; echo; cat /proc/self/status >&2",
+				  &iso, true, &e), 0);
+	ck_assert_str_eq(field("Uid"), "65534\t65534\t65534\t65534");
+	close(iso.exec_fd);
+}
+END_TEST
+
+/* In a mount namespace the jail is found again by path, and must be the
+ * directory the fd names: a jail swapped under it fails the launch. */
+START_TEST(test_jail_swapped_in_namespace)
+{
+	struct launch_isolation iso;
+	char a[] = "/tmp/test_launch_jail.XXXXXX", moved[64];
+	struct stat st;
+
+	if (!root())
+		return;
+	ck_assert_ptr_nonnull(mkdtemp(a));
+	ck_assert_int_eq(chmod(a, 0555), 0);
+	launch_isolation_init(&iso);
+	iso.mntns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	iso.root_fd = open(a, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(fstat(iso.root_fd, &st), 0);
+	iso.root_dev = st.st_dev;
+	iso.root_ino = st.st_ino;
+	iso.chroot = a;
+	/* the same directory: entered (then no /bin/sh there) */
+	assert_fails(&iso, "true", "execve", ENOENT);
+	snprintf(moved, sizeof(moved), "%s.moved", a);
+	ck_assert_int_eq(rename(a, moved), 0);
+	ck_assert_int_eq(mkdir(a, 0555), 0);
+	assert_fails(&iso, "true", "jail is not the one checked", ESTALE);
+	close(iso.root_fd);
+	close(iso.mntns_fd);
+	rmdir(a);
+	rmdir(moved);
 }
 END_TEST
 
@@ -271,6 +334,8 @@ static Suite *launch_suite(void)
 	tcase_add_test(tc, test_drops_everything);
 	tcase_add_test(tc, test_keeps_named_cap);
 	tcase_add_test(tc, test_failing_steps);
+	tcase_add_test(tc, test_exec_fd);
+	tcase_add_test(tc, test_jail_swapped_in_namespace);
 	tcase_add_test(tc, test_cgroup_placement);
 	tcase_add_test(tc, test_cgroup_create);
 	suite_add_tcase(suite, tc);

@@ -229,6 +229,12 @@ static int bench_launch_setup(struct bench_launch *b)
 	b->sc.name = "bench";
 	b->sc.type = SERVICE_UNIX;
 	b->sc.unpriv = true;
+	/* As config_load() leaves it: no jail, the worker opened once and
+	 * exec'd by fd (execveat), as the master does. */
+	b->sc.jail_fd = -1;
+	b->sc.exec_fd = open(b->worker, O_PATH | O_CLOEXEC);
+	if (b->sc.exec_fd < 0)
+		return perror(b->worker), -1;
 	b->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (b->listen_fd < 0 || bind(b->listen_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
 	    listen(b->listen_fd, 16) < 0)

@@ -1,0 +1,99 @@
+/* launch_confine.c - owns the child's confinement steps (see launch.h):
+ * rlimits, cgroup (the cgroup.procs fallback), namespaces, and the jail,
+ * entered through the fd its configuration opened and checked. Runs in
+ * the vfork-style child: raw system calls only (launch_child.h). */
+#include "launch_child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Sets the service's rlimits: all but RLIMIT_NOFILE (nofile_only false),
+ * or RLIMIT_NOFILE alone (true). The fd limit comes last, once the fds are
+ * in place: it only governs new fds, and placing them needs a few free
+ * ones (with a small limit and a master whose low fds are all taken, the
+ * moves would fail with EMFILE). */
+LAUNCH_NO_SANITIZE
+int launch_rlimits(struct launch_child *c, bool nofile_only)
+{
+	const struct launch_isolation *iso = c->spec->iso;
+	long rc;
+
+	for (size_t i = 0; iso != NULL && i < iso->nrlimits; i++) {
+		if ((iso->rlimits[i].resource == RLIMIT_NOFILE) != nofile_only)
+			continue;
+		/* soft = hard: the worker cannot raise it back. */
+		unsigned long long lim[2] = { iso->rlimits[i].value, iso->rlimits[i].value };
+		rc = LAUNCH_SYS(SYS_prlimit64, 0, iso->rlimits[i].resource, lim, NULL);
+		if (rc < 0)
+			return launch_fail(c, iso->rlimits[i].step, rc);
+	}
+	return 0;
+}
+
+/* fchdir into the jail checked at load, and chroot("."): no path lookup,
+ * except inside a mount namespace (see launch.h), where the directory
+ * found must be that one. */
+LAUNCH_NO_SANITIZE
+static int launch_enter_jail(struct launch_child *c)
+{
+	const struct launch_isolation *iso = c->spec->iso;
+	int fd = iso->root_fd;
+	struct stat st;
+	long rc;
+
+	if (iso->mntns_fd >= 0) {
+		if (iso->chroot == NULL)
+			return launch_fail(c, "chroot", -EINVAL);
+		rc = LAUNCH_SYS(SYS_openat, AT_FDCWD, iso->chroot,
+				O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rc < 0)
+			return launch_fail(c, "chroot", rc);
+		fd = (int)rc;
+		rc = LAUNCH_SYS(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH);
+		if (rc < 0)
+			return launch_fail(c, "chroot", rc);
+		if (st.st_dev != iso->root_dev || st.st_ino != iso->root_ino)
+			return launch_fail(c, "jail is not the one checked", -ESTALE);
+	}
+	rc = LAUNCH_SYS(SYS_fchdir, fd);
+	if (fd != iso->root_fd)
+		syscall(SYS_close, fd);
+	if (rc < 0 || (rc = LAUNCH_SYS(SYS_chroot, ".")) < 0)
+		return launch_fail(c, "chroot", rc);
+	return 0;
+}
+
+/* rlimits, cgroup, namespaces, root and working directory. */
+LAUNCH_NO_SANITIZE
+int launch_confine(struct launch_child *c)
+{
+	const struct launch_isolation *iso = c->spec->iso;
+	long rc;
+
+	if ((rc = launch_rlimits(c, false)) < 0)
+		return rc;
+	if (iso != NULL && iso->cgroup_procs_fd >= 0 && !c->in_cgroup) {
+		/* "0" moves the writer itself (cgroup v2). */
+		if ((rc = LAUNCH_SYS(SYS_write, iso->cgroup_procs_fd, "0", 1)) < 0)
+			return launch_fail(c, "cgroup", rc);
+	}
+	if (iso != NULL && iso->netns_fd >= 0 &&
+	    (rc = LAUNCH_SYS(SYS_setns, iso->netns_fd, CLONE_NEWNET)) < 0)
+		return launch_fail(c, "setns network", rc);
+	/* Entering a mount namespace also moves root and cwd to its root. */
+	if (iso != NULL && iso->mntns_fd >= 0 &&
+	    (rc = LAUNCH_SYS(SYS_setns, iso->mntns_fd, CLONE_NEWNS)) < 0)
+		return launch_fail(c, "setns mount", rc);
+	if (iso != NULL && iso->root_fd >= 0 && launch_enter_jail(c) < 0)
+		return -1;
+	/* "/" with or without a jail: never a directory of the master's. */
+	if ((rc = LAUNCH_SYS(SYS_chdir, "/")) < 0)
+		return launch_fail(c, "chdir /", rc);
+	return 0;
+}
