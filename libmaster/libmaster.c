@@ -290,7 +290,6 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	unsigned streak = 0;
-	bool last;
 	int rc;
 
 	if (fd < 0) {
@@ -302,7 +301,7 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 		return 1;
 	}
 	for (;;) {
-		last = lm->max_use != 0 && lm->served + 1 >= lm->max_use;
+		bool last = lm->max_use != 0 && lm->served + 1 >= lm->max_use;
 		libmaster_say(lm, PROTOCOL_BUSY);
 		if (last) /* let the master start our successor while we serve */
 			libmaster_say(lm, PROTOCOL_RETIRING);

@@ -222,7 +222,7 @@ static size_t mastercf_options(struct mastercf_parser *p, struct mastercf_entry 
 	return i;
 }
 
-static void mastercf_add(struct mastercf_parser *p, struct mastercf_entry *e)
+static void mastercf_add(struct mastercf_parser *p, const struct mastercf_entry *e)
 {
 	struct mastercf *out = p->out;
 	struct mastercf_entry *entries = realloc(out->entries, (out->n + 1) * sizeof(*entries));
@@ -328,7 +328,7 @@ int mastercf_parse_buffer(const char *path, const char *text,
 	}
 	mastercf_finish(&p);
 	free(p.toks);
-	return errs->n == before ? 0 : -1;
+	return p.errs->n == before ? 0 : -1; /* errors arrive through p */
 }
 
 int mastercf_parse_file(const char *path, const struct service_settings *defaults,

@@ -134,8 +134,6 @@ static void settings_cfg_apply(cfg_t *cfg, struct master_settings *m,
 int settings_load_file(const char *file, struct master_settings *m,
 		       struct service_settings *s, struct diag *errs)
 {
-	cfg_opt_t opts[settings_count + 1];
-	struct settings_load ld = { file, errs, 0 };
 	char *text = settings_read_file(file);
 
 	if (text == NULL) {
@@ -144,6 +142,17 @@ int settings_load_file(const char *file, struct master_settings *m,
 		diag_add(errs, "%s: cannot read: %s", file, strerror(errno));
 		return -1;
 	}
+	int rc = settings_load_buffer(file, text, m, s, errs);
+	free(text);
+	return rc;
+}
+
+int settings_load_buffer(const char *file, char *text, struct master_settings *m,
+			 struct service_settings *s, struct diag *errs)
+{
+	cfg_opt_t opts[settings_count + 1];
+	struct settings_load ld = { file, errs, 0 };
+
 	settings_blank_comments(text);
 	/* Every setting is a string to libconfuse, so 100 and "100" are the
 	 * same; the checker alone decides what a valid value is. */
@@ -164,7 +173,6 @@ int settings_load_file(const char *file, struct master_settings *m,
 	settings_cfg_apply(cfg, m, s);
 	cfg_free(cfg);
 	settings_current = NULL;
-	free(text);
 	return rc == CFG_SUCCESS && ld.nerr == 0 ? 0 : -1;
 }
 
