@@ -1,5 +1,6 @@
 /* control.c - owns the control socket, its clients and the dispatch of
- * their requests (see control.h); control_auth.c decides who may connect,
+ * their requests (see control.h); control_request.c parses a request
+ * line, control_auth.c decides who may connect,
  * status.c renders what `status` shows, reload.c does `reload`. */
 #include "control.h"
 
