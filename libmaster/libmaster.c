@@ -292,7 +292,6 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	unsigned streak = 0;
-	bool last;
 	int rc;
 
 	if (fd < 0) {
@@ -304,7 +303,7 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 		return 1;
 	}
 	for (enum protocol_msg began = PROTOCOL_BUSY;; began = PROTOCOL_NEXT) {
-		last = lm->max_use != 0 && lm->served + 1 >= lm->max_use;
+		bool last = lm->max_use != 0 && lm->served + 1 >= lm->max_use;
 		libmaster_say(lm, began);
 		if (last) /* let the master start our successor while we serve */
 			libmaster_say(lm, PROTOCOL_RETIRING);

@@ -1,7 +1,8 @@
 /* control.c - owns the control socket, its clients and the dispatch of
- * their requests (see control.h); control_auth.c decides who may connect,
- * status.c renders what `status` shows, reload.c does `reload` (its client
- * waits for the reply while the loop goes on).
+ * their requests (see control.h); control_request.c parses a request
+ * line, control_auth.c decides who may connect, status.c renders what
+ * `status` shows, reload.c does `reload` (its client waits for the reply
+ * while the loop goes on).
  *
  * Out of memory: never fatal; a client that cannot be served is closed. */
 #include "control.h"
@@ -18,6 +19,7 @@
 
 #include "clock.h"
 #include "control_auth.h"
+#include "control_request.h"
 #include "control_share.h"
 #include "control_sock.h"
 #include "log.h"
@@ -29,7 +31,6 @@
 #include "service.h"
 #include "status.h"
 
-#define CONTROL_ARGS_MAX 8
 #define CONTROL_REFUSAL_BYTES 256
 
 struct control_client {
@@ -134,43 +135,40 @@ static void control_reload(struct control_client *cl)
 	event_set(&cl->ctl->m->loop, &cl->watch, 0);
 }
 
-/* Runs one request line; the reply goes to cl->out. */
+/* Runs one request line; the reply goes to cl->out. Parsing is
+ * control_request.c's; here the request is carried out. */
 static void control_dispatch(struct control_client *cl, char *line)
 {
 	struct master *m = cl->ctl->m;
-	char *argv[CONTROL_ARGS_MAX];
-	int argc = 0;
+	struct control_request req;
 
-	for (char *save = NULL, *tok = strtok_r(line, " \t\r", &save);
-	     tok; tok = strtok_r(NULL, " \t\r", &save)) {
-		if (argc == CONTROL_ARGS_MAX) {
-			outbuf_printf(&cl->out, "error: too many arguments\n");
-			return;
-		}
-		argv[argc++] = tok;
-	}
-	if (argc == 0) {
-		outbuf_printf(&cl->out, "error: empty request\n");
-	} else if (strcmp(argv[0], "status") == 0) {
-		control_status(m, argc, argv, &cl->out);
-	} else if (strcmp(argv[0], "stop") == 0 && argc == 1) {
+	switch (control_request_parse(line, &req)) {
+	case CONTROL_REQUEST_INVALID:
+		if (req.error_arg != NULL)
+			outbuf_printf(&cl->out, "error: %s \"%s\"\n", req.error, req.error_arg);
+		else
+			outbuf_printf(&cl->out, "error: %s\n", req.error);
+		break;
+	case CONTROL_REQUEST_STATUS:
+		control_status(m, req.argc, req.argv, &cl->out);
+		break;
+	case CONTROL_REQUEST_STOP:
 		log_info("stop requested by masterctl");
 		m->sig.stop = true; /* the same path as SIGTERM */
 		outbuf_printf(&cl->out, "stopping: workers finish their current request\n");
-	} else if (strcmp(argv[0], "stop") == 0 && argc == 2 && strcmp(argv[1], "--now") == 0) {
+		break;
+	case CONTROL_REQUEST_STOP_NOW:
 		log_info("immediate stop requested by masterctl");
 		m->sig.stop = true;
 		m->stop_now = true;
 		outbuf_printf(&cl->out, "stopping now: every worker is killed\n");
-	} else if (strcmp(argv[0], "reload") == 0 && argc == 1) {
+		break;
+	case CONTROL_REQUEST_RELOAD:
 		control_reload(cl);
-	} else if (strcmp(argv[0], "recycle") == 0 && argc == 2) {
-		control_recycle(m, argv[1], &cl->out);
-	} else if (strcmp(argv[0], "stop") == 0 || strcmp(argv[0], "reload") == 0 ||
-		   strcmp(argv[0], "recycle") == 0) {
-		outbuf_printf(&cl->out, "error: usage: stop [--now] | reload | recycle SERVICE|all\n");
-	} else {
-		outbuf_printf(&cl->out, "error: unknown request \"%s\"\n", argv[0]);
+		break;
+	case CONTROL_REQUEST_RECYCLE:
+		control_recycle(m, req.argv[1], &cl->out);
+		break;
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -14,7 +15,7 @@
 #define PIDFILE_TEXT_BYTES 32
 /* The holder writes its pid right after locking: give it this long. */
 #define PIDFILE_READ_RETRIES 20
-#define PIDFILE_READ_PAUSE_US 5000
+#define PIDFILE_READ_PAUSE_NS 5000000L
 
 /* The pid in a file that another master holds locked (0 if none yet). */
 static long pidfile_holder(int fd)
@@ -27,7 +28,7 @@ static long pidfile_holder(int fd)
 		buf[n > 0 ? n : 0] = '\0';
 		pid = strtol(buf, NULL, 10);
 		if (pid <= 0)
-			usleep(PIDFILE_READ_PAUSE_US);
+			nanosleep(&(struct timespec){ .tv_nsec = PIDFILE_READ_PAUSE_NS }, NULL);
 	}
 	return pid;
 }

@@ -158,7 +158,7 @@ int reload_apply(struct master *m, struct outbuf *reply)
 	return reload_start(m, reply);
 }
 
-void reload_forget(struct master *m, struct reload_waiter *w)
+void reload_forget(struct master *m, const struct reload_waiter *w)
 {
 	if (m->reload.waiter == w)
 		m->reload.waiter = NULL;

@@ -68,7 +68,7 @@ int reload_request(struct master *m, struct reload_waiter *w);
  * a reload under way. Returns -1 if refused (why in reply), else 0. */
 int reload_apply(struct master *m, struct outbuf *reply);
 /* The waiter is going away: no reply for it. */
-void reload_forget(struct master *m, struct reload_waiter *w);
+void reload_forget(struct master *m, const struct reload_waiter *w);
 /* Sets the hook called after every applied reload (NULL: none). */
 void reload_on_applied(struct master *m, void (*fn)(void *arg, const struct config *cfg),
 		       void *arg);

@@ -361,9 +361,11 @@ int settings_copy_service(struct service_settings *dst, const struct service_set
 			*(void **)settings_field(&settings_table[i], NULL, dst) = NULL;
 	for (size_t i = 0; i < settings_count; i++) {
 		const struct settings_row *row = &settings_table[i];
-		void *d = settings_field(row, NULL, dst), *f = settings_field(row, NULL, from);
+		/* Only per-service rows have a field here: a master row's
+		 * address would be an offset from NULL (undefined). */
 		if (!row->per_service || !settings_is_pointer(row))
 			continue;
+		void *d = settings_field(row, NULL, dst), *f = settings_field(row, NULL, from);
 		if (row->type == SETTINGS_ENVLIST)
 			*(char ***)d = settings_env_dup(*(char ***)f);
 		else

@@ -100,6 +100,11 @@ int settings_load_file_with(const char *file, struct master_settings *m,
 			    struct service_settings *s, struct settings_reader *reader,
 			    struct diag *errs);
 
+/* The same for master.conf text already in memory (TEXT is modified:
+ * comments are blanked); FILE only names it in errors. */
+int settings_load_buffer(const char *file, char *text, struct master_settings *m,
+			 struct service_settings *s, struct diag *errs);
+
 /* Deep copies and frees (strings and the environment list). */
 int settings_copy_service(struct service_settings *dst, const struct service_settings *src);
 void settings_free_service(struct service_settings *s);

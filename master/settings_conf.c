@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "conffile.h"
@@ -212,4 +213,30 @@ int settings_load_file(const char *file, struct master_settings *m,
 		       struct service_settings *s, struct diag *errs)
 {
 	return settings_load_file_with(file, m, s, NULL, errs);
+}
+
+int settings_load_buffer(const char *file, char *text, struct master_settings *m,
+			 struct service_settings *s, struct diag *errs)
+{
+	/* In this process, for the fuzzer and the tests: libconfuse writes
+	 * its records to a memory file, read back as a reader's would be. */
+	int fd = memfd_create("master.conf-records", MFD_CLOEXEC);
+	int result = 1, rc;
+
+	if (fd < 0) {
+		diag_add(errs, "%s: cannot parse: memfd: %s", file, strerror(errno));
+		return -1;
+	}
+	settings_blank_comments(text);
+	(void)settings_confuse_parse(fd, file, text);
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	while ((rc = settings_conf_record(fd, file, m, s, errs, &result)) == 0)
+		;
+	close(fd);
+	if (rc < 0)
+		diag_add(errs, "%s: cannot parse: its records ended early", file);
+	return rc == 1 && result == 0 ? 0 : -1;
 }

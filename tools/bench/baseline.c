@@ -27,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -34,7 +35,7 @@
 
 #define BASELINE_LISTEN_BACKLOG 4096 /* = net.core.somaxconn here */
 #define BASELINE_MAX_POOL 4096
-#define BASELINE_ACCEPT_RETRY_US 10000 /* after EMFILE/ENOBUFS and the like */
+#define BASELINE_ACCEPT_RETRY_NS 10000000L /* after EMFILE/ENOBUFS and the like */
 
 static volatile sig_atomic_t baseline_stop_flag;
 
@@ -99,7 +100,7 @@ static void baseline_prefork_child(int lfd)
 		int fd = accept(lfd, NULL, NULL);
 		if (fd < 0) {
 			if (errno != EINTR && errno != ECONNABORTED)
-				usleep(BASELINE_ACCEPT_RETRY_US);
+				nanosleep(&(struct timespec){ .tv_nsec = BASELINE_ACCEPT_RETRY_NS }, NULL);
 			continue;
 		}
 		echo_handle(fd);

@@ -144,8 +144,9 @@ static void client_raise_nofile(unsigned need)
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
 		return;
-	rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < need)
+	bool capped = rl.rlim_max < need; /* the hard limit is below what we need */
+	rl.rlim_cur = capped ? rl.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || capped)
 		fprintf(stderr, "bench-client: warning: RLIMIT_NOFILE %llu < %u needed\n",
 		        (unsigned long long)rl.rlim_cur, need);
 }
