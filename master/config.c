@@ -327,6 +327,7 @@ int config_load(const char *dir, char *const *overrides, struct config *out,
 	/* After all overrides, so that -o run_directory=... moves them too. */
 	config_absolute(&out->master.pid_file, out->master.run_directory);
 	config_absolute(&out->master.control_socket, out->master.run_directory);
+	config_isolation_check_master(&out->master, errs);
 
 	char *cfpath = config_join(dir, "master.cf");
 	mastercf_parse_file(cfpath, &defaults, &cf, errs);

@@ -176,16 +176,19 @@ static void main_signals(struct master *m, uint64_t now)
 
 static void main_loop(struct master *m)
 {
-	uint64_t handover_next = CLOCK_NEVER_MS;
+	uint64_t handover_next = CLOCK_NEVER_MS, contain_next = CLOCK_NEVER_MS;
 
 	for (;;) {
 		uint64_t now = clock_now_ms();
-		if (event_run_once(&m->loop, main_timeout_ms(m, now, handover_next)) < 0) {
+		uint64_t next = handover_next < contain_next ? handover_next : contain_next;
+		if (event_run_once(&m->loop, main_timeout_ms(m, now, next)) < 0) {
 			log_err("epoll_wait: %m");
 			break;
 		}
 		now = clock_now_ms();
 		main_signals(m, now);
+		/* containment: draining leaves re-checked, orphan scans */
+		contain_next = contain_tick(&m->contain, now);
 		struct service *lists[] = { m->services, m->draining };
 		for (size_t l = 0; l < 2; l++)
 			for (struct service *svc = lists[l]; svc; svc = svc->next)
@@ -205,7 +208,7 @@ static void main_loop(struct master *m)
 }
 
 /* Everything up to the listening sockets; errors go to stderr. */
-static int main_setup(struct master *m, int *pidfd)
+static int main_setup(struct master *m, int *pidfd, bool foreground)
 {
 	if (daemon_mkdir_p(m->cfg.master.run_directory, 0755) < 0) {
 		log_err("run directory %s: %s", m->cfg.master.run_directory, strerror(errno));
@@ -220,6 +223,11 @@ static int main_setup(struct master *m, int *pidfd)
 		log_err("start-up: %s", strerror(errno));
 		return -1;
 	}
+	/* containment: after the pid file lock (what runs under our base is a
+	 * previous master's), before any bind (its leftovers may hold our ports) */
+	if (contain_init(&m->contain, &m->cfg.master, &m->loop, foreground,
+			 pool_contained_gone, m) < 0)
+		return -1;
 	if (control_open(&m->control, m, m->cfg.master.control_socket,
 			 m->cfg.master.admin_group) < 0 || service_create_all(m) < 0)
 		return -1;
@@ -262,6 +270,8 @@ int main(int argc, char **argv)
 	m.sig.watch.fd = -1;
 	m.loop.epfd = -1;
 	m.notify.fd = -1;
+	m.contain.base_fd = m.contain.inotify_fd = m.contain.guard_fd = -1; /* before contain_init */
+	m.contain.watch.fd = -1;
 	m.overrides = args.overrides;
 	if (config_load(args.dir, args.overrides, &m.cfg, &errs) < 0) {
 		diag_print(&errs, stderr);
@@ -283,7 +293,7 @@ int main(int argc, char **argv)
 		log_warn("not running as root: every worker runs as uid %ld", (long)geteuid());
 	/* A reload may name another pid file; the one we hold is this one. */
 	pid_path = strdup(m.cfg.master.pid_file);
-	if (pid_path == NULL || main_setup(&m, &pidfd) < 0)
+	if (pid_path == NULL || main_setup(&m, &pidfd, args.foreground) < 0)
 		goto out;
 	if (!args.foreground && main_detach(&m, &args, pidfd, &ready_fd) < 0)
 		goto out;
@@ -294,6 +304,7 @@ int main(int argc, char **argv)
 		log_err("signals: %s", strerror(errno));
 		goto out;
 	}
+	contain_start(&m.contain, pool_known_child, &m); /* subreaper, guard: in the daemon */
 	m.started_ms = clock_now_ms();
 	service_start_all(&m, m.started_ms);
 	log_info("master %s started: %zu service%s from %s", MASTER_VERSION,
@@ -305,6 +316,7 @@ int main(int argc, char **argv)
 out:
 	control_close(&m.control);
 	service_destroy_all(&m);
+	contain_fini(&m.contain); /* containment: the guard leaves, our empty cgroups go */
 	reload_fini(&m);
 	launcher_fini(&m.launcher);
 	signals_fini(&m.sig, &m.loop);

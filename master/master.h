@@ -9,6 +9,7 @@
 
 #include "channels.h"
 #include "config.h"
+#include "contain.h"
 #include "control.h"
 #include "event.h"
 #include "launch.h"
@@ -43,6 +44,7 @@ struct master {
 	struct sdnotify notify;    /* systemd's NOTIFY_SOCKET, if any */
 	bool ready_sent;           /* READY=1 sent for the current configuration */
 	bool stop_now;             /* `stop --now`: SIGKILL every worker */
+	struct contain contain;    /* containment: cgroup leaves or subreaper (contain.h) */
 };
 
 #endif

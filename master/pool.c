@@ -102,9 +102,13 @@ static uint64_t pool_handle_retiring(struct service *svc, uint64_t now_ms)
 		if (w->kill_sent)
 			continue;
 		if (w->stop_sent) {
-			if (now_ms >= w->stop_deadline_ms)
-				worker_kill(w, w->terminated ? "still running after SIGTERM (kill_grace)"
-						: "did not stop in time (stop_timeout)");
+			/* SIGTERM first, for every kind of worker; SIGKILL (the
+			 * cgroup kill) after kill_grace */
+			if (now_ms >= w->stop_deadline_ms && w->terminated)
+				worker_kill(w, "still running after SIGTERM (kill_grace)");
+			else if (now_ms >= w->stop_deadline_ms)
+				worker_terminate(w, now_ms, svc->cfg->set.kill_grace_s,
+						 "did not stop in time (stop_timeout)");
 			else
 				due = w->stop_deadline_ms, next = due < next ? due : next;
 			continue;
@@ -225,15 +229,39 @@ void pool_stop(struct service *svc, uint64_t now_ms)
 	pool_update(svc, now_ms);
 }
 
+void pool_contained_gone(struct contain_leaf *leaf, void *ctx)
+{
+	struct worker *w = LIST_ENTRY(leaf, struct worker, leaf);
+
+	(void)ctx;
+	worker_exited(w, leaf->wstatus, clock_now_ms());
+}
+
+bool pool_known_child(pid_t pid, void *ctx)
+{
+	struct master *m = ctx;
+
+	return pidmap_get(&m->pids, pid) != NULL;
+}
+
 void pool_reap(struct master *m, uint64_t now_ms)
 {
 	int wstatus;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+	/* containment: contain_reap kills the child's process group before
+	 * reaping it (subreaper mode) */
+	while ((pid = contain_reaper_reap(&m->contain, &wstatus)) > 0) {
 		struct worker *w = pidmap_get(&m->pids, pid);
 		if (w == NULL) {
-			log_warn("reaped unknown child %ld (status 0x%x)", (long)pid, wstatus);
+			contain_reaper_orphan(&m->contain, pid, wstatus); /* a worker's orphan, the guard */
+			continue;
+		}
+		/* containment: gone only once its cgroup is empty; its pid is
+		 * free now, so it leaves the map at once */
+		pidmap_remove(&m->pids, pid);
+		if (!contain_leaf_exited(&m->contain, &w->leaf, wstatus)) {
+			worker_lingering(w, now_ms); /* pool_contained_gone follows */
 			continue;
 		}
 		worker_exited(w, wstatus, now_ms);

@@ -6,8 +6,11 @@
 #ifndef MASTER_POOL_H
 #define MASTER_POOL_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+struct contain_leaf;
 struct master;
 struct service;
 
@@ -19,8 +22,13 @@ void pool_update(struct service *svc, uint64_t now_ms);
 void pool_recycle(struct service *svc, uint64_t now_ms);
 /* Stops every worker of svc (stop_timeout, then SIGKILL). */
 void pool_stop(struct service *svc, uint64_t now_ms);
-/* Reaps every exited child; unknown pids are logged. */
+/* Reaps every exited child; unknown pids go to contain_orphan. A worker
+ * whose cgroup still holds processes lingers until it is empty. */
 void pool_reap(struct master *m, uint64_t now_ms);
+/* containment's callbacks (contain_init, contain_start): a lingering
+ * worker's cgroup is empty (it exits now); whether pid is a worker. */
+void pool_contained_gone(struct contain_leaf *leaf, void *ctx);
+bool pool_known_child(pid_t pid, void *ctx);
 /* Counts for the policy, from the service's live counters. */
 struct policy_pool pool_snapshot(const struct service *svc);
 

@@ -208,7 +208,7 @@ struct service *service_create(struct master *m, const struct master_settings *m
 		svc->sock_fds[i] = svc->socks[i].fd;
 		svc->nsocks++;
 	}
-	svc->iso = isolation_create(ms, c);
+	svc->iso = isolation_create(ms, c, &m->contain); /* containment: the base */
 	if (svc->iso == NULL) {
 		service_free(svc);
 		return NULL;

@@ -51,7 +51,11 @@ const struct settings_row settings_table[] = {
 	SETTINGS_S(throttle_max, throttle_max_s, SETTINGS_DURATION, 1, 86400, "60s"),
 	/* isolation */
 	SETTINGS_M(chroot_directory, SETTINGS_ABSPATH, "/var/empty"),
-	SETTINGS_M(cgroup_parent, SETTINGS_ABSPATH, "/sys/fs/cgroup/master"),
+	/* "auto" or an absolute path (config_isolation_check_master); the
+	 * base rule is in contain_path.h. */
+	SETTINGS_M(cgroup_parent, SETTINGS_NAME, "auto"),
+	/* auto, cgroup or subreaper (contain.h) */
+	SETTINGS_M(containment, SETTINGS_NAME, "auto"),
 	SETTINGS_M(admin_group, SETTINGS_STRING, ""),
 	SETTINGS_S(group, group, SETTINGS_STRING, 0, 0, ""),
 	SETTINGS_S(chroot, chroot, SETTINGS_STRING, 0, 0, ""),

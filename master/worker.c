@@ -94,7 +94,7 @@ void worker_kill(struct worker *w, const char *why)
 		return;
 	log_warn("service %s: killing worker %ld: %s", w->svc->cfg->name,
 		 (long)w->pid, why);
-	kill(w->pid, SIGKILL);
+	contain_leaf_kill(&w->svc->m->contain, &w->leaf); /* containment: all it started */
 	w->kill_sent = true;
 	w->killed = true;
 	w->svc->dirty = true;
@@ -118,7 +118,7 @@ void worker_terminate(struct worker *w, uint64_t now_ms, unsigned grace_s, const
 	log_warn("service %s: terminating worker %ld: %s", w->svc->cfg->name,
 		 (long)w->pid, why);
 	worker_mark_retiring(w, now_ms);
-	kill(w->pid, SIGTERM);
+	contain_leaf_signal(&w->svc->m->contain, &w->leaf, SIGTERM); /* containment: its group */
 	w->terminated = true;
 	w->killed = true;
 	w->stop_sent = true;
@@ -133,7 +133,7 @@ void worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s)
 	w->stop_sent = true;
 	w->stop_deadline_ms = now_ms + (uint64_t)timeout_s * 1000u;
 	if (w->status_watch.fd < 0 || protocol_send(w->status_watch.fd, PROTOCOL_STOP) < 0)
-		kill(w->pid, SIGTERM); /* no channel left to ask on */
+		contain_leaf_signal(&w->svc->m->contain, &w->leaf, SIGTERM); /* no channel left */
 	w->svc->dirty = true;
 }
 
@@ -308,7 +308,18 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms)
 		.parent = getpid(),
 	};
 	isolation_apply(svc->iso, &spec);
-	pid_t pid = launch_start(&m->launcher, &spec, &e);
+	/* containment: the worker is born in a cgroup leaf of its own */
+	struct launch_isolation leaf_iso;
+	pid_t pid = -1;
+	e.step = "containment";
+	e.err = errno = 0;
+	if (contain_leaf_prepare(&m->contain, &w->leaf, &spec, &leaf_iso,
+				 m->launcher.clone3_missing) == 0) {
+		pid = launch_start(&m->launcher, &spec, &e);
+		contain_leaf_launched(&m->contain, &w->leaf, pid);
+	} else {
+		e.err = errno;
+	}
 	close(chan[1]);
 	close(errp[1]);
 	if (pid < 0) {
@@ -402,9 +413,17 @@ void worker_exited(struct worker *w, int wstatus, uint64_t now_ms)
 		svc->recycle_pending--;
 	list_remove(&w->timer_link);
 	list_remove(&w->all_link);
-	pidmap_remove(&svc->m->pids, w->pid);
+	/* containment: a lingering worker left the map at its reap, and its
+	 * pid may be a new worker's by now */
+	if (pidmap_get(&svc->m->pids, w->pid) == w)
+		pidmap_remove(&svc->m->pids, w->pid);
 	list_append(&svc->m->dead, &w->dead_link);
 	svc->dirty = true;
+}
+
+void worker_lingering(struct worker *w, uint64_t now_ms)
+{
+	worker_mark_retiring(w, now_ms);
 }
 
 void worker_free(struct worker *w)

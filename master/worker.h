@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "contain.h"
 #include "event.h"
 #include "list.h"
 #include "policy.h"
@@ -41,6 +42,7 @@ struct worker {
 	struct list timer_link;   /* service->starting, ->idle, ->busy (each oldest
 				   * first) or ->retiring */
 	struct list dead_link;    /* master->dead */
+	struct contain_leaf leaf; /* containment: its cgroup leaf, its process group */
 };
 
 /* Starts one worker for svc. Returns it, or NULL (logged with the step and
@@ -57,6 +59,10 @@ void worker_retire(struct worker *w, uint64_t now_ms, const char *why);
 /* Handles its exit: drains its channel and stderr, counts, unlinks, and
  * puts it on the master's dead list. */
 void worker_exited(struct worker *w, int wstatus, uint64_t now_ms);
+/* containment: its main process was reaped but processes it started are
+ * still being killed (contain_leaf_exited returned false): no longer
+ * capacity; worker_exited follows once its cgroup is empty. */
+void worker_lingering(struct worker *w, uint64_t now_ms);
 /* Frees a worker taken off the dead list. */
 void worker_free(struct worker *w);
 const char *worker_state_name(const struct worker *w);
