@@ -109,7 +109,7 @@ static uint64_t pool_handle_retiring(struct service *svc, uint64_t now_ms)
 			else if (now_ms >= w->stop_deadline_ms)
 				worker_terminate(w, now_ms, svc->cfg->set.kill_grace_s,
 						 "did not stop in time (stop_timeout)");
-			else
+			if (!w->kill_sent) /* the next step's deadline */
 				due = w->stop_deadline_ms, next = due < next ? due : next;
 			continue;
 		}

@@ -180,6 +180,28 @@ class Common:
         self.assertEqual(m.wait_exit(10), 0, m.log_tail())
         self.assertAllGone(kids, "the children after stop", m)
 
+    def test_05_stop_is_sigterm_then_sigkill(self):
+        """A worker busy past stop_timeout (2 s) gets SIGTERM first; still
+        running kill_grace (1 s) later, it is killed with all it started,
+        and the master exits 0."""
+        m = self.forker("stubborn")
+        w = self.only_worker(m)
+        kids = self.lingerers(m, w, 1)
+        s = h.connect(m.addr())
+        self.addCleanup(s.close)
+        self.assertEqual(h.read_line(s), "forker pid=%d" % w)
+        m.wait_for(lambda st: m.service(st=st)["workers"]["busy"] == 1, 5, "busy")
+        t0 = time.monotonic()
+        m.ctl("stop", check=True)
+        m.wait_log(r"\[%d\]: forker: SIGTERM" % w, 5)
+        took_term = time.monotonic() - t0
+        self.assertEqual(m.wait_exit(10), 0, m.log_tail())
+        took = time.monotonic() - t0
+        self.assertGreaterEqual(took_term, 1.5, "SIGTERM before stop_timeout")
+        self.assertGreaterEqual(took - took_term, 0.5, "SIGKILL before kill_grace")
+        self.assertRegex(m.log(), r"terminating worker %d: did not stop in time" % w)
+        self.assertAllGone(kids, "the child of the stubborn worker", m)
+
 
 class CgroupContainment(Base, Common):
     """What only cgroups can do: a sweep when the master dies, and finding a

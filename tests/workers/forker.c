@@ -9,6 +9,9 @@
  *   bomb    forks N processes (1..64, default 50): a third stay in the
  *           worker's process group, a third call setsid, a third fork a
  *           grandchild and exit at once (the grandchild is orphaned)
+ *   stubborn  forks one child like "child"; the worker itself ignores
+ *           "stop" while serving (its handler sleeps) and answers SIGTERM
+ *           by writing "forker: SIGTERM" to stderr, then sleeping on
  * Every process it leaves behind ignores SIGTERM and SIGHUP (only a kill
  * ends it), sleeps, and first creates DIR/p.PID holding "WORKERPID
  * STARTTIME\n" (its own start time from /proc/self/stat), so the test knows
@@ -31,6 +34,8 @@
 #define FORKER_BOMB_DEFAULT 50
 #define FORKER_SLEEP_S 600
 #define FORKER_PATH_BYTES 4096
+
+static void forker_answer(int fd, void *ctx);
 
 static const char *forker_dir;
 static pid_t forker_worker;
@@ -100,6 +105,24 @@ static int forker_fork(int kind)
 	return 0;
 }
 
+static void forker_on_term(int sig)
+{
+	static const char line[] = "forker: SIGTERM\n";
+
+	(void)sig;
+	(void)!write(2, line, sizeof(line) - 1);
+}
+
+/* Hangs in the request: only a kill ends it. */
+static void forker_hang(int fd, void *ctx)
+{
+	struct timespec left = { .tv_sec = FORKER_SLEEP_S };
+
+	forker_answer(fd, ctx);
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		;
+}
+
 static void forker_answer(int fd, void *ctx)
 {
 	char line[64];
@@ -112,7 +135,7 @@ static void forker_answer(int fd, void *ctx)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: forker child|setsid|bomb DIR [N]\n");
+		fprintf(stderr, "usage: forker child|setsid|bomb|stubborn DIR [N]\n");
 		return 2;
 	}
 	forker_dir = argv[2];
@@ -120,6 +143,11 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "child") == 0 || strcmp(argv[1], "setsid") == 0) {
 		if (forker_fork(argv[1][0] == 's' ? 1 : 0) < 0)
 			return 1;
+	} else if (strcmp(argv[1], "stubborn") == 0) {
+		struct sigaction sa = { .sa_handler = forker_on_term };
+		if (forker_fork(0) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+			return 1;
+		return libmaster_run(forker_hang, NULL);
 	} else if (strcmp(argv[1], "bomb") == 0) {
 		int n = argc > 3 ? atoi(argv[3]) : FORKER_BOMB_DEFAULT;
 		if (n < 1 || n > FORKER_BOMB_MAX) {
