@@ -15,10 +15,12 @@
  * itself (admin_group at every reload; the others need a restart). */
 static const char *const confdiff_master_only[] = {
 	"run_directory", "daemon_directory", "default_user", "pid_file",
-	"control_socket", "admin_group",
+	"control_socket", "admin_group", "cgroup_parent", "containment",
 };
+/* cgroup_parent and containment: the base is chosen once, at start
+ * (contain.c); services' cgroups follow it, not the configuration. */
 static const char *const confdiff_restart[] = {
-	"run_directory", "pid_file", "control_socket",
+	"run_directory", "pid_file", "control_socket", "cgroup_parent", "containment",
 };
 
 static bool confdiff_str_equal(const char *a, const char *b)
