@@ -46,6 +46,20 @@ def cgroup_of(pid):
     return None
 
 
+def rmdir_tree(top):
+    """Removes a cgroup and the cgroups below it (deepest first)."""
+    for d, subs, _ in os.walk(top, topdown=False):
+        for sub in subs:
+            try:
+                os.rmdir(os.path.join(d, sub))
+            except OSError:
+                pass
+    try:
+        os.rmdir(top)
+    except OSError:
+        pass
+
+
 class Base(h.MasterTestCase):
     """Helpers; no tests of its own."""
     MODE = None   # None: the master's choice (auto); "subreaper": the fallback
@@ -274,6 +288,38 @@ class CgroupContainment(Base, Common):
         self.assertAllGone(kids, "the previous master's child", m2)
         self.assertEqual(m2.addr(), addr)
         self.assertRegex(h.read_all(addr).strip(), r"^forker pid=\d+$")
+
+    def test_13_delegated_base(self):
+        """Started inside a cgroup delegated to it (as systemd's Delegate=yes
+        marks it: xattr trusted.delegate=1), the master makes that cgroup its
+        base, moves itself into BASE/supervisor, and its workers live in
+        BASE/TYPE-NAME/wN; at exit it removes the services' cgroups."""
+        mnt = cgroup2_mount()
+        unit = "%s/e2e-unit-%d.service" % (mnt, os.getpid())
+        try:
+            os.mkdir(unit)
+            os.setxattr(unit, "trusted.delegate", b"1")
+        except OSError as e:
+            self.skipTest("cannot make a delegated cgroup at %s: %s" % (unit, e))
+        self.addCleanup(rmdir_tree, unit)
+        m = self.forker("child", start=False)
+        inner = m.command
+        # Like systemd starting the unit: the master's process begins in it.
+        m.command = lambda *extra: ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
+                                    unit] + inner(*extra)
+        m.start()
+        c = self.containment(m)
+        self.assertEqual(c["path"], unit, c)
+        rel = unit[len(mnt):]
+        self.assertEqual(cgroup_of(m.pid), rel + "/supervisor")
+        w = self.only_worker(m)
+        self.assertRegex(cgroup_of(w), "^" + re.escape(rel) + r"/inet-127\.0\.0\.1:0/w\d+$")
+        kid = list(self.lingerers(m, w, 1))[0]
+        self.assertEqual(cgroup_of(kid), cgroup_of(w))
+        m.ctl("stop", check=True)
+        self.assertEqual(m.wait_exit(10), 0, m.log_tail())
+        self.assertEqual(sorted(d for d in os.listdir(unit) if os.path.isdir(
+            os.path.join(unit, d))), ["supervisor"])
 
 
 class SubreaperContainment(Base, Common):
