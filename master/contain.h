@@ -10,7 +10,8 @@
  * cgroup.kill; a worker whose main process exits with processes left in
  * its leaf has the leaf killed, and counts as gone only once the leaf is
  * empty (cgroup.events "populated 0", watched with one inotify fd for all
- * leaves); then the leaf is removed. A guard process (contain_guard.c)
+ * leaves); then the leaf is removed, or, if it was empty at once, kept
+ * for the service's next worker (a mkdir and an rmdir saved per launch). A guard process (contain_guard.c)
  * kills every leaf if the master dies; a starting master ends what a
  * previous one left under its base before it binds anything.
  *
@@ -71,6 +72,7 @@ struct contain {
 	struct event_watch watch;
 	struct event_loop *loop;
 	struct pidmap watches;   /* inotify wd -> draining leaf */
+	struct pidmap pools;     /* service cgroup fd + 1 -> its empty leaves, for reuse */
 	struct list draining;    /* leaves whose worker exited, not yet empty */
 	unsigned ndraining;
 	uint64_t drain_check_ms; /* next re-kill and re-check of the draining */
