@@ -216,7 +216,7 @@ int contain_init(struct contain *c, const struct master_settings *m, struct even
 	c->foreground = foreground;
 	c->gone = gone;
 	c->gone_ctx = ctx;
-	c->drain_check_ms = c->scan_next_ms = CLOCK_NEVER_MS;
+	c->drain_check_ms = c->scan_next_ms = c->guard_due_ms = CLOCK_NEVER_MS;
 	list_init(&c->draining);
 	if (ch != NULL && contain_path_resolve(m, ch) < 0)
 		snprintf(why, sizeof(why), "%s", ch->why);
@@ -323,9 +323,13 @@ void contain_fini(struct contain *c)
 
 uint64_t contain_tick(struct contain *c, uint64_t now_ms)
 {
+	if (now_ms >= c->guard_due_ms) {
+		c->guard_due_ms = CLOCK_NEVER_MS;
+		contain_guard_start(c, now_ms);
+	}
 	uint64_t a = contain_leaf_tick(c, now_ms), b = contain_reaper_tick(c, now_ms);
-
-	return a < b ? a : b;
+	uint64_t next = a < b ? a : b;
+	return c->guard_due_ms < next ? c->guard_due_ms : next;
 }
 
 void contain_status(const struct contain *c, bool json, struct outbuf *out)

@@ -93,6 +93,7 @@ struct contain {
 	pid_t guard_pid;
 	int guard_fd;
 	uint64_t guard_started_ms;
+	uint64_t guard_due_ms;   /* a killed guard's successor starts then */
 	bool foreground;         /* for the guard's log */
 };
 

@@ -27,6 +27,7 @@
 
 #define CONTAIN_SCAN_MIN_INTERVAL_MS 200  /* scans after reaps: at most this often */
 #define CONTAIN_SCAN_PERIOD_MS 10000      /* and in any case this often */
+#define CONTAIN_GUARD_RESTART_MS 1000     /* a killed guard is replaced at most this often */
 #define CONTAIN_STAT_BYTES 1024
 #define CONTAIN_CGROUP_LINE_BYTES 4200
 
@@ -91,15 +92,14 @@ void contain_reaper_orphan(struct contain *c, pid_t pid, int wstatus)
 		if (c->guard_fd >= 0)
 			close(c->guard_fd);
 		c->guard_fd = -1;
-		if (now - c->guard_started_ms < 1000) {
-			log_err("containment: the guard (pid %ld) exited (status 0x%x) at once: no "
-				"guard; a master that dies leaves its workers' children to the next "
-				"master's start", (long)pid, wstatus);
-			return;
-		}
 		log_warn("containment: the guard (pid %ld) exited (status 0x%x): starting another",
 			 (long)pid, wstatus);
-		contain_guard_start(c, now);
+		/* At most one start a second (contain_tick), whatever kills it. */
+		c->guard_due_ms = c->guard_started_ms + CONTAIN_GUARD_RESTART_MS;
+		if (c->guard_due_ms <= now) {
+			c->guard_due_ms = CLOCK_NEVER_MS;
+			contain_guard_start(c, now);
+		}
 		return;
 	}
 	log_debug("containment: reaped process %ld left by a worker (status 0x%x)",

@@ -289,6 +289,23 @@ class CgroupContainment(Base, Common):
         self.assertEqual(m2.addr(), addr)
         self.assertRegex(h.read_all(addr).strip(), r"^forker pid=\d+$")
 
+    def test_14_guard_restarted(self):
+        """The guard killed alone is replaced: the new one sweeps when the
+        master is SIGKILLed."""
+        m = self.forker("child")
+        old = self.containment(m)["guard"]
+        h.kill_quiet(old, signal.SIGKILL)
+        st = m.wait_for(lambda st: st["containment"]["guard"] not in (None, old), 5,
+                        "a new guard")
+        new = st["containment"]["guard"]
+        self.assertEqual(h.proc_comm(new), "master-guard")
+        self.assertIn("guard (pid %d) exited" % old, m.log())
+        w = self.only_worker(m)
+        kids = self.lingerers(m, w, 1)
+        m.proc.send_signal(signal.SIGKILL)
+        m.wait_exit(5)
+        self.assertAllGone(kids, "the child after the master's SIGKILL", m)
+
     def test_13_delegated_base(self):
         """Started inside a cgroup delegated to it (as systemd's Delegate=yes
         marks it: xattr trusted.delegate=1), the master makes that cgroup its
