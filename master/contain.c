@@ -218,6 +218,7 @@ int contain_init(struct contain *c, const struct master_settings *m, struct even
 	c->gone_ctx = ctx;
 	c->drain_check_ms = c->scan_next_ms = c->guard_due_ms = CLOCK_NEVER_MS;
 	list_init(&c->draining);
+	list_init(&c->emptied);
 	if (ch != NULL && contain_path_resolve(m, ch) < 0)
 		snprintf(why, sizeof(why), "%s", ch->why);
 	else if (ch != NULL && contain_base_open(c, ch->base, why, sizeof(why)) == 0 &&

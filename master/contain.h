@@ -74,6 +74,7 @@ struct contain {
 	struct pidmap watches;   /* inotify wd -> draining leaf */
 	struct pidmap pools;     /* service cgroup fd + 1 -> its empty leaves, for reuse */
 	struct list draining;    /* leaves whose worker exited, not yet empty */
+	struct list emptied;     /* drained, gone() due at the next contain_tick */
 	unsigned ndraining;
 	uint64_t drain_check_ms; /* next re-kill and re-check of the draining */
 	uint64_t seq;            /* leaf names, unique for the master's life */

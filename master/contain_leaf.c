@@ -125,7 +125,9 @@ int contain_leaf_prepare(struct contain *c, struct contain_leaf *leaf,
 		if (mkdirat(svc, name, CONTAIN_LEAF_DIR_MODE) == 0)
 			break;
 		if (errno != EEXIST || tries + 1 == CONTAIN_LEAF_TRIES) {
+			int saved = errno; /* the caller reports it too */
 			log_err("containment: creating a worker's cgroup %s: %m", name);
+			errno = saved;
 			return -1;
 		}
 	}
@@ -135,9 +137,11 @@ opened:
 	if (leaf->dir_fd >= 0 && need_procs)
 		leaf->procs_fd = openat(leaf->dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
 	if (leaf->dir_fd < 0 || (need_procs && leaf->procs_fd < 0)) {
+		int saved = errno;
 		log_err("containment: opening a worker's cgroup %s: %m", name);
 		leaf->svc_fd = svc;
 		contain_leaf_launched(c, leaf, -1);
+		errno = saved;
 		return -1;
 	}
 	leaf->svc_fd = svc;
@@ -244,8 +248,10 @@ static void contain_leaf_on_inotify(struct event_watch *ew, uint32_t revents)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 			struct contain_leaf *leaf = pidmap_get(&c->watches, ev->wd);
-			if (leaf != NULL)
-				contain_leaf_check(c, leaf);
+			/* gone() from contain_tick, not in the middle of an
+			 * event batch */
+			if (leaf != NULL && contain_leaf_drop(c, leaf))
+				list_append(&c->emptied, &leaf->link);
 			p += sizeof(*ev) + ev->len;
 		}
 	}
@@ -271,6 +277,12 @@ static void contain_leaf_drain_tick(struct contain *c, uint64_t now_ms)
 
 uint64_t contain_leaf_tick(struct contain *c, uint64_t now_ms)
 {
+	while (!list_empty(&c->emptied)) {
+		struct contain_leaf *leaf = LIST_ENTRY(c->emptied.next, struct contain_leaf, link);
+		list_remove(&leaf->link);
+		list_init(&leaf->link);
+		c->gone(leaf, c->gone_ctx);
+	}
 	if (now_ms >= c->drain_check_ms)
 		contain_leaf_drain_tick(c, now_ms);
 	return c->drain_check_ms;

@@ -249,8 +249,8 @@ void pool_reap(struct master *m, uint64_t now_ms)
 	int wstatus;
 	pid_t pid;
 
-	/* containment: contain_reap kills the child's process group before
-	 * reaping it (subreaper mode) */
+	/* containment: contain_reaper_reap kills the child's process group
+	 * before reaping it (subreaper mode) */
 	while ((pid = contain_reaper_reap(&m->contain, &wstatus)) > 0) {
 		struct worker *w = pidmap_get(&m->pids, pid);
 		if (w == NULL) {

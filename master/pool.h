@@ -22,7 +22,7 @@ void pool_update(struct service *svc, uint64_t now_ms);
 void pool_recycle(struct service *svc, uint64_t now_ms);
 /* Stops every worker of svc (stop_timeout, then SIGKILL). */
 void pool_stop(struct service *svc, uint64_t now_ms);
-/* Reaps every exited child; unknown pids go to contain_orphan. A worker
+/* Reaps every exited child; unknown pids go to contain_reaper_orphan. A worker
  * whose cgroup still holds processes lingers until it is empty. */
 void pool_reap(struct master *m, uint64_t now_ms);
 /* containment's callbacks (contain_init, contain_start): a lingering
