@@ -16,12 +16,14 @@
  * a restart). */
 static const char *const confdiff_master_only[] = {
 	"run_directory", "daemon_directory", "default_user", "pid_file",
-	"control_socket", "admin_group", "reload_timeout",
+	"control_socket", "admin_group", "reload_timeout", "cgroup_parent", "containment",
 	/* the allocator's range: the running services keep their uids */
 	"dynamic_uid_min", "dynamic_uid_max",
 };
+/* cgroup_parent and containment: the base is chosen once, at start
+ * (contain.c); services' cgroups follow it, not the configuration. */
 static const char *const confdiff_restart[] = {
-	"run_directory", "pid_file", "control_socket",
+	"run_directory", "pid_file", "control_socket", "cgroup_parent", "containment",
 };
 
 static bool confdiff_str_equal(const char *a, const char *b)

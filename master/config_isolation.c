@@ -20,6 +20,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "contain_path.h"
+
 #define CONFIG_ISOLATION_LINE_BYTES 4096
 #define CONFIG_ISOLATION_CAP_NAME_BYTES 64
 #define CONFIG_ISOLATION_CAP_LAST_FILE "/proc/sys/kernel/cap_last_cap"
@@ -287,11 +289,17 @@ void config_isolation_check(const struct service_config *sc,
 	/* The jail itself: opened and checked by config_paths.c. */
 	config_isolation_check_caps(sc, where, errs);
 	size_t n = config_isolation_controllers(&sc->set, controller, setting);
+	/* Where the master will put the service's cgroup (contain_path.h). */
+	struct contain_path_choice *base = n > 0 ? malloc(sizeof(*base)) : NULL;
+	if (base != NULL && contain_path_resolve(m, base) < 0)
+		snprintf(why, sizeof(why), "%s", base->why);
 	for (size_t i = 0; i < n; i++)
-		if (config_isolation_cgroup_check(m->cgroup_parent, controller[i], why,
+		if (base == NULL || base->base[0] == '\0' ||
+		    config_isolation_cgroup_check(base->base, controller[i], why,
 						  sizeof(why)) != 0)
 			diag_add(errs, "%s: %s: cgroup v2 controller \"%s\" unavailable: %s",
-				 where, setting[i], controller[i], why);
+				 where, setting[i], controller[i], base == NULL ? "out of memory" : why);
+	free(base);
 	/* A jailed worker's private /tmp is mounted on JAIL/tmp, which the
 	 * master's own jail, empty by design, does not have. */
 	if (sc->set.private_tmp && jail != NULL && config_isolation_own_jail(sc, m))
@@ -308,4 +316,19 @@ void config_isolation_check(const struct service_config *sc,
 	if (sc->set.rlimit_nofile == SETTINGS_RLIMIT_UNLIMITED)
 		diag_add(errs, "%s: rlimit_nofile \"unlimited\": the kernel does not allow it "
 			 "(give a number)", where);
+}
+
+void config_isolation_check_master(const struct master_settings *m, struct diag *errs)
+{
+	static const char *const modes[] = { "auto", "cgroup", "subreaper" };
+	bool known = false;
+
+	if (strcmp(m->cgroup_parent, CONTAIN_PATH_AUTO) != 0 && m->cgroup_parent[0] != '/')
+		diag_add(errs, "cgroup_parent \"%s\": must be \"auto\" or an absolute path",
+			 m->cgroup_parent);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		known |= strcmp(m->containment, modes[i]) == 0;
+	if (!known)
+		diag_add(errs, "containment \"%s\": must be auto, cgroup or subreaper",
+			 m->containment);
 }

@@ -56,6 +56,10 @@ size_t config_isolation_controllers(const struct service_settings *s,
 int config_isolation_cgroup_check(const char *cgroup_parent, const char *controller,
 				  char *why, size_t whysize);
 
+/* Checks the daemon-wide containment settings: cgroup_parent ("auto" or
+ * an absolute path) and containment (auto, cgroup, subreaper). */
+void config_isolation_check_master(const struct master_settings *m, struct diag *errs);
+
 /* Checks every isolation setting of sc (its ids already resolved); each
  * error is added to errs as "WHERE: ...". */
 void config_isolation_check(const struct service_config *sc,

@@ -21,6 +21,8 @@
 #include "cgroup.h"
 #include "config_isolation.h"
 #include "isolation_dynuser.h"
+#include "contain.h"
+#include "contain_path.h"
 #include "log.h"
 #include "namespace.h"
 #include "statedir.h"
@@ -59,7 +61,8 @@ static void isolation_rlimits(struct isolation *iso, const struct service_settin
 }
 
 static int isolation_cgroup(struct isolation *iso, const struct master_settings *m,
-			    const struct service_config *c, char *err, size_t errsize)
+			    const struct service_config *c, const struct contain *ct,
+			    char *err, size_t errsize)
 {
 	const char *controller[CONFIG_ISOLATION_CONTROLLERS_MAX];
 	const char *setting[CONFIG_ISOLATION_CONTROLLERS_MAX];
@@ -69,19 +72,26 @@ static int isolation_cgroup(struct isolation *iso, const struct master_settings 
 		.memory_max_bytes = c->set.memory_max_bytes,
 		.pids_max = c->set.pids_max, .cpu_weight = c->set.cpu_weight,
 	};
+	/* The base containment chose (contain_path.h), so that the limits
+	 * and the workers' leaves share one cgroup per service. */
+	const char *base = ct != NULL ? contain_cgroup_base(ct) : m->cgroup_parent;
 
-	if (n == 0)
+	if (n == 0 && !contain_uses_leaves(ct))
 		return 0;
+	if (base == NULL || base[0] != '/') {
+		snprintf(err, errsize, "%s: no cgroup2 to put it in (%s)", n > 0 ? setting[0] : "cgroup",
+			 ct != NULL ? ct->why : "cgroup_parent is not a path");
+		return -1;
+	}
 	/* Checked at load; checked again, as the host may have changed. */
 	for (size_t i = 0; i < n; i++)
-		if (config_isolation_cgroup_check(m->cgroup_parent, controller[i], why,
-						  sizeof(why)) != 0) {
+		if (config_isolation_cgroup_check(base, controller[i], why, sizeof(why)) != 0) {
 			snprintf(err, errsize, "%s: cgroup v2 controller \"%s\" unavailable: %s",
 				 setting[i], controller[i], why);
 			return -1;
 		}
-	config_isolation_slug(c->type, c->name, name, sizeof(name));
-	if (cgroup_create(&iso->cgroup, m->cgroup_parent, name, &lim, controller, n,
+	contain_path_service_name(c->type == SERVICE_INET, c->name, name, sizeof(name));
+	if (cgroup_create(&iso->cgroup, base, name, &lim, controller, n,
 			  why, sizeof(why)) < 0) {
 		snprintf(err, errsize, "cgroup: %s", why);
 		return -1;
@@ -143,7 +153,7 @@ static int isolation_own_jail(struct isolation *iso, const struct master_setting
 }
 
 struct isolation *isolation_create(const struct master_settings *m,
-				   const struct service_config *c)
+				   const struct service_config *c, const struct contain *ct)
 {
 	struct isolation *iso = calloc(1, sizeof(*iso));
 	char err[ISOLATION_ERR_BYTES];
@@ -175,7 +185,7 @@ struct isolation *isolation_create(const struct master_settings *m,
 	}
 	isolation_follow(iso, c);
 	if (isolation_namespaces(iso, c, err, sizeof(err)) < 0 ||
-	    isolation_cgroup(iso, m, c, err, sizeof(err)) < 0) {
+	    isolation_cgroup(iso, m, c, ct, err, sizeof(err)) < 0) {
 		log_err("service %s: %s", c->name, err);
 		goto fail;
 	}

@@ -11,12 +11,16 @@
 #include "dynuser.h"
 #include "launch.h"
 
+struct contain;
 struct isolation;
 
-/* Prepares the isolation of service c. Returns NULL with the reason
- * logged ("service NAME: cgroup: ...") when it cannot be had. */
+/* Prepares the isolation of service c. The service's cgroup goes under
+ * the containment's base (contain.h), and exists whenever containment
+ * gives each worker a leaf, limits or not (ct NULL: only with limits, under
+ * cgroup_parent). Returns NULL with the reason logged ("service NAME:
+ * cgroup: ...") when it cannot be had. */
 struct isolation *isolation_create(const struct master_settings *m,
-				   const struct service_config *c);
+				   const struct service_config *c, const struct contain *ct);
 /* Closes its namespaces and cgroup fds (the cgroup directory stays). */
 void isolation_destroy(struct isolation *iso);
 /* Points iso at the jail and command fds of c, the configuration its

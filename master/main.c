@@ -177,16 +177,19 @@ static void main_signals(struct master *m, uint64_t now)
 
 static void main_loop(struct master *m)
 {
-	uint64_t handover_next = CLOCK_NEVER_MS;
+	uint64_t handover_next = CLOCK_NEVER_MS, contain_next = CLOCK_NEVER_MS;
 
 	for (;;) {
 		uint64_t now = clock_now_ms();
-		if (event_run_once(&m->loop, main_timeout_ms(m, now, handover_next)) < 0) {
+		uint64_t next = handover_next < contain_next ? handover_next : contain_next;
+		if (event_run_once(&m->loop, main_timeout_ms(m, now, next)) < 0) {
 			log_err("epoll_wait: %m");
 			break;
 		}
 		now = clock_now_ms();
 		main_signals(m, now);
+		/* Draining cgroup leaves re-checked, orphan scans. */
+		contain_next = contain_tick(&m->contain, now);
 		struct service *lists[] = { m->services, m->draining };
 		for (size_t l = 0; l < 2; l++)
 			for (struct service *svc = lists[l]; svc; svc = svc->next)
@@ -206,7 +209,7 @@ static void main_loop(struct master *m)
 }
 
 /* Everything up to the listening sockets; errors go to stderr. */
-static int main_setup(struct master *m, int *pidfd)
+static int main_setup(struct master *m, int *pidfd, bool foreground)
 {
 	/* Made if missing; owned by root and written by nobody else, nor any
 	 * directory above it, or refused (rundir.h). */
@@ -223,6 +226,11 @@ static int main_setup(struct master *m, int *pidfd)
 		return -1;
 	}
 	rundir_watch(&m->rundir);
+	/* After the pid file lock (what runs under our base is a previous
+	 * master's), before any bind (its leftovers may hold our ports). */
+	if (contain_init(&m->contain, &m->cfg.master, &m->loop, foreground,
+			 monitor_contained_gone, m) < 0)
+		return -1;
 	if (control_open(&m->control, m, m->cfg.master.control_socket,
 			 m->cfg.master.admin_group) < 0 || service_create_all(m) < 0)
 		return -1;
@@ -265,6 +273,8 @@ int main(int argc, char **argv)
 	m.sig.watch.fd = -1;
 	m.loop.epfd = -1;
 	m.notify.fd = -1;
+	m.contain.base_fd = m.contain.inotify_fd = m.contain.guard_fd = -1;
+	m.contain.watch.fd = -1;
 	m.overrides = args.overrides;
 	if (config_load(args.dir, args.overrides, &m.cfg, &errs) < 0) {
 		diag_print(&errs, stderr);
@@ -286,7 +296,7 @@ int main(int argc, char **argv)
 		log_warn("not running as root: every worker runs as uid %ld", (long)geteuid());
 	/* A reload may name another pid file; the one we hold is this one. */
 	pid_path = strdup(m.cfg.master.pid_file);
-	if (pid_path == NULL || main_setup(&m, &pidfd) < 0)
+	if (pid_path == NULL || main_setup(&m, &pidfd, args.foreground) < 0)
 		goto out;
 	if (!args.foreground && main_detach(&m, &args, pidfd, &ready_fd) < 0)
 		goto out;
@@ -298,6 +308,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	m.started_ms = clock_now_ms();
+	contain_start(&m.contain, monitor_known_child, &m); /* subreaper, guard: in the daemon */
 	pool_start_all(&m, m.started_ms);
 	log_info("master %s started: %zu service%s from %s", MASTER_VERSION,
 		 m.cfg.nservices, m.cfg.nservices == 1 ? "" : "s", m.cfg.dir);
@@ -309,6 +320,7 @@ out:
 	control_close(&m.control);
 	rundir_close(&m.rundir);
 	service_destroy_all(&m);
+	contain_fini(&m.contain); /* the guard leaves, our empty cgroups go */
 	reload_fini(&m);
 	launcher_fini(&m.launcher);
 	signals_fini(&m.sig, &m.loop);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "contain.h"
 #include "control.h"
 #include "dynuser.h"
 #include "event.h"
@@ -64,6 +65,7 @@ struct master {
 	bool ready_sent;           /* READY=1 sent for the current configuration */
 	bool stop_now;             /* `stop --now`: SIGKILL every worker */
 	struct dynuser dynusers;   /* user=dynamic uids in use (isolation.c) */
+	struct contain contain;    /* containment: cgroup leaves or subreaper (contain.h) */
 };
 
 #endif

@@ -365,14 +365,39 @@ void monitor_reap(struct master *m, uint64_t now_ms)
 	int wstatus;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+	/* In subreaper mode contain_reaper_reap kills the child's process
+	 * group before reaping it (the unreaped child pins the group's id). */
+	while ((pid = contain_reaper_reap(&m->contain, &wstatus)) > 0) {
 		struct worker *w = pidmap_get(&m->pids, pid);
 		if (w == NULL) {
-			log_warn("reaped unknown child %ld (status 0x%x)", (long)pid, wstatus);
+			contain_reaper_orphan(&m->contain, pid, wstatus); /* a worker's orphan, the guard */
+			continue;
+		}
+		/* Its pid is free from now on: it leaves the map at once. */
+		pidmap_remove(&m->pids, pid);
+		if (!contain_leaf_exited(&m->contain, &w->leaf, wstatus)) {
+			/* What it started is being killed: gone once its cgroup
+			 * is empty (monitor_contained_gone). */
+			worker_lingering(w, now_ms);
 			continue;
 		}
 		monitor_exited(w, wstatus, now_ms);
 	}
 	if (pid < 0 && errno != ECHILD)
 		log_err("waitpid: %m");
+}
+
+void monitor_contained_gone(struct contain_leaf *leaf, void *ctx)
+{
+	struct worker *w = EVENT_OWNER(leaf, struct worker, leaf);
+
+	(void)ctx;
+	monitor_exited(w, leaf->wstatus, clock_now_ms());
+}
+
+bool monitor_known_child(pid_t pid, void *ctx)
+{
+	const struct master *m = ctx;
+
+	return pidmap_get(&m->pids, pid) != NULL;
 }

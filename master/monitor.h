@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "event.h"
 
@@ -52,6 +53,12 @@ void monitor_reap(struct master *m, uint64_t now_ms);
 /* Accounts the exit of w, reaped with wait status wstatus (monitor_reap
  * calls it for each child; the unit tests call it with a fake status). */
 void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms);
+/* Containment's callbacks (contain_init, contain_start): a lingering
+ * worker's cgroup is empty, its exit is accounted now; whether pid is a
+ * worker. */
+struct contain_leaf;
+void monitor_contained_gone(struct contain_leaf *leaf, void *ctx);
+bool monitor_known_child(pid_t pid, void *ctx);
 /* A worker's status channel is readable: read and apply what it says. */
 void monitor_read_status(struct worker *w, uint64_t now_ms);
 

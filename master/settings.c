@@ -62,7 +62,11 @@ const struct settings_row settings_table[] = {
 	/* isolation */
 	/* Relative: in run_directory, made by the master (config.c, isolation.c). */
 	SETTINGS_M(chroot_directory, SETTINGS_PATH, "empty"),
-	SETTINGS_M(cgroup_parent, SETTINGS_ABSPATH, "/sys/fs/cgroup/master"),
+	/* "auto" or an absolute path (config_isolation_check_master); the
+	 * base rule is in contain_path.h. */
+	SETTINGS_M(cgroup_parent, SETTINGS_NAME, "auto"),
+	/* auto, cgroup or subreaper (contain.h) */
+	SETTINGS_M(containment, SETTINGS_NAME, "auto"),
 	SETTINGS_M(admin_group, SETTINGS_STRING, ""),
 	/* reload.c: a configuration still loading after this is refused */
 	{ "reload_timeout", SETTINGS_DURATION, false, offsetof(struct master_settings,

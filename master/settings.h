@@ -22,7 +22,9 @@ struct master_settings {
 	char *control_socket;   /* absolute (relative values resolved against run_directory) */
 	char *default_user;     /* unpriv=y workers run as this user unless -o user= */
 	char *chroot_directory; /* the jail of chroot=y services without -o chroot= */
-	char *cgroup_parent;    /* cgroup v2 directory holding one cgroup per service */
+	char *cgroup_parent;    /* "auto" or the cgroup v2 directory holding one cgroup per
+				 * service (contain_path.h: the base rule) */
+	char *containment;      /* "auto", "cgroup" or "subreaper" (contain.h) */
 	char *admin_group;      /* members may use masterctl too; "" = none */
 	unsigned reload_timeout_s; /* a reload still loading after this is refused */
 	unsigned dynamic_uid_min; /* user=dynamic: the uids (and gids) handed out */

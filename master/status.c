@@ -179,8 +179,13 @@ void status_render(struct master *m, const char *service, enum status_format fmt
 	else if (status_any(m->draining, service))
 		outbuf_printf(out, "earlier generations, draining after a reload:\n");
 	status_list(m->draining, service, json, now, out);
-	if (json)
-		outbuf_printf(out, "]}\n");
+	if (json) {
+		outbuf_printf(out, "],"); /* containment: which, and where */
+		contain_status(&m->contain, true, out);
+		outbuf_printf(out, "}\n");
+	} else if (service == NULL) {
+		contain_status(&m->contain, false, out);
+	}
 }
 
 void status_summary(struct master *m, char *buf, size_t size)

@@ -104,8 +104,10 @@ static void worker_signal(struct worker *w, int sig)
 		return;
 	if (m->ops.signal != NULL)
 		m->ops.signal(m, w->pid, sig);
+	else if (sig == SIGKILL) /* the worker and everything it started */
+		contain_leaf_kill(&m->contain, &w->leaf);
 	else
-		(void)kill(w->pid, sig);
+		contain_leaf_signal(&m->contain, &w->leaf, sig);
 }
 
 bool worker_retire(struct worker *w, uint64_t now_ms)
@@ -141,6 +143,13 @@ bool worker_kill(struct worker *w, uint64_t now_ms)
 	return true;
 }
 
+void worker_lingering(struct worker *w, uint64_t now_ms)
+{
+	/* Containment kills what is left; nothing is sent to its pid. */
+	(void)worker_advance(w, WORKER_DYING, now_ms);
+	w->reaped = true;
+}
+
 const char *worker_state_name(const struct worker *w)
 {
 	if (w->phase == WORKER_RETIRING)
@@ -155,8 +164,8 @@ const char *worker_state_name(const struct worker *w)
 	return "unknown";
 }
 
-static pid_t worker_launch(struct service *svc, int status_fd, int stderr_fd,
-			   struct launch_error *e)
+static pid_t worker_launch(struct service *svc, struct contain_leaf *leaf, int status_fd,
+			   int stderr_fd, struct launch_error *e)
 {
 	struct master *m = svc->m;
 	const struct service_config *c = svc->cfg;
@@ -181,7 +190,17 @@ static pid_t worker_launch(struct service *svc, int status_fd, int stderr_fd,
 		*e = (struct launch_error){ "dynamic user", ENOSPC };
 		return -1;
 	}
-	pid_t pid = launch_start(&m->launcher, &spec, e);
+	/* Born in a cgroup leaf of its own (or its own process group). */
+	struct launch_isolation leaf_iso;
+	pid_t pid = -1;
+	errno = 0;
+	if (contain_leaf_prepare(&m->contain, leaf, &spec, &leaf_iso,
+				 m->launcher.clone3_missing) == 0) {
+		pid = launch_start(&m->launcher, &spec, e);
+		contain_leaf_launched(&m->contain, leaf, pid);
+	} else {
+		*e = (struct launch_error){ "containment", errno ? errno : EIO };
+	}
 	if (svc->iso != NULL)
 		isolation_worker_launched(svc->iso, &spec, pid);
 	return pid;
@@ -213,7 +232,7 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
 	w->max_use = retire_jitter(c->set.max_use, c->set.lifetime_jitter_pct, seq);
 	/* The child reads the environment from here until it execs. */
 	snprintf(svc->max_use_digits, WORKER_DIGITS_BYTES, "%u", w->max_use);
-	pid = worker_launch(svc, chan[1], errp[1], &e);
+	pid = worker_launch(svc, &w->leaf, chan[1], errp[1], &e);
 	close(chan[1]);
 	close(errp[1]);
 	chan[1] = errp[1] = -1;
@@ -269,7 +288,10 @@ void worker_unlink(struct worker *w)
 		svc->recycle_pending--;
 	list_remove(&w->timer_link);
 	list_remove(&w->all_link);
-	pidmap_remove(&svc->m->pids, w->pid);
+	/* A lingering worker left the map at its reaping: its pid may be a
+	 * new worker's by now. */
+	if (pidmap_get(&svc->m->pids, w->pid) == w)
+		pidmap_remove(&svc->m->pids, w->pid);
 	/* A per-worker dynamic uid goes back once it is reaped. */
 	if (svc->iso != NULL)
 		isolation_worker_reaped(svc->iso, w->pid);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "contain.h"
 #include "event.h"
 #include "list.h"
 #include "policy.h"
@@ -59,6 +60,7 @@ struct worker {
 	struct list all_link;     /* service->workers, in spawn order */
 	struct list timer_link;   /* the list of its state or phase (service.h) */
 	struct list dead_link;    /* master->dead */
+	struct contain_leaf leaf; /* its cgroup leaf, or its process group (contain.h) */
 };
 
 /* Starts one worker for svc: channel, stderr pipe, launch, lists. Our
@@ -80,6 +82,11 @@ bool worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s);
 bool worker_terminate(struct worker *w, uint64_t now_ms, unsigned grace_s);
 /* SIGKILL now. */
 bool worker_kill(struct worker *w, uint64_t now_ms);
+
+/* Its main process was reaped but what it started is still being killed
+ * (its cgroup is not empty yet): no longer capacity, never signalled by
+ * pid again; its exit is accounted once the cgroup is empty. */
+void worker_lingering(struct worker *w, uint64_t now_ms);
 
 /* It was reaped: off every list and the pid map, onto the master's dead
  * list (freed between event batches: an event for it may be pending). */

@@ -80,6 +80,15 @@ def proc_stat(pid):
     return rest[0], int(rest[1]), int(rest[19])
 
 
+def proc_comm(pid):
+    """The command name of pid (/proc/PID/comm), or None if gone."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
 def proc_status_field(pid, name):
     """A line of /proc/PID/status ('Uid' -> ['0','0','0','0']), or None."""
     try:
@@ -463,11 +472,13 @@ class Master:
         return sorted(p["pid"] for p in self.service(name, st)["procs"])
 
     def children(self):
-        """Live direct children of the master, by PPid."""
+        """Live direct children of the master, by PPid; not its containment
+        guard (docs/security.md), which is no worker."""
         out = []
         for pid in all_pids():
             ps = proc_stat(pid)
-            if ps is not None and ps[1] == self.pid and ps[0] not in ("Z", "X"):
+            if ps is not None and ps[1] == self.pid and ps[0] not in ("Z", "X") \
+                    and proc_comm(pid) != "master-guard":
                 out.append(pid)
         return sorted(out)
 

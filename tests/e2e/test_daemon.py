@@ -226,11 +226,9 @@ class MasterDeath(h.MasterTestCase):
             h.reap_if_ours(p)
 
 
-    # Fails on today's code (the child survives the master's SIGKILL). Drop
-    # the skip once containment (issue 9) lands; E2E_CONTAINMENT=1 runs it.
-    @unittest.skipIf(os.environ.get("E2E_CONTAINMENT") != "1",
-                     "needs containment (issue 9): a worker's forked child"
-                     " outlives a master SIGKILL today")
+    # Failed before containment (issue 9): the child survived the master's
+    # SIGKILL. The guard kills the cgroups, a new master sweeps leftovers.
+    @unittest.skipUnless(h.is_root(), "needs root: cgroup containment")
     def test_32b_sigkill_master_leaves_no_forked_child(self):
         """The same with a worker that forks a child holding the listening
         socket (it answers "ORPHAN"): within 2 s of the master's SIGKILL no

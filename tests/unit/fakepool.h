@@ -117,6 +117,8 @@ static void fake_init(struct fakepool *f, unsigned prefork, unsigned maxproc)
 	list_init(&m->dead);
 	list_init(&m->generations);
 	m->loop.epfd = -1;
+	m->contain.base_fd = m->contain.inotify_fd = m->contain.guard_fd = -1;
+	m->contain.watch.fd = -1;
 	ck_assert_int_eq(event_init(&m->loop), 0);
 	ck_assert_int_eq(monitor_init(&m->monitor, &m->loop), 0);
 	m->ops.launch = fake_launch;

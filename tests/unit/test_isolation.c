@@ -386,6 +386,30 @@ START_TEST(test_cgroup)
 }
 END_TEST
 
+/* containment and cgroup_parent: words and paths only (contain.h). */
+START_TEST(test_containment_settings)
+{
+	char conf[512];
+
+	ck_assert_uint_eq(load_line("a unix - y n - - w"), 0);
+	ck_assert_str_eq(cfg.master.containment, "auto");
+	ck_assert_str_eq(cfg.master.cgroup_parent, "auto");
+	snprintf(conf, sizeof(conf), "run_directory = /run/ti\ndaemon_directory = \"%s\"\n"
+		 "containment = subreaper\ncgroup_parent = /sys/fs/cgroup/x\n", dir);
+	put("master.conf", conf, 0644);
+	ck_assert_uint_eq(load_line("a unix - y n - - w"), 0);
+	ck_assert_str_eq(cfg.master.containment, "subreaper");
+	snprintf(conf, sizeof(conf), "run_directory = /run/ti\ndaemon_directory = \"%s\"\n"
+		 "containment = cgroups\ncgroup_parent = workers\n", dir);
+	put("master.conf", conf, 0644);
+	ck_assert_uint_eq(load_line("a unix - y n - - w"), 2);
+	ck_assert_str_eq(errs.msgs[0], "cgroup_parent \"workers\": must be \"auto\" or an "
+			 "absolute path");
+	ck_assert_str_eq(errs.msgs[1], "containment \"cgroups\": must be auto, cgroup or "
+			 "subreaper");
+}
+END_TEST
+
 START_TEST(test_rlimit_nofile_unlimited)
 {
 	assert_error("a unix - y n - - w -o rlimit_nofile=unlimited",
@@ -409,6 +433,7 @@ static Suite *isolation_suite(void)
 	tcase_add_test(tc, test_paths_checked);
 	tcase_add_test(tc, test_cgroup);
 	tcase_add_test(tc, test_rlimit_nofile_unlimited);
+	tcase_add_test(tc, test_containment_settings);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -239,7 +239,7 @@ static int bench_launch_setup(struct bench_launch *b)
 	if (b->listen_fd < 0 || bind(b->listen_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
 	    listen(b->listen_fd, 16) < 0)
 		return perror("listening socket"), -1;
-	if (launcher_init(&b->launcher) < 0 || (b->iso = isolation_create(&b->ms, &b->sc)) == NULL)
+	if (launcher_init(&b->launcher) < 0 || (b->iso = isolation_create(&b->ms, &b->sc, NULL)) == NULL)
 		return perror("launcher"), -1;
 	b->bare_stack = mmap(NULL, BENCH_LAUNCH_STACK_BYTES, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

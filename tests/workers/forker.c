@@ -1,0 +1,165 @@
+/* forker.c - a worker that leaves processes behind, for the containment
+ * end-to-end tests (tests/e2e/test_containment.py).
+ *
+ * Usage: forker MODE DIR [N]
+ *   child   forks one child that keeps every fd of the worker (the listening
+ *           socket too) and sleeps
+ *   setsid  the same, but the child leaves the worker's session and process
+ *           group first (setsid), as a daemonizing program would
+ *   bomb    forks N processes (1..64, default 50): a third stay in the
+ *           worker's process group, a third call setsid, a third fork a
+ *           grandchild and exit at once (the grandchild is orphaned)
+ *   stubborn  forks one child like "child"; the worker itself ignores
+ *           "stop" while serving (its handler sleeps) and answers SIGTERM
+ *           by writing "forker: SIGTERM" to stderr, then sleeping on
+ * Every process it leaves behind ignores SIGTERM and SIGHUP (only a kill
+ * ends it), sleeps, and first creates DIR/p.PID holding "WORKERPID
+ * STARTTIME\n" (its own start time from /proc/self/stat), so the test knows
+ * exactly which pids to watch, and cleans up only those processes, never a
+ * recycled pid. The forks
+ * happen at start, before "ready". The worker itself is a libmaster worker
+ * that answers each connection with "forker pid=PID\n" and closes it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libmaster.h"
+
+#define FORKER_BOMB_MAX 64
+#define FORKER_BOMB_DEFAULT 50
+#define FORKER_SLEEP_S 600
+#define FORKER_PATH_BYTES 4096
+
+static void forker_answer(int fd, void *ctx);
+
+static const char *forker_dir;
+static pid_t forker_worker;
+
+/* Field 22 of /proc/self/stat (after the parenthesised command name). */
+static unsigned long long forker_starttime(void)
+{
+	char buf[1024];
+	unsigned long long start = 0;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	for (int field = 2; p != NULL && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
+}
+
+/* Records this process in DIR/p.PID, then sleeps through everything but a
+ * kill (bounded: FORKER_SLEEP_S, so a broken test leaves nothing for ever). */
+static void forker_linger(void)
+{
+	char path[FORKER_PATH_BYTES], line[64];
+	struct timespec left = { .tv_sec = FORKER_SLEEP_S };
+
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	snprintf(path, sizeof(path), "%s/p.%ld", forker_dir, (long)getpid());
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int len = snprintf(line, sizeof(line), "%ld %llu\n", (long)forker_worker,
+			   forker_starttime());
+	if (fd >= 0) {
+		(void)!write(fd, line, (size_t)len);
+		close(fd);
+	}
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+/* kind: 0 stays in the group, 1 setsid, 2 double fork. */
+static int forker_fork(int kind)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		perror("forker: fork");
+		return -1;
+	}
+	if (pid > 0)
+		return 0;
+	if (kind == 1 && setsid() < 0)
+		perror("forker: setsid");
+	if (kind == 2) {
+		pid_t grandchild = fork();
+		if (grandchild != 0)
+			_exit(grandchild < 0 ? 1 : 0);
+	}
+	forker_linger();
+	return 0;
+}
+
+static void forker_on_term(int sig)
+{
+	static const char line[] = "forker: SIGTERM\n";
+
+	(void)sig;
+	(void)!write(2, line, sizeof(line) - 1);
+}
+
+/* Hangs in the request: only a kill ends it. */
+static void forker_hang(int fd, void *ctx)
+{
+	struct timespec left = { .tv_sec = FORKER_SLEEP_S };
+
+	forker_answer(fd, ctx);
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		;
+}
+
+static void forker_answer(int fd, void *ctx)
+{
+	char line[64];
+	int len = snprintf(line, sizeof(line), "forker pid=%ld\n", (long)getpid());
+
+	(void)ctx;
+	(void)!write(fd, line, (size_t)len);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: forker child|setsid|bomb|stubborn DIR [N]\n");
+		return 2;
+	}
+	forker_dir = argv[2];
+	forker_worker = getpid();
+	if (strcmp(argv[1], "child") == 0 || strcmp(argv[1], "setsid") == 0) {
+		if (forker_fork(argv[1][0] == 's' ? 1 : 0) < 0)
+			return 1;
+	} else if (strcmp(argv[1], "stubborn") == 0) {
+		struct sigaction sa = { .sa_handler = forker_on_term };
+		if (forker_fork(0) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+			return 1;
+		return libmaster_run(forker_hang, NULL);
+	} else if (strcmp(argv[1], "bomb") == 0) {
+		int n = argc > 3 ? atoi(argv[3]) : FORKER_BOMB_DEFAULT;
+		if (n < 1 || n > FORKER_BOMB_MAX) {
+			fprintf(stderr, "forker: bomb size %d not in 1..%d\n", n, FORKER_BOMB_MAX);
+			return 2;
+		}
+		for (int i = 0; i < n; i++)
+			if (forker_fork(i % 3) < 0)
+				return 1;
+	} else {
+		fprintf(stderr, "forker: unknown mode \"%s\"\n", argv[1]);
+		return 2;
+	}
+	return libmaster_run(forker_answer, NULL);
+}
