@@ -26,6 +26,7 @@
 #include "config_dynuser.h"
 #include "config_isolation.h"
 #include "config_paths.h"
+#include "config_ready.h"
 #include "mastercf.h"
 #include "safepath.h"
 #include "settings_reader.h"
@@ -351,6 +352,7 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	config_resolve_command(sc, &cfg->master, where, errs);
 	config_resolve_ids(sc, &cfg->master, where, errs);
 	config_isolation_check(sc, &cfg->master, where, errs);
+	config_ready_check(sc, e, errs);
 	if (sc->set.maxproc != 0 && sc->set.prefork > sc->set.maxproc)
 		diag_add(errs, "%s: prefork %u is larger than maxproc %u", where,
 			 sc->set.prefork, sc->set.maxproc);

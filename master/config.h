@@ -16,6 +16,9 @@
 #include "settings.h"
 
 enum service_type { SERVICE_INET, SERVICE_UNIX };
+/* How a worker says it is ready: the status channel, sd_notify, or by
+ * staying alive a moment after its exec (config_ready.h). */
+enum service_ready { SERVICE_READY_PROTOCOL, SERVICE_READY_NOTIFY, SERVICE_READY_EXEC };
 
 struct service_addr {
 	struct sockaddr_storage sa;
@@ -37,6 +40,7 @@ struct service_config {
 	struct service_addr *addrs; /* inet: every resolved address; unix: one */
 	size_t naddrs;
 	struct service_settings set; /* defaults + overrides; set.maxproc is effective */
+	enum service_ready ready;   /* set.ready, resolved (config_ready.c) */
 	uid_t uid;              /* the worker's ids, resolved at load (0/0 for unpriv=n) */
 	gid_t gid;
 	gid_t *groups;          /* supplementary groups of the user */

@@ -146,6 +146,20 @@ void contain_leaf_kill(struct contain *c, struct contain_leaf *leaf);
 /* sig (SIGTERM) to the worker's process group, unless it was reaped. */
 void contain_leaf_signal(struct contain *c, struct contain_leaf *leaf, int sig);
 
+/* contain_probe.c: what runs in a worker's leaf (daemons, worker_daemon.h) */
+/* Whether pid runs in the worker's leaf (cgroup mode: its cgroup.procs;
+ * subreaper mode: its process group, while the worker is not reaped). */
+bool contain_leaf_holds(struct contain *c, const struct contain_leaf *leaf, pid_t pid);
+/* The oldest process left in the leaf (a double-forked daemon's main), or
+ * 0 (none, or no leaf). */
+pid_t contain_leaf_oldest(struct contain *c, const struct contain_leaf *leaf);
+/* Memory of everything in the leaf: its memory.current where the leaf has
+ * the memory controller, else the sum of its processes' resident sets
+ * (pages they share counted once per process); without a leaf, the
+ * resident set of main_pid alone. Returns what was measured, for the log. */
+const char *contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
+				unsigned long long *bytes, char *how, size_t how_size);
+
 /* contain_reaper.c: children and orphans */
 /* waitpid(-1, WNOHANG) with containment: in subreaper mode the child's
  * process group is killed first (while the unreaped child pins its id).
@@ -164,6 +178,7 @@ void contain_status(const struct contain *c, bool json, struct outbuf *out);
 struct contain_cg_ops;
 const struct contain_cg_ops *contain_ops(struct contain *c);
 void contain_leaf_init(struct contain *c);
+void contain_leaf_name(const struct contain_leaf *leaf, char *out, size_t size);
 void contain_leaf_fini(struct contain *c);
 uint64_t contain_leaf_tick(struct contain *c, uint64_t now_ms);
 void contain_reaper_start(struct contain *c);

@@ -64,7 +64,7 @@ void contain_leaf_fini(struct contain *c)
 	pidmap_free(&c->watches);
 }
 
-static void contain_leaf_name(const struct contain_leaf *leaf, char *out, size_t size)
+void contain_leaf_name(const struct contain_leaf *leaf, char *out, size_t size)
 {
 	snprintf(out, size, "w%llu", (unsigned long long)leaf->seq);
 }

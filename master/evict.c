@@ -49,7 +49,7 @@ static uint64_t evict_expire(struct service *svc, struct list *head,
 }
 
 /* For cause: the worker's exit is not a normal retirement. */
-static void evict_terminate(struct worker *w, uint64_t now_ms, const char *why)
+void evict_terminate(struct worker *w, uint64_t now_ms, const char *why)
 {
 	if (w->reaped || w->phase >= WORKER_TERMINATING)
 		return;
@@ -129,7 +129,11 @@ static uint64_t evict_deadline_due(const struct worker *w, const struct service_
 
 static void evict_stopping_act(struct worker *w, uint64_t now_ms)
 {
-	evict_terminate(w, now_ms, "did not stop within stop_timeout");
+	/* A daemon was told with SIGTERM already (worker_stop). */
+	if (w->daemon != NULL)
+		evict_kill(w, now_ms, "still running stop_timeout after SIGTERM");
+	else
+		evict_terminate(w, now_ms, "did not stop within stop_timeout");
 }
 
 static void evict_terminating_act(struct worker *w, uint64_t now_ms)
@@ -139,7 +143,10 @@ static void evict_terminating_act(struct worker *w, uint64_t now_ms)
 
 uint64_t evict_startup(struct service *svc, uint64_t now_ms)
 {
-	return evict_expire(svc, &svc->starting, evict_startup_due, evict_startup_act, now_ms);
+	uint64_t next = evict_daemons(svc, now_ms);
+
+	return evict_min(next, evict_expire(svc, &svc->starting, evict_startup_due,
+					    evict_startup_act, now_ms));
 }
 
 /* ---- the scans ---- */
@@ -214,7 +221,9 @@ static uint64_t evict_rss(struct service *svc, uint64_t now_ms)
 		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
 		if (w->phase >= WORKER_TERMINATING)
 			continue;
-		unsigned long long rss = evict_rss_bytes(w->pid);
+		/* A daemon: all it started (worker_daemon_memory). */
+		unsigned long long rss = w->daemon != NULL ? worker_daemon_memory(w)
+			: evict_rss_bytes(w->pid);
 		if (!retire_rss_exceeded(rss, set->rss_max_bytes))
 			continue;
 		/* Busy and far past the limit: its request may not finish (an
@@ -261,8 +270,7 @@ uint64_t evict_timers(struct service *svc, uint64_t now_ms)
 {
 	uint64_t next = CLOCK_NEVER_MS;
 
-	next = evict_min(next, evict_expire(svc, &svc->starting, evict_startup_due,
-					     evict_startup_act, now_ms));
+	next = evict_min(next, evict_startup(svc, now_ms));
 	next = evict_min(next, evict_expire(svc, &svc->busy, evict_busy_due,
 					     evict_busy_act, now_ms));
 	next = evict_min(next, evict_expire(svc, &svc->idle, evict_idle_due,
@@ -329,7 +337,7 @@ void evict_announced(struct worker *w, uint64_t now_ms)
 		return;
 	log_debug("service %s: worker %ld retiring: announced", w->svc->cfg->name,
 		  (long)w->pid);
-	if (w->proto.requests > 0)
+	if (worker_served(w) > 0)
 		evict_owe_replacement(w->svc);
 }
 

@@ -48,4 +48,10 @@ void evict_stop_service(struct service *svc, uint64_t now_ms);
 /* `stop --now`: SIGKILL to every worker. */
 void evict_kill_service(struct service *svc, uint64_t now_ms, const char *why);
 
+/* Between the evict_*.c files only. */
+/* SIGTERM for cause (logged with why), SIGKILL kill_grace later. */
+void evict_terminate(struct worker *w, uint64_t now_ms, const char *why);
+/* evict_daemon.c: the daemons' timers; returns the next deadline. */
+uint64_t evict_daemons(struct service *svc, uint64_t now_ms);
+
 #endif

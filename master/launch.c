@@ -90,7 +90,9 @@ LAUNCH_NO_SANITIZE
 static int launch_place_fds(struct launch_child *c)
 {
 	const struct launch_spec *s = c->spec;
-	int high = 3 + (int)s->nlisten + 1; /* first fd past the contract's */
+	/* No status channel (a ready=notify|exec daemon): nothing at 3+nlisten. */
+	bool chan = s->status_fd >= 0;
+	int high = 3 + (int)s->nlisten + chan; /* first fd past the contract's */
 	int moved[LAUNCH_LISTEN_MAX + 2];
 	long rc;
 
@@ -102,8 +104,8 @@ static int launch_place_fds(struct launch_child *c)
 			return launch_fail(c, "dup listening socket", rc);
 		moved[i] = (int)rc;
 	}
-	rc = LAUNCH_SYS(SYS_fcntl, s->status_fd, F_DUPFD, high);
-	if (rc < 0)
+	rc = chan ? LAUNCH_SYS(SYS_fcntl, s->status_fd, F_DUPFD, high) : -1;
+	if (chan && rc < 0)
 		return launch_fail(c, "dup status channel", rc);
 	moved[s->nlisten] = (int)rc;
 	rc = LAUNCH_SYS(SYS_fcntl, s->stderr_fd, F_DUPFD, high);
@@ -124,7 +126,7 @@ static int launch_place_fds(struct launch_child *c)
 		return launch_fail(c, "dup /dev/null", rc);
 	if ((rc = LAUNCH_SYS(SYS_dup2, moved[s->nlisten + 1], 2)) < 0)
 		return launch_fail(c, "dup2 stderr", rc);
-	for (size_t i = 0; i <= s->nlisten; i++)
+	for (size_t i = 0; i < s->nlisten + chan; i++)
 		if ((rc = LAUNCH_SYS(SYS_dup2, moved[i], 3 + (int)i)) < 0)
 			return launch_fail(c, "dup2 contract fd", rc);
 	/* Whatever the fd limit, not a loop to a guessed maximum: one call,

@@ -81,7 +81,7 @@ struct launch_spec {
 	size_t pid_digits_size; /* room there, NUL included */
 	const int *listen_fds;  /* become fds 3 .. 3+nlisten-1 */
 	size_t nlisten;
-	int status_fd;          /* becomes fd 3+nlisten */
+	int status_fd;          /* becomes fd 3+nlisten; -1: none (not a protocol worker) */
 	int stderr_fd;          /* becomes fd 2 */
 	bool set_ids;           /* switch to uid/gid/groups (root master only) */
 	uid_t uid;

@@ -2,6 +2,7 @@
 #include "listener.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -101,4 +102,18 @@ void listener_unlink(const struct service_config *c)
 	if (c->type != SERVICE_UNIX || c->naddrs == 0)
 		return;
 	unlink(((const struct sockaddr_un *)&c->addrs[0].sa)->sun_path);
+}
+
+void listener_set_blocking(const struct service_config *c, int fd, const char *addr,
+			   bool blocking)
+{
+	int fl = fcntl(fd, F_GETFL);
+	int want = blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
+
+	if (fl < 0 || (want != fl && fcntl(fd, F_SETFL, want) < 0))
+		log_err("service %s: %s: making it %sblocking: %s", c->name, addr,
+			blocking ? "" : "non-", strerror(errno));
+	else if (want != fl)
+		log_debug("service %s: %s is %sblocking from now on (ready=%s)", c->name, addr,
+			 blocking ? "" : "non-", c->set.ready);
 }

@@ -178,6 +178,12 @@ static void mastercf_set(struct mastercf_parser *p, struct mastercf_entry *e,
 	}
 	settings_override(NULL, &e->set, name_value, true, where, p->errs);
 	free(where);
+	if (strncmp(name_value, "max_use=", 8) == 0)
+		e->max_use_line = line;
+	if (strncmp(name_value, "max_idle=", 9) == 0)
+		e->max_idle_line = line;
+	if (strncmp(name_value, "watchdog_timeout=", 17) == 0)
+		e->watchdog_line = line;
 }
 
 static void mastercf_maxproc(struct mastercf_parser *p, const struct mastercf_token *t,

@@ -298,6 +298,10 @@ struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
 		monitor_close_stderr(w); /* unread: the worker gets EPIPE */
 	}
 	relay_attach(&w->relay, &m->loop, &w->stderr_watch); /* lets it pause the pipe */
+	if (w->daemon != NULL) { /* no status channel: its NOTIFY_SOCKET, if any */
+		monitor_notify_watch(w, now_ms);
+		return w;
+	}
 	fd = w->status_watch.fd;
 	if (event_add(&m->monitor.set, &w->status_watch, fd, EPOLLIN, monitor_on_status) < 0) {
 		w->status_watch.fd = fd;
@@ -316,6 +320,7 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 
 	/* From here on nothing may signal its pid: it may be a stranger's. */
 	w->reaped = true;
+	monitor_notify_close(w);
 	/* What it said before dying still counts (its last "idle"...). */
 	if (w->status_watch.fd >= 0)
 		monitor_drain(w, UINT32_MAX, now_ms);
@@ -334,7 +339,7 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(wstatus));
 	struct throttle_exit ended = {
 		.asked = w->asked, .clean = clean, .killed = w->killed,
-		.never_ready = w->proto.state == POLICY_STARTING, .requests = w->proto.requests,
+		.never_ready = w->proto.state == POLICY_STARTING, .requests = worker_served(w),
 	};
 	bool start_failure = !svc->stopping && throttle_is_start_failure(&ended);
 	if (start_failure) {
@@ -351,13 +356,31 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 		if (!start_failure)
 			log_warn("service %s: worker %ld %s after %u requests", name,
 				 (long)w->pid, how, w->proto.requests);
-	} else if (w->phase == WORKER_SERVING && !svc->stopping && w->proto.requests > 0) {
+	} else if (w->phase == WORKER_SERVING && !svc->stopping && worker_served(w) > 0) {
 		/* Left on its own after serving: a normal retirement. */
 		evict_owe_replacement(svc);
 	}
 	log_debug("service %s: worker %ld %s after %u requests", name, (long)w->pid, how,
 		  w->proto.requests);
 	worker_unlink(w);
+}
+
+void monitor_main_exited(struct worker *w, int wstatus, uint64_t now_ms)
+{
+	struct master *m = w->svc->m;
+
+	/* Its pid is free from now on: it leaves the map at once. */
+	pidmap_remove(&m->pids, w->pid);
+	/* A daemon that forked into the background lives on in its child. */
+	if (w->daemon != NULL && monitor_notify_follow(w, wstatus, now_ms))
+		return;
+	if (!contain_leaf_exited(&m->contain, &w->leaf, wstatus)) {
+		/* What it started is being killed: gone once its cgroup is
+		 * empty (monitor_contained_gone). */
+		worker_lingering(w, now_ms);
+		return;
+	}
+	monitor_exited(w, wstatus, now_ms);
 }
 
 void monitor_reap(struct master *m, uint64_t now_ms)
@@ -373,15 +396,7 @@ void monitor_reap(struct master *m, uint64_t now_ms)
 			contain_reaper_orphan(&m->contain, pid, wstatus); /* a worker's orphan, the guard */
 			continue;
 		}
-		/* Its pid is free from now on: it leaves the map at once. */
-		pidmap_remove(&m->pids, pid);
-		if (!contain_leaf_exited(&m->contain, &w->leaf, wstatus)) {
-			/* What it started is being killed: gone once its cgroup
-			 * is empty (monitor_contained_gone). */
-			worker_lingering(w, now_ms);
-			continue;
-		}
-		monitor_exited(w, wstatus, now_ms);
+		monitor_main_exited(w, wstatus, now_ms);
 	}
 	if (pid < 0 && errno != ECHILD)
 		log_err("waitpid: %m");

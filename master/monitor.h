@@ -50,6 +50,16 @@ uint64_t monitor_tick(struct monitor *mon, uint64_t now_ms);
 struct worker *monitor_spawn(struct service *svc, uint64_t now_ms);
 /* Reaps every exited child and accounts each exit; unknown pids logged. */
 void monitor_reap(struct master *m, uint64_t now_ms);
+/* The main process of w exited with wstatus (reaped, or seen through a
+ * pidfd): a daemon may live on in a process it started
+ * (monitor_notify_follow); else its leaf drains, then monitor_exited. */
+void monitor_main_exited(struct worker *w, int wstatus, uint64_t now_ms);
+/* monitor_notify.c: a daemon's NOTIFY_SOCKET (worker_daemon.h). Watches it
+ * from its spawn; closes it at its exit; follows a main process it left
+ * behind (true: it lives on as that process). */
+void monitor_notify_watch(struct worker *w, uint64_t now_ms);
+void monitor_notify_close(struct worker *w);
+bool monitor_notify_follow(struct worker *w, int wstatus, uint64_t now_ms);
 /* Accounts the exit of w, reaped with wait status wstatus (monitor_reap
  * calls it for each child; the unit tests call it with a fake status). */
 void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms);

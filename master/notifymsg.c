@@ -29,11 +29,11 @@ static pid_t notifymsg_pid(const char *s, size_t len)
 
 static void notifymsg_status(struct notifymsg *out, const char *s, size_t len)
 {
-	size_t n = len < NOTIFYMSG_STATUS_MAX_BYTES ? len : NOTIFYMSG_STATUS_MAX_BYTES;
+	size_t n;
 
 	/* It ends up in logs and JSON: nothing but printable ASCII. */
-	for (size_t i = 0; i < n; i++)
-		out->status[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	for (n = 0; n < len && n < NOTIFYMSG_STATUS_MAX_BYTES; n++)
+		out->status[n] = (s[n] >= 0x20 && s[n] < 0x7f) ? s[n] : '?';
 	out->status[n] = '\0';
 	out->has_status = true;
 }

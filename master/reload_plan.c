@@ -165,6 +165,17 @@ static void reload_plan_switch(struct master *m, struct reload_plan_step *steps,
 			st->old->handover = true;
 			st->old->handover_deadline_ms = now +
 				(uint64_t)st->c->set.startup_timeout_s * 1000u;
+			/* ready= between protocol and notify|exec flips the
+			 * shared sockets' blocking mode (service_commit): the
+			 * earlier workers are not left on sockets they do not
+			 * expect. They stop now; clients wait in the backlog. */
+			if ((st->c->ready == SERVICE_READY_PROTOCOL) !=
+			    (st->old->cfg->ready == SERVICE_READY_PROTOCOL)) {
+				log_info("service %s: ready=%s -> %s: the earlier generation "
+					 "stops now", st->c->name, st->old->cfg->set.ready,
+					 st->c->set.ready);
+				st->old->handover_deadline_ms = now;
+			}
 			reload_plan_drain(m, st->old, g);
 		}
 		svc->next = NULL;

@@ -18,6 +18,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "notifysock.h"
 #include "protocol.h"
 
 #define SERVICE_PID_DIGITS_BYTES 16
@@ -93,12 +94,22 @@ static int service_build_env(struct service *svc)
 		fclose(f);
 	service_env_add(svc->envp, &n, "LISTEN_FDNAMES=%s", fdnames ? fdnames : "");
 	free(fdnames);
-	service_env_add(svc->envp, &n, PROTOCOL_ENV_STATUS_FD "=%zu", 3 + svc->nsocks);
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_SERVICE "=%s", c->name);
-	/* Room for any unsigned; each launch writes its worker's jittered value. */
-	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_USE "=%0*d", SERVICE_PID_DIGITS_BYTES - 1, 0);
-	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_IDLE "=%u", c->set.max_idle_s);
-	service_env_add(svc->envp, &n, PROTOCOL_ENV_VERSION "=%d", PROTOCOL_VERSION);
+	if (c->ready == SERVICE_READY_PROTOCOL) {
+		service_env_add(svc->envp, &n, PROTOCOL_ENV_STATUS_FD "=%zu", 3 + svc->nsocks);
+		/* Room for any unsigned; each launch writes its worker's jittered value. */
+		service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_USE "=%0*d",
+				SERVICE_PID_DIGITS_BYTES - 1, 0);
+		service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_IDLE "=%u", c->set.max_idle_s);
+		service_env_add(svc->envp, &n, PROTOCOL_ENV_VERSION "=%d", PROTOCOL_VERSION);
+	}
+	/* ready=notify: systemd's variables; each launch writes its worker's
+	 * own socket (notifysock.h) into the room left here. */
+	if (c->ready == SERVICE_READY_NOTIFY)
+		service_env_add(svc->envp, &n, "NOTIFY_SOCKET=%*s", NOTIFYSOCK_NAME_BYTES - 1, "");
+	if (c->ready == SERVICE_READY_NOTIFY && c->set.watchdog_timeout_s > 0)
+		service_env_add(svc->envp, &n, "WATCHDOG_USEC=%llu",
+				(unsigned long long)c->set.watchdog_timeout_s * 1000000ULL);
 	if (c->state_dir != NULL) /* as systemd names it (user=dynamic) */
 		service_env_add(svc->envp, &n, "STATE_DIRECTORY=%s", c->state_dir);
 	for (size_t i = 0; i < n; i++) {
@@ -108,6 +119,8 @@ static int service_build_env(struct service *svc)
 			svc->pid_digits = svc->envp[i] + 11;
 		if (strncmp(svc->envp[i], PROTOCOL_ENV_MAX_USE "=", sizeof(PROTOCOL_ENV_MAX_USE)) == 0)
 			svc->max_use_digits = svc->envp[i] + sizeof(PROTOCOL_ENV_MAX_USE);
+		if (strncmp(svc->envp[i], "NOTIFY_SOCKET=", 14) == 0)
+			svc->notify_name = svc->envp[i] + 14;
 	}
 	return 0;
 }
@@ -226,6 +239,10 @@ void service_commit(struct service *svc)
 {
 	for (size_t i = 0; i < svc->nsocks; i++) {
 		struct service_socket *s = &svc->socks[i];
+		/* Before its first worker: the mode its workers expect (the
+		 * master itself never accepts on it). */
+		listener_set_blocking(svc->cfg, s->fd, s->addr,
+				      svc->cfg->ready != SERVICE_READY_PROTOCOL);
 		if (s->donor != NULL) {
 			event_del(&svc->m->loop, &s->donor->demand_watch);
 			s->donor->fd = -1;

@@ -58,6 +58,7 @@ struct service {
 	char **envp;            /* built once; LISTEN_PID digits filled per launch */
 	char *pid_digits;
 	char *max_use_digits;   /* MASTER_MAX_USE: each worker's jittered limit */
+	char *notify_name;      /* ready=notify: NOTIFY_SOCKET, each worker's own (notifysock.h) */
 	/* the pool: every worker is on `workers` and on exactly one list of
 	 * its state (serving) or its exit phase (leaving), each ordered by the
 	 * time its members entered it, so every timer is at a list head */

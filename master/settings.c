@@ -59,6 +59,9 @@ const struct settings_row settings_table[] = {
 	SETTINGS_S(max_retiring, max_retiring, SETTINGS_UINT, 0, 100000, "2"),
 	SETTINGS_S(throttle_min, throttle_min_s, SETTINGS_DURATION, 1, 3600, "1s"),
 	SETTINGS_S(throttle_max, throttle_max_s, SETTINGS_DURATION, 1, 86400, "60s"),
+	/* workers that do not speak the protocol (config_ready.c, foreign.h) */
+	SETTINGS_SW(ready, ready, "protocol notify exec", "protocol"),
+	SETTINGS_S(watchdog_timeout, watchdog_timeout_s, SETTINGS_DURATION, 0, 86400, "0"),
 	/* isolation */
 	/* Relative: in run_directory, made by the master (config.c, isolation.c). */
 	SETTINGS_M(chroot_directory, SETTINGS_PATH, "empty"),

@@ -61,6 +61,8 @@ struct service_settings {
 	unsigned max_retiring;      /* master-initiated retirements at once */
 	unsigned throttle_min_s;    /* crash-loop back-off, first interval */
 	unsigned throttle_max_s;    /* crash-loop back-off, cap */
+	char *ready;                /* protocol, notify (sd_notify) or exec (config_ready.h) */
+	unsigned watchdog_timeout_s; /* ready=notify: WATCHDOG=1 missing this long; 0 = none */
 	/* isolation (issue 3) */
 	char *group;                /* "" = the user's primary group */
 	char *chroot;               /* -o chroot=DIR; "" = chroot_directory */

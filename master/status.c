@@ -39,6 +39,13 @@ static unsigned status_total(const struct service *svc)
 	return svc->n_starting + svc->n_idle + svc->n_busy + svc->n_retiring;
 }
 
+/* Idle protocol workers (a ready daemon is idle capacity to the pool,
+ * but "running" to the operator). */
+static unsigned status_idle(const struct service *svc)
+{
+	return svc->cfg->ready == SERVICE_READY_PROTOCOL ? svc->n_idle : 0;
+}
+
 static void status_json_service(const struct service *svc, uint64_t now, struct outbuf *o)
 {
 	const struct service_config *c = svc->cfg;
@@ -62,7 +69,7 @@ static void status_json_service(const struct service *svc, uint64_t now, struct 
 		      ",\"throttle\":{\"failures\":%u,"
 		      "\"interval\":%u,\"retry_in\":%.3f},\"last_failure\":",
 		      status_service_state(svc), status_total(svc),
-		      svc->n_idle, svc->n_busy, svc->n_starting,
+		      status_idle(svc), svc->n_busy, svc->n_starting,
 		      svc->n_retiring - svc->n_stopping, svc->n_stopping,
 		      c->set.prefork, c->set.maxproc, c->set.max_use, svc->stats.requests,
 		      svc->stats.spawned, svc->stats.crashed, svc->stats.killed,
@@ -75,17 +82,27 @@ static void status_json_service(const struct service *svc, uint64_t now, struct 
 	} else {
 		outbuf_json_string(o, svc->last_failure);
 	}
-	outbuf_printf(o, ",\"last_failure_age\":%.3f,\"procs\":[",
-		      svc->last_failure_ms ? status_seconds(svc->last_failure_ms, now) : 0.0);
+	/* A daemon reports no idle time: its ready workers are "running". */
+	outbuf_printf(o, ",\"last_failure_age\":%.3f,\"ready\":\"%s\",\"running\":%u,\"procs\":[",
+		      svc->last_failure_ms ? status_seconds(svc->last_failure_ms, now) : 0.0,
+		      c->set.ready, svc->n_idle - status_idle(svc));
 	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
 		const struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
 		outbuf_printf(o, "%s{\"pid\":%ld,\"state\":\"%s\",\"age\":%.3f,"
 			      "\"requests\":%u,\"state_seconds\":%.3f,\"max_use\":%u,"
-			      "\"max_lifetime\":%.3f}",
+			      "\"max_lifetime\":%.3f",
 			      first ? "" : ",", (long)w->pid, worker_state_name(w),
 			      status_seconds(w->started_ms, now), w->proto.requests,
 			      status_seconds(w->state_since_ms, now), w->max_use,
 			      (double)w->lifetime_ms / 1000.0);
+		if (w->daemon != NULL) { /* its last STATUS= line, if any */
+			outbuf_printf(o, "%s", ",\"status_text\":");
+			if (w->daemon->status[0] != '\0')
+				outbuf_json_string(o, w->daemon->status);
+			else
+				outbuf_printf(o, "null");
+		}
+		outbuf_printf(o, "}");
 		first = false;
 	}
 	outbuf_printf(o, "]}");
@@ -119,6 +136,8 @@ static void status_text_service(const struct service *svc, uint64_t now, struct 
 			      (long)w->pid, worker_state_name(w),
 			      status_seconds(w->started_ms, now), w->proto.requests,
 			      status_seconds(w->state_since_ms, now));
+		if (w->daemon != NULL && w->daemon->status[0] != '\0')
+			outbuf_printf(o, "        status: %s\n", w->daemon->status);
 	}
 }
 

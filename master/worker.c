@@ -104,6 +104,8 @@ static void worker_signal(struct worker *w, int sig)
 		return;
 	if (m->ops.signal != NULL)
 		m->ops.signal(m, w->pid, sig);
+	else if (w->daemon != NULL && worker_daemon_signal(w, sig))
+		return; /* a main process it left behind, by pidfd */
 	else if (sig == SIGKILL) /* the worker and everything it started */
 		contain_leaf_kill(&m->contain, &w->leaf);
 	else
@@ -158,7 +160,7 @@ const char *worker_state_name(const struct worker *w)
 		return "stopping";
 	switch (w->proto.state) {
 	case POLICY_STARTING: return "starting";
-	case POLICY_IDLE: return "idle";
+	case POLICY_IDLE: return w->daemon != NULL ? "running" : "idle";
 	case POLICY_BUSY: return "busy";
 	}
 	return "unknown";
@@ -218,22 +220,29 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
 
 	if (w == NULL)
 		goto fail;
-	e.step = "socketpair";
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, chan) < 0)
+	/* A daemon (ready=notify|exec) has no status channel: its own
+	 * NOTIFY_SOCKET or nothing (worker_daemon.h). */
+	e.step = c->ready == SERVICE_READY_PROTOCOL ? "socketpair" : "notification socket";
+	if (c->ready == SERVICE_READY_PROTOCOL
+	    ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, chan) < 0
+	    : worker_daemon_prepare(w, svc) < 0)
 		goto fail_errno;
 	e.step = "pipe";
 	if (pipe2(errp, O_CLOEXEC) < 0)
 		goto fail_errno;
 	/* The worker's end blocks (a worker is a plain program); ours never. */
-	fcntl(chan[1], F_SETFL, fcntl(chan[1], F_GETFL) & ~O_NONBLOCK);
+	if (chan[1] >= 0)
+		fcntl(chan[1], F_SETFL, fcntl(chan[1], F_GETFL) & ~O_NONBLOCK);
 	fcntl(errp[0], F_SETFL, O_NONBLOCK);
 
 	uint64_t seq = svc->spawn_seq++;
 	w->max_use = retire_jitter(c->set.max_use, c->set.lifetime_jitter_pct, seq);
 	/* The child reads the environment from here until it execs. */
-	snprintf(svc->max_use_digits, WORKER_DIGITS_BYTES, "%u", w->max_use);
+	if (svc->max_use_digits != NULL)
+		snprintf(svc->max_use_digits, WORKER_DIGITS_BYTES, "%u", w->max_use);
 	pid = worker_launch(svc, &w->leaf, chan[1], errp[1], &e);
-	close(chan[1]);
+	if (chan[1] >= 0)
+		close(chan[1]);
 	close(errp[1]);
 	chan[1] = errp[1] = -1;
 	if (pid < 0)
@@ -275,6 +284,8 @@ fail:
 		if (errp[i] >= 0)
 			close(errp[i]);
 	}
+	if (w != NULL)
+		worker_daemon_free(w);
 	free(w);
 	return NULL;
 }
@@ -301,6 +312,7 @@ void worker_unlink(struct worker *w)
 
 void worker_free(struct worker *w)
 {
+	worker_daemon_free(w);
 	free(w->relay.partial);
 	free(w);
 }

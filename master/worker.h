@@ -24,6 +24,7 @@
 #include "list.h"
 #include "policy.h"
 #include "relay.h"
+#include "worker_daemon.h"
 
 struct service;
 
@@ -61,6 +62,7 @@ struct worker {
 	struct list timer_link;   /* the list of its state or phase (service.h) */
 	struct list dead_link;    /* master->dead */
 	struct contain_leaf leaf; /* its cgroup leaf, or its process group (contain.h) */
+	struct worker_daemon *daemon; /* ready=notify|exec (worker_daemon.h); NULL: protocol */
 };
 
 /* Starts one worker for svc: channel, stderr pipe, launch, lists. Our
@@ -94,8 +96,14 @@ void worker_unlink(struct worker *w);
 void worker_free(struct worker *w);
 
 /* starting, idle, busy, retiring or stopping (stopping, terminating and
- * dying alike: on its way out). */
+ * dying alike: on its way out); a ready daemon is "running". */
 const char *worker_state_name(const struct worker *w);
+/* Requests it began; a daemon (worker_daemon.h), which reports none,
+ * counts one once proven: whether it began serving. */
+static inline unsigned worker_served(const struct worker *w)
+{
+	return w->proto.requests + (w->daemon != NULL && w->daemon->proven);
+}
 /* Serving: counts as capacity (starting, idle or busy). */
 static inline bool worker_serving(const struct worker *w)
 {
