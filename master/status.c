@@ -60,7 +60,8 @@ static void status_json_service(const struct service *svc, uint64_t now, struct 
 		outbuf_json_string(o, svc->socks[i].addr);
 	}
 	outbuf_printf(o, "],\"state\":\"%s\",\"workers\":{\"total\":%u,\"idle\":%u,"
-		      "\"busy\":%u,\"starting\":%u,\"retiring\":%u,\"stopping\":%u},"
+		      "\"busy\":%u,\"starting\":%u,\"retiring\":%u,\"stopping\":%u,"
+		      "\"running\":%u},"
 		      "\"prefork\":%u,"
 		      "\"maxproc\":%u,\"max_use\":%u,\"requests\":%" PRIu64
 		      ",\"spawned\":%" PRIu64 ",\"crashed\":%" PRIu64 ",\"killed\":%" PRIu64
@@ -71,6 +72,7 @@ static void status_json_service(const struct service *svc, uint64_t now, struct 
 		      status_service_state(svc), status_total(svc),
 		      status_idle(svc), svc->n_busy, svc->n_starting,
 		      svc->n_retiring - svc->n_stopping, svc->n_stopping,
+		      svc->n_idle - status_idle(svc),
 		      c->set.prefork, c->set.maxproc, c->set.max_use, svc->stats.requests,
 		      svc->stats.spawned, svc->stats.crashed, svc->stats.killed,
 		      svc->stats.launch_failed, svc->stats.maxproc_reached,
@@ -82,10 +84,9 @@ static void status_json_service(const struct service *svc, uint64_t now, struct 
 	} else {
 		outbuf_json_string(o, svc->last_failure);
 	}
-	/* A daemon reports no idle time: its ready workers are "running". */
-	outbuf_printf(o, ",\"last_failure_age\":%.3f,\"ready\":\"%s\",\"running\":%u,\"procs\":[",
+	outbuf_printf(o, ",\"last_failure_age\":%.3f,\"ready\":\"%s\",\"procs\":[",
 		      svc->last_failure_ms ? status_seconds(svc->last_failure_ms, now) : 0.0,
-		      c->set.ready, svc->n_idle - status_idle(svc));
+		      c->set.ready);
 	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
 		const struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
 		outbuf_printf(o, "%s{\"pid\":%ld,\"state\":\"%s\",\"age\":%.3f,"

@@ -1,0 +1,275 @@
+"""Daemons that do not speak the protocol (issue 12): `-o ready=exec` and
+`-o ready=notify` with small Python daemons (tests/workers/pydaemon.py, a
+socket-activated daemon with a blocking accept; sdnotifyd.py, one that
+speaks sd_notify): the systemd contract (blocking socket, environment,
+fds), readiness, max_lifetime rotation under load, rss_max, stop with
+SIGTERM, the watchdog, notification senders checked, double forks
+followed, settings refused at load."""
+
+import os
+import re
+import threading
+import time
+
+import harness as h
+
+PYDAEMON = os.path.join(h.SRC, "tests", "workers", "pydaemon.py")
+SDNOTIFYD = os.path.join(h.SRC, "tests", "workers", "sdnotifyd.py")
+
+
+def running(m, n, name=None, timeout=15.0):
+    """Waits for n ready daemons; returns the status."""
+    return m.wait_for(lambda st: m.service(name, st)["workers"]["running"] >= n,
+                      timeout, "%d daemons running" % n)
+
+
+def procs(m, name=None, st=None):
+    return m.service(name, st)["procs"]
+
+
+class Load:
+    """Connection-per-request load on a few threads until stopped: counts
+    successes and failures; samples capacity (running + retiring) too."""
+
+    def __init__(self, m, addr, fn=h.echo_check, threads=4):
+        self.m, self.addr, self.fn = m, addr, fn
+        self.ok, self.failed, self.errors = 0, 0, []
+        self.lock = threading.Lock()
+        self.stop_flag = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
+
+    def _run(self, n):
+        i = 0
+        while not self.stop_flag.is_set():
+            i += 1
+            try:
+                self.fn(self.addr, "load %d %d" % (n, i))
+                with self.lock:
+                    self.ok += 1
+            except Exception as e:  # noqa: BLE001 - counted
+                with self.lock:
+                    self.failed += 1
+                    self.errors.append(repr(e))
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join(30)
+
+
+def rotate_under_load(test, m, prefork, fn=h.echo_check, seconds=9.0, rotations=2):
+    """Runs load while max_lifetime rotates the daemons: no failed request,
+    capacity (running + retiring) never below prefork, and each SIGTERM only
+    once its successor was ready. Returns (ok, spawned)."""
+    st = running(m, prefork)
+    first = set(p["pid"] for p in procs(m, st=st))
+    low = []
+    with Load(m, m.addr(), fn) as load:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            w = m.service()["workers"]
+            if w["running"] + w["retiring"] < prefork:
+                low.append(dict(w))
+            time.sleep(0.1)
+    test.assertEqual(load.failed, 0, "failed requests: %s" % load.errors[:5])
+    test.assertGreater(load.ok, 50, "too little load to prove anything")
+    test.assertEqual(low, [], "capacity fell below prefork during rotation")
+    svc = m.service()
+    test.assertGreaterEqual(svc["spawned"], prefork + rotations, svc)
+    test.assertTrue(first.isdisjoint(p["pid"] for p in svc["procs"]),
+                    "the first daemons were never rotated: %s" % svc["procs"])
+    test.assertEqual(svc["crashed"], 0, svc)
+    return load.ok, svc["spawned"]
+
+
+class Exec(h.MasterTestCase):
+    def test_systemd_contract_blocking_socket_env_fds(self):
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=exec -o prefork=2\n"
+                        % PYDAEMON, wait=False)
+        st = running(m, 2)
+        svc = m.service(st=st)
+        self.assertEqual(svc["ready"], "exec")
+        self.assertEqual(svc["workers"]["idle"], 0, svc)
+        self.assertEqual([p["state"] for p in svc["procs"]], ["running"] * 2)
+        for i in range(6):
+            h.echo_check(m.addr(), "hello %d" % i)
+        for pid in m.worker_pids(st=st):
+            env = h.proc_environ(pid)
+            self.assertEqual(env["LISTEN_FDS"], "1")
+            self.assertEqual(env["LISTEN_PID"], str(pid))
+            self.assertEqual(env["LISTEN_FDNAMES"], svc["name"].replace(":", "_"))
+            for absent in ("MASTER_STATUS_FD", "MASTER_MAX_USE", "MASTER_PROTOCOL",
+                           "NOTIFY_SOCKET", "WATCHDOG_USEC"):
+                self.assertNotIn(absent, env)
+            fds = h.proc_fds(pid)
+            # Python's fromfd() dups fd 3: every fd past 2 is that socket.
+            self.assertEqual({fds[fd] for fd in fds if fd >= 3}, {fds[3]}, fds)
+            self.assertTrue(fds[3].startswith("socket:"), fds)
+            m.wait_log(r"pydaemon %d: serving, blocking=True" % pid, 5)
+
+    def test_lifetime_rotation_under_load(self):
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=exec -o prefork=2"
+                        " -o max_lifetime=3 -o lifetime_jitter=0\n" % PYDAEMON, wait=False)
+        first = m.worker_pids(st=running(m, 2))
+        rotate_under_load(self, m, 2)
+        # Stopped with SIGTERM (their own last words), never killed. With
+        # ready=exec "ready" is 200 ms alive, not "accepting": the socket,
+        # held by the master, queues clients meanwhile (no failed request).
+        for pid in first:
+            m.wait_log(r"pydaemon %d: SIGTERM, shutting down" % pid, 5)
+        self.assertNotIn("killing worker", m.log())
+
+    def test_rss_max_retires_a_growing_daemon(self):
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=exec"
+                        " -o rss_max=60M grow\n" % PYDAEMON, wait=False)
+        st = running(m, 1)
+        pid = m.worker_pids(st=st)[0]
+        for i in range(40):
+            h.echo_check(m.addr(), "grow %d" % i)
+            if re.search(r"worker %d uses \d+ KiB \(rss_max" % pid, m.log()):
+                break
+        m.wait_log(r"worker %d uses \d+ KiB \(rss_max 61440 KiB\): retiring" % pid, 10)
+        m.wait_log(r"pydaemon %d: SIGTERM, shutting down" % pid, 10)
+        st = m.wait_for(lambda st: pid not in m.worker_pids(st=st)
+                        and m.service(st=st)["workers"]["running"] == 1, 10,
+                        "grown daemon %d replaced" % pid)
+        h.echo_check(m.addr(), "after")
+        self.assertEqual(m.service(st=st)["killed"], 0)
+
+    def test_stop_is_sigterm_first(self):
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=exec -o prefork=2\n"
+                        % PYDAEMON, wait=False)
+        pids = m.worker_pids(st=running(m, 2))
+        self.assertEqual(m.stop(), 0)
+        for pid in pids:
+            self.assertRegex(m.log(), r"pydaemon %d: SIGTERM, shutting down" % pid)
+            self.assertGone(pid)
+        self.assertNotIn("killing worker", m.log())
+
+    def test_double_fork_followed(self):
+        self.require_root("cgroup containment follows a daemon that forks away")
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=exec fork\n" % PYDAEMON,
+                        wait=False)
+        st = running(m, 1)
+        pid = m.worker_pids(st=st)[0]
+        m.wait_log(r"worker \d+ exited \(forked into the background\); its process %d "
+                   r"carries on" % pid, 5)
+        m.wait_log(r"pydaemon %d: serving" % pid, 5)
+        h.echo_check(m.addr(), "to the grandchild")
+        # Still followed a while later, and stopped by SIGTERM through it.
+        time.sleep(1.5)
+        self.assertEqual(m.worker_pids(), [pid])
+        self.assertEqual(m.service()["start_failures"], 0)
+        self.assertEqual(m.stop(), 0)
+        self.assertRegex(m.log(), r"pydaemon %d: SIGTERM, shutting down" % pid)
+        self.assertGone(pid)
+
+    def test_crash_loop_backs_off(self):
+        m = self.master("127.0.0.1:0 inet n n n - - /bin/false -o ready=exec"
+                        " -o throttle_min=1 -o throttle_max=4\n", wait=False)
+        m.wait_for(lambda st: m.service(st=st)["state"] == "throttled"
+                   and m.service(st=st)["start_failures"] >= 2, 10, "throttled")
+        self.assertLessEqual(m.service()["spawned"], 4)
+
+
+class Notify(h.MasterTestCase):
+    def test_not_ready_until_ready_1(self):
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify delay=2\n"
+                        % SDNOTIFYD, wait=False)
+        m.wait_for(lambda st: len(procs(m, st=st)) == 1, 5, "started")
+        t0 = time.monotonic()
+        pid = m.worker_pids()[0]
+        env = h.proc_environ(pid)
+        self.assertTrue(env["NOTIFY_SOCKET"].startswith("@"), env)
+        self.assertNotIn("WATCHDOG_USEC", env)
+        self.assertNotIn("MASTER_STATUS_FD", env)
+        while time.monotonic() - t0 < 1.2:
+            self.assertEqual(procs(m)[0]["state"], "starting")
+            time.sleep(0.1)
+        st = running(m, 1)
+        p = procs(m, st=st)[0]
+        self.assertEqual(p["state"], "running")
+        self.assertEqual(p["status_text"], "serving on fd 3")
+        h.echo_check(m.addr(), "ready now")
+
+    def test_watchdog_kills_a_silent_daemon(self):
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify"
+                        " -o watchdog_timeout=2 -o kill_grace=2 pings=3\n"
+                        "127.0.0.2:0 inet n n n - - %s -o ready=notify"
+                        " -o watchdog_timeout=2\n" % (SDNOTIFYD, SDNOTIFYD), wait=False)
+        silent = m.worker_pids("127.0.0.1:0", st=running(m, 1, "127.0.0.1:0"))[0]
+        healthy = m.worker_pids("127.0.0.2:0", st=running(m, 1, "127.0.0.2:0"))[0]
+        self.assertEqual(h.proc_environ(silent)["WATCHDOG_USEC"], "2000000")
+        m.wait_log(r"sdnotifyd %d: watchdog pings stopped" % silent, 5)
+        m.wait_log(r"terminating worker %d: no WATCHDOG=1 within watchdog_timeout \(2s\)"
+                   % silent, 5)
+        m.wait_log(r"sdnotifyd %d: SIGTERM, shutting down" % silent, 5)
+        m.wait_for(lambda st: silent not in m.worker_pids("127.0.0.1:0", st)
+                   and m.service("127.0.0.1:0", st)["killed"] >= 1, 10, "replaced")
+        self.assertEqual(m.worker_pids("127.0.0.2:0"), [healthy])
+        self.assertNotIn("worker %d" % healthy, m.log())
+
+    def test_other_workers_and_forged_credentials_refused(self):
+        steal = "{DIR}/victim"
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify"
+                        " -o startup_timeout=60 noready\n"
+                        "127.0.0.2:0 inet n n n - - %s -o ready=notify steal=%s\n"
+                        % (SDNOTIFYD, SDNOTIFYD, steal), wait=False)
+        m.wait_for(lambda st: len(procs(m, "127.0.0.1:0", st)) == 1
+                   and len(procs(m, "127.0.0.2:0", st)) == 1, 5, "both started")
+        victim = m.worker_pids("127.0.0.1:0")[0]
+        thief = m.worker_pids("127.0.0.2:0")[0]
+        name = h.proc_environ(victim)["NOTIFY_SOCKET"]
+        with open(h.substitute(steal, m.dir) + ".tmp", "w") as f:
+            f.write("%s %d\n" % (name, victim))
+        os.rename(h.substitute(steal, m.dir) + ".tmp", h.substitute(steal, m.dir))
+        m.wait_log(r"sdnotifyd %d: forged credentials: Operation not permitted" % thief, 5)
+        m.wait_log(r"worker %d: NOTIFY_SOCKET: refused a datagram from pid %d, not a "
+                   r"process of this worker" % (victim, thief), 5)
+        running(m, 1, "127.0.0.2:0")   # the thief's own READY=1 counts
+        p = procs(m, "127.0.0.1:0")[0]
+        self.assertEqual((p["pid"], p["state"], p["status_text"]), (victim, "starting", None))
+
+    def test_double_fork_announces_mainpid(self):
+        self.require_root("cgroup containment checks MAINPID")
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify fork\n"
+                        % SDNOTIFYD, wait=False)
+        st = running(m, 1)
+        pid = m.worker_pids(st=st)[0]
+        m.wait_log(r"its process %d carries on as the worker" % pid, 5)
+        m.wait_log(r"sdnotifyd %d: READY=1 sent" % pid, 5)
+        h.echo_check(m.addr(), "daemonized")
+        self.assertEqual(m.stop(), 0)
+        self.assertRegex(m.log(), r"sdnotifyd %d: SIGTERM, shutting down" % pid)
+        self.assertGone(pid)
+
+
+class Refused(h.MasterTestCase):
+    def test_uncountable_settings_refused_at_load(self):
+        cases = [
+            ("-o ready=exec -o max_use=5", r"master.cf:1: max_use cannot be used with "
+             r"ready=exec: a daemon that does not speak the protocol reports no requests"),
+            ("-o max_idle=10 -o ready=notify", r"master.cf:1: max_idle cannot be used with "
+             r"ready=notify"),
+            ("-o ready=exec -o watchdog_timeout=5", r"master.cf:1: watchdog_timeout cannot "
+             r"be used with ready=exec"),
+            ("-o ready=sometimes", r"ready \"sometimes\": expected one of: protocol notify exec"),
+        ]
+        for opts, rx in cases:
+            m = h.Master("127.0.0.1:0 inet n n n - - %s %s\n" % (PYDAEMON, opts))
+            self.addCleanup(m.cleanup)
+            rc, err = m.run_check()
+            self.assertNotEqual(rc, 0, opts)
+            self.assertRegex(err, rx)
+        # From master.conf they are defaults for protocol workers: ignored.
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=exec\n" % PYDAEMON,
+                        "max_use = 5\nmax_idle = 1s\n", wait=False)
+        st = running(m, 1)
+        self.assertEqual(m.service(st=st)["max_use"], 0)
+        time.sleep(1.5)
+        self.assertEqual(m.worker_pids(), m.worker_pids(st=st))
