@@ -24,8 +24,11 @@ void config_ready_check(struct service_config *sc, const struct mastercf_entry *
 	if (sc->ready != SERVICE_READY_NOTIFY)
 		config_ready_refuse(sc, e->watchdog_line, "watchdog_timeout",
 				    "only a ready=notify daemon sends WATCHDOG=1", errs);
-	if (sc->ready == SERVICE_READY_PROTOCOL)
+	if (sc->ready == SERVICE_READY_PROTOCOL) {
+		config_ready_refuse(sc, e->stop_signal_line, "stop_signal",
+				    "a protocol worker is told \"stop\" on its status channel", errs);
 		return;
+	}
 	config_ready_refuse(sc, e->max_use_line, "max_use",
 			    "a daemon that does not speak the protocol reports no requests, "
 			    "so they cannot be counted (use max_lifetime or rss_max)", errs);

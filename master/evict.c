@@ -129,9 +129,9 @@ static uint64_t evict_deadline_due(const struct worker *w, const struct service_
 
 static void evict_stopping_act(struct worker *w, uint64_t now_ms)
 {
-	/* A daemon was told with SIGTERM already (worker_stop). */
+	/* A daemon was told with its stop signal already (worker_stop). */
 	if (w->daemon != NULL)
-		evict_kill(w, now_ms, "still running stop_timeout after SIGTERM");
+		evict_kill(w, now_ms, "still running stop_timeout after its stop signal");
 	else
 		evict_terminate(w, now_ms, "did not stop within stop_timeout");
 }

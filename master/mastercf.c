@@ -184,6 +184,8 @@ static void mastercf_set(struct mastercf_parser *p, struct mastercf_entry *e,
 		e->max_idle_line = line;
 	if (strncmp(name_value, "watchdog_timeout=", 17) == 0)
 		e->watchdog_line = line;
+	if (strncmp(name_value, "stop_signal=", 12) == 0)
+		e->stop_signal_line = line;
 }
 
 static void mastercf_maxproc(struct mastercf_parser *p, const struct mastercf_token *t,

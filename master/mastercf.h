@@ -30,10 +30,11 @@ struct mastercf_entry {
 	char **argv;                 /* NULL-terminated: command, then the worker's args */
 	struct service_settings set; /* defaults, maxproc column, -o overrides */
 	unsigned line;               /* first line of the logical line */
-	/* the line of its -o max_use= / max_idle= / watchdog_timeout=, 0 if
+	/* the line of its -o max_use= / max_idle= / watchdog_timeout= /
+	 * stop_signal=, 0 if
 	 * none: refused where the worker's ready= cannot honour them
 	 * (config_ready.c) */
-	unsigned max_use_line, max_idle_line, watchdog_line;
+	unsigned max_use_line, max_idle_line, watchdog_line, stop_signal_line;
 };
 
 struct mastercf {

@@ -62,6 +62,7 @@ const struct settings_row settings_table[] = {
 	/* workers that do not speak the protocol (config_ready.c, foreign.h) */
 	SETTINGS_SW(ready, ready, "protocol notify exec", "protocol"),
 	SETTINGS_S(watchdog_timeout, watchdog_timeout_s, SETTINGS_DURATION, 0, 86400, "0"),
+	SETTINGS_SW(stop_signal, stop_signal, "TERM INT QUIT HUP USR1 USR2 WINCH", "TERM"),
 	/* isolation */
 	/* Relative: in run_directory, made by the master (config.c, isolation.c). */
 	SETTINGS_M(chroot_directory, SETTINGS_PATH, "empty"),

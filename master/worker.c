@@ -122,8 +122,12 @@ bool worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s)
 	if (!worker_advance(w, WORKER_STOPPING, now_ms))
 		return false;
 	w->deadline_ms = now_ms + (uint64_t)timeout_s * 1000u;
-	if (w->status_watch.fd < 0 || protocol_send(w->status_watch.fd, PROTOCOL_STOP) < 0)
-		worker_signal(w, SIGTERM); /* no channel left to ask on */
+	/* A daemon is told as systemd would (stop_signal); a protocol worker
+	 * with no channel left to ask on gets SIGTERM. */
+	if (w->daemon != NULL)
+		worker_signal(w, worker_daemon_stop_signal(w));
+	else if (w->status_watch.fd < 0 || protocol_send(w->status_watch.fd, PROTOCOL_STOP) < 0)
+		worker_signal(w, SIGTERM);
 	return true;
 }
 

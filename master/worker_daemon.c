@@ -168,6 +168,20 @@ bool worker_daemon_signal(struct worker *w, int sig)
 	return sig != SIGKILL;
 }
 
+int worker_daemon_stop_signal(const struct worker *w)
+{
+	static const struct { const char *name; int sig; } sigs[] = {
+		{ "INT", SIGINT }, { "QUIT", SIGQUIT }, { "HUP", SIGHUP },
+		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "WINCH", SIGWINCH },
+	};
+	const char *name = w->svc->cfg->set.stop_signal;
+
+	for (size_t i = 0; name != NULL && i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcmp(name, sigs[i].name) == 0)
+			return sigs[i].sig;
+	return SIGTERM;
+}
+
 unsigned long long worker_daemon_memory(struct worker *w)
 {
 	char how[WORKER_DAEMON_HOW_BYTES];
