@@ -47,6 +47,7 @@ static bool settings_env_name_ok(const char *item, size_t len)
  * master's value (the imports come first, and getenv finds the first). */
 static const char *const settings_env_contract[] = {
 	"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "STATE_DIRECTORY",
+	"WATCHDOG_USEC", "WATCHDOG_PID", /* ready=notify (worker_daemon.h) */
 };
 #define SETTINGS_ENV_CONTRACT_PREFIX "MASTER_"
 
