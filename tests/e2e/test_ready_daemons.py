@@ -177,6 +177,32 @@ class Exec(h.MasterTestCase):
         self.assertLessEqual(m.service()["spawned"], 4)
 
 
+class Reload(h.MasterTestCase):
+    def test_ready_change_flips_blocking_mode_and_stops_the_old_generation(self):
+        line = "127.0.0.1:{PORT1} inet n n n - - %s\n"
+        m = self.master(line % h.PYWORKER, nports=1)
+        old = m.worker_pids()
+        h.echo_check(m.addr(), "protocol")
+        m.write("master.cf", line % ("%s -o ready=exec" % PYDAEMON))
+        m.ctl("reload", check=True)
+        m.wait_log(r"ready=protocol -> exec: the earlier generation stops now", 5)
+        st = running(m, 1)
+        pid = m.worker_pids(st=st)[0]
+        m.wait_log(r"pydaemon %d: serving, blocking=True" % pid, 5)
+        for i in range(5):
+            h.echo_check(m.addr(), "exec %d" % i)
+        for p in old:
+            m.wait_for(lambda st, p=p: not h.pid_alive(p), 10, "old worker %d gone" % p)
+        # And back: protocol workers make the socket non-blocking again.
+        m.write("master.cf", line % h.PYWORKER)
+        m.ctl("reload", check=True)
+        m.wait_log(r"ready=exec -> protocol: the earlier generation stops now", 5)
+        m.wait_for(lambda st: m.service(st=st)["workers"]["idle"] >= 1
+                   and m.service(st=st)["ready"] == "protocol", 10, "protocol again")
+        m.wait_log(r"pydaemon %d: SIGTERM, shutting down" % pid, 10)
+        h.echo_check(m.addr(), "protocol again")
+
+
 class Notify(h.MasterTestCase):
     def test_not_ready_until_ready_1(self):
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify delay=2\n"
