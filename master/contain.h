@@ -49,6 +49,7 @@ struct contain_leaf {
 	uint64_t seq;        /* the leaf's name: w<seq> */
 	pid_t pid;           /* the worker, and its process group */
 	bool reaped;         /* its pid is gone: never signalled again */
+	bool killed;         /* its cgroup.kill was written: removed, never reused */
 	int wstatus;         /* its wait status, while the leaf drains */
 	int wd;              /* inotify watch while draining; -1 */
 	struct list link;    /* contain->draining while draining */

@@ -166,9 +166,11 @@ void contain_leaf_launched(struct contain *c, struct contain_leaf *leaf, pid_t p
 	leaf->svc_fd = -1;
 }
 
-/* Empty: the leaf goes (kept for reuse if it was empty at once; a leaf
- * that had to be killed, perhaps frozen, is removed). Returns false if it
- * is not empty (yet). */
+/* Empty: the leaf goes (kept for reuse if it was empty at once and never
+ * killed; a leaf that had to be killed, perhaps frozen, is removed: after
+ * a write to its cgroup.kill, the kernel (6.18 here) kills every process
+ * that later enters it, so a reused killed leaf killed each successor at
+ * birth). Returns false if it is not empty (yet). */
 static bool contain_leaf_drop(struct contain *c, struct contain_leaf *leaf)
 {
 	char name[CONTAIN_LEAF_NAME_BYTES];
@@ -176,7 +178,7 @@ static bool contain_leaf_drop(struct contain *c, struct contain_leaf *leaf)
 	contain_leaf_name(leaf, name, sizeof(name));
 	if (contain_cg_populated(leaf->svc_fd, name) == 1)
 		return false;
-	if (leaf->wd < 0 && list_empty(&leaf->link)) {
+	if (leaf->wd < 0 && list_empty(&leaf->link) && !leaf->killed) {
 		contain_leaf_release(c, leaf);
 		leaf->svc_fd = -1;
 		return true;
@@ -294,8 +296,10 @@ void contain_leaf_kill(struct contain *c, struct contain_leaf *leaf)
 
 	if (leaf->svc_fd >= 0) {
 		contain_leaf_name(leaf, name, sizeof(name));
-		if (contain_cg_kill(leaf->svc_fd, name, contain_ops(c)) == 0)
+		if (contain_cg_kill(leaf->svc_fd, name, contain_ops(c)) == 0) {
+			leaf->killed = true; /* never reused (contain_leaf_drop) */
 			return;
+		}
 		log_warn("containment: killing %s/%s: %m (signalling its process group)",
 			 c->base, name);
 	}

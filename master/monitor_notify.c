@@ -95,7 +95,13 @@ static void monitor_notify_on_readable(struct event_watch *ew, uint32_t revents)
 	struct notifymsg msg;
 
 	(void)revents;
-	for (unsigned i = 0; i < MONITOR_NOTIFY_PER_WAKEUP && w->phase != WORKER_DYING; i++) {
+	for (unsigned i = 0; i < MONITOR_NOTIFY_PER_WAKEUP; i++) {
+		if (w->phase == WORKER_DYING) {
+			/* Killed: nothing it says matters now. Not read any
+			 * more, so not watched either (level-triggered). */
+			event_set(&w->svc->m->loop, ew, 0);
+			return;
+		}
 		int rc = notifysock_recv(ew->fd, buf, sizeof(buf), &dg);
 		if (rc <= 0) {
 			if (rc < 0)
@@ -110,7 +116,7 @@ static void monitor_notify_on_readable(struct event_watch *ew, uint32_t revents)
 		}
 		if (!bucket_take(&d->budget, 1, now_ms)) {
 			evict_violation(w, now_ms, "notify flood: over its message budget");
-			return;
+			continue; /* dying: unwatched above */
 		}
 		if (dg.truncated || notifymsg_parse(buf, dg.len, &msg) < 0) {
 			monitor_notify_refuse(w, now_ms, "a datagram of %ld bytes (too long, empty "

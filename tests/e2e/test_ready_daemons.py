@@ -261,6 +261,28 @@ class Notify(h.MasterTestCase):
         p = procs(m, "127.0.0.1:0")[0]
         self.assertEqual((p["pid"], p["state"], p["status_text"]), (victim, "starting", None))
 
+    def test_flood_is_killed(self):
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify flood\n"
+                        % SDNOTIFYD, wait=False)
+        m.wait_for(lambda st: len(procs(m, st=st)) == 1, 5, "started")
+        pid = m.worker_pids()[0]
+        m.wait_log(r"killing worker %d: notify flood: over its message budget" % pid, 10)
+        m.wait_for(lambda st: pid not in m.worker_pids(st=st)
+                   and m.service(st=st)["violations"] >= 1, 10, "flooder gone")
+
+    def test_successor_of_a_killed_daemon_starts(self):
+        # Killed through its leaf's cgroup.kill: that leaf must not be
+        # reused (the kernel kills whatever enters it afterwards).
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify"
+                        " -o throttle_max=1 floods={DIR}/flooded:4\n" % SDNOTIFYD,
+                        wait=False)
+        m.wait_for(lambda st: m.service(st=st)["killed"] >= 4, 20, "4 floods killed")
+        st = running(m, 1)
+        pid = m.worker_pids(st=st)[0]
+        m.wait_log(r"sdnotifyd %d: READY=1 sent" % pid, 5)
+        h.echo_check(m.addr(), "successor serves")
+        self.assertEqual(m.service()["killed"], 4)
+
     def test_double_fork_announces_mainpid(self):
         self.require_root("cgroup containment checks MAINPID")
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify fork\n"

@@ -6,6 +6,8 @@ would to systemd (tests of ready=notify). Echoes one line per connection
   noready       never say READY=1
   pings=N       send WATCHDOG=1 N times (every WATCHDOG_USEC/4), then stop
   fork          double-fork first; the daemon announces MAINPID=
+  flood         after READY=1, send STATUS= datagrams as fast as it can
+  floods=F:N    the same for the first N daemons (counted in file F)
   steal=FILE    wait for FILE ("NAME PID": another worker's NOTIFY_SOCKET
                 and pid), send READY=1 to that socket, then try the same
                 with that pid forged in SCM_CREDENTIALS; then its own READY=1
@@ -52,6 +54,16 @@ time.sleep(float(args.get("delay", 0)))
 if "noready" not in args:
     notify("READY=1\nSTATUS=serving on fd 3")
     log("READY=1 sent")
+if "floods" in args:
+    path, _, n = args["floods"].rpartition(":")
+    done = len(open(path).read()) if os.path.exists(path) else 0
+    if done < int(n):
+        with open(path, "a") as f:
+            f.write("x")
+        args["flood"] = ""
+if "flood" in args:
+    for i in range(100000):
+        notify("STATUS=flood %d" % i)
 usec = int(os.environ.get("WATCHDOG_USEC", "0"))
 if usec:
     def pinger(n=int(args.get("pings", 1 << 30))):
