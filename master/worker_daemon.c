@@ -159,10 +159,18 @@ pid_t worker_daemon_successor(struct worker *w, int wstatus)
 bool worker_daemon_signal(struct worker *w, int sig)
 {
 	struct worker_daemon *d = w->daemon;
+	int rc = 0;
 
-	if (d == NULL || d->main_fd < 0)
+	if (d == NULL)
 		return false;
-	if (syscall(SYS_pidfd_send_signal, d->main_fd, sig, NULL, 0) < 0 && errno != ESRCH)
+	/* Its main process alone, as systemd's KillMode=mixed: a daemon stops
+	 * its own children (gunicorn's arbiter, whose workers killed under
+	 * it would be forked again); SIGKILL goes to the whole leaf too. */
+	if (d->main_fd >= 0)
+		rc = (int)syscall(SYS_pidfd_send_signal, d->main_fd, sig, NULL, 0);
+	else if (sig != SIGKILL)
+		rc = kill(w->pid, sig); /* our child, not reaped: its pid is pinned */
+	if (rc < 0 && errno != ESRCH)
 		log_warn("service %s: signal %d to worker %ld: %m", w->svc->cfg->name, sig,
 			 (long)w->pid);
 	return sig != SIGKILL;

@@ -81,8 +81,9 @@ bool worker_daemon_holds(struct worker *w, pid_t pid);
  * worker (an announced MAINPID= in its leaf, or, after a clean exit, the
  * oldest process left in its leaf), or 0: it is gone. */
 pid_t worker_daemon_successor(struct worker *w, int wstatus);
-/* Signals a followed main process through its pidfd. Returns true when
- * that is all (false: SIGKILL, its leaf is killed too; or not followed). */
+/* Signals its main process alone (through a pidfd once followed): what
+ * it started is its own to stop. Returns true when that is all (false:
+ * SIGKILL, for which containment kills its whole leaf too). */
 bool worker_daemon_signal(struct worker *w, int sig);
 /* The signal that tells it to stop (stop_signal: SIGTERM unless set). */
 int worker_daemon_stop_signal(const struct worker *w);

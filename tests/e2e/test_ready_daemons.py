@@ -124,6 +124,22 @@ class Exec(h.MasterTestCase):
             m.wait_log(r"pydaemon %d: SIGTERM, shutting down" % pid, 5)
         self.assertNotIn("killing worker", m.log())
 
+    def test_recycle_under_load(self):
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=exec -o prefork=3\n"
+                        % PYDAEMON, wait=False)
+        first = set(m.worker_pids(st=running(m, 3)))
+        for pid in first:
+            m.wait_log(r"pydaemon %d: serving" % pid, 5)
+        with Load(m, m.addr()) as load:
+            m.ctl("recycle", m.service()["name"], check=True)
+            m.wait_for(lambda st: first.isdisjoint(m.worker_pids(st=st))
+                       and m.service(st=st)["workers"]["running"] == 3, 15,
+                       "every daemon replaced")
+        self.assertEqual(load.failed, 0, load.errors[:5])
+        self.assertGreater(load.ok, 0)
+        for pid in first:
+            m.wait_log(r"pydaemon %d: SIGTERM, shutting down" % pid, 5)
+
     def test_rss_max_retires_a_growing_daemon(self):
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=exec"
                         " -o rss_max=60M grow\n" % PYDAEMON, wait=False)
@@ -145,6 +161,8 @@ class Exec(h.MasterTestCase):
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=exec -o prefork=2\n"
                         % PYDAEMON, wait=False)
         pids = m.worker_pids(st=running(m, 2))
+        for pid in pids:  # its handler set ("ready" for exec is 200 ms alive)
+            m.wait_log(r"pydaemon %d: serving" % pid, 5)
         self.assertEqual(m.stop(), 0)
         for pid in pids:
             self.assertRegex(m.log(), r"pydaemon %d: SIGTERM, shutting down" % pid)
