@@ -182,6 +182,8 @@ static void main_loop(struct master *m)
 	for (;;) {
 		uint64_t now = clock_now_ms();
 		uint64_t next = handover_next < contain_next ? handover_next : contain_next;
+		uint64_t sd_next = sdnotify_tick(&m->notify, now); /* systemd's watchdog */
+		next = sd_next < next ? sd_next : next;
 		if (event_run_once(&m->loop, main_timeout_ms(m, now, next)) < 0) {
 			log_err("epoll_wait: %m");
 			break;
@@ -266,6 +268,7 @@ int main(int argc, char **argv)
 	if (main_parse_args(argc, argv, &args) < 0)
 		return 2;
 	memset(&m, 0, sizeof(m));
+	sdlisten_take(&m.inherited); /* fds 3.., before anything opens one */
 	list_init(&m.dead);
 	list_init(&m.generations);
 	m.launcher.devnull_fd = -1;
@@ -298,6 +301,7 @@ int main(int argc, char **argv)
 	pid_path = strdup(m.cfg.master.pid_file);
 	if (pid_path == NULL || main_setup(&m, &pidfd, args.foreground) < 0)
 		goto out;
+	sdlisten_done(&m.inherited); /* what no service took is closed */
 	if (!args.foreground && main_detach(&m, &args, pidfd, &ready_fd) < 0)
 		goto out;
 	/* After the forks: a signalfd wakes epoll for the process that
@@ -330,6 +334,7 @@ out:
 	pidfile_release(pidfd, pid_path);
 	free(pid_path);
 	sdnotify_close(&m.notify);
+	sdlisten_done(&m.inherited);
 	config_free(&m.cfg);
 	log_close();
 	return rc;

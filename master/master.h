@@ -18,6 +18,7 @@
 #include "pidmap.h"
 #include "reload.h"
 #include "rundir.h"
+#include "sdlisten.h"
 #include "sdnotify.h"
 #include "signals.h"
 
@@ -66,6 +67,7 @@ struct master {
 	bool stop_now;             /* `stop --now`: SIGKILL every worker */
 	struct dynuser dynusers;   /* user=dynamic uids in use (isolation.c) */
 	struct contain contain;    /* containment: cgroup leaves or subreaper (contain.h) */
+	struct sdlisten inherited; /* systemd's sockets until the services take them (sdlisten.h) */
 };
 
 #endif

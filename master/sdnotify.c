@@ -14,6 +14,26 @@
 
 /* One notification: a few short assignments; STATUS is one line. */
 #define SDNOTIFY_MESSAGE_MAX_BYTES 1024
+/* A watchdog shorter than this is a mistake (pings every 10 ms). */
+#define SDNOTIFY_WATCHDOG_MIN_USEC 20000ULL
+
+/* WATCHDOG_USEC (for us if WATCHDOG_PID is unset or ours): pings at half
+ * of it, as sd_watchdog_enabled(3) advises. Unset either way: only the
+ * master speaks for the service. */
+static void sdnotify_watchdog_setup(struct sdnotify *n)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	unsigned long long v = usec != NULL ? strtoull(usec, NULL, 10) : 0;
+
+	if (v >= SDNOTIFY_WATCHDOG_MIN_USEC &&
+	    (pid == NULL || strtol(pid, NULL, 10) == (long)getpid())) {
+		n->watchdog_ms = v / 2000u;
+		log_info("systemd watchdog: WATCHDOG=1 every %llu ms",
+			 (unsigned long long)n->watchdog_ms);
+	}
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+}
 
 int sdnotify_open(struct sdnotify *n)
 {
@@ -32,6 +52,7 @@ int sdnotify_open(struct sdnotify *n)
 		unsetenv("NOTIFY_SOCKET");
 		return -1;
 	}
+	sdnotify_watchdog_setup(n);
 	memcpy(n->addr.sun_path, path, len);
 	if (path[0] == '@')
 		n->addr.sun_path[0] = '\0'; /* abstract: length, not NUL, ends it */
@@ -87,4 +108,45 @@ void sdnotify_reloading(struct sdnotify *n)
 	sdnotify_send(n, "RELOADING=1\nMONOTONIC_USEC=%llu",
 		      (unsigned long long)ts.tv_sec * 1000000ULL +
 		      (unsigned long long)ts.tv_nsec / 1000ULL);
+}
+
+bool sdnotify_store_fd(struct sdnotify *n, const char *name, int fd)
+{
+	char msg[SDNOTIFY_MESSAGE_MAX_BYTES];
+	union {
+		struct cmsghdr align;
+		char bytes[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	int len = snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
+	struct iovec iov = { .iov_base = msg, .iov_len = len > 0 ? (size_t)len : 0 };
+	struct msghdr mh = {
+		.msg_name = &n->addr, .msg_namelen = n->addr_len,
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.bytes, .msg_controllen = sizeof(ctl.bytes),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	if (n->fd < 0 || len <= 0 || (size_t)len >= sizeof(msg))
+		return false;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(n->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		log_warn("NOTIFY_SOCKET: cannot store socket %s: %s", name, strerror(errno));
+		return false;
+	}
+	n->stored = true;
+	return true;
+}
+
+uint64_t sdnotify_tick(struct sdnotify *n, uint64_t now_ms)
+{
+	if (n->fd < 0 || n->watchdog_ms == 0)
+		return UINT64_MAX;
+	if (now_ms >= n->watchdog_next_ms) {
+		sdnotify_send(n, "WATCHDOG=1");
+		n->watchdog_next_ms = now_ms + n->watchdog_ms;
+	}
+	return n->watchdog_next_ms;
 }

@@ -7,6 +7,7 @@
 #define MASTER_SDNOTIFY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -14,6 +15,10 @@ struct sdnotify {
 	int fd;                  /* -1: not under a notify-aware manager */
 	struct sockaddr_un addr;
 	socklen_t addr_len;
+	uint64_t watchdog_ms;    /* WATCHDOG=1 every this often (half of
+				  * WATCHDOG_USEC); 0: no watchdog */
+	uint64_t watchdog_next_ms;
+	bool stored;             /* a socket went to its fd store (FDSTORE=1) */
 };
 
 /* Reads and unsets NOTIFY_SOCKET (workers must not inherit it: only the
@@ -28,5 +33,12 @@ void sdnotify_send(struct sdnotify *n, const char *fmt, ...)
 /* "RELOADING=1" with MONOTONIC_USEC, as systemd wants it before a reload. */
 void sdnotify_reloading(struct sdnotify *n);
 bool sdnotify_enabled(const struct sdnotify *n);
+/* "FDSTORE=1" with fd passed along, named name (systemd keeps it across a
+ * restart and passes it back in LISTEN_FDS; needs FileDescriptorStoreMax=
+ * in the unit). Returns whether it was sent. */
+bool sdnotify_store_fd(struct sdnotify *n, const char *name, int fd);
+/* The service manager's watchdog (WATCHDOG_USEC, read by sdnotify_open):
+ * sends WATCHDOG=1 when due; returns when it next is (UINT64_MAX: never). */
+uint64_t sdnotify_tick(struct sdnotify *n, uint64_t now_ms);
 
 #endif

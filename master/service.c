@@ -53,16 +53,6 @@ static void service_env_add(char **envp, size_t *n, const char *fmt, ...)
 	envp[(*n)++] = s;
 }
 
-/* LISTEN_FDNAMES entries may not contain ':' (the separator). */
-static void service_fdname(const char *name, char *out, size_t size)
-{
-	size_t i;
-
-	for (i = 0; name[i] && i + 1 < size; i++)
-		out[i] = (name[i] == ':' || name[i] == '=') ? '_' : name[i];
-	out[i] = '\0';
-}
-
 static int service_build_env(struct service *svc)
 {
 	const struct service_config *c = svc->cfg;
@@ -82,7 +72,7 @@ static int service_build_env(struct service *svc)
 		else if ((val = getenv(name)) != NULL)
 			service_env_add(svc->envp, &n, "%s=%s", name, val);
 	}
-	service_fdname(c->name, fdname, sizeof(fdname));
+	sdlisten_fdname(c->name, fdname, sizeof(fdname)); /* no ':', the separator */
 	service_env_add(svc->envp, &n, "LISTEN_FDS=%zu", svc->nsocks);
 	service_env_add(svc->envp, &n, "LISTEN_PID=%0*d", SERVICE_PID_DIGITS_BYTES - 1, 0);
 	char *fdnames = NULL;
@@ -137,7 +127,9 @@ void service_free(struct service *svc)
 	}
 	/* Only the owner of a unix socket removes its name: a successor that
 	 * took the socket over keeps serving on it. */
-	if (owns_path)
+	/* Nor at the master's exit when systemd keeps the socket for the
+	 * next master (fd store): its clients must find it by its name. */
+	if (owns_path && !(svc->m->stopping && svc->m->notify.stored))
 		listener_unlink(svc->cfg);
 	if (svc->iso != NULL)
 		isolation_destroy(svc->iso);
@@ -167,7 +159,10 @@ static int service_open_socket(struct service *svc, struct service_socket *s,
 		memcpy(s->addr, donor->addr, sizeof(s->addr));
 		return 0;
 	}
-	s->fd = listener_open(c, a, s->addr, sizeof(s->addr));
+	/* One systemd passed us (sdlisten.h), else one of our own. */
+	s->fd = sdlisten_claim(&svc->m->inherited, c, a, s->addr, sizeof(s->addr));
+	if (s->fd < 0)
+		s->fd = listener_open(c, a, s->addr, sizeof(s->addr));
 	return s->fd < 0 ? -1 : 0;
 }
 
@@ -243,6 +238,13 @@ void service_commit(struct service *svc)
 		 * master itself never accepts on it). */
 		listener_set_blocking(svc->cfg, s->fd, s->addr,
 				      svc->cfg->ready != SERVICE_READY_PROTOCOL);
+		/* Ours now: systemd keeps a copy across a restart (a
+		 * borrowed one was stored by its first owner). */
+		if (s->donor == NULL && sdnotify_enabled(&svc->m->notify)) {
+			char name[SDLISTEN_NAME_BYTES];
+			sdlisten_fdname(svc->cfg->name, name, sizeof(name));
+			sdnotify_store_fd(&svc->m->notify, name, s->fd);
+		}
 		if (s->donor != NULL) {
 			event_del(&svc->m->loop, &s->donor->demand_watch);
 			s->donor->fd = -1;
