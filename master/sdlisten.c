@@ -50,17 +50,20 @@ void sdlisten_take(struct sdlisten *l)
 		log_err("LISTEN_FDS: out of memory: %lu inherited sockets closed", n);
 	for (unsigned long i = 0; pid == (unsigned long)getpid() && i < n; i++) {
 		int fd = SDLISTEN_FD_FIRST + (int)i;
-		size_t len = names != NULL ? strcspn(names, ":") : 0;
-		fcntl(fd, F_SETFD, FD_CLOEXEC); /* no worker inherits it by mistake */
+		const char *name = names != NULL ? names : "";
+		size_t len = strcspn(name, ":");
+		names = names != NULL && names[len] == ':' ? names + len + 1 : NULL;
+		/* Not open (LISTEN_FDS lied): never recorded, or its number,
+		 * reused by a file we open later, would be closed as ours. */
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) /* no worker inherits it */
+			continue;
 		if (l->fds == NULL) {
 			close(fd);
 			continue;
 		}
 		l->fds[l->n].fd = fd;
-		snprintf(l->fds[l->n].name, SDLISTEN_NAME_BYTES, "%.*s", (int)len,
-			 names != NULL ? names : "");
+		snprintf(l->fds[l->n].name, SDLISTEN_NAME_BYTES, "%.*s", (int)len, name);
 		l->n++;
-		names = names != NULL && names[len] == ':' ? names + len + 1 : NULL;
 	}
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
