@@ -1,7 +1,7 @@
 /* config.c - owns config_load(): master.conf, `master -o` and master.cf
- * read, checked and resolved (addresses, unix socket paths, executables,
- * user and group ids; the isolation settings through config_isolation.c,
- * the jail and command fds through config_paths.c)
+ * read, checked and resolved (addresses, unix socket paths, executables;
+ * user and group ids through config_ids.c, the isolation settings through
+ * config_isolation.c, the jail and command fds through config_paths.c)
  * as one unit, every error collected, and all or nothing; plus
  * config_free() and config_format_addr().
  *
@@ -13,9 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +22,13 @@
 #include <unistd.h>
 
 #include "config_dynuser.h"
+#include "config_ids.h"
 #include "config_isolation.h"
 #include "config_paths.h"
 #include "mastercf.h"
 #include "safepath.h"
 #include "settings_reader.h"
 
-#define CONFIG_GROUPS_START 32 /* getgrouplist() tells us if it needs more */
 #define CONFIG_WHY_BYTES SAFEPATH_WHY_BYTES
 
 /* DIR/NAME, or NULL when out of memory. */
@@ -210,78 +208,6 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 }
 
 /* -o group=NAME: its gid, or -1 (error added). */
-static int config_resolve_group(const char *group, gid_t *gid, const char *where,
-				struct diag *errs)
-{
-	errno = 0;
-	struct group *gr = getgrnam(group);
-	if (gr == NULL) {
-		if (errno == 0 || errno == ENOENT || errno == ESRCH || errno == EBADF || errno == EPERM)
-			diag_add(errs, "%s: unknown group \"%s\"", where, group);
-		else
-			diag_add(errs, "%s: cannot look up group \"%s\": %s", where, group,
-				 strerror(errno));
-		return -1;
-	}
-	*gid = gr->gr_gid;
-	return 0;
-}
-
-static void config_resolve_ids(struct service_config *sc, const struct master_settings *m,
-			       const char *where, struct diag *errs)
-{
-	const char *user = sc->set.user[0] != '\0' ? sc->set.user : m->default_user;
-	int n = CONFIG_GROUPS_START;
-	gid_t group_gid = 0;
-	bool has_group = sc->set.group[0] != '\0';
-
-	if (has_group && config_resolve_group(sc->set.group, &group_gid, where, errs) < 0)
-		return;
-	if (!sc->unpriv)
-		return; /* root: uid 0, gid 0, no supplementary groups */
-	if (config_dynuser_is(user)) {
-		config_dynuser_service(sc, has_group, group_gid, where, errs);
-		return; /* ids allocated when the service is created */
-	}
-	errno = 0;
-	struct passwd *pw = getpwnam(user);
-	if (pw == NULL) {
-		if (errno == 0 || errno == ENOENT || errno == ESRCH || errno == EBADF || errno == EPERM)
-			diag_add(errs, "%s: unknown user \"%s\"", where, user);
-		else
-			diag_add(errs, "%s: cannot look up user \"%s\": %s", where, user, strerror(errno));
-		return;
-	}
-	if (pw->pw_uid == 0) {
-		diag_add(errs, "%s: user \"%s\" has uid 0, and an unpriv=y worker never runs as "
-			 "root (write unpriv=n for that)", where, user);
-		return;
-	}
-	sc->uid = pw->pw_uid;
-	/* -o group= replaces the primary group; the supplementary ones stay
-	 * the user's (as initgroups would give them). */
-	sc->gid = has_group ? group_gid : pw->pw_gid;
-	if (has_group && group_gid == 0) {
-		diag_add(errs, "%s: group \"%s\" has gid 0, and an unpriv=y worker never runs "
-			 "with group root", where, sc->set.group);
-		return;
-	}
-	for (;;) {
-		int want = n;
-		gid_t *groups = realloc(sc->groups, (size_t)n * sizeof(gid_t));
-		if (groups == NULL) {
-			diag_oom(errs, where);
-			return;
-		}
-		sc->groups = groups;
-		if (getgrouplist(user, sc->gid, sc->groups, &n) >= 0)
-			break;
-		if (n <= want)
-			n = want * 2; /* glibc reports the size it needs; be safe if not */
-	}
-	sc->ngroups = (size_t)n;
-}
-
 /* Same name and type twice, or one address in two inet services, could
  * never bind both: say so now rather than at start-up. */
 static void config_check_duplicates(const struct config *cfg, struct diag *errs)
@@ -349,7 +275,7 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	if (jail != NULL && !config_isolation_own_jail(sc, &cfg->master))
 		config_paths_jail(sc, jail, where, errs);
 	config_resolve_command(sc, &cfg->master, where, errs);
-	config_resolve_ids(sc, &cfg->master, where, errs);
+	config_ids_service(sc, &cfg->master, where, errs);
 	config_isolation_check(sc, &cfg->master, where, errs);
 	if (sc->set.maxproc != 0 && sc->set.prefork > sc->set.maxproc)
 		diag_add(errs, "%s: prefork %u is larger than maxproc %u", where,
@@ -360,22 +286,6 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 /* admin_group's gid, looked up here (on the reload thread) so that the
  * loop applies it without a lookup. An unknown group is no error: the
  * control socket then stays root's (control.c warns). */
-static void config_resolve_admin(struct config *cfg)
-{
-	const char *name = cfg->master.admin_group;
-
-	if (name == NULL || name[0] == '\0')
-		return;
-	errno = 0;
-	struct group *gr = getgrnam(name);
-	if (gr == NULL) {
-		cfg->admin_errno = errno;
-		return;
-	}
-	cfg->admin_found = true;
-	cfg->admin_gid = gr->gr_gid;
-}
-
 int config_load(const char *dir, char *const *overrides, struct config *out,
 		struct diag *errs)
 {
@@ -412,7 +322,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 	config_absolute(&out->master.control_socket, out->master.run_directory, errs);
 	out->master.own_jail = out->master.chroot_directory[0] != '/';
 	config_absolute(&out->master.chroot_directory, out->master.run_directory, errs);
-	config_resolve_admin(out);
+	config_ids_admin(out);
 	config_isolation_check_master(&out->master, errs);
 
 	mastercf_parse_file(cfpath, &defaults, &cf, errs);
