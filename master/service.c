@@ -188,6 +188,7 @@ struct service *service_create(struct master *m, const struct master_settings *m
 	list_init(&svc->stop_sent);
 	list_init(&svc->term_sent);
 	list_init(&svc->kill_sent);
+	list_init(&svc->silent);
 	ratelimit_init(&svc->limiter, c->set.spawn_rate);
 	svc->deadline_ms = CLOCK_NEVER_MS;
 	svc->lifetime_next_ms = CLOCK_NEVER_MS;

@@ -69,6 +69,7 @@ struct service {
 	struct list stop_sent;  /* told "stop" (stop_timeout) */
 	struct list term_sent;  /* SIGTERM sent (kill_grace) */
 	struct list kill_sent;  /* SIGKILL sent */
+	struct list silent;     /* status channel closed, process not reaped yet */
 	unsigned n_starting, n_idle, n_busy; /* serving */
 	unsigned n_retiring;    /* leaving, in any phase */
 	unsigned n_stopping;    /* of those, told to stop or signalled */

@@ -60,6 +60,8 @@ struct worker {
 	struct list all_link;     /* service->workers, in spawn order */
 	struct list timer_link;   /* the list of its state or phase (service.h) */
 	struct list dead_link;    /* master->dead */
+	struct list silent_link;  /* service->silent: its channel closed (evict.c) */
+	uint64_t silent_since_ms;
 	struct contain_leaf leaf; /* its cgroup leaf, or its process group (contain.h) */
 };
 
