@@ -19,6 +19,7 @@ STATUS_GAP_S = 0.01         # between two status calls: the loop is not a busy l
 SAMPLE_INTERVAL_S = 1.0
 PROBE_TIMEOUT_S = 5.0       # an added service must answer an echo within this
 NOTES_MAX = 10
+SLOW_STATUS_MS = 100        # status calls this slow are checked against reloads
 TURN_WAIT_S = 0.5           # a service's turn waits this long for a victim
 
 
@@ -44,6 +45,7 @@ class StatusKiller(threading.Thread):
         self.rng = random.Random(seed)
         self.kills_on = threading.Event()
         self.latencies_ms = []
+        self.slow = []              # (t_call_ns, t_reply_ns) of calls past SLOW_STATUS_MS
         self.errors = 0
         self.notes = []
         self.kills = []             # (role, pid, t_before_ns, t_after_ns, snapshot_age_ms)
@@ -54,9 +56,12 @@ class StatusKiller(threading.Thread):
     def run(self):
         next_kill = time.monotonic()
         while not self.stop.is_set():
+            t_call = time.monotonic_ns()
             rc, out, err, secs = self.m.ctl("status", "--json")
             t_read = time.monotonic_ns()
             self.latencies_ms.append(secs * 1000.0)
+            if secs * 1000.0 >= SLOW_STATUS_MS:
+                self.slow.append((t_call, t_read))
             st = None
             if rc == 0:
                 try:

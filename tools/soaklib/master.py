@@ -22,7 +22,7 @@ STOP_TIMEOUT_S = 30.0       # SIGTERM -> exit: stop_timeout 10 s + kill_grace 5 
 KILL_WAIT_S = 10.0
 CLEANUP_STOP_S = 15.0       # an interrupted run: SIGTERM, then SIGKILL after this
 POLL_S = 0.05
-OUR_COMMS = ("master", "masterctl", "bench-client")   # reaped by subprocess, not by us
+OUR_COMMS = ("masterctl", "bench-client")   # reaped by subprocess, not by us
 
 
 class SoakError(Exception):
@@ -92,6 +92,7 @@ class Master:
         self.seen = {}              # pid -> starttime: every worker and descendant seen
         self.seen_lock = threading.Lock()
         self.orphans = {}           # comm -> dead processes re-parented to us, reaped
+        self.escaped = {}           # comm -> live processes re-parented to us
         with open(os.path.join(self.dir, "master.conf"), "w") as f:
             f.write('run_directory = "%s/run"\ndaemon_directory = "%s/services"\n'
                     % (self.dir, build))
@@ -223,6 +224,7 @@ class Master:
                 self.proc.wait(timeout=KILL_WAIT_S)
             except subprocess.TimeoutExpired:
                 pass
+        self.reap_orphans()         # records what escaped the tree, alive
         with self.seen_lock:
             seen = dict(self.seen)
         leftovers = {}
@@ -238,31 +240,36 @@ class Master:
         return leftovers
 
     def reap_orphans(self):
-        """Reaps the dead processes re-parented to us (we are a subreaper):
-        spawn's commands whose worker was killed, anything that outlived
-        the master. Our own children (master, bench-client, masterctl) are
-        left to their subprocess objects. Returns {comm: count}."""
-        reaped = {}
+        """Processes re-parented to us (we are a subreaper): the dead are
+        reaped (spawn's commands whose worker was killed die by their
+        parent-death signal), the living escaped the master's tree and are
+        recorded, to be leftovers if they still live at the end. Our own
+        children (master, bench-client, masterctl) are left to their
+        subprocess objects."""
         me = os.getpid()
         for name in os.listdir("/proc"):
             if not name.isdigit():
                 continue
             pid = int(name)
             st = procs.stat(pid)
-            if st is None or st[1] != me or st[0] != "Z":
+            if st is None or st[1] != me or pid == self.pid:
                 continue
             comm = self.comm(pid)
-            if pid == self.pid or comm in OUR_COMMS:
+            # Ours, or one of ours between fork and exec (it has our comm).
+            if comm in OUR_COMMS or comm == self.comm(me):
+                continue
+            if st[0] != "Z":
+                with self.seen_lock:
+                    if pid not in self.seen:
+                        self.seen[pid] = st[2]
+                        self.escaped[comm] = self.escaped.get(comm, 0) + 1
                 continue
             try:
                 if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    reaped[comm] = reaped.get(comm, 0) + 1
+                    with self.seen_lock:
+                        self.orphans[comm] = self.orphans.get(comm, 0) + 1
             except ChildProcessError:
                 pass
-        with self.seen_lock:
-            for comm, n in reaped.items():
-                self.orphans[comm] = self.orphans.get(comm, 0) + n
-        return reaped
 
     @staticmethod
     def comm(pid):

@@ -7,6 +7,8 @@ import re
 RSS_BOUND_KB = 8192         # master RSS growth allowed, start -> end
 FDS_BOUND = 16              # master fd growth allowed, start -> end
 LOG_SHAPES_MAX = 8
+LEFTOVERS_SHOWN = 10
+SLOW_STATUS_MS = 100        # as chaos.SLOW_STATUS_MS
 
 
 def pct(values, q):
@@ -14,6 +16,25 @@ def pct(values, q):
         return 0.0
     v = sorted(values)
     return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def window_cover(kills, window_ms, seconds, nroles):
+    """Percent of the kill phase inside some kill's window, per service, mean:
+    a short request at x is the kill's if t0 - after <= x <= t1 + before."""
+    if not kills or seconds <= 0 or nroles == 0:
+        return 0.0
+    before, after = (v * 1_000_000 for v in window_ms)
+    total = 0
+    for role in set(k[0] for k in kills):
+        end = None
+        for _, _, t0, t1, _ in sorted(k for k in kills if k[0] == role):
+            a, b = t0 - after, t1 + before
+            if end is None or a > end:
+                total += b - a
+            elif b > end:
+                total += b - end
+            end = b if end is None else max(end, b)
+    return 100.0 * total / 1e9 / seconds / nroles
 
 
 def log_shapes(path):
@@ -97,24 +118,36 @@ def print_report(f, out):
             k["timeout"], k["mismatch"], r["kill"], r["lost"],
             sum(1 for x in f["kills"] if x[0] == role), r["ok"] / max(f["seconds"], 1e-9)))
     ages = [x[4] for x in f["kills"]]
-    p("kills: %d SIGKILLs of idle workers that had served (%.1f/s while on), snapshot->kill"
-      " p50=%.1fms max=%.1fms, %d time(s) no idle worker qualified; a failure is the kill's"
-      " (kill-race) when it is a reset or short read on that service and the kill falls"
-      " within its request's time +-%dms" % (
+    cover = window_cover(f["kills"], f["window_ms"], f["kill_seconds"], len(f["rows"]))
+    before_ms, after_ms = f["window_ms"]
+    p("kills: %d SIGKILLs of idle workers that had served (%.1f/s while on); snapshot->kill"
+      " p50=%.1fms max=%.1fms; %d time(s) no worker qualified" % (
           len(f["kills"]), len(f["kills"]) / max(f["kill_seconds"], 1e-9), pct(ages, 0.5),
-          max(ages) if ages else 0.0, f["no_victim"], f["window_ms"]))
+          max(ages) if ages else 0.0, f["no_victim"]))
+    p("kill-race: a reset or short read on a killed worker's service whose request ran"
+      " when the kill was sent (from %dms before it began to %dms after it ended); these"
+      " windows cover %.1f%% of a service's kill phase, the odds that a real loss of that"
+      " kind is taken for a kill's (the no-kill phase has none)" % (before_ms, after_ms, cover))
     p("master: rss max %dkB, fds max %d, stopped in %.1fs with exit status %s; reload"
       " p50=%.0fms max=%.0fms; crashed=%d killed=%d in status (kills seen as crashes)" % (
           f["rss_max"], f["fds_max"], f["stop_s"], f["master_exit"],
           pct(f["reload_ms"], 0.5), max(f["reload_ms"]) if f["reload_ms"] else 0.0,
           f["crashed"], f["killed"]))
+    p("status: %d call(s) took %dms or more, %d of them while a reload ran; a call is"
+      " masterctl's whole run (exec, connect, reply)" % (
+          f["slow_status"], SLOW_STATUS_MS, f["slow_in_reload"]))
     if f["crashed"] != len(f["kills"]) and not f["interrupted"]:
         p("note: the master counted %d crashes for %d kills (crashes of workers not killed"
-          " by soak, or kills of workers that were exiting anyway)" % (f["crashed"], len(f["kills"])))
+          " by soak, or kills of workers that were exiting anyway)"
+          % (f["crashed"], len(f["kills"])))
     if f["orphans"]:
         p("orphans: %s re-parented to soak dead and reaped during the run (a worker killed"
           " with a child: spawn's command dies by its parent-death signal)"
           % ", ".join("%d %s" % (n, c) for c, n in sorted(f["orphans"].items())))
+    if f["escaped"]:
+        p("escaped: %s re-parented to soak alive: out of the master's tree (leftovers if"
+          " still alive at the end)" % ", ".join("%d %s" % (n, c)
+                                                  for c, n in sorted(f["escaped"].items())))
     shapes = sorted(f["log_shapes"].items(), key=lambda kv: -kv[1])
     for shape, n in shapes[:LOG_SHAPES_MAX]:
         p("log: %6dx %s" % (n, shape[:160]))
@@ -122,8 +155,10 @@ def print_report(f, out):
         p("log: ... %d more kinds of warning/error lines" % (len(shapes) - LOG_SHAPES_MAX))
     for note in f["notes"]:
         p("note: %s" % note)
-    for pid, how in sorted(f["leftovers"].items()):
+    for pid, how in sorted(f["leftovers"].items())[:LEFTOVERS_SHOWN]:
         p("leftover: pid %d %s (SIGKILLed)" % (pid, how))
+    if len(f["leftovers"]) > LEFTOVERS_SHOWN:
+        p("leftover: ... and %d more (SIGKILLed)" % (len(f["leftovers"]) - LEFTOVERS_SHOWN))
     if why:
         p("soak: FAIL: %s (files in %s)" % ("; ".join(why), f["dir"]))
     return why
