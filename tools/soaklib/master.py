@@ -93,6 +93,7 @@ class Master:
         self.seen_lock = threading.Lock()
         self.orphans = {}           # comm -> dead processes re-parented to us, reaped
         self.escaped = {}           # comm -> live processes re-parented to us
+        self.orphan_log = []        # (t_ns, pid, comm) of each orphan reaped
         with open(os.path.join(self.dir, "master.conf"), "w") as f:
             f.write('run_directory = "%s/run"\ndaemon_directory = "%s/services"\n'
                     % (self.dir, build))
@@ -268,6 +269,7 @@ class Master:
                 if os.waitpid(pid, os.WNOHANG)[0] == pid:
                     with self.seen_lock:
                         self.orphans[comm] = self.orphans.get(comm, 0) + 1
+                        self.orphan_log.append((time.monotonic_ns(), pid, comm))
             except ChildProcessError:
                 pass
 

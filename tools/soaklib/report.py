@@ -27,7 +27,7 @@ def window_cover(kills, window_ms, seconds, nroles):
     total = 0
     for role in set(k[0] for k in kills):
         end = None
-        for _, _, t0, t1, _ in sorted(k for k in kills if k[0] == role):
+        for _, _, t0, t1, _ in sorted((k for k in kills if k[0] == role), key=lambda k: k[2]):
             a, b = t0 - after, t1 + before
             if end is None or a > end:
                 total += b - a
