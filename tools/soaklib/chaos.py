@@ -21,6 +21,7 @@ PROBE_TIMEOUT_S = 5.0       # an added service must answer an echo within this
 NOTES_MAX = 10
 SLOW_STATUS_MS = 100        # status calls this slow are checked against reloads
 TURN_WAIT_S = 0.5           # a service's turn waits this long for a victim
+STALE_SNAPSHOT_MS = 20      # no kill from a snapshot older than this
 
 
 def _note(lst, text):
@@ -50,6 +51,7 @@ class StatusKiller(threading.Thread):
         self.notes = []
         self.kills = []             # (role, pid, t_before_ns, t_after_ns, snapshot_age_ms)
         self.no_victim = 0          # a kill was due and no worker qualified
+        self.stale = 0              # kills skipped: the snapshot had grown old
         self.turn = 0               # the service whose worker goes next
         self.turn_since = None      # when that service's kill fell due
 
@@ -120,6 +122,11 @@ class StatusKiller(threading.Thread):
         if start is None or ps is None or ps[2] != start or ps[1] != self.m.pid:
             return False
         t0 = time.monotonic_ns()
+        if t0 - t_read > STALE_SNAPSHOT_MS * 1_000_000:
+            # "Idle" that old says little (the tool was not scheduled):
+            # wait for a fresh snapshot rather than widen the race.
+            self.stale += 1
+            return False
         if not procs.kill(pid, start):
             return False
         t1 = time.monotonic_ns()

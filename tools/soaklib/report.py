@@ -4,11 +4,12 @@ explain a failure. Pure: takes the figures, prints, returns the reasons."""
 
 import re
 
+from .chaos import SLOW_STATUS_MS, STALE_SNAPSHOT_MS
+
 RSS_BOUND_KB = 8192         # master RSS growth allowed, start -> end
 FDS_BOUND = 16              # master fd growth allowed, start -> end
 LOG_SHAPES_MAX = 8
 LEFTOVERS_SHOWN = 10
-SLOW_STATUS_MS = 100        # as chaos.SLOW_STATUS_MS
 
 
 def pct(values, q):
@@ -121,9 +122,10 @@ def print_report(f, out):
     cover = window_cover(f["kills"], f["window_ms"], f["kill_seconds"], len(f["rows"]))
     before_ms, after_ms = f["window_ms"]
     p("kills: %d SIGKILLs of idle workers that had served (%.1f/s while on); snapshot->kill"
-      " p50=%.1fms max=%.1fms; %d time(s) no worker qualified" % (
+      " p50=%.1fms max=%.1fms (never past %dms: %d skipped); %d time(s) no worker"
+      " qualified" % (
           len(f["kills"]), len(f["kills"]) / max(f["kill_seconds"], 1e-9), pct(ages, 0.5),
-          max(ages) if ages else 0.0, f["no_victim"]))
+          max(ages) if ages else 0.0, STALE_SNAPSHOT_MS, f["stale"], f["no_victim"]))
     p("kill-race: a reset or short read on a killed worker's service whose request ran"
       " when the kill was sent (from %dms before it began to %dms after it ended); these"
       " windows cover %.1f%% of a service's kill phase, the odds that a real loss of that"
