@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "histogram.h"
@@ -38,6 +39,7 @@ struct client_options {
 	unsigned source_addrs; /* >1: rotate over 127.0.0.1.. as source (IPv4 loopback) */
 	int rst_close;         /* close with RST (SO_LINGER 0): no TIME_WAIT */
 	int json;
+	FILE *fail_log;        /* --failures: one line per failed request, or NULL */
 };
 
 /* Read-only after start, except the request counter. */
@@ -58,6 +60,9 @@ struct client_result {
 };
 
 uint64_t client_now_ns(void);
+
+/* "connect", "reset", "short", "mismatch", "timeout". */
+const char *client_error_name(enum client_error kind);
 
 /* Runs `slots` concurrent request slots until the shared deadline or
  * request budget; fills *res. Safe to run in several threads at once. */

@@ -97,7 +97,14 @@ static void client_loop_close(struct client_slot *s)
 
 static void client_loop_fail(struct client_loop *l, struct client_slot *s, enum client_error kind)
 {
+	/* When it began and ended, on the monotonic clock, and the errno of a
+	 * failed call (0 for end-of-file, a mismatch or a timeout): tools/soak
+	 * lines failures up with the workers it killed. stdio locks per call. */
+	int err = kind == CLIENT_ERR_CONNECT || kind == CLIENT_ERR_RESET ? errno : 0;
 	l->res->errors[kind]++;
+	if (l->sh->opt->fail_log)
+		fprintf(l->sh->opt->fail_log, "%llu %llu %s %d\n", (unsigned long long)s->start_ns,
+		        (unsigned long long)client_now_ns(), client_error_name(kind), err);
 	client_loop_close(s);
 	s->state = SLOT_BACKOFF;
 	s->retry_ns = client_now_ns() + CLIENT_ERROR_BACKOFF_MS * CLIENT_LOOP_NS_PER_MS;
@@ -179,7 +186,11 @@ static int client_loop_connect(struct client_loop *l, struct client_slot *s)
 		n = -1;
 	}
 	if (n < 0) {
-		client_loop_fail(l, s, CLIENT_ERR_CONNECT);
+		/* Connected, then dropped by the peer before the first byte got
+		 * through (a unix socket connects at once): a reset, not a
+		 * refusal. */
+		client_loop_fail(l, s, errno == EPIPE || errno == ECONNRESET ? CLIENT_ERR_RESET
+		                                                             : CLIENT_ERR_CONNECT);
 		return -1;
 	}
 	l->res->connections++;
@@ -256,7 +267,10 @@ static void client_loop_event(struct client_loop *l, struct client_slot *s, uint
 	if (s->state == SLOT_CONNECTING) {
 		int err = 0;
 		socklen_t elen = sizeof err;
-		if ((ev & EPOLLERR) || getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err) {
+		int got = getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+		if ((ev & EPOLLERR) || got < 0 || err) {
+			if (err)
+				errno = err; /* for the failure log */
 			client_loop_fail(l, s, CLIENT_ERR_CONNECT);
 			return;
 		}
