@@ -1,19 +1,38 @@
-/* listener.h - opening a service's listening sockets. The master opens
- * them and keeps them for the service's whole life: workers come and go,
- * the queue of waiting clients stays. */
+/* listener.h - opening a service's listening sockets (and a fifo
+ * service's named pipe). The master opens them and keeps them for the
+ * service's whole life: workers come and go, the queue of waiting clients
+ * stays. */
 #ifndef MASTER_LISTENER_H
 #define MASTER_LISTENER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config.h"
 
-/* Opens, binds and listens (non-blocking, close-on-exec). desc receives
- * the address actually bound ("127.0.0.1:41234" for port 0). Returns the
- * fd, or -1 with the reason logged. */
+/* What listener_open() made besides the fd the workers get. */
+struct listener_made {
+	int wake_fd;  /* fifo: the master's own write end (wake-ups); else -1 */
+	dev_t dev;    /* local types: the file made at the path, so that only */
+	ino_t ino;    /* its maker removes it (0/0: none) */
+};
+
+/* Opens, binds and listens (non-blocking, close-on-exec): an inet or unix
+ * stream socket, a pass service's unix stream socket, a unix datagram
+ * socket, or a fifo (made anew, mode 0622, opened read-write so that it
+ * never reports end-of-file; listener_fifo.c). A file of another type at
+ * the path is refused; a socket or fifo there is replaced (left by a
+ * master that died, or by a service of another type being removed).
+ * desc receives the address actually bound ("127.0.0.1:41234" for port
+ * 0). Returns the fd, or -1 with the reason logged and nothing open. */
 int listener_open(const struct service_config *c, const struct service_addr *a,
-		  char *desc, size_t desc_size);
-/* Removes a unix service's socket file (at stop). */
-void listener_unlink(const struct service_config *c);
+		  struct listener_made *made, char *desc, size_t desc_size);
+/* Removes a local service's file (at stop) if it is still the one made. */
+void listener_unlink(const struct service_config *c, const struct listener_made *made);
+
+/* listener_fifo.c: makes the fifo base in the checked directory dirfd.
+ * Returns the workers' fd, or -1 (logged, nothing left behind). */
+int listener_fifo_open(const struct service_config *c, int dirfd, const char *base,
+		       struct listener_made *made);
 
 #endif

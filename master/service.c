@@ -95,6 +95,7 @@ static int service_build_env(struct service *svc)
 	free(fdnames);
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_STATUS_FD "=%zu", 3 + svc->nsocks);
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_SERVICE "=%s", c->name);
+	service_env_add(svc->envp, &n, PROTOCOL_ENV_TYPE "=%s", svctype_name(c->type));
 	/* Room for any unsigned; each launch writes its worker's jittered value. */
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_USE "=%0*d", SERVICE_PID_DIGITS_BYTES - 1, 0);
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_IDLE "=%u", c->set.max_idle_s);
@@ -121,11 +122,14 @@ void service_free(struct service *svc)
 		event_del(&svc->m->loop, &s->demand_watch);
 		if (s->fd >= 0 && s->donor == NULL)
 			close(s->fd);
+		if (s->made.wake_fd >= 0 && s->donor == NULL)
+			close(s->made.wake_fd);
 	}
-	/* Only the owner of a unix socket removes its name: a successor that
-	 * took the socket over keeps serving on it. */
+	/* Only the owner of a local service's file removes it: a successor
+	 * that took the socket over keeps serving on it. */
 	if (owns_path)
-		listener_unlink(svc->cfg);
+		listener_unlink(svc->cfg, &svc->socks[0].made);
+	wakeup_fini(&svc->wake);
 	if (svc->iso != NULL)
 		isolation_destroy(svc->iso);
 	for (char **e = svc->envp; e && *e; e++)
@@ -148,13 +152,15 @@ static int service_open_socket(struct service *svc, struct service_socket *s,
 {
 	s->svc = svc;
 	s->demand_watch.fd = -1;
+	s->made.wake_fd = -1;
 	if (donor != NULL) {
 		s->donor = donor;
 		s->fd = donor->fd;
+		s->made = donor->made;
 		memcpy(s->addr, donor->addr, sizeof(s->addr));
 		return 0;
 	}
-	s->fd = listener_open(c, a, s->addr, sizeof(s->addr));
+	s->fd = listener_open(c, a, &s->made, s->addr, sizeof(s->addr));
 	return s->fd < 0 ? -1 : 0;
 }
 
@@ -191,6 +197,7 @@ struct service *service_create(struct master *m, const struct master_settings *m
 	ratelimit_init(&svc->limiter, c->set.spawn_rate);
 	svc->deadline_ms = CLOCK_NEVER_MS;
 	svc->lifetime_next_ms = CLOCK_NEVER_MS;
+	wakeup_init(&svc->wake, &m->loop);
 	svc->socks = calloc(c->naddrs ? c->naddrs : 1, sizeof(*svc->socks));
 	svc->sock_fds = calloc(c->naddrs ? c->naddrs : 1, sizeof(int));
 	if (svc->socks == NULL || svc->sock_fds == NULL) {
@@ -229,9 +236,10 @@ void service_commit(struct service *svc)
 		if (s->donor != NULL) {
 			event_del(&svc->m->loop, &s->donor->demand_watch);
 			s->donor->fd = -1;
+			s->donor->made.wake_fd = -1;
 			s->donor = NULL;
 			/* The backlog is a setting too: listen(2) again applies it. */
-			if (listen(s->fd, (int)svc->cfg->set.listen_backlog) < 0)
+			if (svctype_listens(svc->cfg->type) && listen(s->fd, (int)svc->cfg->set.listen_backlog) < 0)
 				log_warn("service %s: listen %s: %s", svc->cfg->name, s->addr,
 					 strerror(errno));
 		}
