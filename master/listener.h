@@ -5,6 +5,7 @@
 #ifndef MASTER_LISTENER_H
 #define MASTER_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -13,21 +14,29 @@
 /* What listener_open() made besides the fd the workers get. */
 struct listener_made {
 	int wake_fd;  /* fifo: the master's own write end (wake-ups); else -1 */
-	dev_t dev;    /* local types: the file made at the path, so that only */
-	ino_t ino;    /* its maker removes it (0/0: none) */
+	dev_t dev;    /* local types: the file made, so that only its maker */
+	ino_t ino;    /* removes it (0/0: none) */
+	bool staged;  /* still in run_directory/.new: listener_commit() moves it */
 };
 
 /* Opens, binds and listens (non-blocking, close-on-exec): an inet or unix
  * stream socket, a pass service's unix stream socket, a unix datagram
  * socket, or a fifo (made anew, mode 0622, opened read-write so that it
- * never reports end-of-file; listener_fifo.c). A file of another type at
- * the path is refused; a socket or fifo there is replaced (left by a
- * master that died, or by a service of another type being removed).
- * desc receives the address actually bound ("127.0.0.1:41234" for port
- * 0). Returns the fd, or -1 with the reason logged and nothing open. */
+ * never reports end-of-file; listener_fifo.c). A local service's file is
+ * made in run_directory/.new (a worker's getsockname() names that path)
+ * and put in place by listener_commit(). A file other than a socket or
+ * fifo at the path is refused; a socket or fifo there is replaced at
+ * commit (left by a master that died, or the file of a service of
+ * another type that the same reload removes). desc receives the address
+ * actually bound ("127.0.0.1:41234" for port 0), or the final path.
+ * Returns the fd, or -1 with the reason logged and nothing left. */
 int listener_open(const struct service_config *c, const struct service_addr *a,
 		  struct listener_made *made, char *desc, size_t desc_size);
-/* Removes a local service's file (at stop) if it is still the one made. */
+/* Renames a staged file into place (the service is committed); logged if
+ * that fails (the service then serves only the clients that have its fd). */
+void listener_commit(const struct service_config *c, struct listener_made *made);
+/* Removes a local service's file (at stop, or a service never committed)
+ * if it is still the one made. */
 void listener_unlink(const struct service_config *c, const struct listener_made *made);
 
 /* listener_fifo.c: makes the fifo base in the checked directory dirfd.

@@ -233,6 +233,7 @@ void service_commit(struct service *svc)
 {
 	for (size_t i = 0; i < svc->nsocks; i++) {
 		struct service_socket *s = &svc->socks[i];
+		listener_commit(svc->cfg, &s->made); /* a new local file: in place */
 		if (s->donor != NULL) {
 			event_del(&svc->m->loop, &s->donor->demand_watch);
 			s->donor->fd = -1;

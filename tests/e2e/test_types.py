@@ -247,3 +247,32 @@ class Reload(h.MasterTestCase):
             os.close(fd)
         wait_record(m, "fifo", b"f-after-change")
         self.assertLessEqual(m.service("f")["procs"][0]["max_use"], 50)
+
+    def test_21_type_change_in_failed_reload(self):
+        """A reload that replaces unix service x by fifo service x at the
+        same path but fails (another new address is taken) changes
+        nothing: x is still the unix socket and serves; nothing is left
+        staged. The same reload once the port is free puts the fifo there."""
+        line_x = "x unix n n n - 2 {TYPESWORKER} -o prefork=1 " + RECORD + "\n"
+        m = self.master(line_x)
+        xpath = m.path("run", "public", "x")
+        taken = socket.socket()
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        m.write("master.cf", "x fifo n n n - 2 {TYPESWORKER} -o prefork=1 " + RECORD + "\n"
+                "127.0.0.1:%d inet n n n - 2 {TYPESWORKER} %s\n" % (port, RECORD))
+        rc, out, err = m.ctl("reload", timeout=15)
+        self.assertEqual(rc, 1, "reload onto a taken port: exit %d\n%s%s" % (rc, out, err))
+        self.assertTrue(stat.S_ISSOCK(os.lstat(xpath).st_mode), "x replaced by a failed reload")
+        with h.connect(xpath) as s:
+            s.sendall(b"still-unix")
+            self.assertTrue(h.read_line(s).startswith("ok "))
+        self.assertEqual(os.listdir(m.path("run", ".new")), [], "a staged file left behind")
+        taken.close()
+        diff = self.reload(m)
+        self.assertEqual(diff["removed"], ["x"])
+        self.assertTrue(stat.S_ISFIFO(os.lstat(xpath).st_mode), "x is no fifo after the reload")
+        m.wait_for(lambda st: st.get("draining") == [], 20, "earlier generations drained")
+        self.assertTrue(stat.S_ISFIFO(os.lstat(xpath).st_mode), "the drained unix x removed it")
