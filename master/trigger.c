@@ -39,7 +39,9 @@ static enum trigger_result trigger_pass(int conn, char *why, size_t size)
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
-	struct iovec iov = { .iov_base = (void *)&trigger_byte, .iov_len = 1 };
+	/* The carrier's own byte is not the request (the passed fd holds it). */
+	static const char carrier_byte = '\0';
+	struct iovec iov = { .iov_base = (void *)&carrier_byte, .iov_len = 1 };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 			      .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
 	int pair[2];
