@@ -1,12 +1,12 @@
 /* listener.c - owns creating listening sockets (see listener.h); a fifo's
  * named pipe is listener_fifo.c's. The directories of local services are
  * made if missing and checked as fds (rundir.h) before anything is made
- * in them. A local service's file is made in the staging directory
- * run_directory/.new and renamed into place when the service is committed
- * (listener_commit), so a reload that fails, or that replaces a service
- * of another type at the same path, never leaves a running service
- * without its file. Nothing here is fatal: a failure is logged and the
- * service is not created. */
+ * in them. A local service's file is made at its path; or, when a running
+ * service of another type still has its file there (a reload that changes
+ * a service's type), in the staging directory run_directory/.new, renamed
+ * into place when the service is committed (listener_commit): a reload
+ * that fails never leaves the running service without its file. Nothing
+ * here is fatal: a failure is logged and the service is not created. */
 #include "listener.h"
 
 #include <errno.h>
@@ -107,19 +107,28 @@ static int listener_replaceable(const struct service_config *c, int dirfd, const
 	return 0;
 }
 
-/* Checks the final place (made at commit) and prepares the staging one:
- * the staging directory's fd, or -1 (logged). */
-static int listener_prepare_local(const struct service_config *c, const struct listener_paths *p)
+/* Checks the final place and, when staging, prepares the staging one: the
+ * fd of the directory to make the file in, *base its name there; or -1
+ * (logged). Unstaged, a socket or fifo at the path is stale: removed. */
+static int listener_prepare_local(const struct service_config *c, const struct listener_paths *p,
+				  bool stage, const char **base)
 {
-	int final_fd = listener_dir(c, p->final_dir, c->private_ ? 0700 : 0755), stage_fd;
-
-	if (final_fd < 0)
-		return -1;
 	/* private/ is for the master's own user; public/ for anyone; .new/
 	 * for the master alone. */
-	int rc = listener_replaceable(c, final_fd, p->final_base, p->final_dir, false);
+	int final_fd = listener_dir(c, p->final_dir, c->private_ ? 0700 : 0755), stage_fd;
+
+	*base = p->final_base;
+	if (final_fd < 0 ||
+	    listener_replaceable(c, final_fd, p->final_base, p->final_dir, !stage) < 0) {
+		if (final_fd >= 0)
+			close(final_fd);
+		return -1;
+	}
+	if (!stage)
+		return final_fd;
 	close(final_fd);
-	if (rc < 0 || (stage_fd = listener_dir(c, p->stage_dir, 0700)) < 0)
+	*base = p->stage_base;
+	if ((stage_fd = listener_dir(c, p->stage_dir, 0700)) < 0)
 		return -1;
 	if (listener_replaceable(c, stage_fd, p->stage_base, p->stage_dir, true) < 0) {
 		close(stage_fd);
@@ -128,19 +137,20 @@ static int listener_prepare_local(const struct service_config *c, const struct l
 	return stage_fd;
 }
 
-/* Remembers which file was made at the staging path. */
-static void listener_note_file(int dirfd, const char *base, struct listener_made *made)
+/* Remembers which file was made (dirfd/base). */
+static void listener_note_file(int dirfd, const char *base, bool staged,
+			       struct listener_made *made)
 {
 	struct stat st;
 
 	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode)) {
 		made->dev = st.st_dev;
 		made->ino = st.st_ino;
-		made->staged = true;
+		made->staged = staged;
 	}
 }
 
-/* Binds at a (inet), or at bind_to with dirfd/base its staging place. */
+/* Binds at a (inet: dirfd -1), or at bind_to, named base in dirfd. */
 static int listener_socket(const struct service_config *c, const struct service_addr *a,
 			   const struct service_addr *bind_to, int dirfd, const char *base,
 			   struct listener_made *made, char *desc, size_t desc_size)
@@ -172,7 +182,7 @@ static int listener_socket(const struct service_config *c, const struct service_
 		goto fail;
 	}
 	if (dirfd >= 0)
-		listener_note_file(dirfd, base, made);
+		listener_note_file(dirfd, base, bind_to != a, made);
 	if (svctype_listens(c->type) && listen(fd, (int)c->set.listen_backlog) < 0) {
 		log_err("service %s: listen: %s", c->name, strerror(errno));
 		goto fail;
@@ -184,31 +194,34 @@ static int listener_socket(const struct service_config *c, const struct service_
 		config_format_addr(a, desc, desc_size);
 	return fd;
 fail:
-	if (made->staged)
+	if (made->ino != 0)
 		unlinkat(dirfd, base, 0);
 	made->staged = false;
+	made->ino = 0;
 	close(fd);
 	return -1;
 }
 
-int listener_open(const struct service_config *c, const struct service_addr *a,
+int listener_open(const struct service_config *c, const struct service_addr *a, bool stage,
 		  struct listener_made *made, char *desc, size_t desc_size)
 {
 	struct listener_paths p;
+	const char *base;
 	int dirfd, fd;
 
 	memset(made, 0, sizeof(*made));
 	made->wake_fd = -1;
 	if (a->sa.ss_family != AF_UNIX)
-		return listener_socket(c, a, a, -1, NULL, made, desc, desc_size);
-	if (listener_paths(c, a, &p) < 0 || (dirfd = listener_prepare_local(c, &p)) < 0)
+		return listener_socket(c, a, a, -1, "", made, desc, desc_size);
+	if (listener_paths(c, a, &p) < 0 || (dirfd = listener_prepare_local(c, &p, stage, &base)) < 0)
 		return -1;
 	if (c->type == SERVICE_FIFO) {
-		fd = listener_fifo_open(c, dirfd, p.stage_base, made);
+		fd = listener_fifo_open(c, dirfd, base, made);
+		made->staged = fd >= 0 && stage;
 		if (fd >= 0)
 			config_format_addr(a, desc, desc_size);
 	} else {
-		fd = listener_socket(c, a, &p.stage, dirfd, p.stage_base, made, desc, desc_size);
+		fd = listener_socket(c, a, stage ? &p.stage : a, dirfd, base, made, desc, desc_size);
 	}
 	close(dirfd);
 	return fd;

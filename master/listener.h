@@ -23,17 +23,19 @@ struct listener_made {
  * stream socket, a pass service's unix stream socket, a unix datagram
  * socket, or a fifo (made anew, mode 0622, opened read-write so that it
  * never reports end-of-file; listener_fifo.c). A local service's file is
- * made in run_directory/.new (a worker's getsockname() names that path)
- * and put in place by listener_commit(). A file other than a socket or
- * fifo at the path is refused; a socket or fifo there is replaced at
- * commit (left by a master that died, or the file of a service of
- * another type that the same reload removes). desc receives the address
- * actually bound ("127.0.0.1:41234" for port 0), or the final path.
- * Returns the fd, or -1 with the reason logged and nothing left. */
-int listener_open(const struct service_config *c, const struct service_addr *a,
+ * made at its path, a socket or fifo there removed first (left by a master
+ * that died); with stage (a running service of another type has its file
+ * there: a reload that changes a type), it is made in run_directory/.new
+ * instead and put in place by listener_commit(), replacing the running
+ * one's in one step (a worker's getsockname() then names the staging
+ * path). A file other than a socket or fifo at the path is refused. desc
+ * receives the address actually bound ("127.0.0.1:41234" for port 0), or
+ * the path. Returns the fd, or -1 with the reason logged, nothing left. */
+int listener_open(const struct service_config *c, const struct service_addr *a, bool stage,
 		  struct listener_made *made, char *desc, size_t desc_size);
-/* Renames a staged file into place (the service is committed); logged if
- * that fails (the service then serves only the clients that have its fd). */
+/* Renames a staged file into place (the service is committed); nothing if
+ * none is staged. Logged if that fails (the service then serves only
+ * clients that already have its fd). */
 void listener_commit(const struct service_config *c, struct listener_made *made);
 /* Removes a local service's file (at stop, or a service never committed)
  * if it is still the one made. */

@@ -52,7 +52,6 @@ int listener_fifo_open(const struct service_config *c, int dirfd, const char *ba
 	made->wake_fd = wfd;
 	made->dev = st.st_dev;
 	made->ino = st.st_ino;
-	made->staged = true;
 	return fd;
 fail:
 	log_err("service %s: fifo %s: %s: %s", c->name, base, what, strerror(errno));

@@ -145,6 +145,23 @@ bool service_same_identity(const struct service_config *a, const struct service_
 	return a->type == b->type && strcmp(a->name, b->name) == 0;
 }
 
+/* A running service (active or draining) still has a file at local
+ * address a: a new one there is staged (listener.h). */
+static bool service_path_taken(struct master *m, const struct service_addr *a)
+{
+	struct service *lists[] = { m->services, m->draining };
+
+	if (a->sa.ss_family != AF_UNIX)
+		return false;
+	for (size_t l = 0; l < 2; l++)
+		for (struct service *svc = lists[l]; svc; svc = svc->next)
+			for (size_t i = 0; i < svc->nsocks && i < svc->cfg->naddrs; i++)
+				if (svc->socks[i].fd >= 0 && svc->cfg->addrs[i].len == a->len &&
+				    memcmp(&svc->cfg->addrs[i].sa, &a->sa, a->len) == 0)
+					return true;
+	return false;
+}
+
 /* Borrows donor's socket (found by reload_donor.c), or opens one. */
 static int service_open_socket(struct service *svc, struct service_socket *s,
 			       const struct service_config *c, const struct service_addr *a,
@@ -160,7 +177,8 @@ static int service_open_socket(struct service *svc, struct service_socket *s,
 		memcpy(s->addr, donor->addr, sizeof(s->addr));
 		return 0;
 	}
-	s->fd = listener_open(c, a, &s->made, s->addr, sizeof(s->addr));
+	s->fd = listener_open(c, a, service_path_taken(svc->m, a), &s->made, s->addr,
+			      sizeof(s->addr));
 	return s->fd < 0 ? -1 : 0;
 }
 
