@@ -276,3 +276,22 @@ class Reload(h.MasterTestCase):
         self.assertTrue(stat.S_ISFIFO(os.lstat(xpath).st_mode), "x is no fifo after the reload")
         m.wait_for(lambda st: st.get("draining") == [], 20, "earlier generations drained")
         self.assertTrue(stat.S_ISFIFO(os.lstat(xpath).st_mode), "the drained unix x removed it")
+
+    def test_22_wakeup_column_change(self):
+        """Changing only the wakeup column is a change (a new generation on
+        the same fifo), and the new schedule runs at once: wake-ups every
+        second after the reload, none before it."""
+        line = "wk fifo n n n %s 1 {TYPESWORKER} -o prefork=1 " + RECORD + "\n"
+        m = self.master(line % "-")
+        fpath = m.path("run", "public", "wk")
+        ino = os.lstat(fpath).st_ino
+        self.assertEqual(m.service()["wakeup"]["next_in"], None)
+        m.write("master.cf", line % "1")
+        t_reload = time.monotonic()
+        diff = self.reload(m)
+        self.assertEqual((diff["changed"], diff["unchanged"]), (["wk"], []))
+        self.assertEqual(os.lstat(fpath).st_ino, ino, "changed fifo made anew")
+        got = h.poll_until(lambda: len(wakes(m)) >= 2 and wakes(m), 6,
+                           "two wake-ups after the reload", detail=m.detail)
+        self.assertGreater(got[0][0], t_reload, "a wake-up before the reload: %r" % got)
+        self.assertEqual(m.service()["wakeup"]["interval"], 1)
