@@ -28,6 +28,7 @@
 #include "mastercf.h"
 #include "safepath.h"
 #include "settings_reader.h"
+#include "svctype.h"
 
 #define CONFIG_WHY_BYTES SAFEPATH_WHY_BYTES
 
@@ -136,8 +137,8 @@ static void config_resolve_unix(struct service_config *sc, const struct master_s
 
 	if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
 	    strcmp(name, "..") == 0) {
-		diag_add(errs, "%s: unix service \"%s\": the name must be a plain file name "
-			 "(no \"/\", not \".\" or \"..\")", where, name);
+		diag_add(errs, "%s: %s service \"%s\": the name must be a plain file name "
+			 "(no \"/\", not \".\" or \"..\")", where, svctype_name(sc->type), name);
 		return;
 	}
 	char *dir = config_join(m->run_directory, sc->private_ ? "private" : "public");
@@ -146,8 +147,9 @@ static void config_resolve_unix(struct service_config *sc, const struct master_s
 	if (path == NULL) {
 		diag_oom(errs, where);
 	} else if (len >= sizeof(sun.sun_path)) {
-		diag_add(errs, "%s: unix socket path \"%s\" is too long (%zu bytes, at most %zu)",
-			 where, path, len, sizeof(sun.sun_path) - 1);
+		diag_add(errs, "%s: %s path \"%s\" is too long (%zu bytes, at most %zu)",
+			 where, sc->type == SERVICE_FIFO ? "fifo" : "unix socket", path, len,
+			 sizeof(sun.sun_path) - 1);
 	} else {
 		memcpy(sun.sun_path, path, len + 1);
 		if (config_add_addr(sc, (const struct sockaddr *)&sun,
@@ -207,9 +209,9 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 	sc->path = path;
 }
 
-/* -o group=NAME: its gid, or -1 (error added). */
-/* Same name and type twice, or one address in two inet services, could
- * never bind both: say so now rather than at start-up. */
+/* Same name and type twice, or one address (or run-directory path, for
+ * any two local types) in two services, could never bind both: say so
+ * now rather than at start-up. */
 static void config_check_duplicates(const struct config *cfg, struct diag *errs)
 {
 	for (size_t j = 1; j < cfg->nservices; j++) {
@@ -218,12 +220,9 @@ static void config_check_duplicates(const struct config *cfg, struct diag *errs)
 			continue; /* out of memory: already an error */
 		for (size_t i = 0; i < j; i++) {
 			const struct service_config *a = &cfg->services[i];
-			if (a->type != b->type)
-				continue;
-			if (strcmp(a->name, b->name) == 0) {
+			if (a->type == b->type && strcmp(a->name, b->name) == 0) {
 				diag_add(errs, "%s:%u: duplicate service \"%s\" (%s): first defined at "
-					 "line %u", b->file, b->line, b->name,
-					 b->type == SERVICE_INET ? "inet" : "unix", a->line);
+					 "line %u", b->file, b->line, b->name, svctype_name(b->type), a->line);
 				continue;
 			}
 			for (size_t k = 0; k < b->naddrs; k++)
@@ -259,6 +258,8 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	sc->private_ = e->private_;
 	sc->unpriv = e->unpriv;
 	sc->chroot = e->chroot;
+	sc->wakeup_s = e->wakeup_s;
+	sc->wakeup_after_use = e->wakeup_after_use;
 	sc->line = e->line;
 	sc->jail_fd = sc->exec_fd = -1;
 	if ((sc->file = strdup(file)) == NULL || asprintf(&where, "%s:%u", file, e->line) < 0) {

@@ -14,8 +14,7 @@
 
 #include "diag.h"
 #include "settings.h"
-
-enum service_type { SERVICE_INET, SERVICE_UNIX };
+#include "svctype.h"
 
 struct service_addr {
 	struct sockaddr_storage sa;
@@ -25,16 +24,19 @@ struct service_addr {
 struct service_config {
 	char *name;             /* first column as written: "127.0.0.1:7070", "relay" */
 	enum service_type type;
-	bool private_;          /* unix: socket in private/ (else public/) */
+	bool private_;          /* local types: in private/ (else public/) */
 	bool unpriv;            /* run as the service user (else root) */
 	bool chroot;
+	unsigned wakeup_s;      /* wakeup column: seconds between triggers; 0: none */
+	bool wakeup_after_use;  /* "N?": none before the service's first request */
 	char *command;          /* as written in master.cf */
 	char *path;             /* the executable, absolute (inside the jail, if any) */
 	int exec_fd;            /* it, opened and checked at load (config_paths.h);
 				 * -1: a "#!" script, exec'd by path */
 	int jail_fd;            /* the jail, opened and checked at load; -1: none */
 	char **argv;            /* NULL-terminated: command name, then the worker's own args */
-	struct service_addr *addrs; /* inet: every resolved address; unix: one */
+	struct service_addr *addrs; /* inet: every resolved address; local types: one
+				     * (a sockaddr_un, the fifo's path too) */
 	size_t naddrs;
 	struct service_settings set; /* defaults + overrides; set.maxproc is effective */
 	uid_t uid;              /* the worker's ids, resolved at load (0/0 for unpriv=n) */

@@ -90,7 +90,7 @@ static int isolation_cgroup(struct isolation *iso, const struct master_settings 
 				 setting[i], controller[i], why);
 			return -1;
 		}
-	contain_path_service_name(c->type == SERVICE_INET, c->name, name, sizeof(name));
+	contain_path_service_name(svctype_tag(c->type), c->name, name, sizeof(name));
 	if (cgroup_create(&iso->cgroup, base, name, &lim, controller, n,
 			  why, sizeof(why)) < 0) {
 		snprintf(err, errsize, "cgroup: %s", why);

@@ -38,6 +38,7 @@ TESTWORKER = os.path.join(BUILD, "tests", "testworker")
 HOSTILE = os.path.join(BUILD, "tests", "hostile")
 PYWORKER = os.path.join(SRC, "tests", "workers", "pyworker.py")
 STDERRFLOOD = os.path.join(BUILD, "tests", "stderrflood")
+TYPESWORKER = os.path.join(BUILD, "tests", "typesworker")
 
 START_TIMEOUT_S = 15.0      # master up and every pool at prefork
 CTL_TIMEOUT_S = 5.0         # one masterctl call
@@ -273,6 +274,7 @@ def substitute(text, dirname, ports=None):
         "{ECHO}": ECHO, "{SPAWN}": SPAWN, "{TESTWORKER}": TESTWORKER,
         "{HOSTILE}": HOSTILE,
         "{PYWORKER}": PYWORKER, "{STDERRFLOOD}": STDERRFLOOD,
+        "{TYPESWORKER}": TYPESWORKER,
     }
     for k, v in (ports or {}).items():
         repl["{%s}" % k] = str(v)
