@@ -96,12 +96,12 @@ int smtpd_maildir_open(struct smtpd_maildir *md, const char *spool,
 
 void smtpd_maildir_close(struct smtpd_maildir *md)
 {
-	int *fds[] = { &md->file_fd, &md->new_fd, &md->tmp_fd, &md->dir_fd };
+	int *slots[] = { &md->file_fd, &md->new_fd, &md->tmp_fd, &md->dir_fd };
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		if (*slots[i] >= 0)
+			(void)close(*slots[i]);
+		*slots[i] = -1;
 	}
 }
 

@@ -76,6 +76,7 @@ int main(int argc, char **argv)
 {
 	struct sweep sw = { .policy = { 0, SWEEP_TMP_AGE_S } };
 	const char *spool = getenv("STATE_DIRECTORY");
+	int rc, fd;
 
 	for (int i = 1; i < argc; i++) {
 		int r;
@@ -97,10 +98,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sweep: needs spool=/DIR (or a STATE_DIRECTORY)\n");
 		return 1;
 	}
-	sw.spool_fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sw.spool_fd < 0) {
+	fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
 		fprintf(stderr, "sweep: spool %s: %s\n", spool, strerror(errno));
 		return 1;
 	}
-	return libmaster_run(sweep_request, &sw);
+	sw.spool_fd = fd;
+	rc = libmaster_run(sweep_request, &sw);
+	close(sw.spool_fd);
+	return rc;
 }
