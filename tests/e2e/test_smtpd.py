@@ -7,6 +7,7 @@ chroot jail, sink mode and the spool sweeper. Skips, saying why, when a
 client is not installed. Loopback only; every run bounded."""
 
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -348,3 +349,39 @@ class Sweeper(h.MasterTestCase):
                              os.path.join(spool, "new", os.listdir(os.path.join(spool, "new"))[0])))
         self.assertFalse(os.path.exists(old) or os.path.exists(debris))
         m.wait_log(r"sweep\[\d+\]: sweep: new=1 cur=0 tmp=0 bytes=\d+ removed=1")
+
+
+class MailExample(h.MasterTestCase):
+    def test_95a_shipped_example_runs(self):
+        """etc/mail/ as shipped, with only its port, spool and run directory
+        moved into the test's temporary directory: both services run as
+        mail, a message is delivered and the sweeper counts it."""
+        self.require_root("the example runs its services as the mail account")
+        with open(os.path.join(h.SRC, "etc", "mail", "master.cf")) as f:
+            cf = f.read()
+        with open(os.path.join(h.SRC, "etc", "mail", "master.conf")) as f:
+            conf = "".join(ln for ln in f if not ln.startswith("run_directory"))
+        self.assertIn("127.0.0.1:2525", cf)
+        m = self.master("", start=False, nports=1)
+        spool = m.path("spool")
+        os.mkdir(spool, 0o700)
+        mail = pwd.getpwnam("mail")
+        os.chown(spool, mail.pw_uid, mail.pw_gid)
+        m.write("master.cf", cf.replace("127.0.0.1:2525", "127.0.0.1:{PORT1}")
+                .replace("/var/spool/master-mail", spool))
+        with open(m.path("master.conf"), "a") as f:
+            f.write(conf)
+        m.start()
+        st = m.status()
+        self.assertEqual(sorted(s["name"] for s in st["services"]),
+                         ["127.0.0.1:%d" % m.ports["PORT1"], "sweep"])
+        for s in st["services"]:
+            for p in s["procs"]:
+                self.assertEqual(h.proc_status_field(p["pid"], "Uid")[0], str(mail.pw_uid))
+        out = sh.dialogue(("127.0.0.1", m.ports["PORT1"]),
+                          b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<postmaster>\r\n"
+                          b"DATA\r\nhello\r\n.\r\nQUIT\r\n")
+        self.assertIn("250 2.0.0 Ok: queued as", out)
+        self.assertIn("mail.localhost", out)
+        line = h.read_all(m.path("run", "private", "sweep"))
+        self.assertRegex(line, r"^sweep: new=1 cur=0 tmp=0 bytes=\d+ removed=0 ")
