@@ -37,6 +37,14 @@ def missing(*names):
             % ", ".join(gone))
 
 
+def smtpd_is_static():
+    """Whether build/services/smtpd is a static executable (not in the
+    sanitizer builds): only then can it run in a jail without libraries."""
+    with open(SMTPD, "rb") as f:
+        head = f.read(1 << 20)
+    return b"/lib64/ld-linux" not in head and b"/lib/ld-linux" not in head
+
+
 def make_spool(parent, name="spool"):
     """A spool directory the workers may write: as root, owned by nobody
     (the default_user the unpriv=y workers run as). Returns (path, unpriv

@@ -10,7 +10,6 @@ import os
 import pwd
 import re
 import shutil
-import subprocess
 import threading
 import time
 
@@ -294,9 +293,7 @@ class Jail(h.MasterTestCase):
         JAIL as its root and delivers into JAIL/spool, the only place it
         can write."""
         self.require_root("chroot and id changes need root")
-        r = subprocess.run(["file", "-b", sh.SMTPD], stdout=subprocess.PIPE) \
-            if shutil.which("file") else None
-        if r is not None and b"statically linked" not in r.stdout:
+        if not sh.smtpd_is_static():
             self.skipTest("smtpd is not linked statically in this build (sanitizers):"
                           " it cannot run in a bare jail")
         m = self.master("", start=False)
@@ -316,6 +313,20 @@ class Jail(h.MasterTestCase):
         self.assertIn("250 2.0.0 Ok: queued as", out)
         files = sh.maildir(os.path.join(jail, "spool"))
         self.assertEqual([sh.split_trace(d)[1] for d in files.values()], [b"in jail\r\n"])
+
+
+    def test_93b_sink_in_the_masters_empty_jail(self):
+        """chroot=y with nothing else: sink mode needs no file at all, so it
+        runs in the master's own empty jail (root's, 0555) as nobody."""
+        self.require_root("chroot and id changes need root")
+        if not sh.smtpd_is_static():
+            self.skipTest("smtpd is not linked statically in this build (sanitizers)")
+        m = self.master("127.0.0.1:0 inet n y y - 1 smtpd -o prefork=1 mode=sink\n")
+        pid = m.worker_pids()[0]
+        self.assertEqual(os.readlink("/proc/%d/root" % pid), m.path("run", "empty"))
+        out = sh.dialogue(m.addr(), b"HELO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\n"
+                          b"DATA\r\nsunk\r\n.\r\nQUIT\r\n")
+        self.assertRegex(out, r"250 2\.0\.0 Ok: queued as sink\.%d\.1\r\n" % pid)
 
 
 class Sweeper(h.MasterTestCase):
