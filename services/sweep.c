@@ -8,14 +8,15 @@
  * none) and tmp/ debris older than tmp_age (36 hours, the Maildir rule),
  * logs one summary line and, when the request came on a stream socket,
  * sends that line back. The trigger's content does not matter (Postfix
- * writes one byte); it is read without waiting and ignored. Meant to run
- * as a fifo service with a wakeup period once the master has those; as a
- * unix service, a connection is the trigger.
+ * writes one byte); it is read, waiting a moment for it, and ignored.
+ * Meant to run as a fifo service with a wakeup period once the master has
+ * those; as a unix service, a connection is the trigger.
  *
  * Owns the arguments and the request glue; the walk is sweep_scan.c.
  * Fatal only at start: bad arguments or a spool it cannot open. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@
 #include "sweep_scan.h"
 
 #define SWEEP_TRIGGER_BYTES 256         /* read from a trigger at most */
+#define SWEEP_TRIGGER_WAIT_MS 100       /* for the trigger's bytes to arrive */
+#define SWEEP_LINGER_MS 1000            /* for the client's end after the reply */
 #define SWEEP_AGE_MAX_S (100LL * 365 * 86400)
 
 struct sweep {
@@ -52,14 +55,24 @@ static int sweep_age(const char *arg, const char *name, long long *out)
 	return 1;
 }
 
+/* Reads what the client sent, waiting at most ms for something. */
+static void sweep_drain(int fd, int ms)
+{
+	char buf[SWEEP_TRIGGER_BYTES];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, ms) > 0)
+		(void)recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
 static void sweep_request(int fd, void *ctx)
 {
 	struct sweep *sw = ctx;
 	struct sweep_counts c;
-	char trigger[SWEEP_TRIGGER_BYTES], line[256];
+	char line[256];
 	int n;
 
-	(void)recv(fd, trigger, sizeof(trigger), MSG_DONTWAIT);
+	sweep_drain(fd, SWEEP_TRIGGER_WAIT_MS);
 	if (sweep_scan(sw->spool_fd, &sw->policy, time(NULL), &c) < 0) {
 		fprintf(stderr, "sweep: the spool is no longer readable: %s\n", strerror(errno));
 		return;
@@ -68,8 +81,13 @@ static void sweep_request(int fd, void *ctx)
 		"sweep: new=%lu cur=%lu tmp=%lu bytes=%llu removed=%lu tmp_removed=%lu errors=%lu\n",
 		c.files[0], c.files[1], c.files[2], c.bytes, c.removed, c.tmp_removed, c.errors);
 	fputs(line, stderr);
-	if (n > 0)
-		(void)send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n <= 0 || send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return;
+	/* A client that wrote after we looked would get a reset instead of
+	 * the line when we close with its bytes unread: half-close, and read
+	 * what it still sends, waiting a moment. */
+	if (shutdown(fd, SHUT_WR) == 0)
+		sweep_drain(fd, SWEEP_LINGER_MS);
 }
 
 int main(int argc, char **argv)
