@@ -61,8 +61,9 @@ static void sweep_drain(int fd, int ms)
 	char buf[SWEEP_TRIGGER_BYTES];
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-	if (poll(&pfd, 1, ms) > 0)
-		(void)recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (poll(&pfd, 1, ms) > 0 &&
+	    recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == ENOTSOCK)
+		(void)read(fd, buf, sizeof(buf)); /* a fifo: readable, so no wait */
 }
 
 static void sweep_request(int fd, void *ctx)
