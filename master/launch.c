@@ -91,36 +91,41 @@ static int launch_place_fds(struct launch_child *c)
 {
 	const struct launch_spec *s = c->spec;
 	int high = 3 + (int)s->nlisten + 1; /* first fd past the contract's */
-	int moved[LAUNCH_LISTEN_MAX + 2];
+	int moved[LAUNCH_LISTEN_MAX + 3];
 	long rc;
 
 	/* Move every source above the target range first, so that no dup2
-	 * below can overwrite a source that has not been placed yet. */
+	 * below can overwrite a source that has not been placed yet (the
+	 * block's slots may be anywhere from fd 3 up). */
 	for (size_t i = 0; i < s->nlisten; i++) {
-		rc = LAUNCH_SYS(SYS_fcntl, s->listen_fds[i], F_DUPFD, high);
+		rc = LAUNCH_SYS(SYS_fcntl, c->fd.listen[i], F_DUPFD, high);
 		if (rc < 0)
 			return launch_fail(c, "dup listening socket", rc);
 		moved[i] = (int)rc;
 	}
-	rc = LAUNCH_SYS(SYS_fcntl, s->status_fd, F_DUPFD, high);
+	rc = LAUNCH_SYS(SYS_fcntl, c->fd.status, F_DUPFD, high);
 	if (rc < 0)
 		return launch_fail(c, "dup status channel", rc);
 	moved[s->nlisten] = (int)rc;
-	rc = LAUNCH_SYS(SYS_fcntl, s->stderr_fd, F_DUPFD, high);
+	rc = LAUNCH_SYS(SYS_fcntl, c->fd.stderr_fd, F_DUPFD, high);
 	if (rc < 0)
 		return launch_fail(c, "dup stderr pipe", rc);
 	moved[s->nlisten + 1] = (int)rc;
+	rc = LAUNCH_SYS(SYS_fcntl, c->fd.devnull, F_DUPFD, high);
+	if (rc < 0)
+		return launch_fail(c, "dup /dev/null", rc);
+	moved[s->nlisten + 2] = (int)rc;
 	/* The command's fd survives until the exec closes it (CLOEXEC). */
-	if (s->iso != NULL && s->iso->exec_fd >= 0) {
-		rc = LAUNCH_SYS(SYS_fcntl, s->iso->exec_fd, F_DUPFD_CLOEXEC, high);
+	if (c->fd.exec >= 0) {
+		rc = LAUNCH_SYS(SYS_fcntl, c->fd.exec, F_DUPFD_CLOEXEC, high);
 		if (rc < 0)
 			return launch_fail(c, "dup command", rc);
 		c->exec_fd = (int)rc;
 	}
 
 	/* dup2 clears FD_CLOEXEC on the copies: exactly the ones we keep. */
-	if ((rc = LAUNCH_SYS(SYS_dup2, c->devnull_fd, 0)) < 0 ||
-	    (rc = LAUNCH_SYS(SYS_dup2, c->devnull_fd, 1)) < 0)
+	if ((rc = LAUNCH_SYS(SYS_dup2, moved[s->nlisten + 2], 0)) < 0 ||
+	    (rc = LAUNCH_SYS(SYS_dup2, moved[s->nlisten + 2], 1)) < 0)
 		return launch_fail(c, "dup /dev/null", rc);
 	if ((rc = LAUNCH_SYS(SYS_dup2, moved[s->nlisten + 1], 2)) < 0)
 		return launch_fail(c, "dup2 stderr", rc);
@@ -183,6 +188,14 @@ static int launch_child_main(void *arg)
 	unsigned long empty = 0;
 	long rc;
 
+	/* First, before anything else touches an fd: a table of our own.
+	 * With the range reaching past every open fd, the kernel copies only
+	 * the fds below it (fs/file.c, dup_fd's punch hole), in O(block), not
+	 * O(the master's fds). Until this returns the master's table is ours
+	 * too; nothing before it may open, close or move an fd. */
+	if (c->unshare_below > 0 &&
+	    (rc = LAUNCH_SYS(SYS_close_range, c->unshare_below, ~0U, CLOSE_RANGE_UNSHARE)) < 0)
+		return launch_fail(c, "unshare fd table", rc);
 	if ((rc = LAUNCH_SYS(SYS_setsid)) < 0)
 		return launch_fail(c, "setsid", rc);
 	/* Dispositions back to default (SIGPIPE was ignored, sanitizers may
@@ -288,6 +301,8 @@ int launcher_init(struct launcher *l)
 		l->stack = NULL;
 		return -1;
 	}
+	l->copy_fd_table = false;
+	launch_block_init(l); /* none: each launch copies the table */
 	return 0;
 }
 
@@ -295,6 +310,7 @@ void launcher_fini(struct launcher *l)
 {
 	if (l->stack != NULL)
 		munmap(l->stack, l->stack_size);
+	launch_block_fini(l);
 	if (l->devnull_fd >= 0)
 		close(l->devnull_fd);
 	l->stack = NULL;
@@ -308,15 +324,17 @@ void launch_isolation_init(struct launch_isolation *iso)
 	iso->root_fd = iso->exec_fd = -1;
 }
 
-/* The clone itself: into the service's cgroup when it has one. Returns the
- * pid, or -errno. */
+/* The clone itself: into the service's cgroup when it has one, sharing
+ * the fd table when the block holds the child's fds. Returns the pid, or
+ * -errno. */
 static long launch_clone(struct launcher *l, struct launch_child *child)
 {
 	const struct launch_isolation *iso = child->spec->iso;
+	unsigned long files = child->unshare_below > 0 ? CLONE_FILES : 0;
 
 	if (iso != NULL && iso->cgroup_fd >= 0 && !l->clone3_missing) {
 		struct launch_clone_args args = {
-			.flags = CLONE_VM | CLONE_VFORK | LAUNCH_CLONE_INTO_CGROUP,
+			.flags = CLONE_VM | CLONE_VFORK | files | LAUNCH_CLONE_INTO_CGROUP,
 			.exit_signal = SIGCHLD,
 			.stack = (uintptr_t)l->stack, .stack_size = l->stack_size,
 			.cgroup = (uint64_t)iso->cgroup_fd,
@@ -329,9 +347,12 @@ static long launch_clone(struct launcher *l, struct launch_child *child)
 			return pid;
 		l->clone3_missing = true; /* the cgroup.procs write it is */
 		child->in_cgroup = false;
+		if (iso->cgroup_procs_fd >= 0 &&
+		    (child->fd.cgroup_procs = launch_block_add(l, child, iso->cgroup_procs_fd)) < 0)
+			return -EMFILE;
 	}
 	pid_t pid = clone(launch_child_main, (char *)l->stack + l->stack_size,
-			  CLONE_VM | CLONE_VFORK | SIGCHLD, child);
+			  CLONE_VM | CLONE_VFORK | (int)files | SIGCHLD, child);
 	return pid < 0 ? -(long)errno : pid;
 }
 
@@ -339,7 +360,7 @@ pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 		   struct launch_error *e)
 {
 	struct launch_child child = {
-		.spec = spec, .err = e, .devnull_fd = l->devnull_fd,
+		.spec = spec, .err = e,
 		.cap_last = l->cap_last, .privileged = l->privileged,
 		.bset_empty = l->bset_empty, .exec_fd = -1,
 	};
@@ -352,10 +373,13 @@ pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 	}
 	e->step = NULL;
 	e->err = 0;
+	launch_block_load(l, &child);
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	long pid = launch_clone(l, &child);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* The child has exec'd or exited (CLONE_VFORK): its fds are its own. */
+	launch_block_park(l, &child);
 	if (pid < 0) {
 		e->step = child.in_cgroup ? "clone into cgroup" : "clone";
 		e->err = (int)-pid;
