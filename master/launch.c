@@ -291,10 +291,11 @@ int launcher_init(struct launcher *l)
 		l->stack = NULL;
 		return -1;
 	}
-	/* Kept above 2 so that placing it on fds 0 and 1 never clobbers it. */
+	/* Kept above 2 so that placing it on fds 0 and 1 never clobbers it;
+	 * and below the fd block, where a child uses it in place. */
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	l->devnull_fd = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (fd >= 0)
+	l->devnull_fd = fd < 0 || fd > 2 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (fd >= 0 && fd != l->devnull_fd)
 		close(fd);
 	if (l->devnull_fd < 0) {
 		munmap(l->stack, l->stack_size);
