@@ -12,16 +12,20 @@
  * master must keep no reference to a worker's status channel or stderr
  * pipe, or it would never see their EOF.
  *
+ * The child's side, placing those fds per the worker contract, is here too
+ * (launch_block_place).
+ *
  * Nothing here is fatal: a block that cannot be reserved, a slot found
  * holding something else (some other code closed it: its number may now
  * be in use, so it is never written again), or a dup3 that fails turns
  * the block off for good, and launches copy the whole table as they did
- * before the block. Parent side only. */
+ * before the block. */
 #include "launch_child.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef F_DUPFD_QUERY
@@ -190,4 +194,65 @@ void launch_block_park(struct launcher *l, struct launch_child *c)
 			break;
 		}
 	c->nslots = 0;
+}
+
+/* Child side: the contract's fds from where the parent put them (c->fd):
+ * /dev/null on 0 and 1, the stderr pipe on 2, the listening sockets from 3,
+ * the status channel after them; the command's fd above them, close-on-
+ * exec; every other fd closed. */
+LAUNCH_NO_SANITIZE
+int launch_block_place(struct launch_child *c)
+{
+	const struct launch_spec *s = c->spec;
+	int high = 3 + (int)s->nlisten + 1; /* first fd past the contract's */
+	int moved[LAUNCH_LISTEN_MAX + 2];
+	long rc;
+
+	/* Move every source above the target range first, so that no dup2
+	 * below can overwrite a source that has not been placed yet (the
+	 * block's slots may be anywhere from fd 3 up). */
+	for (size_t i = 0; i < s->nlisten; i++) {
+		rc = LAUNCH_SYS(SYS_fcntl, c->fd.listen[i], F_DUPFD, high);
+		if (rc < 0)
+			return launch_fail(c, "dup listening socket", rc);
+		moved[i] = (int)rc;
+	}
+	rc = LAUNCH_SYS(SYS_fcntl, c->fd.status, F_DUPFD, high);
+	if (rc < 0)
+		return launch_fail(c, "dup status channel", rc);
+	moved[s->nlisten] = (int)rc;
+	rc = LAUNCH_SYS(SYS_fcntl, c->fd.stderr_fd, F_DUPFD, high);
+	if (rc < 0)
+		return launch_fail(c, "dup stderr pipe", rc);
+	moved[s->nlisten + 1] = (int)rc;
+	/* The command's fd survives until the exec closes it (CLOEXEC). */
+	if (c->fd.exec >= 0) {
+		rc = LAUNCH_SYS(SYS_fcntl, c->fd.exec, F_DUPFD_CLOEXEC, high);
+		if (rc < 0)
+			return launch_fail(c, "dup command", rc);
+		c->exec_fd = (int)rc;
+	}
+
+	/* dup2 clears FD_CLOEXEC on the copies: exactly the ones we keep.
+	 * /dev/null is above 2 (launcher_init) and read before any fd above
+	 * 2 is written: it needs no move. */
+	if ((rc = LAUNCH_SYS(SYS_dup2, c->fd.devnull, 0)) < 0 ||
+	    (rc = LAUNCH_SYS(SYS_dup2, c->fd.devnull, 1)) < 0)
+		return launch_fail(c, "dup /dev/null", rc);
+	if ((rc = LAUNCH_SYS(SYS_dup2, moved[s->nlisten + 1], 2)) < 0)
+		return launch_fail(c, "dup2 stderr", rc);
+	for (size_t i = 0; i <= s->nlisten; i++)
+		if ((rc = LAUNCH_SYS(SYS_dup2, moved[i], 3 + (int)i)) < 0)
+			return launch_fail(c, "dup2 contract fd", rc);
+	/* Whatever the fd limit, not a loop to a guessed maximum: one call,
+	 * or two around the command's fd. */
+	rc = 0;
+	if (c->exec_fd > high)
+		rc = LAUNCH_SYS(SYS_close_range, (unsigned)high, (unsigned)c->exec_fd - 1, 0);
+	if (rc >= 0)
+		rc = LAUNCH_SYS(SYS_close_range, (unsigned)(c->exec_fd >= high ? c->exec_fd + 1
+							    : high), ~0U, 0);
+	if (rc < 0)
+		return launch_fail(c, "close_range", rc);
+	return 0;
 }

@@ -58,6 +58,10 @@ int launch_block_add(struct launcher *l, struct launch_child *c, int fd);
  * master keeps no reference to the worker's fds. */
 void launch_block_park(struct launcher *l, struct launch_child *c);
 
+/* Child side (launch_block.c): the contract's fds placed, all others
+ * closed. */
+int launch_block_place(struct launch_child *c);
+
 /* Child side (launch_confine.c): the service's rlimits, all but
  * RLIMIT_NOFILE (nofile_only false) or RLIMIT_NOFILE alone (true). */
 int launch_rlimits(struct launch_child *c, bool nofile_only);
