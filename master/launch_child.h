@@ -1,7 +1,8 @@
 /* launch_child.h - what the vfork-style child of launch.c shares with
- * launch_caps.c: its context, the error path, and the raw-syscall helper.
- * Everything here runs in a child that borrows the master's memory: raw
- * system calls only, no allocation, no locks, no sanitizer hooks. */
+ * launch_caps.c, launch_confine.c and launch_block.c: its context, the
+ * error path, the raw-syscall helper, and the fd block's parent side.
+ * Everything child side runs in a child that borrows the master's memory:
+ * raw system calls only, no allocation, no locks, no sanitizer hooks. */
 #ifndef MASTER_LAUNCH_CHILD_H
 #define MASTER_LAUNCH_CHILD_H
 
