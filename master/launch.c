@@ -20,7 +20,7 @@
  * Why CLONE_FILES and an fd block: without CLONE_FILES the kernel copies
  * the whole fd table into the child (dup_fd: a reference per open fd) and
  * the child then closes all but a few, so a launch cost O(the master's
- * fds): 0.5 ms of CPU at 80 fds, 2.6 ms at 10,000, 5.2 ms at 19,700; 9,000
+ * fds): 0.5 ms of CPU at 80 fds, 2.4 ms at 10,000, 4-5 ms at 19,700; 9,000
  * workers took 95 s to start here instead of 22 s. Now the launcher
  * reserves a block of low fd numbers at start (launch_block.c), the parent
  * dup3()s the child's fds into it, the child is cloned sharing the table,
@@ -29,7 +29,7 @@
  * `limit` (fs/file.c, sane_fdtable_size with the punch hole, 6.x), a few
  * dozen fds. After the launch the parent puts /dev/null back into the used
  * slots, so no worker's fd stays referenced by the master. Measured with
- * bench-launch (docs/bench.md): 550-600 us of CPU per launch at 80,
+ * bench-launch (docs/bench.md): 530-600 us of CPU per launch at 80,
  * 1,000, 10,000 and 19,700 open fds; the parent's own part costs 2.4 us
  * (load, check, park: 12 syscalls for 4 fds), no more than the copy it
  * replaces at 80 fds. A small launcher process holding few fds, given each
