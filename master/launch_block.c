@@ -15,11 +15,12 @@
  * The child's side, placing those fds per the worker contract, is here too
  * (launch_block_place).
  *
- * Nothing here is fatal: a block that cannot be reserved, a slot found
+ * Nothing here is fatal. A block that cannot be reserved, a slot found
  * holding something else (some other code closed it: its number may now
- * be in use, so it is never written again), or a dup3 that fails turns
- * the block off for good, and launches copy the whole table as they did
- * before the block. */
+ * be in use, so it is never written again), or a slot that cannot be
+ * parked turns the block off for good: launches then copy the whole table
+ * as they did before the block. A dup3 that fails while loading makes
+ * only that launch copy the table. */
 #include "launch_child.h"
 
 #include <errno.h>
