@@ -14,8 +14,10 @@
 
 #include "build_config.h"
 #include "clock.h"
+#include "config_fds.h"
 #include "daemon.h"
 #include "evict.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "monitor.h"
 #include "master.h"
@@ -29,6 +31,8 @@
 
 #define MAIN_OVERRIDES_MAX 64
 #define MAIN_WAIT_MAX_MS 60000 /* longest sleep: a clock step cannot strand us */
+#define MAIN_FD_TEXT_BYTES 384
+#define MAIN_FD_LIMIT_BYTES 48
 
 struct main_args {
 	const char *dir;
@@ -208,6 +212,32 @@ static void main_loop(struct master *m)
 	}
 }
 
+/* The fd limit the configuration needs, with room for a reload that
+ * replaces every service (config_fds.h); refused at load if even the
+ * configuration alone does not fit. Before the first worker fd exists. */
+static int main_fd_limit(struct master *m)
+{
+	char what[MAIN_FD_TEXT_BYTES], before[MAIN_FD_LIMIT_BYTES], after[MAIN_FD_LIMIT_BYTES];
+	unsigned long long want = config_fds_target(&m->cfg, &m->cfg);
+
+	config_fds_describe(&m->cfg, what, sizeof(what));
+	fdlimit_format(before, sizeof(before));
+	int rc = fdlimit_raise(want);
+	fdlimit_format(after, sizeof(after));
+	if (rc < 0) {
+		log_err("%s; cannot raise RLIMIT_NOFILE from %s to %llu: %s", what, before, want,
+			strerror(errno));
+		return -1;
+	}
+	if (rc > 0)
+		log_warn("%s; RLIMIT_NOFILE %s -> %s, short of the %llu a reload replacing every "
+			 "service would need", what, before, after, want);
+	else
+		log_info("%s; RLIMIT_NOFILE %s -> %s (workers keep %s unless rlimit_nofile is set)",
+			 what, before, after, before);
+	return 0;
+}
+
 /* Everything up to the listening sockets; errors go to stderr. */
 static int main_setup(struct master *m, int *pidfd, bool foreground)
 {
@@ -219,7 +249,8 @@ static int main_setup(struct master *m, int *pidfd, bool foreground)
 	if (*pidfd < 0)
 		return -1;
 	rundir_pid_file(&m->rundir, *pidfd);
-	daemon_raise_fd_limit();
+	if (main_fd_limit(m) < 0)
+		return -1;
 	if (event_init(&m->loop) < 0 || monitor_init(&m->monitor, &m->loop) < 0 ||
 	    launcher_init(&m->launcher) < 0) {
 		log_err("start-up: %s", strerror(errno));
@@ -284,8 +315,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (args.check_only) {
-		printf("master: configuration in %s is valid: %zu service%s\n", args.dir,
-		       m.cfg.nservices, m.cfg.nservices == 1 ? "" : "s");
+		char fds[MAIN_FD_TEXT_BYTES];
+		config_fds_describe(&m.cfg, fds, sizeof(fds));
+		printf("master: configuration in %s is valid: %zu service%s; %s\n", args.dir,
+		       m.cfg.nservices, m.cfg.nservices == 1 ? "" : "s", fds);
 		config_free(&m.cfg);
 		return 0;
 	}
