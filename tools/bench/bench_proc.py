@@ -86,15 +86,24 @@ def descendants(pid):
     return out
 
 
+def alive(pid, start):
+    """pid is still the process that started at start, and not a zombie."""
+    f = stat_fields(pid)
+    try:
+        return f is not None and int(f[19]) == start and f[0] not in ("Z", "X")
+    except (IndexError, ValueError):
+        return False
+
+
 def kill_survivors(tree):
     """SIGKILL the pids of tree that are still the same processes; returns them."""
-    alive = [p for p, st in tree.items() if st is not None and proc_start(p) == st]
-    for p in alive:
+    alive_pids = [p for p, st in tree.items() if st is not None and alive(p, st)]
+    for p in alive_pids:
         try:
             os.kill(p, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    return alive
+    return alive_pids
 
 
 def wait_exit(pid, timeout_s):

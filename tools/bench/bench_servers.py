@@ -321,7 +321,11 @@ MaxConnectionsPerChild 0
             res = bench_proc.wait_exit(pid, STOP_TIMEOUT_S)
             note += (f"{'; ' if note else ''}no exit {STOP_TIMEOUT_S:.0f}s after SIGTERM:"
                      " SIGKILLed it and its workers")
-        time.sleep(0.05 if self.case in ("postfix",) else 0)  # its group's SIGTERM lands
+        if self.case == "postfix":  # its group's SIGTERM ends its children: let them
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline and any(
+                    st is not None and bench_proc.alive(p, st) for p, st in tree.items()):
+                time.sleep(0.02)
         survivors = bench_proc.kill_survivors(tree)
         if survivors:
             note += (f"{'; ' if note else ''}{len(survivors)} process(es) outlived the server"
