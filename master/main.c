@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "build_config.h"
@@ -214,28 +215,43 @@ static void main_loop(struct master *m)
 
 /* The fd limit the configuration needs, with room for a reload that
  * replaces every service (config_fds.h); refused at load if even the
- * configuration alone does not fit. Before the first worker fd exists. */
+ * configuration alone does not fit. Before the first worker fd exists;
+ * only a failure is logged here (the caller's stderr stays quiet). */
 static int main_fd_limit(struct master *m)
 {
-	char what[MAIN_FD_TEXT_BYTES], before[MAIN_FD_LIMIT_BYTES], after[MAIN_FD_LIMIT_BYTES];
 	unsigned long long want = config_fds_target(&m->cfg, &m->cfg);
+	char now[MAIN_FD_LIMIT_BYTES];
+
+	if (fdlimit_raise(want) >= 0)
+		return 0;
+	fdlimit_format(now, sizeof(now));
+	log_err("cannot raise RLIMIT_NOFILE from %s to %llu: %s", now, want, strerror(errno));
+	return -1;
+}
+
+/* What the configuration needs and what the limit became (after the
+ * daemon detached: a line for the log, not for the caller). */
+static void main_fd_report(struct master *m)
+{
+	char what[MAIN_FD_TEXT_BYTES], now[MAIN_FD_LIMIT_BYTES];
+	unsigned long long want = config_fds_target(&m->cfg, &m->cfg);
+	struct rlimit orig, cur;
 
 	config_fds_describe(&m->cfg, what, sizeof(what));
-	fdlimit_format(before, sizeof(before));
-	int rc = fdlimit_raise(want);
-	fdlimit_format(after, sizeof(after));
-	if (rc < 0) {
-		log_err("%s; cannot raise RLIMIT_NOFILE from %s to %llu: %s", what, before, want,
-			strerror(errno));
-		return -1;
+	fdlimit_format(now, sizeof(now));
+	if (!fdlimit_original(&orig)) {
+		log_debug("%s; RLIMIT_NOFILE %s is enough", what, now);
+		return;
 	}
-	if (rc > 0)
-		log_warn("%s; RLIMIT_NOFILE %s -> %s, short of the %llu a reload replacing every "
-			 "service would need", what, before, after, want);
+	if (getrlimit(RLIMIT_NOFILE, &cur) == 0 && cur.rlim_cur < want)
+		log_warn("%s; RLIMIT_NOFILE %llu:%llu -> %s, short of the %llu a reload replacing "
+			 "every service would need", what, (unsigned long long)orig.rlim_cur,
+			 (unsigned long long)orig.rlim_max, now, want);
 	else
-		log_info("%s; RLIMIT_NOFILE %s -> %s (workers keep %s unless rlimit_nofile is set)",
-			 what, before, after, before);
-	return 0;
+		log_info("%s; RLIMIT_NOFILE %llu:%llu -> %s (workers keep %llu:%llu unless "
+			 "rlimit_nofile is set)", what, (unsigned long long)orig.rlim_cur,
+			 (unsigned long long)orig.rlim_max, now, (unsigned long long)orig.rlim_cur,
+			 (unsigned long long)orig.rlim_max);
 }
 
 /* Everything up to the listening sockets; errors go to stderr. */
@@ -345,6 +361,7 @@ int main(int argc, char **argv)
 	pool_start_all(&m, m.started_ms);
 	log_info("master %s started: %zu service%s from %s", MASTER_VERSION,
 		 m.cfg.nservices, m.cfg.nservices == 1 ? "" : "s", m.cfg.dir);
+	main_fd_report(&m);
 	daemon_ready(ready_fd);
 	main_loop(&m);
 	log_info("stopped");
