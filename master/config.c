@@ -23,8 +23,10 @@
 
 #include "config_dynuser.h"
 #include "config_ids.h"
+#include "config_fds.h"
 #include "config_isolation.h"
 #include "config_paths.h"
+#include "fdlimit.h"
 #include "mastercf.h"
 #include "safepath.h"
 #include "settings_reader.h"
@@ -284,6 +286,17 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	free(where);
 }
 
+/* A configuration whose workers need more fds than this host lets the
+ * master have is refused here, with the numbers (config_fds.h). */
+static void config_check_fds(const struct config *cfg, struct diag *errs)
+{
+	unsigned long long max;
+	const char *source;
+
+	if (fdlimit_max(&max, &source) == 0)
+		config_fds_check(cfg, max, source, errs);
+}
+
 /* admin_group's gid, looked up here (on the reload thread) so that the
  * loop applies it without a lookup. An unknown group is no error: the
  * control socket then stays root's (control.c warns). */
@@ -336,6 +349,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 			config_service(out, &cf.entries[i], cfpath, errs);
 		config_check_duplicates(out, errs);
 		config_dynuser_check(out, CONFIG_DYNUSER_PASSWD, CONFIG_DYNUSER_GROUP, errs);
+		config_check_fds(out, errs);
 	}
 	mastercf_free(&cf);
 out:

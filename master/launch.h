@@ -63,6 +63,7 @@ struct launch_rlimit {
 	int resource;         /* RLIMIT_NOFILE... */
 	unsigned long long value; /* soft = hard; RLIM64_INFINITY for unlimited */
 	const char *step;     /* "rlimit_nofile": the name a failure reports */
+	unsigned long long hard;  /* 0: the same as value; else the hard limit (fdlimit.h) */
 };
 
 /* A service's isolation, prepared once in the parent (isolation.c).

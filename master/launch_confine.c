@@ -28,8 +28,11 @@ int launch_rlimits(struct launch_child *c, bool nofile_only)
 	for (size_t i = 0; iso != NULL && i < iso->nrlimits; i++) {
 		if ((iso->rlimits[i].resource == RLIMIT_NOFILE) != nofile_only)
 			continue;
-		/* soft = hard: the worker cannot raise it back. */
-		unsigned long long lim[2] = { iso->rlimits[i].value, iso->rlimits[i].value };
+		/* soft = hard: the worker cannot raise it back (except the
+		 * master's original fd limit, given back as it was). */
+		unsigned long long lim[2] = { iso->rlimits[i].value,
+					      iso->rlimits[i].hard ? iso->rlimits[i].hard
+								   : iso->rlimits[i].value };
 		rc = LAUNCH_SYS(SYS_prlimit64, 0, iso->rlimits[i].resource, lim, NULL);
 		if (rc < 0)
 			return launch_fail(c, iso->rlimits[i].step, rc);

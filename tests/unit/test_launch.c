@@ -177,7 +177,7 @@ START_TEST(test_failing_steps)
 	iso.root_fd = launcher.devnull_fd; /* not a directory */
 	assert_fails(&iso, "true", "chroot", ENOTDIR);
 	launch_isolation_init(&iso);
-	iso.rlimits[0] = (struct launch_rlimit){ RLIMIT_NOFILE, 1ULL << 40, "rlimit_nofile" };
+	iso.rlimits[0] = (struct launch_rlimit){ RLIMIT_NOFILE, 1ULL << 40, "rlimit_nofile", 0 };
 	iso.nrlimits = 1;
 	assert_fails(&iso, "true", "rlimit_nofile", EPERM);
 	launch_isolation_init(&iso);

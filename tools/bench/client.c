@@ -2,7 +2,7 @@
  * one-line (or JSON) report. The request state machine is client_loop.c.
  *
  *   bench-client -a HOST:PORT [-c CONCURRENCY] [-d SECONDS] [-n MAX_REQUESTS]
- *                [-m conn|persistent] [-s PAYLOAD_BYTES] [-t THREADS] [-b SOURCES]
+ *                [-m conn|persistent|line|http] [-s PAYLOAD_BYTES] [-t THREADS] [-b SOURCES]
  *                [--rst] [--json] [--failures FILE]
  *
  * -b: towards 127.0.0.0/8, rotate connections over SOURCES source addresses
@@ -55,7 +55,7 @@ static const char *const client_error_names[CLIENT_ERR_COUNT] = {
 static void client_usage(void)
 {
 	fprintf(stderr, "usage: bench-client -a HOST:PORT [-c CONCURRENCY] [-d SECONDS] [-n MAX_REQUESTS]\n"
-	                "                    [-m conn|persistent] [-s PAYLOAD_BYTES] [-t THREADS] [-b SOURCES]\n"
+	                "                    [-m conn|persistent|line|http] [-s PAYLOAD_BYTES] [-t THREADS] [-b SOURCES]\n"
 	                "                    [--rst] [--json] [--failures FILE]\n");
 	exit(2);
 }
@@ -138,8 +138,12 @@ static void client_parse_args(int argc, char **argv, struct client_options *o)
 				o->mode = CLIENT_MODE_CONN;
 			else if (strcmp(optarg, "persistent") == 0)
 				o->mode = CLIENT_MODE_PERSISTENT;
+			else if (strcmp(optarg, "line") == 0)
+				o->mode = CLIENT_MODE_LINE;
+			else if (strcmp(optarg, "http") == 0)
+				o->mode = CLIENT_MODE_HTTP;
 			else {
-				fprintf(stderr, "bench-client: -m: unknown mode \"%s\" (conn|persistent)\n", optarg);
+				fprintf(stderr, "bench-client: -m: unknown mode \"%s\" (conn|persistent|line|http)\n", optarg);
 				exit(2);
 			}
 			break;
@@ -160,6 +164,11 @@ static void client_parse_args(int argc, char **argv, struct client_options *o)
 		client_usage();
 	if (o->concurrency == 0 || o->threads == 0 || o->payload_bytes == 0) {
 		fprintf(stderr, "bench-client: -c, -t and -s must be at least 1\n");
+		exit(2);
+	}
+	if (o->mode == CLIENT_MODE_HTTP && o->payload_bytes > CLIENT_HTTP_RESPONSE_MAX_BYTES / 4) {
+		fprintf(stderr, "bench-client: -m http: -s at most %d (the body is checked)\n",
+			CLIENT_HTTP_RESPONSE_MAX_BYTES / 4);
 		exit(2);
 	}
 	if (o->threads > o->concurrency)
@@ -203,9 +212,10 @@ static void client_report(const struct client_options *o, const struct client_re
 	for (int i = 0; i < CLIENT_ERR_COUNT; i++)
 		errors += r->errors[i];
 	double rps = seconds > 0 ? (double)r->ok / seconds : 0;
-	double cps = o->mode == CLIENT_MODE_CONN ? rps : (seconds > 0 ? (double)r->connections / seconds : 0);
+	double cps = o->mode != CLIENT_MODE_PERSISTENT ? rps : (seconds > 0 ? (double)r->connections / seconds : 0);
 	const struct histogram *h = &r->latency;
-	const char *mode = o->mode == CLIENT_MODE_CONN ? "conn" : "persistent";
+	static const char *const mode_names[] = { "conn", "persistent", "line", "http" };
+	const char *mode = mode_names[o->mode];
 	const char *close = o->rst_close ? "rst" : "fin";
 	if (!o->json) {
 		printf("conns/s=%.0f requests=%llu errors=%llu p50_us=%llu p99_us=%llu max_us=%llu seconds=%.3f"

@@ -15,7 +15,15 @@
 #define CLIENT_REQUEST_TIMEOUT_MS 5000 /* per request, connect included */
 #define CLIENT_ERROR_BACKOFF_MS 10     /* a slot rests this long after an error */
 
-enum client_mode { CLIENT_MODE_CONN, CLIENT_MODE_PERSISTENT };
+/* conn: a connection per request, the client closes after the reply (the
+ * echo-until-close protocol); persistent: one connection per slot; line:
+ * a connection per request, one line, its reply, then the SERVER closes
+ * (the client waits for end-of-file); http: a connection per request,
+ * "GET /line HTTP/1.0", the whole response up to the server's close. */
+enum client_mode { CLIENT_MODE_CONN, CLIENT_MODE_PERSISTENT, CLIENT_MODE_LINE, CLIENT_MODE_HTTP };
+
+#define CLIENT_HTTP_REQUEST "GET /line HTTP/1.0\r\n\r\n"
+#define CLIENT_HTTP_RESPONSE_MAX_BYTES 4096 /* status line, headers, body */
 
 enum client_error {
 	CLIENT_ERR_CONNECT,  /* socket/connect failed or was refused */
