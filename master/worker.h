@@ -53,7 +53,7 @@ struct worker {
 	uint64_t state_since_ms;  /* entered its state; for busy: its request began */
 	uint64_t phase_since_ms;  /* entered its exit phase */
 	uint64_t deadline_ms;     /* stopping, terminating: the next step then */
-	struct policy_budget budget; /* its status messages (monitor.c) */
+	struct policy_flood flood; /* a channel kept full (monitor.c) */
 	struct event_watch status_watch;
 	struct event_watch stderr_watch;
 	struct relay relay;
