@@ -2,8 +2,9 @@
  *
  * Owns the worker's half of the contract in DESIGN.md: reading the
  * environment the master set up (LISTEN_FDS, MASTER_STATUS_FD,
- * MASTER_MAX_USE), the shared accept loop, and the ready / busy / idle /
- * retiring reports on the status channel. All state lives in one struct on
+ * MASTER_MAX_USE, MASTER_SERVICE_TYPE), the shared loop that takes
+ * requests (what one is for each service type: libmaster_type.c), and the
+ * ready / busy / idle / retiring reports on the status channel. All state lives in one struct on
  * libmaster_run()'s stack, so nothing survives a call.
  *
  * This is on the benchmark hot path: a request costs the accept, "busy"
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "libmaster.h"
+#include "libmaster_type.h"
 #include "protocol.h"
 
 #define LIBMASTER_LISTEN_FD_FIRST 3     /* sd_listen_fds(3) convention */
@@ -44,6 +46,7 @@ struct libmaster {
 	bool master_gone;       /* a send failed: finish up and exit 0 */
 	libmaster_handler handler;
 	void *ctx;
+	struct libmaster_types types; /* what a request is (libmaster_type.h) */
 };
 
 /* Messages go to stderr, which the master logs as SERVICE[PID]: line; the
@@ -130,38 +133,25 @@ static int libmaster_setup_env(struct libmaster *lm)
 	return 0;
 }
 
-/* Checks that fd is a socket of the given type (0: any) and, for
- * listeners, that it listens; then marks it close-on-exec so a handler that
- * execs (spawn) cannot leak it. */
-static int libmaster_check_fd(const struct libmaster *lm, int fd,
-	const char *what, int want_type, bool want_listening)
+/* Checks that the status channel is a SOCK_SEQPACKET socket; then marks
+ * it close-on-exec so a handler that execs (spawn) cannot leak it. */
+static int libmaster_check_status_fd(const struct libmaster *lm, int fd)
 {
-	int type = 0, listening = 0;
+	int type = 0;
 	socklen_t len = sizeof(type);
 	int flags = fcntl(fd, F_GETFD);
 
-	if (flags < 0) {
-		libmaster_log(lm, "%s fd %d: %m", what, fd);
+	if (flags < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+		libmaster_log(lm, "%s fd %d: %m", PROTOCOL_ENV_STATUS_FD, fd);
 		return -1;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
-		libmaster_log(lm, "%s fd %d: not a socket: %m", what, fd);
-		return -1;
-	}
-	if (want_type != 0 && type != want_type) {
+	if (type != SOCK_SEQPACKET) {
 		libmaster_log(lm, "%s fd %d: socket type %d, want SOCK_SEQPACKET",
-			what, fd, type);
-		return -1;
-	}
-	len = sizeof(listening);
-	if (want_listening &&
-	    (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
-	     !listening)) {
-		libmaster_log(lm, "%s fd %d: not a listening socket", what, fd);
+			PROTOCOL_ENV_STATUS_FD, fd, type);
 		return -1;
 	}
 	if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
-		libmaster_log(lm, "%s fd %d: F_SETFD: %m", what, fd);
+		libmaster_log(lm, "%s fd %d: F_SETFD: %m", PROTOCOL_ENV_STATUS_FD, fd);
 		return -1;
 	}
 	return 0;
@@ -181,28 +171,29 @@ static int libmaster_epoll_add(const struct libmaster *lm, int fd,
 
 static int libmaster_setup_fds(struct libmaster *lm)
 {
-	if (libmaster_check_fd(lm, lm->status_fd, PROTOCOL_ENV_STATUS_FD,
-			SOCK_SEQPACKET, false) < 0)
+	char why[LIBMASTER_TYPE_WHY_BYTES];
+
+	if (libmaster_check_status_fd(lm, lm->status_fd) < 0)
 		return -1;
 	lm->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (lm->epoll_fd < 0) {
 		libmaster_log(lm, "epoll_create1: %m");
 		return -1;
 	}
+	if (libmaster_type_setup(&lm->types, getenv(PROTOCOL_ENV_TYPE),
+			LIBMASTER_LISTEN_FD_FIRST, why, sizeof(why)) < 0) {
+		libmaster_log(lm, "%s", why);
+		return -1;
+	}
 	for (int i = 0; i < lm->listen_count; i++) {
 		int fd = LIBMASTER_LISTEN_FD_FIRST + i;
-		int flags;
 
-		if (libmaster_check_fd(lm, fd, "LISTEN_FDS", 0, true) < 0)
-			return -1;
-		/* Non-blocking: the whole pool wakes on one connection at
-		 * worst, and the losers must get EAGAIN, not sleep in accept. */
-		flags = fcntl(fd, F_GETFL);
-		if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-			libmaster_log(lm, "listener fd %d: O_NONBLOCK: %m", fd);
+		/* Of the service's type, non-blocking, close-on-exec. */
+		if (libmaster_type_check_fd(&lm->types, fd, why, sizeof(why)) < 0) {
+			libmaster_log(lm, "%s", why);
 			return -1;
 		}
-		/* EPOLLEXCLUSIVE: wake one idle worker per connection, not the
+		/* EPOLLEXCLUSIVE: wake one idle worker per request, not the
 		 * whole pool (the thundering herd). */
 		if (libmaster_epoll_add(lm, fd, EPOLLIN | EPOLLEXCLUSIVE) < 0)
 			return -1;
@@ -266,49 +257,50 @@ static int libmaster_check_status(struct libmaster *lm)
 	}
 }
 
-static bool libmaster_accept_retry(int err)
+/* Takes the next request without blocking: 1, 0 (none waits), or -1
+ * after logging why (the worker retires: a fresh process is the cure for
+ * EMFILE and the like, and the master forks one). */
+static int libmaster_take(struct libmaster *lm, int listen_fd, struct libmaster_request *req)
 {
-	switch (err) {
-	case EAGAIN:            /* another worker won the race */
-#if EAGAIN != EWOULDBLOCK
-	case EWOULDBLOCK:
-#endif
-	case ECONNABORTED:      /* the client gave up in the backlog */
-	case EINTR:
-	/* accept(2): Linux reports pending network errors of the new
-	 * connection here; they are the client's, not ours. */
-	case ENETDOWN: case EPROTO: case ENOPROTOOPT: case EHOSTDOWN:
-	case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
-	case EPERM:             /* firewall rules */
-		return true;
-	default:
-		return false;
-	}
+	char why[LIBMASTER_TYPE_WHY_BYTES];
+	int rc = libmaster_type_take(&lm->types, listen_fd, req, why, sizeof(why));
+
+	if (rc < 0)
+		libmaster_log(lm, "%s; retiring", why);
+	else if (why[0] != '\0')
+		libmaster_log(lm, "%s", why); /* a dropped datagram */
+	return rc;
 }
 
-/* Accepts and serves at most one connection. Returns LIBMASTER_CONTINUE
- * or the exit status. */
+/* Serves one request: the handler gets what libmaster_type_open() made of
+ * it (no call if that failed: the request still counts, it was "busy"). */
+static void libmaster_handle(struct libmaster *lm, struct libmaster_request *req)
+{
+	char why[LIBMASTER_TYPE_WHY_BYTES];
+
+	if (libmaster_type_open(&lm->types, req, why, sizeof(why)) < 0)
+		libmaster_log(lm, "%s", why);
+	else
+		lm->handler(req->handler_fd, lm->ctx);
+	libmaster_type_done(&lm->types, req);
+}
+
+/* Takes and serves at most one request, and those already waiting behind
+ * it. Returns LIBMASTER_CONTINUE or the exit status. */
 static int libmaster_serve(struct libmaster *lm, int listen_fd)
 {
-	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	struct libmaster_request req;
 	unsigned streak = 0;
-	int rc;
+	int rc = libmaster_take(lm, listen_fd, &req);
 
-	if (fd < 0) {
-		if (libmaster_accept_retry(errno))
-			return LIBMASTER_CONTINUE;
-		/* EMFILE, ENOMEM...: a level-triggered retry would spin, and
-		 * a fresh process is the cure; the master forks one. */
-		libmaster_log(lm, "accept on fd %d: %m; retiring", listen_fd);
-		return 1;
-	}
+	if (rc <= 0)
+		return rc < 0 ? 1 : LIBMASTER_CONTINUE;
 	for (enum protocol_msg began = PROTOCOL_BUSY;; began = PROTOCOL_NEXT) {
 		bool last = lm->max_use != 0 && lm->served + 1 >= lm->max_use;
 		libmaster_say(lm, began);
 		if (last) /* let the master start our successor while we serve */
 			libmaster_say(lm, PROTOCOL_RETIRING);
-		lm->handler(fd, lm->ctx);
-		(void)close(fd);
+		libmaster_handle(lm, &req);
 		lm->served++;
 		if (last || lm->master_gone)
 			return 0;
@@ -323,12 +315,12 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 			if (rc != LIBMASTER_CONTINUE)
 				return rc;
 		}
-		/* Another client already waiting: serve it straight away. The
+		/* Another request already waiting: serve it straight away. The
 		 * "next" says this request ended and another began, so under
-		 * load a request costs one status message, not two. Any error (mostly EAGAIN)
-		 * falls back to "idle" and the epoll wait, which sorts it out. */
-		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
+		 * load a request costs one status message, not two. Nothing
+		 * waiting (or an error) falls back to "idle" and the epoll
+		 * wait, which sorts it out. */
+		if (libmaster_take(lm, listen_fd, &req) != 1)
 			break;
 	}
 	rc = libmaster_check_status(lm);
@@ -402,5 +394,6 @@ int libmaster_run(libmaster_handler handler, void *ctx)
 out:
 	if (lm.epoll_fd >= 0)
 		(void)close(lm.epoll_fd);
+	libmaster_type_free(&lm.types);
 	return rc;
 }

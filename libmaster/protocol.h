@@ -24,6 +24,9 @@
 #define PROTOCOL_ENV_MAX_USE "MASTER_MAX_USE"
 #define PROTOCOL_ENV_MAX_IDLE "MASTER_MAX_IDLE"
 #define PROTOCOL_ENV_VERSION "MASTER_PROTOCOL"
+/* The service's master.cf type ("inet", "unix", "fifo", "unix-dgram",
+ * "pass"): what a listening fd is and what one request on it is. */
+#define PROTOCOL_ENV_TYPE "MASTER_SERVICE_TYPE"
 
 enum protocol_msg {
 	PROTOCOL_INVALID = 0,

@@ -85,6 +85,7 @@ bool confdiff_service_equal(const struct service_config *a, const struct service
 {
 	if (a->type != b->type || a->private_ != b->private_ || a->unpriv != b->unpriv ||
 	    a->chroot != b->chroot || a->uid != b->uid || a->gid != b->gid ||
+	    a->wakeup_s != b->wakeup_s || a->wakeup_after_use != b->wakeup_after_use ||
 	    a->naddrs != b->naddrs || a->ngroups != b->ngroups)
 		return false;
 	if (!confdiff_str_equal(a->name, b->name) || !confdiff_str_equal(a->command, b->command) ||

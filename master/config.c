@@ -1,7 +1,7 @@
 /* config.c - owns config_load(): master.conf, `master -o` and master.cf
- * read, checked and resolved (addresses, unix socket paths, executables,
- * user and group ids; the isolation settings through config_isolation.c,
- * the jail and command fds through config_paths.c)
+ * read, checked and resolved (addresses, unix socket paths, executables;
+ * user and group ids through config_ids.c, the isolation settings through
+ * config_isolation.c, the jail and command fds through config_paths.c)
  * as one unit, every error collected, and all or nothing; plus
  * config_free() and config_format_addr().
  *
@@ -13,9 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +22,17 @@
 #include <unistd.h>
 
 #include "config_dynuser.h"
+#include "config_ids.h"
+#include "config_fds.h"
 #include "config_isolation.h"
 #include "config_paths.h"
 #include "config_ready.h"
+#include "fdlimit.h"
 #include "mastercf.h"
 #include "safepath.h"
 #include "settings_reader.h"
+#include "svctype.h"
 
-#define CONFIG_GROUPS_START 32 /* getgrouplist() tells us if it needs more */
 #define CONFIG_WHY_BYTES SAFEPATH_WHY_BYTES
 
 /* DIR/NAME, or NULL when out of memory. */
@@ -139,8 +140,8 @@ static void config_resolve_unix(struct service_config *sc, const struct master_s
 
 	if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
 	    strcmp(name, "..") == 0) {
-		diag_add(errs, "%s: unix service \"%s\": the name must be a plain file name "
-			 "(no \"/\", not \".\" or \"..\")", where, name);
+		diag_add(errs, "%s: %s service \"%s\": the name must be a plain file name "
+			 "(no \"/\", not \".\" or \"..\")", where, svctype_name(sc->type), name);
 		return;
 	}
 	char *dir = config_join(m->run_directory, sc->private_ ? "private" : "public");
@@ -149,8 +150,9 @@ static void config_resolve_unix(struct service_config *sc, const struct master_s
 	if (path == NULL) {
 		diag_oom(errs, where);
 	} else if (len >= sizeof(sun.sun_path)) {
-		diag_add(errs, "%s: unix socket path \"%s\" is too long (%zu bytes, at most %zu)",
-			 where, path, len, sizeof(sun.sun_path) - 1);
+		diag_add(errs, "%s: %s path \"%s\" is too long (%zu bytes, at most %zu)",
+			 where, sc->type == SERVICE_FIFO ? "fifo" : "unix socket", path, len,
+			 sizeof(sun.sun_path) - 1);
 	} else {
 		memcpy(sun.sun_path, path, len + 1);
 		if (config_add_addr(sc, (const struct sockaddr *)&sun,
@@ -210,81 +212,9 @@ static void config_resolve_command(struct service_config *sc, const struct maste
 	sc->path = path;
 }
 
-/* -o group=NAME: its gid, or -1 (error added). */
-static int config_resolve_group(const char *group, gid_t *gid, const char *where,
-				struct diag *errs)
-{
-	errno = 0;
-	struct group *gr = getgrnam(group);
-	if (gr == NULL) {
-		if (errno == 0 || errno == ENOENT || errno == ESRCH || errno == EBADF || errno == EPERM)
-			diag_add(errs, "%s: unknown group \"%s\"", where, group);
-		else
-			diag_add(errs, "%s: cannot look up group \"%s\": %s", where, group,
-				 strerror(errno));
-		return -1;
-	}
-	*gid = gr->gr_gid;
-	return 0;
-}
-
-static void config_resolve_ids(struct service_config *sc, const struct master_settings *m,
-			       const char *where, struct diag *errs)
-{
-	const char *user = sc->set.user[0] != '\0' ? sc->set.user : m->default_user;
-	int n = CONFIG_GROUPS_START;
-	gid_t group_gid = 0;
-	bool has_group = sc->set.group[0] != '\0';
-
-	if (has_group && config_resolve_group(sc->set.group, &group_gid, where, errs) < 0)
-		return;
-	if (!sc->unpriv)
-		return; /* root: uid 0, gid 0, no supplementary groups */
-	if (config_dynuser_is(user)) {
-		config_dynuser_service(sc, has_group, group_gid, where, errs);
-		return; /* ids allocated when the service is created */
-	}
-	errno = 0;
-	struct passwd *pw = getpwnam(user);
-	if (pw == NULL) {
-		if (errno == 0 || errno == ENOENT || errno == ESRCH || errno == EBADF || errno == EPERM)
-			diag_add(errs, "%s: unknown user \"%s\"", where, user);
-		else
-			diag_add(errs, "%s: cannot look up user \"%s\": %s", where, user, strerror(errno));
-		return;
-	}
-	if (pw->pw_uid == 0) {
-		diag_add(errs, "%s: user \"%s\" has uid 0, and an unpriv=y worker never runs as "
-			 "root (write unpriv=n for that)", where, user);
-		return;
-	}
-	sc->uid = pw->pw_uid;
-	/* -o group= replaces the primary group; the supplementary ones stay
-	 * the user's (as initgroups would give them). */
-	sc->gid = has_group ? group_gid : pw->pw_gid;
-	if (has_group && group_gid == 0) {
-		diag_add(errs, "%s: group \"%s\" has gid 0, and an unpriv=y worker never runs "
-			 "with group root", where, sc->set.group);
-		return;
-	}
-	for (;;) {
-		int want = n;
-		gid_t *groups = realloc(sc->groups, (size_t)n * sizeof(gid_t));
-		if (groups == NULL) {
-			diag_oom(errs, where);
-			return;
-		}
-		sc->groups = groups;
-		if (getgrouplist(user, sc->gid, sc->groups, &n) >= 0)
-			break;
-		if (n <= want)
-			n = want * 2; /* glibc reports the size it needs; be safe if not */
-	}
-	sc->ngroups = (size_t)n;
-}
-
-/* Same name and type twice, or one address in two inet services, could
- * never bind both: say so now rather than at start-up. */
+/* Same name and type twice, or one address (or run-directory path, for
+ * any two local types) in two services, could never bind both: say so
+ * now rather than at start-up. */
 static void config_check_duplicates(const struct config *cfg, struct diag *errs)
 {
 	for (size_t j = 1; j < cfg->nservices; j++) {
@@ -293,12 +223,9 @@ static void config_check_duplicates(const struct config *cfg, struct diag *errs)
 			continue; /* out of memory: already an error */
 		for (size_t i = 0; i < j; i++) {
 			const struct service_config *a = &cfg->services[i];
-			if (a->type != b->type)
-				continue;
-			if (strcmp(a->name, b->name) == 0) {
+			if (a->type == b->type && strcmp(a->name, b->name) == 0) {
 				diag_add(errs, "%s:%u: duplicate service \"%s\" (%s): first defined at "
-					 "line %u", b->file, b->line, b->name,
-					 b->type == SERVICE_INET ? "inet" : "unix", a->line);
+					 "line %u", b->file, b->line, b->name, svctype_name(b->type), a->line);
 				continue;
 			}
 			for (size_t k = 0; k < b->naddrs; k++)
@@ -334,6 +261,8 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	sc->private_ = e->private_;
 	sc->unpriv = e->unpriv;
 	sc->chroot = e->chroot;
+	sc->wakeup_s = e->wakeup_s;
+	sc->wakeup_after_use = e->wakeup_after_use;
 	sc->line = e->line;
 	sc->jail_fd = sc->exec_fd = -1;
 	if ((sc->file = strdup(file)) == NULL || asprintf(&where, "%s:%u", file, e->line) < 0) {
@@ -350,7 +279,7 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	if (jail != NULL && !config_isolation_own_jail(sc, &cfg->master))
 		config_paths_jail(sc, jail, where, errs);
 	config_resolve_command(sc, &cfg->master, where, errs);
-	config_resolve_ids(sc, &cfg->master, where, errs);
+	config_ids_service(sc, &cfg->master, where, errs);
 	config_isolation_check(sc, &cfg->master, where, errs);
 	config_ready_check(sc, e, errs);
 	if (sc->set.maxproc != 0 && sc->set.prefork > sc->set.maxproc)
@@ -359,25 +288,20 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	free(where);
 }
 
+/* A configuration whose workers need more fds than this host lets the
+ * master have is refused here, with the numbers (config_fds.h). */
+static void config_check_fds(const struct config *cfg, struct diag *errs)
+{
+	unsigned long long max;
+	const char *source;
+
+	if (fdlimit_max(&max, &source) == 0)
+		config_fds_check(cfg, max, source, errs);
+}
+
 /* admin_group's gid, looked up here (on the reload thread) so that the
  * loop applies it without a lookup. An unknown group is no error: the
  * control socket then stays root's (control.c warns). */
-static void config_resolve_admin(struct config *cfg)
-{
-	const char *name = cfg->master.admin_group;
-
-	if (name == NULL || name[0] == '\0')
-		return;
-	errno = 0;
-	struct group *gr = getgrnam(name);
-	if (gr == NULL) {
-		cfg->admin_errno = errno;
-		return;
-	}
-	cfg->admin_found = true;
-	cfg->admin_gid = gr->gr_gid;
-}
-
 int config_load(const char *dir, char *const *overrides, struct config *out,
 		struct diag *errs)
 {
@@ -414,7 +338,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 	config_absolute(&out->master.control_socket, out->master.run_directory, errs);
 	out->master.own_jail = out->master.chroot_directory[0] != '/';
 	config_absolute(&out->master.chroot_directory, out->master.run_directory, errs);
-	config_resolve_admin(out);
+	config_ids_admin(out);
 	config_isolation_check_master(&out->master, errs);
 
 	mastercf_parse_file(cfpath, &defaults, &cf, errs);
@@ -427,6 +351,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 			config_service(out, &cf.entries[i], cfpath, errs);
 		config_check_duplicates(out, errs);
 		config_dynuser_check(out, CONFIG_DYNUSER_PASSWD, CONFIG_DYNUSER_GROUP, errs);
+		config_check_fds(out, errs);
 	}
 	mastercf_free(&cf);
 out:

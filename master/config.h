@@ -14,8 +14,8 @@
 
 #include "diag.h"
 #include "settings.h"
+#include "svctype.h"
 
-enum service_type { SERVICE_INET, SERVICE_UNIX };
 /* How a worker says it is ready: the status channel, sd_notify, or by
  * staying alive a moment after its exec (config_ready.h). */
 enum service_ready { SERVICE_READY_PROTOCOL, SERVICE_READY_NOTIFY, SERVICE_READY_EXEC };
@@ -28,16 +28,19 @@ struct service_addr {
 struct service_config {
 	char *name;             /* first column as written: "127.0.0.1:7070", "relay" */
 	enum service_type type;
-	bool private_;          /* unix: socket in private/ (else public/) */
+	bool private_;          /* local types: in private/ (else public/) */
 	bool unpriv;            /* run as the service user (else root) */
 	bool chroot;
+	unsigned wakeup_s;      /* wakeup column: seconds between triggers; 0: none */
+	bool wakeup_after_use;  /* "N?": none before the service's first request */
 	char *command;          /* as written in master.cf */
 	char *path;             /* the executable, absolute (inside the jail, if any) */
 	int exec_fd;            /* it, opened and checked at load (config_paths.h);
 				 * -1: a "#!" script, exec'd by path */
 	int jail_fd;            /* the jail, opened and checked at load; -1: none */
 	char **argv;            /* NULL-terminated: command name, then the worker's own args */
-	struct service_addr *addrs; /* inet: every resolved address; unix: one */
+	struct service_addr *addrs; /* inet: every resolved address; local types: one
+				     * (a sockaddr_un, the fifo's path too) */
 	size_t naddrs;
 	struct service_settings set; /* defaults + overrides; set.maxproc is effective */
 	enum service_ready ready;   /* set.ready, resolved (config_ready.c) */

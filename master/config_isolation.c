@@ -88,7 +88,7 @@ const char *config_isolation_jail(const struct service_config *c,
 
 void config_isolation_slug(enum service_type type, const char *name, char *out, size_t size)
 {
-	int n = snprintf(out, size, "%s-", type == SERVICE_INET ? "inet" : "unix");
+	int n = snprintf(out, size, "%s-", svctype_tag(type));
 
 	for (const char *p = name; *p != '\0' && (size_t)n + 1 < size; p++)
 		out[n++] = (strchr("._:-", *p) != NULL || (*p >= 'a' && *p <= 'z') ||

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/xattr.h>
 
+#include "svctype.h"
+
 #define CONTAIN_PATH_FILE_MAX_BYTES (4u << 20) /* /proc/self/mountinfo: a few MB at most */
 #define CONTAIN_PATH_FIELD_BYTES 4096
 #define CONTAIN_PATH_FNV_OFFSET UINT64_C(0xcbf29ce484222325)
@@ -202,9 +204,9 @@ int contain_path_choose(const char *cgroup_parent, const char *pid_file,
 	return 0;
 }
 
-void contain_path_service_name(bool inet, const char *name, char *out, size_t size)
+void contain_path_service_name(const char *tag, const char *name, char *out, size_t size)
 {
-	int n = snprintf(out, size, "%s-", inet ? "inet" : "unix");
+	int n = snprintf(out, size, "%s-", tag);
 
 	for (const char *p = name; *p != '\0' && (size_t)n + 1 < size; p++)
 		out[n++] = (strchr("._:-", *p) != NULL || (*p >= 'a' && *p <= 'z') ||
@@ -214,7 +216,7 @@ void contain_path_service_name(bool inet, const char *name, char *out, size_t si
 
 bool contain_path_is_service(const char *name)
 {
-	return strncmp(name, "inet-", 5) == 0 || strncmp(name, "unix-", 5) == 0;
+	return svctype_has_tag_prefix(name);
 }
 
 bool contain_path_is_leaf(const char *name)

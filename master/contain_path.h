@@ -70,10 +70,11 @@ void contain_path_instance(const char *pid_file, char *out, size_t size);
 int contain_path_choose(const char *cgroup_parent, const char *pid_file,
 			const struct contain_path_host *host, struct contain_path_choice *out);
 
-/* A service's cgroup: "inet-127.0.0.1:7070", "unix-relay" (the type keeps
- * an inet and a unix service of one name apart, and no name can clash
- * with the cgroup's own files). Only [A-Za-z0-9._:-] survive. */
-void contain_path_service_name(bool inet, const char *name, char *out, size_t size);
+/* A service's cgroup: "inet-127.0.0.1:7070", "unix-relay", "dgram-log"
+ * (tag is svctype_tag(): the type keeps services of one name apart, and
+ * no name can clash with the cgroup's own files). Only [A-Za-z0-9._:-]
+ * survive. */
+void contain_path_service_name(const char *tag, const char *name, char *out, size_t size);
 /* Names the master creates under its base: a service's cgroup, a worker's
  * leaf ("w" and digits). */
 bool contain_path_is_service(const char *name);

@@ -1,5 +1,6 @@
 /* daemon.h - becoming a daemon and the process set-up around it: std fds
- * that are always open, the double fork, the run directory, the fd limit.
+ * that are always open, the double fork, the run directory (the fd limit
+ * is fdlimit.h's).
  * main.c decides the order; this file only does each step. */
 #ifndef MASTER_DAEMON_H
 #define MASTER_DAEMON_H
@@ -19,8 +20,6 @@ int daemon_detach(int *ready_fd);
 void daemon_ready(int ready_fd);
 /* mkdir -p; the last component gets mode. Returns 0 or -1 with errno. */
 int daemon_mkdir_p(const char *path, mode_t mode);
-/* 10,000 workers need two fds each in the master: soft limit to hard. */
-void daemon_raise_fd_limit(void);
 /* dir made absolute against the current directory (the daemon chdirs to
  * "/", and a reload re-reads dir). Returns a malloc'd string or NULL. */
 char *daemon_absolute(const char *dir);

@@ -141,6 +141,27 @@ static void evict_terminating_act(struct worker *w, uint64_t now_ms)
 	evict_kill(w, now_ms, "still running kill_grace after SIGTERM");
 }
 
+/* Silent past the grace and still not reaped: gone for us. Not marked
+ * killed: if it was exiting after all, its own exit status counts
+ * (monitor.c counts it killed if our SIGTERM ended it). */
+static uint64_t evict_silent(struct service *svc, uint64_t now_ms)
+{
+	while (!list_empty(&svc->silent)) {
+		struct worker *w = LIST_ENTRY(svc->silent.next, struct worker, silent_link);
+		uint64_t due = w->silent_since_ms + EVICT_SILENT_GRACE_MS;
+		if (due > now_ms)
+			return due;
+		list_remove(&w->silent_link);
+		if (w->reaped || w->phase >= WORKER_TERMINATING)
+			continue;
+		log_warn("service %s: terminating worker %ld: closed its status channel",
+			 svc->cfg->name, (long)w->pid);
+		w->silenced = true;
+		worker_terminate(w, now_ms, svc->cfg->set.kill_grace_s);
+	}
+	return CLOCK_NEVER_MS;
+}
+
 uint64_t evict_startup(struct service *svc, uint64_t now_ms)
 {
 	uint64_t next = evict_daemons(svc, now_ms);
@@ -275,6 +296,7 @@ uint64_t evict_timers(struct service *svc, uint64_t now_ms)
 					     evict_busy_act, now_ms));
 	next = evict_min(next, evict_expire(svc, &svc->idle, evict_idle_due,
 					     evict_idle_act, now_ms));
+	next = evict_min(next, evict_silent(svc, now_ms));
 	next = evict_min(next, evict_lifetime(svc, now_ms));
 	next = evict_min(next, evict_rss(svc, now_ms));
 	evict_recycle(svc, now_ms);
@@ -343,16 +365,15 @@ void evict_announced(struct worker *w, uint64_t now_ms)
 
 void evict_channel_closed(struct worker *w, uint64_t now_ms)
 {
-	if (w->reaped || w->phase >= WORKER_TERMINATING)
+	/* One that said "retiring" or was told to stop is expected to go:
+	 * its own deadlines bound it. */
+	if (w->reaped || w->proto.announced || w->phase >= WORKER_STOPPING)
 		return;
-	/* Not marked killed: a process on its way out closes its channel a
-	 * moment before it can be reaped, and its own exit status must count
-	 * then (monitor.c counts it killed if our SIGTERM ended it). */
-	log_warn("service %s: terminating worker %ld: closed its status channel",
-		 w->svc->cfg->name, (long)w->pid);
-	w->silenced = true;
-	worker_terminate(w, now_ms, w->svc->cfg->set.kill_grace_s);
+	w->silent_since_ms = now_ms;
+	list_append(&w->svc->silent, &w->silent_link);
+	w->svc->dirty = true;
 }
+
 
 /* ---- the operator ---- */
 

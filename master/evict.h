@@ -23,6 +23,10 @@ struct worker;
 
 #define EVICT_RSS_INTERVAL_MS 1000u
 #define EVICT_LIFETIME_RECHECK_MS 1000u
+/* A closed status channel is a violation only if the process is still
+ * there this long after: a process that exits closes its channel a moment
+ * before it can be reaped, and its exit must count as what it was. */
+#define EVICT_SILENT_GRACE_MS 1000u
 
 /* Every timer of svc; returns the next deadline. */
 uint64_t evict_timers(struct service *svc, uint64_t now_ms);

@@ -23,6 +23,7 @@
 #include "isolation_dynuser.h"
 #include "contain.h"
 #include "contain_path.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "namespace.h"
 #include "statedir.h"
@@ -50,7 +51,18 @@ static void isolation_rlimits(struct isolation *iso, const struct service_settin
 		{ RLIMIT_CPU, s->rlimit_cpu, "rlimit_cpu" },
 	};
 
+	struct rlimit orig;
+
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (want[i].value == SETTINGS_RLIMIT_INHERIT && want[i].resource == RLIMIT_NOFILE &&
+		    fdlimit_original(&orig)) {
+			/* The master raised its own for its workers' fds: its
+			 * workers get the limits it was started with. */
+			struct launch_rlimit *r = &iso->launch.rlimits[iso->launch.nrlimits++];
+			*r = (struct launch_rlimit){ .resource = RLIMIT_NOFILE, .value = orig.rlim_cur,
+						     .hard = orig.rlim_max, .step = "rlimit_nofile" };
+			continue;
+		}
 		if (want[i].value == SETTINGS_RLIMIT_INHERIT)
 			continue; /* unset: the master's own limit, untouched */
 		struct launch_rlimit *r = &iso->launch.rlimits[iso->launch.nrlimits++];
@@ -90,7 +102,7 @@ static int isolation_cgroup(struct isolation *iso, const struct master_settings 
 				 setting[i], controller[i], why);
 			return -1;
 		}
-	contain_path_service_name(c->type == SERVICE_INET, c->name, name, sizeof(name));
+	contain_path_service_name(svctype_tag(c->type), c->name, name, sizeof(name));
 	if (cgroup_create(&iso->cgroup, base, name, &lim, controller, n,
 			  why, sizeof(why)) < 0) {
 		snprintf(err, errsize, "cgroup: %s", why);

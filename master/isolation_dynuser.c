@@ -61,7 +61,7 @@ int isolation_dynuser_init(struct isolation_dynuser *d, struct dynuser *pool,
 		d->uid = donor->uid; /* one service to its files across a reload */
 	} else {
 		/* The same uid for the same service whenever it is free. */
-		snprintf(hint, sizeof(hint), "%s %s", c->type == SERVICE_INET ? "inet" : "unix",
+		snprintf(hint, sizeof(hint), "%s %s", svctype_name(c->type),
 			 c->name);
 		if (isolation_dynuser_take(d, dynuser_hash(hint), &d->uid, err, errsize) < 0) {
 			d->pool = NULL;

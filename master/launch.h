@@ -1,12 +1,16 @@
 /* launch.h - starting one worker process, the secure way and at a cost
- * that does not grow with the master's memory.
+ * that grows with neither the master's memory nor its fd count.
  *
  * The parent prepares everything (paths, argv, envp, ids, fd numbers, and
  * the service's isolation: capabilities, rlimits, cgroup, namespaces,
- * chroot); the child is created with clone(CLONE_VM|CLONE_VFORK) (clone3
- * with CLONE_INTO_CGROUP when the service has a cgroup) on a small stack of
+ * chroot); the child is created with clone(CLONE_VM|CLONE_VFORK|
+ * CLONE_FILES) (clone3 with CLONE_INTO_CGROUP when the service has a
+ * cgroup) on a small stack of
  * its own, shares the master's memory until exec, and therefore runs only
- * raw system calls, in this order: new session; signal dispositions reset;
+ * raw system calls, in this order: its own fd table, made of the few low
+ * fds the parent put in the launcher's block (launch_block.c: the cost
+ * does not grow with the master's fd count); new session; signal
+ * dispositions reset;
  * rlimits; cgroup (fallback path); namespaces; the jail entered through
  * its fd (fchdir, chroot(".")) and chdir("/");
  * inheritable and ambient capabilities for the kept ones; bounding set
@@ -29,6 +33,10 @@
 
 #define LAUNCH_LISTEN_MAX 64
 #define LAUNCH_RLIMITS_MAX 8
+/* The fd block (launch_block.c): one slot for every fd a child may need
+ * (listening sockets, status channel, stderr pipe, /dev/null, the command,
+ * cgroup.procs, two namespaces, the jail). */
+#define LAUNCH_BLOCK_SLOTS (LAUNCH_LISTEN_MAX + 8)
 
 struct launcher {
 	void *stack;        /* mmap'd child stack, reused for every launch */
@@ -40,12 +48,22 @@ struct launcher {
 	bool clone3_missing; /* ENOSYS seen: cgroup placement by cgroup.procs */
 	bool bset_empty;    /* the master's own bounding set is empty already,
 			     * so each child inherits an empty one */
+	bool copy_fd_table; /* launch without the fd block, as before it: the
+			     * child gets a copy of the whole table (benchmarks
+			     * compare the two) */
+	int block[LAUNCH_BLOCK_SLOTS]; /* reserved low fd numbers, each a copy
+					* of devnull_fd between launches */
+	size_t nblock;      /* 0: no block, every launch copies the table */
+	int block_lo;       /* the lowest slot: fds below it are used in place */
+	dev_t devnull_dev;  /* what a parked slot holds (a check where the */
+	ino_t devnull_ino;  /* kernel has no F_DUPFD_QUERY, before 6.10) */
 };
 
 struct launch_rlimit {
 	int resource;         /* RLIMIT_NOFILE... */
 	unsigned long long value; /* soft = hard; RLIM64_INFINITY for unlimited */
 	const char *step;     /* "rlimit_nofile": the name a failure reports */
+	unsigned long long hard;  /* 0: the same as value; else the hard limit (fdlimit.h) */
 };
 
 /* A service's isolation, prepared once in the parent (isolation.c).
@@ -100,12 +118,16 @@ struct launch_error {
 
 /* Sets up the launcher. In a privileged master this also empties the
  * master's own capability bounding set and fills its inheritable set (see
- * launch_caps.c for why): nothing the master holds changes. */
+ * launch_caps.c for why): nothing the master holds changes. It reserves
+ * the fd block too: call it early, while the lowest fd numbers are free
+ * (a block higher up still works; each launch then copies a little more).
+ * The block's slots are the launcher's own: nothing else may close them. */
 int launcher_init(struct launcher *l);
 void launcher_fini(struct launcher *l);
 void launch_isolation_init(struct launch_isolation *iso);
 /* Starts a worker. Returns its pid, or -1 with *e saying which step failed
- * (the failed child has already been reaped). */
+ * (the failed child has already been reaped). On return the block holds
+ * nothing of the worker's: the master's table is as it was. */
 pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 		   struct launch_error *e);
 

@@ -1,7 +1,8 @@
 /* launch_child.h - what the vfork-style child of launch.c shares with
- * launch_caps.c: its context, the error path, and the raw-syscall helper.
- * Everything here runs in a child that borrows the master's memory: raw
- * system calls only, no allocation, no locks, no sanitizer hooks. */
+ * launch_caps.c, launch_confine.c and launch_block.c: its context, the
+ * error path, the raw-syscall helper, and the fd block's parent side.
+ * Everything child side runs in a child that borrows the master's memory:
+ * raw system calls only, no allocation, no locks, no sanitizer hooks. */
 #ifndef MASTER_LAUNCH_CHILD_H
 #define MASTER_LAUNCH_CHILD_H
 
@@ -11,10 +12,21 @@
 
 #include "launch.h"
 
+/* Where the child finds each fd it uses: a slot of the launcher's block,
+ * the master's own number (below the block, or every fd when the table is
+ * copied), or -1 when unused. */
+struct launch_child_fds {
+	int listen[LAUNCH_LISTEN_MAX];
+	int status, stderr_fd, devnull, exec, cgroup_procs, netns, mntns, root;
+};
+
 struct launch_child {
 	const struct launch_spec *spec;
 	struct launch_error *err;
-	int devnull_fd;
+	struct launch_child_fds fd;
+	unsigned unshare_below; /* >0: the table is shared (CLONE_FILES) and the
+				 * child's first act keeps fds below this only */
+	size_t nslots;      /* block slots loaded for this launch */
 	unsigned cap_last;  /* from the launcher: the last capability to drop */
 	bool privileged;    /* from the launcher: bounding set and securebits */
 	bool bset_empty;    /* from the launcher: inherited bounding set is empty */
@@ -32,6 +44,24 @@ int launch_fail(struct launch_child *c, const char *step, long rc);
  * in the parent's thread-local storage). */
 #define LAUNCH_SYS(...) launch_sys_ret(syscall(__VA_ARGS__))
 long launch_sys_ret(long rc);
+
+/* Parent side (launch_block.c): reserves the block (none if it cannot:
+ * launches then copy the table); closes it. */
+void launch_block_init(struct launcher *l);
+void launch_block_fini(struct launcher *l);
+/* Fills c->fd from c->spec: through the block (c->unshare_below set), or
+ * the master's numbers when the block is off or fails (unshare_below 0). */
+void launch_block_load(struct launcher *l, struct launch_child *c);
+/* One more fd for a child whose fds are loaded already: its number for the
+ * child, or -1 (the fd itself if the table is copied). */
+int launch_block_add(struct launcher *l, struct launch_child *c, int fd);
+/* After the launch: every loaded slot holds /dev/null again, so that the
+ * master keeps no reference to the worker's fds. */
+void launch_block_park(struct launcher *l, struct launch_child *c);
+
+/* Child side (launch_block.c): the contract's fds placed, all others
+ * closed. */
+int launch_block_place(struct launch_child *c);
 
 /* Child side (launch_confine.c): the service's rlimits, all but
  * RLIMIT_NOFILE (nofile_only false) or RLIMIT_NOFILE alone (true). */

@@ -1,7 +1,8 @@
 /* launch_confine.c - owns the child's confinement steps (see launch.h):
  * rlimits, cgroup (the cgroup.procs fallback), namespaces, and the jail,
  * entered through the fd its configuration opened and checked. Runs in
- * the vfork-style child: raw system calls only (launch_child.h). */
+ * the vfork-style child: raw system calls only (launch_child.h); every fd
+ * is the one the parent put in c->fd (launch_block.c), not the spec's. */
 #include "launch_child.h"
 
 #include <errno.h>
@@ -27,8 +28,11 @@ int launch_rlimits(struct launch_child *c, bool nofile_only)
 	for (size_t i = 0; iso != NULL && i < iso->nrlimits; i++) {
 		if ((iso->rlimits[i].resource == RLIMIT_NOFILE) != nofile_only)
 			continue;
-		/* soft = hard: the worker cannot raise it back. */
-		unsigned long long lim[2] = { iso->rlimits[i].value, iso->rlimits[i].value };
+		/* soft = hard: the worker cannot raise it back (except the
+		 * master's original fd limit, given back as it was). */
+		unsigned long long lim[2] = { iso->rlimits[i].value,
+					      iso->rlimits[i].hard ? iso->rlimits[i].hard
+								   : iso->rlimits[i].value };
 		rc = LAUNCH_SYS(SYS_prlimit64, 0, iso->rlimits[i].resource, lim, NULL);
 		if (rc < 0)
 			return launch_fail(c, iso->rlimits[i].step, rc);
@@ -43,7 +47,7 @@ LAUNCH_NO_SANITIZE
 static int launch_enter_jail(struct launch_child *c)
 {
 	const struct launch_isolation *iso = c->spec->iso;
-	int fd = iso->root_fd;
+	int fd = c->fd.root;
 	struct stat st;
 	long rc;
 
@@ -62,7 +66,7 @@ static int launch_enter_jail(struct launch_child *c)
 			return launch_fail(c, "jail is not the one checked", -ESTALE);
 	}
 	rc = LAUNCH_SYS(SYS_fchdir, fd);
-	if (fd != iso->root_fd)
+	if (fd != c->fd.root)
 		syscall(SYS_close, fd);
 	if (rc < 0 || (rc = LAUNCH_SYS(SYS_chroot, ".")) < 0)
 		return launch_fail(c, "chroot", rc);
@@ -73,24 +77,23 @@ static int launch_enter_jail(struct launch_child *c)
 LAUNCH_NO_SANITIZE
 int launch_confine(struct launch_child *c)
 {
-	const struct launch_isolation *iso = c->spec->iso;
 	long rc;
 
 	if ((rc = launch_rlimits(c, false)) < 0)
 		return rc;
-	if (iso != NULL && iso->cgroup_procs_fd >= 0 && !c->in_cgroup) {
+	if (c->fd.cgroup_procs >= 0 && !c->in_cgroup) {
 		/* "0" moves the writer itself (cgroup v2). */
-		if ((rc = LAUNCH_SYS(SYS_write, iso->cgroup_procs_fd, "0", 1)) < 0)
+		if ((rc = LAUNCH_SYS(SYS_write, c->fd.cgroup_procs, "0", 1)) < 0)
 			return launch_fail(c, "cgroup", rc);
 	}
-	if (iso != NULL && iso->netns_fd >= 0 &&
-	    (rc = LAUNCH_SYS(SYS_setns, iso->netns_fd, CLONE_NEWNET)) < 0)
+	if (c->fd.netns >= 0 &&
+	    (rc = LAUNCH_SYS(SYS_setns, c->fd.netns, CLONE_NEWNET)) < 0)
 		return launch_fail(c, "setns network", rc);
 	/* Entering a mount namespace also moves root and cwd to its root. */
-	if (iso != NULL && iso->mntns_fd >= 0 &&
-	    (rc = LAUNCH_SYS(SYS_setns, iso->mntns_fd, CLONE_NEWNS)) < 0)
+	if (c->fd.mntns >= 0 &&
+	    (rc = LAUNCH_SYS(SYS_setns, c->fd.mntns, CLONE_NEWNS)) < 0)
 		return launch_fail(c, "setns mount", rc);
-	if (iso != NULL && iso->root_fd >= 0 && launch_enter_jail(c) < 0)
+	if (c->fd.root >= 0 && launch_enter_jail(c) < 0)
 		return -1;
 	/* "/" with or without a jail: never a directory of the master's. */
 	if ((rc = LAUNCH_SYS(SYS_chdir, "/")) < 0)

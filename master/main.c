@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "build_config.h"
 #include "clock.h"
+#include "config_fds.h"
 #include "daemon.h"
 #include "evict.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "monitor.h"
 #include "master.h"
@@ -29,6 +32,8 @@
 
 #define MAIN_OVERRIDES_MAX 64
 #define MAIN_WAIT_MAX_MS 60000 /* longest sleep: a clock step cannot strand us */
+#define MAIN_FD_TEXT_BYTES 384
+#define MAIN_FD_LIMIT_BYTES 48
 
 struct main_args {
 	const char *dir;
@@ -210,6 +215,47 @@ static void main_loop(struct master *m)
 	}
 }
 
+/* The fd limit the configuration needs, with room for a reload that
+ * replaces every service (config_fds.h); refused at load if even the
+ * configuration alone does not fit. Before the first worker fd exists;
+ * only a failure is logged here (the caller's stderr stays quiet). */
+static int main_fd_limit(struct master *m)
+{
+	unsigned long long want = config_fds_target(&m->cfg, &m->cfg);
+	char now[MAIN_FD_LIMIT_BYTES];
+
+	if (fdlimit_raise(want) >= 0)
+		return 0;
+	fdlimit_format(now, sizeof(now));
+	log_err("cannot raise RLIMIT_NOFILE from %s to %llu: %s", now, want, strerror(errno));
+	return -1;
+}
+
+/* What the configuration needs and what the limit became (after the
+ * daemon detached: a line for the log, not for the caller). */
+static void main_fd_report(struct master *m)
+{
+	char what[MAIN_FD_TEXT_BYTES], now[MAIN_FD_LIMIT_BYTES];
+	unsigned long long want = config_fds_target(&m->cfg, &m->cfg);
+	struct rlimit orig, cur;
+
+	config_fds_describe(&m->cfg, what, sizeof(what));
+	fdlimit_format(now, sizeof(now));
+	if (!fdlimit_original(&orig)) {
+		log_debug("%s; RLIMIT_NOFILE %s is enough", what, now);
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &cur) == 0 && cur.rlim_cur < want)
+		log_warn("%s; RLIMIT_NOFILE %llu:%llu -> %s, short of the %llu a reload replacing "
+			 "every service would need", what, (unsigned long long)orig.rlim_cur,
+			 (unsigned long long)orig.rlim_max, now, want);
+	else
+		log_info("%s; RLIMIT_NOFILE %llu:%llu -> %s (workers keep %llu:%llu unless "
+			 "rlimit_nofile is set)", what, (unsigned long long)orig.rlim_cur,
+			 (unsigned long long)orig.rlim_max, now, (unsigned long long)orig.rlim_cur,
+			 (unsigned long long)orig.rlim_max);
+}
+
 /* Everything up to the listening sockets; errors go to stderr. */
 static int main_setup(struct master *m, int *pidfd, bool foreground)
 {
@@ -221,7 +267,8 @@ static int main_setup(struct master *m, int *pidfd, bool foreground)
 	if (*pidfd < 0)
 		return -1;
 	rundir_pid_file(&m->rundir, *pidfd);
-	daemon_raise_fd_limit();
+	if (main_fd_limit(m) < 0)
+		return -1;
 	if (event_init(&m->loop) < 0 || monitor_init(&m->monitor, &m->loop) < 0 ||
 	    launcher_init(&m->launcher) < 0) {
 		log_err("start-up: %s", strerror(errno));
@@ -287,8 +334,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (args.check_only) {
-		printf("master: configuration in %s is valid: %zu service%s\n", args.dir,
-		       m.cfg.nservices, m.cfg.nservices == 1 ? "" : "s");
+		char fds[MAIN_FD_TEXT_BYTES];
+		config_fds_describe(&m.cfg, fds, sizeof(fds));
+		printf("master: configuration in %s is valid: %zu service%s; %s\n", args.dir,
+		       m.cfg.nservices, m.cfg.nservices == 1 ? "" : "s", fds);
 		config_free(&m.cfg);
 		return 0;
 	}
@@ -316,6 +365,7 @@ int main(int argc, char **argv)
 	pool_start_all(&m, m.started_ms);
 	log_info("master %s started: %zu service%s from %s", MASTER_VERSION,
 		 m.cfg.nservices, m.cfg.nservices == 1 ? "" : "s", m.cfg.dir);
+	main_fd_report(&m);
 	daemon_ready(ready_fd);
 	main_loop(&m);
 	log_info("stopped");

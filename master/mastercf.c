@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "conffile.h"
+#include "svctype.h"
 
 #define MASTERCF_COLUMNS 8
 
@@ -119,22 +120,8 @@ static void mastercf_tokenize(struct mastercf_parser *p, const char *s, size_t l
 static void mastercf_type(struct mastercf_parser *p, const struct mastercf_token *t,
 			  enum service_type *type)
 {
-	static const char *const later[] = { "fifo", "unix-dgram", "pass" };
-
-	if (strcmp(t->text, "inet") == 0) {
-		*type = SERVICE_INET;
-		return;
-	}
-	if (strcmp(t->text, "unix") == 0) {
-		*type = SERVICE_UNIX;
-		return;
-	}
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-		if (strcmp(t->text, later[i]) == 0) {
-			mastercf_error(p, t->line, "type \"%s\" is not supported yet", t->text);
-			return;
-		}
-	mastercf_error(p, t->line, "unknown type \"%s\"", t->text);
+	if (!svctype_parse(t->text, type))
+		mastercf_error(p, t->line, "unknown type \"%s\"", t->text);
 }
 
 static void mastercf_yes_no(struct mastercf_parser *p, const struct mastercf_token *t,
@@ -150,12 +137,14 @@ static void mastercf_yes_no(struct mastercf_parser *p, const struct mastercf_tok
 		mastercf_error(p, t->line, "%s \"%s\": expected y, n or -", column, t->text);
 }
 
-/* Postfix syntax: "-", or seconds "N", or "N?" (only after first use).
- * Zero means no trigger, which is all we do for now. */
-static void mastercf_wakeup(struct mastercf_parser *p, const struct mastercf_token *t)
+/* Postfix syntax: "-" (none), seconds "N", or "N?" (none before the
+ * service's first request). "0" and "0?" are none too. */
+static void mastercf_wakeup(struct mastercf_parser *p, const struct mastercf_token *t,
+			    struct mastercf_entry *e)
 {
 	const char *s = t->text;
 	size_t digits = strspn(s, "0123456789");
+	unsigned long n;
 
 	if (strcmp(s, "-") == 0)
 		return;
@@ -163,8 +152,15 @@ static void mastercf_wakeup(struct mastercf_parser *p, const struct mastercf_tok
 		mastercf_error(p, t->line, "wakeup \"%s\": expected seconds, N? or -", s);
 		return;
 	}
-	if (strspn(s, "0") != digits)
-		mastercf_error(p, t->line, "wakeup \"%s\": wake-up triggers are not supported yet", s);
+	errno = 0;
+	n = strtoul(s, NULL, 10);
+	if (errno != 0 || n > MASTERCF_WAKEUP_MAX_S) {
+		mastercf_error(p, t->line, "wakeup \"%s\": at most %u seconds", s,
+			       MASTERCF_WAKEUP_MAX_S);
+		return;
+	}
+	e->wakeup_s = (unsigned)n;
+	e->wakeup_after_use = n > 0 && s[digits] == '?';
 }
 
 static void mastercf_set(struct mastercf_parser *p, struct mastercf_entry *e,
@@ -289,7 +285,7 @@ static void mastercf_entry_parse(struct mastercf_parser *p)
 	mastercf_yes_no(p, &t[2], "private", MASTERCF_DEFAULT_PRIVATE, &e.private_);
 	mastercf_yes_no(p, &t[3], "unpriv", MASTERCF_DEFAULT_UNPRIV, &e.unpriv);
 	mastercf_yes_no(p, &t[4], "chroot", MASTERCF_DEFAULT_CHROOT, &e.chroot);
-	mastercf_wakeup(p, &t[5]);
+	mastercf_wakeup(p, &t[5], &e);
 	mastercf_maxproc(p, &t[6], &e);
 	if (strcmp(t[7].text, "-") == 0)
 		mastercf_error(p, t[7].line, "the command column has no default");

@@ -18,6 +18,9 @@
 #define MASTERCF_DEFAULT_PRIVATE true
 #define MASTERCF_DEFAULT_UNPRIV true
 #define MASTERCF_DEFAULT_CHROOT false
+/* The longest wakeup interval: a year (a mistyped huge number is an error,
+ * not a timer that never fires). */
+#define MASTERCF_WAKEUP_MAX_S 31536000u
 
 struct mastercf_entry {
 	char *name;                  /* first column as written */
@@ -25,6 +28,8 @@ struct mastercf_entry {
 	bool private_;
 	bool unpriv;
 	bool chroot;
+	unsigned wakeup_s;           /* 0: none */
+	bool wakeup_after_use;       /* "N?" */
 	bool maxproc_column;         /* the maxproc column held a number, not '-' */
 	char *command;               /* as written */
 	char **argv;                 /* NULL-terminated: command, then the worker's args */

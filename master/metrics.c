@@ -29,7 +29,7 @@ static void metrics_label(struct outbuf *o, const struct metrics_row *r)
 
 	outbuf_printf(o, "service=\"");
 	if (r->clash)
-		outbuf_printf(o, "%s:", r->c->type == SERVICE_INET ? "inet" : "unix");
+		outbuf_printf(o, "%s:", svctype_name(r->c->type));
 	for (; *s; s++) {
 		if (*s == '\\')
 			outbuf_printf(o, "\\\\");

@@ -1,8 +1,9 @@
 /* monitor.c - owns reading, validating and applying worker status, relaying
  * worker stderr, reaping, and accounting exits (see monitor.h). Nothing a
  * worker sends is trusted: each packet is decoded strictly, checked against
- * the protocol's state machine (policy_on_message) and paid for from the
- * worker's message budget; anything else is reported to the evictor, which
+ * the protocol's state machine (policy_on_message), and a worker that keeps
+ * its channel full is flooding (policy_flood_note); anything else is
+ * reported to the evictor, which
  * kills the worker. Nothing here blocks: every read is non-blocking and
  * bounded per wake-up. Nothing here is fatal. */
 #include "monitor.h"
@@ -172,9 +173,10 @@ static void monitor_apply(struct worker *w, enum protocol_msg msg, uint64_t now_
 	w->svc->dirty = true;
 }
 
-/* Reads up to `budget` packets, a batch per recvmmsg(2) call. Returns false
- * once the channel is closed (end-of-file or an error). */
-static bool monitor_drain(struct worker *w, unsigned budget, uint64_t now_ms)
+/* Reads up to `budget` packets, a batch per recvmmsg(2) call, counting
+ * them in *read. Returns false once the channel is closed (end-of-file or
+ * an error). */
+static bool monitor_drain(struct worker *w, unsigned budget, unsigned *read, uint64_t now_ms)
 {
 	char bufs[MONITOR_PACKETS_PER_CALL][PROTOCOL_PACKET_MAX_BYTES + 1];
 	struct iovec iov[MONITOR_PACKETS_PER_CALL];
@@ -194,14 +196,11 @@ static bool monitor_drain(struct worker *w, unsigned budget, uint64_t now_ms)
 			return errno == EAGAIN || errno == EINTR;
 		if (n == 0)
 			return false;
+		*read += (unsigned)n;
 		for (int i = 0; i < n && w->phase != WORKER_DYING; i++) {
 			size_t len = msgs[i].msg_len;
 			if (len == 0)
 				return false; /* end-of-file */
-			if (!policy_budget_take(&w->budget, now_ms)) {
-				evict_violation(w, now_ms, "status flood: over its message budget");
-				break;
-			}
 			enum protocol_msg msg = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 				? PROTOCOL_INVALID : protocol_decode(bufs[i], len);
 			if (msg == PROTOCOL_INVALID)
@@ -232,14 +231,20 @@ static bool monitor_has_exited(const struct worker *w)
 
 void monitor_read_status(struct worker *w, uint64_t now_ms)
 {
+	unsigned read = 0;
+
 	if (w->status_watch.fd < 0)
 		return;
-	if (monitor_drain(w, MONITOR_PACKETS_PER_WAKEUP, now_ms))
-		return;
-	monitor_close_status(w);
-	/* Gone silent while its process lives: it is gone for us. */
-	if (!monitor_has_exited(w))
-		evict_channel_closed(w, now_ms);
+	bool open = monitor_drain(w, MONITOR_PACKETS_PER_WAKEUP, &read, now_ms);
+	bool flood = policy_flood_note(&w->flood, read >= MONITOR_PACKETS_PER_WAKEUP, now_ms);
+	if (!open) {
+		monitor_close_status(w);
+		/* Gone silent while its process lives: it is gone for us. */
+		if (!monitor_has_exited(w))
+			evict_channel_closed(w, now_ms);
+	}
+	if (flood && w->phase != WORKER_DYING)
+		evict_violation(w, now_ms, "status flood: it keeps its status channel full");
 }
 
 static void monitor_on_status(struct event_watch *ew, uint32_t revents)
@@ -291,7 +296,6 @@ struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
 		monitor_start_failure(svc, now_ms, what);
 		return NULL;
 	}
-	policy_budget_init(&w->budget, now_ms);
 	int fd = w->stderr_watch.fd;
 	if (event_add(&m->loop, &w->stderr_watch, fd, EPOLLIN, monitor_on_stderr) < 0) {
 		w->stderr_watch.fd = fd;
@@ -322,8 +326,9 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 	w->reaped = true;
 	monitor_notify_close(w);
 	/* What it said before dying still counts (its last "idle"...). */
+	unsigned read = 0;
 	if (w->status_watch.fd >= 0)
-		monitor_drain(w, UINT32_MAX, now_ms);
+		monitor_drain(w, UINT32_MAX, &read, now_ms);
 	monitor_close_status(w);
 	/* Drain what is buffered; a grandchild still holding the pipe just
 	 * means no end-of-file yet. */

@@ -12,8 +12,8 @@
  * the next turn (recvmmsg takes a worker's whole queue in one call). Under
  * load the master thus wakes a few hundred times a second instead of once
  * per request. A worker is never held back by this: a channel holds about
- * 200 messages, two milliseconds of the fastest worker's traffic is a
- * tenth of that. A flooding worker overdraws its message budget
+ * 280 messages, two milliseconds of the fastest worker's traffic is a
+ * tenth of that. A worker that keeps its channel full is flooding
  * (policy.h) and is killed. */
 #ifndef MASTER_MONITOR_H
 #define MASTER_MONITOR_H

@@ -2,28 +2,15 @@
 #include "policy.h"
 
 
-#define POLICY_MILLI 1000u
-
-void policy_budget_init(struct policy_budget *b, uint64_t now_ms)
+bool policy_flood_note(struct policy_flood *f, bool full, uint64_t now_ms)
 {
-	b->tokens_milli = (uint64_t)POLICY_MSG_BURST * POLICY_MILLI;
-	b->refilled_ms = now_ms;
-}
-
-bool policy_budget_take(struct policy_budget *b, uint64_t now_ms)
-{
-	const uint64_t full = (uint64_t)POLICY_MSG_BURST * POLICY_MILLI;
-
-	if (now_ms > b->refilled_ms) {
-		/* rate messages a second = rate thousandths a millisecond */
-		uint64_t add = (now_ms - b->refilled_ms) * POLICY_MSG_RATE_PER_S;
-		b->tokens_milli = add >= full - b->tokens_milli ? full : b->tokens_milli + add;
-		b->refilled_ms = now_ms;
-	}
-	if (b->tokens_milli < POLICY_MILLI)
+	if (!full) {
+		f->streak = 0;
 		return false;
-	b->tokens_milli -= POLICY_MILLI;
-	return true;
+	}
+	if (f->streak++ == 0)
+		f->since_ms = now_ms;
+	return f->streak >= POLICY_FLOOD_WAKEUPS && now_ms >= f->since_ms + POLICY_FLOOD_MIN_MS;
 }
 
 unsigned policy_live(const struct policy_pool *p)

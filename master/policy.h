@@ -58,25 +58,26 @@ struct policy_worker {
  * anything else: a protocol violation, for which the master kills it. */
 bool policy_on_message(struct policy_worker *pw, enum protocol_msg msg, bool *began);
 
-/* A worker's status message budget: a token bucket of POLICY_MSG_BURST
- * messages refilled at POLICY_MSG_RATE_PER_S. Above what a real worker
- * sends (one message per request under load, "next"; a worker here serves
- * at most about 12,000 requests a second on loopback), below what a flood
- * loop gets through its channel (about 40,000 messages a second: the
- * channel holds ~200 packets and the monitor drains it every couple of
- * milliseconds): the master kills a worker that overdraws it, so a liar
- * can neither inflate the counters past that rate nor keep the master
- * reading for it. */
-#define POLICY_MSG_RATE_PER_S 25000u
-#define POLICY_MSG_BURST 8192u
-struct policy_budget {
-	uint64_t tokens_milli;  /* thousandths of a message: refills smoothly */
-	uint64_t refilled_ms;
+/* A status flood: a worker that keeps its status channel full. A channel
+ * holds about 280 short packets and the monitor empties it every few
+ * milliseconds, reading up to MONITOR_PACKETS_PER_WAKEUP (256) at a time;
+ * a real worker sends one or two messages per request (some tens per
+ * wake-up even at its fastest), so it fills its channel only when the
+ * master was held up, and then for a wake-up or two. A worker found with
+ * a full channel at POLICY_FLOOD_WAKEUPS wake-ups in a row, over at least
+ * POLICY_FLOOD_MIN_MS, is flooding: the master kills it. The rule does not
+ * depend on how fast the machine is (a rate cap would kill the fastest
+ * honest workers on a fast one), and a flood costs the master at most
+ * one full channel per wake-up until it is caught. */
+#define POLICY_FLOOD_WAKEUPS 8u
+#define POLICY_FLOOD_MIN_MS 50u
+struct policy_flood {
+	unsigned streak;        /* wake-ups in a row that found the channel full */
+	uint64_t since_ms;      /* the first of them */
 };
-/* A full bucket at now_ms. */
-void policy_budget_init(struct policy_budget *b, uint64_t now_ms);
-/* Takes one message's token; false when the bucket is empty (a flood). */
-bool policy_budget_take(struct policy_budget *b, uint64_t now_ms);
+/* Notes one wake-up's read (full: it read as much as one wake-up takes).
+ * Returns true when the worker is flooding. */
+bool policy_flood_note(struct policy_flood *f, bool full, uint64_t now_ms);
 
 unsigned policy_live(const struct policy_pool *p);
 /* Workers to start now. */

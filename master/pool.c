@@ -16,6 +16,7 @@
 #include "policy.h"
 #include "retire.h"
 #include "service.h"
+#include "wakeup.h"
 #include "worker.h"
 
 /* Forks per service per loop turn. */
@@ -86,6 +87,22 @@ static void pool_note_saturation(struct service *svc, uint64_t now_ms)
 	}
 }
 
+/* The wakeup column's timer (wakeup.c): its next run folds into the
+ * service's deadline. */
+static uint64_t pool_wakeup(struct service *svc, bool throttled, uint64_t now_ms)
+{
+	struct wakeup_service ws = {
+		.cfg = svc->cfg,
+		.listen_fd = svc->nsocks > 0 ? svc->socks[0].fd : -1,
+		.wake_fd = svc->nsocks > 0 ? svc->socks[0].made.wake_fd : -1,
+		.st = { .interval_s = svc->cfg->wakeup_s, .after_use = svc->cfg->wakeup_after_use,
+			.used = svc->stats.requests > 0, .stopping = svc->stopping,
+			.throttled = throttled, .idle = svc->n_idle, .busy = svc->n_busy },
+	};
+
+	return wakeup_tick(&svc->wake, &ws, now_ms);
+}
+
 void pool_update(struct service *svc, uint64_t now_ms)
 {
 	uint64_t next, t;
@@ -95,6 +112,8 @@ void pool_update(struct service *svc, uint64_t now_ms)
 	if (svc->stopping) {
 		pool_set_demand_watch(svc, false);
 		t = evict_retiring(svc, now_ms);
+		next = t < next ? t : next;
+		t = pool_wakeup(svc, false, now_ms); /* cancels it */
 		svc->deadline_ms = t < next ? t : next;
 		return;
 	}
@@ -126,7 +145,8 @@ void pool_update(struct service *svc, uint64_t now_ms)
 	pool_set_demand_watch(svc, wants && resume <= now_ms);
 	if (wants && resume > now_ms) /* look for waiting clients again then */
 		next = resume < next ? resume : next;
-	svc->deadline_ms = next;
+	t = pool_wakeup(svc, throttled, now_ms);
+	svc->deadline_ms = t < next ? t : next;
 }
 
 void pool_start(struct service *svc, uint64_t now_ms)

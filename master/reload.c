@@ -13,6 +13,8 @@
 #include <sys/epoll.h>
 
 #include "clock.h"
+#include "config_fds.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "master.h"
 #include "outbuf.h"
@@ -171,6 +173,29 @@ void reload_on_applied(struct master *m, void (*fn)(void *arg, const struct conf
 	m->reload.applied_arg = arg;
 }
 
+/* Both generations hold workers during the handover: room for both
+ * (config_fds.h). The new one alone fits: config_load checked it. */
+static int reload_fd_limit(struct master *m, struct config *nc, struct outbuf *reply)
+{
+	unsigned long long want = config_fds_target(&m->cfg, nc);
+	int rc = fdlimit_raise(want);
+
+	if (rc > 0)
+		log_warn("reload: RLIMIT_NOFILE is at the most this host allows, short of the %llu "
+			 "fds both generations may hold during the handover", want);
+	if (rc >= 0)
+		return 0;
+	/* Not even the new configuration's own need could be had. */
+	if (config_fds_need(nc) <= config_fds_need(&m->cfg))
+		return 0;
+	outbuf_printf(reply, "error: cannot raise RLIMIT_NOFILE to %llu: %s; nothing changed\n",
+		      want, strerror(errno));
+	log_err("reload refused: cannot raise RLIMIT_NOFILE to %llu: %s; nothing changed", want,
+		strerror(errno));
+	config_free(nc);
+	return -1;
+}
+
 /* The reader is done: its result applied (or dropped if it timed out). */
 static void reload_loaded(struct event_watch *w, uint32_t revents)
 {
@@ -203,7 +228,8 @@ static void reload_loaded(struct event_watch *w, uint32_t revents)
 		rc = -1;
 	} else if (rc < 0) {
 		reload_refuse(m, reply, &errs);
-	} else if ((rc = reload_plan_apply(m, &nc, reply)) == 0) {
+	} else if ((rc = reload_fd_limit(m, &nc, reply)) == 0 &&
+		   (rc = reload_plan_apply(m, &nc, reply)) == 0) {
 		m->reloads++;
 		if (r->applied != NULL)
 			r->applied(r->applied_arg, &m->cfg);

@@ -87,6 +87,7 @@ static int service_build_env(struct service *svc)
 	service_env_add(svc->envp, &n, PROTOCOL_ENV_SERVICE "=%s", c->name);
 	if (c->ready == SERVICE_READY_PROTOCOL) {
 		service_env_add(svc->envp, &n, PROTOCOL_ENV_STATUS_FD "=%zu", 3 + svc->nsocks);
+		service_env_add(svc->envp, &n, PROTOCOL_ENV_TYPE "=%s", svctype_name(c->type));
 		/* Room for any unsigned; each launch writes its worker's jittered value. */
 		service_env_add(svc->envp, &n, PROTOCOL_ENV_MAX_USE "=%0*d",
 				SERVICE_PID_DIGITS_BYTES - 1, 0);
@@ -124,13 +125,16 @@ void service_free(struct service *svc)
 		event_del(&svc->m->loop, &s->demand_watch);
 		if (s->fd >= 0 && s->donor == NULL)
 			close(s->fd);
+		if (s->made.wake_fd >= 0 && s->donor == NULL)
+			close(s->made.wake_fd);
 	}
-	/* Only the owner of a unix socket removes its name: a successor that
-	 * took the socket over keeps serving on it. */
-	/* Nor at the master's exit when systemd keeps the socket for the
-	 * next master (fd store): its clients must find it by its name. */
+	/* Only the owner of a local service's file removes it: a successor
+	 * that took the socket over keeps serving on it. Nor at the master's
+	 * exit when systemd keeps the socket for the next master (fd store):
+	 * its clients must find it by its name. */
 	if (owns_path && !(svc->m->stopping && svc->m->notify.stored))
-		listener_unlink(svc->cfg);
+		listener_unlink(svc->cfg, &svc->socks[0].made);
+	wakeup_fini(&svc->wake);
 	if (svc->iso != NULL)
 		isolation_destroy(svc->iso);
 	for (char **e = svc->envp; e && *e; e++)
@@ -146,6 +150,23 @@ bool service_same_identity(const struct service_config *a, const struct service_
 	return a->type == b->type && strcmp(a->name, b->name) == 0;
 }
 
+/* A running service (active or draining) still has a file at local
+ * address a: a new one there is staged (listener.h). */
+static bool service_path_taken(struct master *m, const struct service_addr *a)
+{
+	struct service *lists[] = { m->services, m->draining };
+
+	if (a->sa.ss_family != AF_UNIX)
+		return false;
+	for (size_t l = 0; l < 2; l++)
+		for (struct service *svc = lists[l]; svc; svc = svc->next)
+			for (size_t i = 0; i < svc->nsocks && i < svc->cfg->naddrs; i++)
+				if (svc->socks[i].fd >= 0 && svc->cfg->addrs[i].len == a->len &&
+				    memcmp(&svc->cfg->addrs[i].sa, &a->sa, a->len) == 0)
+					return true;
+	return false;
+}
+
 /* Borrows donor's socket (found by reload_donor.c), or opens one. */
 static int service_open_socket(struct service *svc, struct service_socket *s,
 			       const struct service_config *c, const struct service_addr *a,
@@ -153,16 +174,19 @@ static int service_open_socket(struct service *svc, struct service_socket *s,
 {
 	s->svc = svc;
 	s->demand_watch.fd = -1;
+	s->made.wake_fd = -1;
 	if (donor != NULL) {
 		s->donor = donor;
 		s->fd = donor->fd;
+		s->made = donor->made;
 		memcpy(s->addr, donor->addr, sizeof(s->addr));
 		return 0;
 	}
 	/* One systemd passed us (sdlisten.h), else one of our own. */
 	s->fd = sdlisten_claim(&svc->m->inherited, c, a, s->addr, sizeof(s->addr));
 	if (s->fd < 0)
-		s->fd = listener_open(c, a, s->addr, sizeof(s->addr));
+		s->fd = listener_open(c, a, service_path_taken(svc->m, a), &s->made, s->addr,
+				      sizeof(s->addr));
 	return s->fd < 0 ? -1 : 0;
 }
 
@@ -196,9 +220,11 @@ struct service *service_create(struct master *m, const struct master_settings *m
 	list_init(&svc->stop_sent);
 	list_init(&svc->term_sent);
 	list_init(&svc->kill_sent);
+	list_init(&svc->silent);
 	ratelimit_init(&svc->limiter, c->set.spawn_rate);
 	svc->deadline_ms = CLOCK_NEVER_MS;
 	svc->lifetime_next_ms = CLOCK_NEVER_MS;
+	wakeup_init(&svc->wake, &m->loop);
 	svc->socks = calloc(c->naddrs ? c->naddrs : 1, sizeof(*svc->socks));
 	svc->sock_fds = calloc(c->naddrs ? c->naddrs : 1, sizeof(int));
 	if (svc->socks == NULL || svc->sock_fds == NULL) {
@@ -234,6 +260,7 @@ void service_commit(struct service *svc)
 {
 	for (size_t i = 0; i < svc->nsocks; i++) {
 		struct service_socket *s = &svc->socks[i];
+		listener_commit(svc->cfg, &s->made); /* a new local file: in place */
 		/* Before its first worker: the mode its workers expect (the
 		 * master itself never accepts on it). */
 		listener_set_blocking(svc->cfg, s->fd, s->addr,
@@ -248,9 +275,10 @@ void service_commit(struct service *svc)
 		if (s->donor != NULL) {
 			event_del(&svc->m->loop, &s->donor->demand_watch);
 			s->donor->fd = -1;
+			s->donor->made.wake_fd = -1;
 			s->donor = NULL;
 			/* The backlog is a setting too: listen(2) again applies it. */
-			if (listen(s->fd, (int)svc->cfg->set.listen_backlog) < 0)
+			if (svctype_listens(svc->cfg->type) && listen(s->fd, (int)svc->cfg->set.listen_backlog) < 0)
 				log_warn("service %s: listen %s: %s", svc->cfg->name, s->addr,
 					 strerror(errno));
 		}

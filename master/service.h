@@ -12,9 +12,11 @@
 #include "config.h"
 #include "event.h"
 #include "list.h"
+#include "listener.h"
 #include "policy.h"
 #include "ratelimit.h"
 #include "throttle.h"
+#include "wakeup.h"
 
 struct master;
 struct reload_gen;
@@ -24,6 +26,7 @@ struct reload_gen;
 struct service_socket {
 	struct service *svc;
 	int fd;                 /* -1 once handed to a successor */
+	struct listener_made made; /* a fifo's write end, the file made (goes with fd) */
 	struct event_watch demand_watch; /* readable = a client waits */
 	char addr[SERVICE_ADDR_TEXT_BYTES]; /* actual bound address */
 	/* A reload's new service borrows the socket of an earlier service with
@@ -70,6 +73,7 @@ struct service {
 	struct list stop_sent;  /* told "stop" (stop_timeout) */
 	struct list term_sent;  /* SIGTERM sent (kill_grace) */
 	struct list kill_sent;  /* SIGKILL sent */
+	struct list silent;     /* status channel closed, process not reaped yet */
 	unsigned n_starting, n_idle, n_busy; /* serving */
 	unsigned n_retiring;    /* leaving, in any phase */
 	unsigned n_stopping;    /* of those, told to stop or signalled */
@@ -88,6 +92,7 @@ struct service {
 	bool dirty;             /* re-run the pool decisions */
 	uint64_t deadline_ms;   /* next timer of this service */
 	struct service_stats stats;
+	struct wakeup wake;     /* the wakeup column's timer (wakeup.h) */
 	/* The last start failure: why, and when (0 = none yet). */
 	char last_failure[SERVICE_FAILURE_TEXT_BYTES];
 	uint64_t last_failure_ms;

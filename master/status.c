@@ -54,7 +54,7 @@ static void status_json_service(const struct service *svc, uint64_t now, struct 
 
 	outbuf_printf(o, "{\"name\":");
 	outbuf_json_string(o, c->name);
-	outbuf_printf(o, ",\"type\":\"%s\",\"listen\":[", c->type == SERVICE_INET ? "inet" : "unix");
+	outbuf_printf(o, ",\"type\":\"%s\",\"listen\":[", svctype_name(c->type));
 	for (size_t i = 0; i < svc->nsocks; i++) {
 		outbuf_printf(o, "%s", i ? "," : "");
 		outbuf_json_string(o, svc->socks[i].addr);
@@ -84,9 +84,18 @@ static void status_json_service(const struct service *svc, uint64_t now, struct 
 	} else {
 		outbuf_json_string(o, svc->last_failure);
 	}
-	outbuf_printf(o, ",\"last_failure_age\":%.3f,\"ready\":\"%s\",\"procs\":[",
+	outbuf_printf(o, ",\"last_failure_age\":%.3f,\"ready\":\"%s\",",
 		      svc->last_failure_ms ? status_seconds(svc->last_failure_ms, now) : 0.0,
 		      c->set.ready);
+	/* the wakeup column: 0 = none; next_in null while none is scheduled */
+	outbuf_printf(o, "\"wakeup\":{\"interval\":%u,\"after_use\":%s,\"sent\":%" PRIu64
+		      ",\"skipped\":%" PRIu64 ",\"next_in\":", c->wakeup_s,
+		      c->wakeup_after_use ? "true" : "false", svc->wake.sent, svc->wake.skipped);
+	if (svc->wake.next_ms == CLOCK_NEVER_MS)
+		outbuf_printf(o, "null");
+	else
+		outbuf_printf(o, "%.3f", status_seconds(now, svc->wake.next_ms));
+	outbuf_printf(o, "},\"procs\":[");
 	for (pos = svc->workers.next; pos != &svc->workers; pos = pos->next) {
 		const struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
 		outbuf_printf(o, "%s{\"pid\":%ld,\"state\":\"%s\",\"age\":%.3f,"
@@ -116,7 +125,7 @@ static void status_text_service(const struct service *svc, uint64_t now, struct 
 
 	outbuf_printf(o, "%-24s %-4s %-9s %5u %4u %4u %5u %6u %9" PRIu64 " %7" PRIu64
 		      " %7" PRIu64 " %6" PRIu64 "\n",
-		      c->name, c->type == SERVICE_INET ? "inet" : "unix",
+		      c->name, svctype_name(c->type),
 		      status_service_state(svc), status_total(svc),
 		      svc->n_idle, svc->n_busy, svc->n_starting, svc->n_retiring,
 		      svc->stats.requests, svc->stats.spawned, svc->stats.crashed,

@@ -302,6 +302,7 @@ void worker_unlink(struct worker *w)
 	if (w->recycle)
 		svc->recycle_pending--;
 	list_remove(&w->timer_link);
+	list_remove(&w->silent_link);
 	list_remove(&w->all_link);
 	/* A lingering worker left the map at its reaping: its pid may be a
 	 * new worker's by now. */

@@ -54,13 +54,15 @@ struct worker {
 	uint64_t state_since_ms;  /* entered its state; for busy: its request began */
 	uint64_t phase_since_ms;  /* entered its exit phase */
 	uint64_t deadline_ms;     /* stopping, terminating: the next step then */
-	struct policy_budget budget; /* its status messages (monitor.c) */
+	struct policy_flood flood; /* a channel kept full (monitor.c) */
 	struct event_watch status_watch;
 	struct event_watch stderr_watch;
 	struct relay relay;
 	struct list all_link;     /* service->workers, in spawn order */
 	struct list timer_link;   /* the list of its state or phase (service.h) */
 	struct list dead_link;    /* master->dead */
+	struct list silent_link;  /* service->silent: its channel closed (evict.c) */
+	uint64_t silent_since_ms;
 	struct contain_leaf leaf; /* its cgroup leaf, or its process group (contain.h) */
 	struct worker_daemon *daemon; /* ready=notify|exec (worker_daemon.h); NULL: protocol */
 };

@@ -18,9 +18,8 @@ class BadConfig(h.MasterTestCase):
         self.assertNotEqual(rc, 0, "master started on a bad config\n%s" % log)
         # Nothing half-started: no worker left behind (we are a subreaper,
         # so a worker orphaned by the exit would now be our child).
-        ours = [p for p in h.all_pids()
-                if h.proc_stat(p) and h.proc_stat(p)[1] == os.getpid()
-                and h.pid_alive(p)]
+        ours = [p for p, st in ((p, h.proc_stat(p)) for p in h.all_pids())
+                if st and st[1] == os.getpid() and h.pid_alive(p)]
         self.assertFalse(ours, "processes left behind by a failed start: %s" % ours)
         return log
 

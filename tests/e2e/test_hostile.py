@@ -165,8 +165,8 @@ class Vanish(HostileTestCase):
 class Flood(HostileTestCase):
     def test_05_busy_idle_flood_is_killed(self):
         """Item 5: with max_use=0, a worker that floods `busy`/`idle` (from
-        1 s after ready) with no client at all runs out of its message budget (50,000/s, burst
-        8,192) and is killed, logged as a status flood."""
+        1 s after ready) with no client at all keeps its status channel full (a flood:
+        8 full wake-ups in a row) and is killed, logged as a status flood."""
         m = self.hostile_master(
             "hostile unix n n n - 1 {HOSTILE} -o prefork=1 -o max_use=0"
             " -o throttle_min=1 busy-flood 1000\n")

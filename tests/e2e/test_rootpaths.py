@@ -174,7 +174,7 @@ class RootPaths(h.MasterTestCase):
         os.chown(pub, NOBODY, NOGROUP)
         m.start(wait=False)
         self.assertNotEqual(m.wait_exit(10), 0, "started with %s owned by nobody" % pub)
-        self.assertIn("service s: directory of unix sockets %s: owned by uid 65534 (mode "
+        self.assertIn("service s: directory of local services %s: owned by uid 65534 (mode "
                       "0755), not root: refused" % pub, m.log())
 
     def test_40c_removed_run_directory_comes_back(self):

@@ -129,7 +129,8 @@ static void fake_init(struct fakepool *f, unsigned prefork, unsigned maxproc)
 	svc->m = m;
 	svc->cfg = &f->cfg;
 	struct list *lists[] = { &svc->workers, &svc->starting, &svc->idle, &svc->busy,
-		&svc->retiring, &svc->stop_sent, &svc->term_sent, &svc->kill_sent };
+		&svc->retiring, &svc->stop_sent, &svc->term_sent, &svc->kill_sent,
+		&svc->silent };
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		list_init(lists[i]);
 	ratelimit_init(&svc->limiter, f->cfg.set.spawn_rate);

@@ -186,6 +186,32 @@ START_TEST(test_overrides_and_no_master_conf)
 }
 END_TEST
 
+/* fifo, unix-dgram and pass live in the run directory like unix; the
+ * wakeup column reaches the service. */
+START_TEST(test_local_types)
+{
+	put_conf("");
+	unit_put(confdir, "master.cf", "f fifo n - - 60? - echo\n"
+		 "d unix-dgram y - - 5 - echo\n"
+		 "p pass - - - - - echo\n"
+		 "f unix - - - - - echo\n", 0644); /* same name, other type, other dir */
+	ck_assert_msg(load(NULL) == 0, "%s", errs.n ? errs.msgs[0] : "");
+	ck_assert_uint_eq(cfg.nservices, 4);
+	ck_assert_int_eq(cfg.services[0].type, SERVICE_FIFO);
+	ck_assert_str_eq(addr(&cfg.services[0], 0), "/run/mt/public/f");
+	ck_assert_uint_eq(cfg.services[0].wakeup_s, 60);
+	ck_assert(cfg.services[0].wakeup_after_use);
+	ck_assert_int_eq(cfg.services[1].type, SERVICE_UNIX_DGRAM);
+	ck_assert_str_eq(addr(&cfg.services[1], 0), "/run/mt/private/d");
+	ck_assert_uint_eq(cfg.services[1].wakeup_s, 5);
+	ck_assert(!cfg.services[1].wakeup_after_use);
+	ck_assert_int_eq(cfg.services[2].type, SERVICE_PASS);
+	ck_assert_str_eq(addr(&cfg.services[2], 0), "/run/mt/private/p");
+	ck_assert_uint_eq(cfg.services[2].wakeup_s, 0);
+	ck_assert_str_eq(addr(&cfg.services[3], 0), "/run/mt/private/f");
+}
+END_TEST
+
 START_TEST(test_missing_master_cf)
 {
 	char *want = NULL;
@@ -226,6 +252,15 @@ START_TEST(test_address_errors)
 	assert_one_error("127.0.0.1:7071 inet - - - - - echo\n[127.0.0.1]:7071 inet - - - - - echo\n",
 			 2, "address 127.0.0.1:7071 of \"[127.0.0.1]:7071\" is also used by "
 			 "\"127.0.0.1:7071\" at line 1");
+	/* the new types: their own names in messages, one path per file */
+	assert_one_error("# c\n\na/b fifo - - - 60 - echo\n", 3, "fifo service \"a/b\": the name "
+			 "must be a plain file name (no \"/\", not \".\" or \"..\")");
+	assert_one_error(". unix-dgram - - - - - echo\n", 1, "unix-dgram service \".\": the name "
+			 "must be a plain file name (no \"/\", not \".\" or \"..\")");
+	assert_one_error("p pass - - - - - echo\np pass - - - - - echo\n", 2,
+			 "duplicate service \"p\" (pass): first defined at line 1");
+	assert_one_error("q unix y - - - - echo\nq fifo y - - 5? - echo\n", 2,
+			 "address /run/mt/private/q of \"q\" is also used by \"q\" at line 1");
 
 	char long_dir[120];
 	memset(long_dir, 'd', sizeof(long_dir));
@@ -327,6 +362,7 @@ static Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_good);
 	tcase_add_test(tc, test_overrides_and_no_master_conf);
+	tcase_add_test(tc, test_local_types);
 	tcase_add_test(tc, test_missing_master_cf);
 	tcase_add_test(tc, test_address_errors);
 	tcase_add_test(tc, test_command_errors);

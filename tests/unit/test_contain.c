@@ -173,12 +173,16 @@ START_TEST(test_names)
 {
 	char out[64];
 
-	contain_path_service_name(true, "127.0.0.1:7070", out, sizeof(out));
+	contain_path_service_name("inet", "127.0.0.1:7070", out, sizeof(out));
 	ck_assert_str_eq(out, "inet-127.0.0.1:7070");
-	contain_path_service_name(false, "re lay/x", out, sizeof(out));
+	contain_path_service_name("unix", "re lay/x", out, sizeof(out));
 	ck_assert_str_eq(out, "unix-re_lay_x");
 	ck_assert(contain_path_is_service("inet-a"));
 	ck_assert(contain_path_is_service("unix-b"));
+	ck_assert(contain_path_is_service("fifo-c"));
+	ck_assert(contain_path_is_service("dgram-d"));
+	ck_assert(contain_path_is_service("pass-e"));
+	ck_assert(!contain_path_is_service("unix"));
 	ck_assert(!contain_path_is_service("supervisor"));
 	ck_assert(!contain_path_is_service("cgroup.procs"));
 	ck_assert(contain_path_is_leaf("w0"));

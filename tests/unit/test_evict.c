@@ -138,6 +138,10 @@ START_TEST(test_closed_channel)
 	close(f.chan[0]);
 	f.chan[0] = -1;
 	monitor_read_status(fake_worker(&f, pid), f.now);
+	fake_turn(&f);
+	ck_assert_uint_eq(f.nsignals, 0); /* a moment's grace: it may be exiting */
+	f.now += EVICT_SILENT_GRACE_MS;
+	fake_turn(&f);
 	ck_assert_uint_eq(fake_signalled(&f, pid, SIGTERM), 1);
 	ck_assert_str_eq(worker_state_name(fake_worker(&f, pid)), "stopping");
 	f.now += 1000;

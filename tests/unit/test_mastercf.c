@@ -155,10 +155,8 @@ START_TEST(test_column_errors)
 {
 	assert_one_error("x inett - - - - - c\n", PATH ":1: unknown type \"inett\"");
 	assert_one_error("x - - - - - - c\n", PATH ":1: unknown type \"-\"");
-	assert_one_error("x fifo - - - - - c\n", PATH ":1: type \"fifo\" is not supported yet");
-	assert_one_error("x unix-dgram - - - - - c\n",
-			 PATH ":1: type \"unix-dgram\" is not supported yet");
-	assert_one_error("x pass - - - - - c\n", PATH ":1: type \"pass\" is not supported yet");
+	assert_one_error("x unix_dgram - - - - - c\n", PATH ":1: unknown type \"unix_dgram\"");
+	assert_one_error("x FIFO - - - - - c\n", PATH ":1: unknown type \"FIFO\"");
 	assert_one_error("x unix yes - - - - c\n", PATH ":1: private \"yes\": expected y, n or -");
 	assert_one_error("x unix - Y - - - c\n", PATH ":1: unpriv \"Y\": expected y, n or -");
 	assert_one_error("x unix - - q - - c\n", PATH ":1: chroot \"q\": expected y, n or -");
@@ -166,10 +164,12 @@ START_TEST(test_column_errors)
 	diag_free(&errs);
 	ck_assert_int_eq(parse("x unix - - y - - c\n"), 0);
 	ck_assert(cf.entries[0].chroot);
-	assert_one_error("x unix - - - 60 - c\n",
-			 PATH ":1: wakeup \"60\": wake-up triggers are not supported yet");
-	assert_one_error("x unix - - - 60? - c\n",
-			 PATH ":1: wakeup \"60?\": wake-up triggers are not supported yet");
+	assert_one_error("x unix - - - 31536001 - c\n",
+			 PATH ":1: wakeup \"31536001\": at most 31536000 seconds");
+	assert_one_error("x fifo - - - 99999999999999999999? - c\n",
+			 PATH ":1: wakeup \"99999999999999999999?\": at most 31536000 seconds");
+	assert_one_error("x unix - - - -5 - c\n", PATH ":1: wakeup \"-5\": expected seconds, N? or -");
+	assert_one_error("x unix - - - 5s - c\n", PATH ":1: wakeup \"5s\": expected seconds, N? or -");
 	assert_one_error("x unix - - - abc - c\n",
 			 PATH ":1: wakeup \"abc\": expected seconds, N? or -");
 	assert_one_error("x unix - - - 5?? - c\n",
@@ -189,6 +189,41 @@ START_TEST(test_column_errors)
 	/* the error is at the line of the token, not of the entry */
 	assert_one_error("x unix - - -\n\n  - 1000000 c\n",
 			 PATH ":3: maxproc \"1000000\": out of range (0..100000)");
+}
+END_TEST
+
+/* The five types, and every form of the wakeup column. */
+START_TEST(test_types_and_wakeup)
+{
+	static const struct {
+		const char *line;
+		enum service_type type;
+		unsigned wakeup_s;
+		bool after_use;
+	} rows[] = {
+		{ "a inet - - - - - c\n", SERVICE_INET, 0, false },
+		{ "a unix - - - 60 - c\n", SERVICE_UNIX, 60, false },
+		{ "a fifo - - - 60? - c\n", SERVICE_FIFO, 60, true },
+		{ "a unix-dgram - - - 1 - c\n", SERVICE_UNIX_DGRAM, 1, false },
+		{ "a pass - - - 0 - c\n", SERVICE_PASS, 0, false },
+		{ "a fifo - - - 0? - c\n", SERVICE_FIFO, 0, false },
+		{ "a unix - - - 007 - c\n", SERVICE_UNIX, 7, false },
+		{ "a unix - - - 31536000? - c\n", SERVICE_UNIX, 31536000, true },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		ck_assert_msg(parse(rows[i].line) == 0, "%s: %s", rows[i].line,
+			      errs.n ? errs.msgs[0] : "-");
+		ck_assert_uint_eq(cf.n, 1);
+		ck_assert_int_eq(cf.entries[0].type, rows[i].type);
+		ck_assert_uint_eq(cf.entries[0].wakeup_s, rows[i].wakeup_s);
+		ck_assert_int_eq(cf.entries[0].wakeup_after_use, rows[i].after_use);
+	}
+	ck_assert_str_eq(svctype_name(SERVICE_UNIX_DGRAM), "unix-dgram");
+	ck_assert_str_eq(svctype_tag(SERVICE_UNIX_DGRAM), "dgram");
+	ck_assert(!svctype_listens(SERVICE_FIFO) && !svctype_listens(SERVICE_UNIX_DGRAM));
+	ck_assert(svctype_listens(SERVICE_PASS) && svctype_is_local(SERVICE_PASS));
+	ck_assert(!svctype_is_local(SERVICE_INET));
 }
 END_TEST
 
@@ -226,12 +261,12 @@ END_TEST
 START_TEST(test_every_error_reported)
 {
 	ck_assert_int_eq(parse("good1 unix - - - - - c\n"
-			       "bad1 inett - - - 5 - c -o max_usee=1\n"
+			       "bad1 inett - - - 5x - c -o max_usee=1\n"
 			       "good2 inet - - - - - c\n"
 			       "  bad2\n"), -1);
 	ck_assert_uint_eq(errs.n, 3);
 	ck_assert_str_eq(errs.msgs[0], PATH ":2: unknown type \"inett\"");
-	ck_assert_str_eq(errs.msgs[1], PATH ":2: wakeup \"5\": wake-up triggers are not supported yet");
+	ck_assert_str_eq(errs.msgs[1], PATH ":2: wakeup \"5x\": expected seconds, N? or -");
 	ck_assert_str_eq(errs.msgs[2], PATH ":2: unknown setting \"max_usee\"");
 	/* good entries are kept for further checks; "  bad2" continued good2 */
 	ck_assert_uint_eq(cf.n, 2);
@@ -284,6 +319,7 @@ static Suite *mastercf_suite(void)
 	tcase_add_test(tc, test_continuation);
 	tcase_add_test(tc, test_options_and_args);
 	tcase_add_test(tc, test_column_errors);
+	tcase_add_test(tc, test_types_and_wakeup);
 	tcase_add_test(tc, test_line_errors);
 	tcase_add_test(tc, test_option_errors);
 	tcase_add_test(tc, test_every_error_reported);

@@ -148,6 +148,22 @@ START_TEST(test_protocol_state_machine)
 }
 END_TEST
 
+/* The flood rule: POLICY_FLOOD_WAKEUPS full wake-ups in a row, over at
+ * least POLICY_FLOOD_MIN_MS; one that is not full starts over. */
+START_TEST(test_flood_rule)
+{
+	struct policy_flood fl = { 0, 0 };
+	uint64_t t = 1000;
+
+	for (unsigned i = 0; i + 1 < POLICY_FLOOD_WAKEUPS; i++)
+		ck_assert(!policy_flood_note(&fl, true, t += 10));
+	ck_assert(!policy_flood_note(&fl, false, t += 10)); /* drained: over */
+	for (unsigned i = 0; i < POLICY_FLOOD_WAKEUPS; i++)
+		ck_assert(!policy_flood_note(&fl, true, t)); /* too quick to judge */
+	ck_assert(policy_flood_note(&fl, true, t + POLICY_FLOOD_MIN_MS));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("policy");
@@ -161,6 +177,7 @@ int main(void)
 	tcase_add_test(tc, test_credits_clamped_to_deficit);
 	tcase_add_test(tc, test_handover);
 	tcase_add_test(tc, test_protocol_state_machine);
+	tcase_add_test(tc, test_flood_rule);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

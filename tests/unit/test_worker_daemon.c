@@ -5,6 +5,7 @@
  * before and after a daemon is proven, the watchdog. */
 #include "fakepool.h"
 #include "notifysock.h"
+#include "wakeup.h"
 #include "unit.h"
 
 static char fake_notify_name[NOTIFYSOCK_NAME_BYTES];
@@ -15,6 +16,8 @@ static void daemon_init(struct fakepool *f, enum service_ready ready)
 	f->cfg.ready = ready;
 	f->svc.max_use_digits = NULL; /* no MASTER_MAX_USE in a daemon's environment */
 	f->svc.notify_name = fake_notify_name;
+	/* No wakeup column: its timer never due (fakepool leaves it zeroed). */
+	wakeup_init(&f->svc.wake, &f->m.loop);
 }
 
 /* Starts one exec daemon and lets it settle: its pid. */

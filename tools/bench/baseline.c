@@ -1,6 +1,6 @@
 /* baseline.c - bench-baseline: the no-master comparison servers.
  *
- *   bench-baseline -a HOST:PORT -p POOL [-m prefork|fork|forkexec] [-x PROG]
+ *   bench-baseline -a HOST:PORT -p POOL [-m prefork|fork|forkexec] [-x PROG] [-l]
  *
  * prefork: open the listening socket, fork POOL children that each loop
  *   accept() -> echo_handle() -> close() for ever: the same per-connection
@@ -10,6 +10,9 @@
  * forkexec: the same, but the child execs PROG (default /bin/cat) with the
  *   connection as stdin and stdout: what tcpserver, xinetd and Postfix
  *   spawn do, the design's comparison point for max_use=1.
+ *
+ * -l: the one-line protocol (oneline.h: read a line, write it back, close)
+ * instead of echo-until-close, for prefork and fork.
  *
  * Port 0 picks a free port; "listening on HOST:PORT" is printed after bind.
  * On SIGTERM or SIGINT the parent kills its children by pid, waits for every
@@ -32,12 +35,23 @@
 
 #include "addr.h"
 #include "echo_handler.h"
+#include "oneline.h"
 
 #define BASELINE_LISTEN_BACKLOG 4096 /* = net.core.somaxconn here */
 #define BASELINE_MAX_POOL 4096
 #define BASELINE_ACCEPT_RETRY_NS 10000000L /* after EMFILE/ENOBUFS and the like */
 
 static volatile sig_atomic_t baseline_stop_flag;
+static int baseline_oneline; /* -l: one line, then the server closes */
+
+/* The per-connection work of the protocol in use. */
+static void baseline_serve(int fd)
+{
+	if (baseline_oneline)
+		(void)oneline_handle(fd, fd);
+	else
+		echo_handle(fd);
+}
 
 static void baseline_on_stop(int sig)
 {
@@ -52,7 +66,7 @@ static void baseline_on_child(int sig)
 
 static void baseline_usage(void)
 {
-	fprintf(stderr, "usage: bench-baseline -a HOST:PORT -p POOL [-m prefork|fork|forkexec] [-x PROG]\n");
+	fprintf(stderr, "usage: bench-baseline -a HOST:PORT -p POOL [-m prefork|fork|forkexec] [-x PROG] [-l]\n");
 	exit(2);
 }
 
@@ -103,7 +117,7 @@ static void baseline_prefork_child(int lfd)
 				nanosleep(&(struct timespec){ .tv_nsec = BASELINE_ACCEPT_RETRY_NS }, NULL);
 			continue;
 		}
-		echo_handle(fd);
+		baseline_serve(fd);
 		close(fd);
 	}
 }
@@ -218,7 +232,7 @@ static void baseline_run_fork(int lfd, struct baseline_kids *kids, const sigset_
 					execv(exec_prog, argv);
 					_exit(127);
 				}
-				echo_handle(fd);
+				baseline_serve(fd);
 				_exit(0);
 			}
 			if (pid < 0)
@@ -237,7 +251,7 @@ int main(int argc, char **argv)
 	int fork_mode = 0;
 	const char *exec_prog = NULL;
 	int c;
-	while ((c = getopt(argc, argv, "a:p:m:x:")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:m:x:l")) != -1) {
 		char *end;
 		switch (c) {
 		case 'a': addr = optarg; break;
@@ -260,6 +274,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'x': exec_prog = optarg; break;
+		case 'l': baseline_oneline = 1; break;
 		default: baseline_usage();
 		}
 	}

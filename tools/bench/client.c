@@ -2,8 +2,8 @@
  * one-line (or JSON) report. The request state machine is client_loop.c.
  *
  *   bench-client -a HOST:PORT [-c CONCURRENCY] [-d SECONDS] [-n MAX_REQUESTS]
- *                [-m conn|persistent] [-s PAYLOAD_BYTES] [-t THREADS] [-b SOURCES]
- *                [--rst] [--json]
+ *                [-m conn|persistent|line|http] [-s PAYLOAD_BYTES] [-t THREADS] [-b SOURCES]
+ *                [--rst] [--json] [--failures FILE]
  *
  * -b: towards 127.0.0.0/8, rotate connections over SOURCES source addresses
  * (127.0.0.1, .2, ...; default CLIENT_DEFAULT_SOURCE_ADDRS, 1 = let the
@@ -12,7 +12,12 @@
  * (SO_LINGER 0) instead of a FIN: no TIME_WAIT at all, but the server then
  * sees a reset instead of end-of-file.
  *
- * HOST is a numeric IPv4 address or a bracketed IPv6 one ([::1]). The run
+ * --failures FILE: one line per failed request, "START_NS END_NS KIND ERRNO",
+ * CLOCK_MONOTONIC nanoseconds (tools/soak matches them with its kills);
+ * ERRNO is that of the failed call for connect and reset, else 0.
+ *
+ * HOST is a numeric IPv4 address or a bracketed IPv6 one ([::1]); an
+ * address that starts with '/' is a unix stream socket's path. The run
  * is bounded: it stops starting requests at the deadline or when the
  * request budget is spent, then waits (at most the request timeout) for
  * the requests in flight. Exit status: 0 if any request succeeded, 1 if
@@ -28,7 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/resource.h>
+#include <sys/un.h>
 
 #define CLIENT_DEFAULT_CONCURRENCY 4
 #define CLIENT_DEFAULT_DURATION_S 5.0
@@ -48,13 +55,29 @@ static const char *const client_error_names[CLIENT_ERR_COUNT] = {
 static void client_usage(void)
 {
 	fprintf(stderr, "usage: bench-client -a HOST:PORT [-c CONCURRENCY] [-d SECONDS] [-n MAX_REQUESTS]\n"
-	                "                    [-m conn|persistent] [-s PAYLOAD_BYTES] [-t THREADS] [-b SOURCES]\n"
-	                "                    [--rst] [--json]\n");
+	                "                    [-m conn|persistent|line|http] [-s PAYLOAD_BYTES] [-t THREADS] [-b SOURCES]\n"
+	                "                    [--rst] [--json] [--failures FILE]\n");
 	exit(2);
+}
+
+const char *client_error_name(enum client_error kind)
+{
+	return kind < CLIENT_ERR_COUNT ? client_error_names[kind] : "?";
 }
 
 static int client_parse_addr(const char *text, struct client_options *o)
 {
+	if (text[0] == '/') {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&o->addr;
+		size_t len = strlen(text);
+		if (len >= sizeof sun->sun_path)
+			return -1;
+		memset(&o->addr, 0, sizeof o->addr);
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, text, len + 1);
+		o->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+		return 0;
+	}
 	return addr_parse(text, false, &o->addr, &o->addr_len);
 }
 
@@ -75,6 +98,7 @@ static void client_parse_args(int argc, char **argv, struct client_options *o)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "rst", no_argument, NULL, 'r' },
+		{ "failures", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,7 +116,8 @@ static void client_parse_args(int argc, char **argv, struct client_options *o)
 		case 'a':
 			o->addr_text = optarg;
 			if (client_parse_addr(optarg, o) < 0) {
-				fprintf(stderr, "bench-client: -a: bad address \"%s\" (want 127.0.0.1:PORT or [::1]:PORT)\n", optarg);
+				fprintf(stderr, "bench-client: -a: bad address \"%s\" (want 127.0.0.1:PORT, [::1]:PORT"
+				        " or /unix/path)\n", optarg);
 				exit(2);
 			}
 			break;
@@ -113,14 +138,25 @@ static void client_parse_args(int argc, char **argv, struct client_options *o)
 				o->mode = CLIENT_MODE_CONN;
 			else if (strcmp(optarg, "persistent") == 0)
 				o->mode = CLIENT_MODE_PERSISTENT;
+			else if (strcmp(optarg, "line") == 0)
+				o->mode = CLIENT_MODE_LINE;
+			else if (strcmp(optarg, "http") == 0)
+				o->mode = CLIENT_MODE_HTTP;
 			else {
-				fprintf(stderr, "bench-client: -m: unknown mode \"%s\" (conn|persistent)\n", optarg);
+				fprintf(stderr, "bench-client: -m: unknown mode \"%s\" (conn|persistent|line|http)\n", optarg);
 				exit(2);
 			}
 			break;
 		case 'b': o->source_addrs = (unsigned)client_parse_uint("-b", optarg, CLIENT_MAX_SOURCE_ADDRS); break;
 		case 'r': o->rst_close = 1; break;
 		case 'j': o->json = 1; break;
+		case 'e':
+			o->fail_log = fopen(optarg, "w");
+			if (!o->fail_log) {
+				fprintf(stderr, "bench-client: --failures: %s: %s\n", optarg, strerror(errno));
+				exit(2);
+			}
+			break;
 		default: client_usage();
 		}
 	}
@@ -128,6 +164,11 @@ static void client_parse_args(int argc, char **argv, struct client_options *o)
 		client_usage();
 	if (o->concurrency == 0 || o->threads == 0 || o->payload_bytes == 0) {
 		fprintf(stderr, "bench-client: -c, -t and -s must be at least 1\n");
+		exit(2);
+	}
+	if (o->mode == CLIENT_MODE_HTTP && o->payload_bytes > CLIENT_HTTP_RESPONSE_MAX_BYTES / 4) {
+		fprintf(stderr, "bench-client: -m http: -s at most %d (the body is checked)\n",
+			CLIENT_HTTP_RESPONSE_MAX_BYTES / 4);
 		exit(2);
 	}
 	if (o->threads > o->concurrency)
@@ -171,9 +212,10 @@ static void client_report(const struct client_options *o, const struct client_re
 	for (int i = 0; i < CLIENT_ERR_COUNT; i++)
 		errors += r->errors[i];
 	double rps = seconds > 0 ? (double)r->ok / seconds : 0;
-	double cps = o->mode == CLIENT_MODE_CONN ? rps : (seconds > 0 ? (double)r->connections / seconds : 0);
+	double cps = o->mode != CLIENT_MODE_PERSISTENT ? rps : (seconds > 0 ? (double)r->connections / seconds : 0);
 	const struct histogram *h = &r->latency;
-	const char *mode = o->mode == CLIENT_MODE_CONN ? "conn" : "persistent";
+	static const char *const mode_names[] = { "conn", "persistent", "line", "http" };
+	const char *mode = mode_names[o->mode];
 	const char *close = o->rst_close ? "rst" : "fin";
 	if (!o->json) {
 		printf("conns/s=%.0f requests=%llu errors=%llu p50_us=%llu p99_us=%llu max_us=%llu seconds=%.3f"
@@ -243,6 +285,10 @@ int main(int argc, char **argv)
 			finish_ns = r->finish_ns;
 	}
 	free(ts);
+	if (o.fail_log && fclose(o.fail_log) != 0) {
+		fprintf(stderr, "bench-client: --failures: %s\n", strerror(errno));
+		return 2;
+	}
 	if (setup_failed) {
 		fprintf(stderr, "bench-client: setup failed (epoll or memory): %s\n", strerror(errno));
 		return 2;

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "histogram.h"
@@ -14,7 +15,15 @@
 #define CLIENT_REQUEST_TIMEOUT_MS 5000 /* per request, connect included */
 #define CLIENT_ERROR_BACKOFF_MS 10     /* a slot rests this long after an error */
 
-enum client_mode { CLIENT_MODE_CONN, CLIENT_MODE_PERSISTENT };
+/* conn: a connection per request, the client closes after the reply (the
+ * echo-until-close protocol); persistent: one connection per slot; line:
+ * a connection per request, one line, its reply, then the SERVER closes
+ * (the client waits for end-of-file); http: a connection per request,
+ * "GET /line HTTP/1.0", the whole response up to the server's close. */
+enum client_mode { CLIENT_MODE_CONN, CLIENT_MODE_PERSISTENT, CLIENT_MODE_LINE, CLIENT_MODE_HTTP };
+
+#define CLIENT_HTTP_REQUEST "GET /line HTTP/1.0\r\n\r\n"
+#define CLIENT_HTTP_RESPONSE_MAX_BYTES 4096 /* status line, headers, body */
 
 enum client_error {
 	CLIENT_ERR_CONNECT,  /* socket/connect failed or was refused */
@@ -38,6 +47,7 @@ struct client_options {
 	unsigned source_addrs; /* >1: rotate over 127.0.0.1.. as source (IPv4 loopback) */
 	int rst_close;         /* close with RST (SO_LINGER 0): no TIME_WAIT */
 	int json;
+	FILE *fail_log;        /* --failures: one line per failed request, or NULL */
 };
 
 /* Read-only after start, except the request counter. */
@@ -58,6 +68,9 @@ struct client_result {
 };
 
 uint64_t client_now_ns(void);
+
+/* "connect", "reset", "short", "mismatch", "timeout". */
+const char *client_error_name(enum client_error kind);
 
 /* Runs `slots` concurrent request slots until the shared deadline or
  * request budget; fills *res. Safe to run in several threads at once. */

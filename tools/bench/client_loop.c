@@ -6,7 +6,11 @@
  * request opens and closes its own connection and its latency runs from
  * socket() to the last reply byte; in persistent mode a slot keeps its
  * connection and the latency runs from the first byte sent (the first
- * request on a connection includes the connect). Towards
+ * request on a connection includes the connect). In line mode the server
+ * closes: after the reply the slot waits for end-of-file, and the latency
+ * runs to it. In http mode the request is CLIENT_HTTP_REQUEST and the
+ * response, read up to the server's close, must say 200 and end with the
+ * payload line of the first request (the pattern unshifted). Towards
  * 127.0.0.0/8, connections rotate over several source addresses so that
  * TIME_WAIT does not starve one address of ephemeral ports. Errors, timeouts
  * and completions are counted in the thread's own client_result: no locks,
@@ -14,6 +18,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -41,6 +46,8 @@ struct client_slot {
 	enum client_slot_state state;
 	uint32_t events; /* currently registered with epoll, 0 if none */
 	size_t wr_off, rd_off;
+	size_t req_len;  /* what is sent: the payload, or the HTTP request */
+	char *resp;      /* http mode: the response so far */
 	uint64_t start_ns, deadline_ns, retry_ns;
 	unsigned seq;
 	char *req;
@@ -67,12 +74,16 @@ uint64_t client_now_ns(void)
 
 /* Fills the request with a pattern that shifts with every request, so a
  * stale or misplaced reply does not compare equal. */
+static void client_loop_pattern(char *buf, size_t n, unsigned shift)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		buf[i] = (char)('a' + (i + shift) % 26);
+	buf[n - 1] = '\n';
+}
+
 static void client_loop_fill(struct client_slot *s, size_t n)
 {
-	unsigned shift = s->seq++ % 26;
-	for (size_t i = 0; i + 1 < n; i++)
-		s->req[i] = (char)('a' + (i + shift) % 26);
-	s->req[n - 1] = '\n';
+	client_loop_pattern(s->req, n, s->seq++ % 26);
 }
 
 static int client_loop_watch(struct client_loop *l, struct client_slot *s, uint32_t ev)
@@ -97,7 +108,14 @@ static void client_loop_close(struct client_slot *s)
 
 static void client_loop_fail(struct client_loop *l, struct client_slot *s, enum client_error kind)
 {
+	/* When it began and ended, on the monotonic clock, and the errno of a
+	 * failed call (0 for end-of-file, a mismatch or a timeout): tools/soak
+	 * lines failures up with the workers it killed. stdio locks per call. */
+	int err = kind == CLIENT_ERR_CONNECT || kind == CLIENT_ERR_RESET ? errno : 0;
 	l->res->errors[kind]++;
+	if (l->sh->opt->fail_log)
+		fprintf(l->sh->opt->fail_log, "%llu %llu %s %d\n", (unsigned long long)s->start_ns,
+		        (unsigned long long)client_now_ns(), client_error_name(kind), err);
 	client_loop_close(s);
 	s->state = SLOT_BACKOFF;
 	s->retry_ns = client_now_ns() + CLIENT_ERROR_BACKOFF_MS * CLIENT_LOOP_NS_PER_MS;
@@ -107,7 +125,7 @@ static void client_loop_fail(struct client_loop *l, struct client_slot *s, enum 
  * or -1 after recording the error. */
 static int client_loop_send(struct client_loop *l, struct client_slot *s)
 {
-	size_t len = l->sh->opt->payload_bytes;
+	size_t len = s->req_len;
 	while (s->wr_off < len) {
 		ssize_t n = send(s->fd, s->req + s->wr_off, len - s->wr_off, MSG_NOSIGNAL);
 		if (n > 0) {
@@ -172,14 +190,18 @@ static int client_loop_connect(struct client_loop *l, struct client_slot *s)
 	/* Loopback usually completes the handshake inside connect(): try
 	 * sending at once and wait for EPOLLOUT only if that would block. */
 	s->state = SLOT_CONNECTING;
-	ssize_t n = send(s->fd, s->req, o->payload_bytes, MSG_NOSIGNAL);
+	ssize_t n = send(s->fd, s->req, s->req_len, MSG_NOSIGNAL);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOTCONN)) {
 		if (client_loop_watch(l, s, EPOLLOUT) == 0)
 			return 0;
 		n = -1;
 	}
 	if (n < 0) {
-		client_loop_fail(l, s, CLIENT_ERR_CONNECT);
+		/* Connected, then dropped by the peer before the first byte got
+		 * through (a unix socket connects at once): a reset, not a
+		 * refusal. */
+		client_loop_fail(l, s, errno == EPIPE || errno == ECONNRESET ? CLIENT_ERR_RESET
+		                                                             : CLIENT_ERR_CONNECT);
 		return -1;
 	}
 	l->res->connections++;
@@ -199,7 +221,8 @@ static void client_loop_start(struct client_loop *l, struct client_slot *s)
 		l->busy--;
 		return;
 	}
-	client_loop_fill(s, sh->opt->payload_bytes);
+	if (sh->opt->mode != CLIENT_MODE_HTTP)
+		client_loop_fill(s, sh->opt->payload_bytes);
 	s->wr_off = s->rd_off = 0;
 	s->start_ns = client_now_ns();
 	s->deadline_ns = s->start_ns + CLIENT_REQUEST_TIMEOUT_MS * CLIENT_LOOP_NS_PER_MS;
@@ -216,17 +239,67 @@ static void client_loop_done(struct client_loop *l, struct client_slot *s)
 	uint64_t us = (client_now_ns() - s->start_ns) / CLIENT_LOOP_NS_PER_US;
 	histogram_add(&l->res->latency, us);
 	l->res->ok++;
-	if (l->sh->opt->mode == CLIENT_MODE_CONN)
+	if (l->sh->opt->mode != CLIENT_MODE_PERSISTENT)
 		client_loop_close(s);
 	client_loop_start(l, s);
 }
 
-/* Reads reply bytes, at most what is still expected, and checks them. */
+/* http mode: a 200 whose body ends with the payload line (unshifted). */
+static bool client_loop_http_ok(struct client_loop *l, const struct client_slot *s)
+{
+	size_t len = l->sh->opt->payload_bytes;
+	static const char ok10[] = "HTTP/1.0 200 ", ok11[] = "HTTP/1.1 200 ";
+
+	if (s->rd_off < sizeof(ok10) - 1 + len ||
+	    (memcmp(s->resp, ok10, sizeof(ok10) - 1) != 0 && memcmp(s->resp, ok11, sizeof(ok11) - 1) != 0))
+		return false;
+	client_loop_pattern(l->rbuf, len, 0);
+	return memcmp(s->resp + s->rd_off - len, l->rbuf, len) == 0;
+}
+
+/* http mode: reads the response until the server closes. */
+static void client_loop_recv_http(struct client_loop *l, struct client_slot *s)
+{
+	for (;;) {
+		if (s->rd_off == CLIENT_HTTP_RESPONSE_MAX_BYTES) {
+			client_loop_fail(l, s, CLIENT_ERR_MISMATCH);
+			return;
+		}
+		ssize_t n = recv(s->fd, s->resp + s->rd_off, CLIENT_HTTP_RESPONSE_MAX_BYTES - s->rd_off, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0) {
+			client_loop_fail(l, s, CLIENT_ERR_RESET);
+			return;
+		}
+		if (n == 0)
+			break;
+		s->rd_off += (size_t)n;
+	}
+	if (!client_loop_http_ok(l, s)) {
+		client_loop_fail(l, s, s->rd_off == 0 ? CLIENT_ERR_SHORT : CLIENT_ERR_MISMATCH);
+		return;
+	}
+	client_loop_done(l, s);
+}
+
+/* Reads reply bytes, at most what is still expected, and checks them; in
+ * line mode then waits for the server's end-of-file. */
 static void client_loop_recv(struct client_loop *l, struct client_slot *s)
 {
 	size_t len = l->sh->opt->payload_bytes;
-	while (s->rd_off < len) {
-		size_t want = len - s->rd_off;
+	bool line = l->sh->opt->mode == CLIENT_MODE_LINE;
+
+	if (l->sh->opt->mode == CLIENT_MODE_HTTP) {
+		client_loop_recv_http(l, s);
+		return;
+	}
+	while (s->rd_off < len || line) {
+		/* Past the reply (line mode) only end-of-file may come: read
+		 * one byte, which would be one too many. */
+		size_t want = s->rd_off < len ? len - s->rd_off : 1;
 		if (want > CLIENT_LOOP_READ_BUF_BYTES)
 			want = CLIENT_LOOP_READ_BUF_BYTES;
 		ssize_t n = recv(s->fd, l->rbuf, want, 0);
@@ -238,11 +311,13 @@ static void client_loop_recv(struct client_loop *l, struct client_slot *s)
 			client_loop_fail(l, s, CLIENT_ERR_RESET);
 			return;
 		}
+		if (n == 0 && line && s->rd_off == len)
+			break; /* the server closed after the reply */
 		if (n == 0) {
 			client_loop_fail(l, s, CLIENT_ERR_SHORT);
 			return;
 		}
-		if (memcmp(l->rbuf, s->req + s->rd_off, (size_t)n) != 0) {
+		if (s->rd_off >= len || memcmp(l->rbuf, s->req + s->rd_off, (size_t)n) != 0) {
 			client_loop_fail(l, s, CLIENT_ERR_MISMATCH);
 			return;
 		}
@@ -256,7 +331,10 @@ static void client_loop_event(struct client_loop *l, struct client_slot *s, uint
 	if (s->state == SLOT_CONNECTING) {
 		int err = 0;
 		socklen_t elen = sizeof err;
-		if ((ev & EPOLLERR) || getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err) {
+		int got = getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+		if ((ev & EPOLLERR) || got < 0 || err) {
+			if (err)
+				errno = err; /* for the failure log */
 			client_loop_fail(l, s, CLIENT_ERR_CONNECT);
 			return;
 		}
@@ -297,12 +375,18 @@ static int client_loop_init(struct client_loop *l, struct client_shared *sh, uns
 	l->rbuf = malloc(CLIENT_LOOP_READ_BUF_BYTES);
 	if (l->epfd < 0 || !l->slots || !l->rbuf)
 		return -1;
+	bool http = sh->opt->mode == CLIENT_MODE_HTTP;
 	for (unsigned i = 0; i < slots; i++) {
-		l->slots[i].fd = -1;
-		l->slots[i].seq = i;
-		l->slots[i].req = malloc(sh->opt->payload_bytes);
-		if (!l->slots[i].req)
+		struct client_slot *s = &l->slots[i];
+		s->fd = -1;
+		s->seq = i;
+		s->req_len = http ? strlen(CLIENT_HTTP_REQUEST) : sh->opt->payload_bytes;
+		s->req = malloc(s->req_len);
+		s->resp = http ? malloc(CLIENT_HTTP_RESPONSE_MAX_BYTES) : NULL;
+		if (!s->req || (http && !s->resp))
 			return -1;
+		if (http)
+			memcpy(s->req, CLIENT_HTTP_REQUEST, s->req_len);
 	}
 	return 0;
 }
@@ -312,6 +396,7 @@ static void client_loop_free(struct client_loop *l)
 	for (unsigned i = 0; l->slots && i < l->nslots; i++) {
 		client_loop_close(&l->slots[i]);
 		free(l->slots[i].req);
+		free(l->slots[i].resp);
 	}
 	free(l->slots);
 	free(l->rbuf);

@@ -1,0 +1,17 @@
+/* config_ids.h - user and group names to ids, at load (config_ids.c). */
+#ifndef MASTER_CONFIG_IDS_H
+#define MASTER_CONFIG_IDS_H
+
+#include "config.h"
+#include "diag.h"
+
+/* The worker's uid, gid and supplementary groups of sc (unpriv=y), its
+ * -o group= for unpriv=n too; user=dynamic is left to config_dynuser.c.
+ * Errors go to errs as "WHERE: unknown user \"NAME\"" and the like. */
+void config_ids_service(struct service_config *sc, const struct master_settings *m,
+			const char *where, struct diag *errs);
+/* admin_group's gid into cfg (admin_found), or the lookup's errno
+ * (admin_errno) for control.c to report. */
+void config_ids_admin(struct config *cfg);
+
+#endif
