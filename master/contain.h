@@ -158,6 +158,8 @@ pid_t contain_leaf_oldest(struct contain *c, const struct contain_leaf *leaf);
  * the memory controller, else the sum of its processes' resident sets
  * (pages they share counted once per process); without a leaf, the
  * resident set of main_pid alone. Returns what was measured, for the log. */
+/* Resident bytes of one process (/proc/PID/statm), 0 if it is gone. */
+unsigned long long contain_probe_rss(pid_t pid);
 const char *contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
 				unsigned long long *bytes, char *how, size_t how_size);
 

@@ -93,7 +93,7 @@ pid_t contain_leaf_oldest(struct contain *c, const struct contain_leaf *leaf)
 }
 
 /* Resident bytes of pid (/proc/PID/statm), 0 if it is gone. */
-static unsigned long long contain_probe_rss(pid_t pid)
+unsigned long long contain_probe_rss(pid_t pid)
 {
 	char path[CONTAIN_PROBE_NAME_BYTES], buf[CONTAIN_PROBE_STATM_BYTES];
 	unsigned long long size = 0, resident = 0;

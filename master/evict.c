@@ -206,27 +206,6 @@ static uint64_t evict_lifetime(struct service *svc, uint64_t now_ms)
 	return next;
 }
 
-/* Resident bytes of pid from /proc/PID/statm, or 0 if unreadable. */
-static unsigned long long evict_rss_bytes(pid_t pid)
-{
-	char path[64], buf[128];
-	unsigned long long size = 0, resident = 0;
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/statm", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-		return 0;
-	return resident * (unsigned long long)sysconf(_SC_PAGESIZE);
-}
 
 /* Busy workers too: a request must not grow a worker without bound. */
 static uint64_t evict_rss(struct service *svc, uint64_t now_ms)
@@ -244,7 +223,7 @@ static uint64_t evict_rss(struct service *svc, uint64_t now_ms)
 			continue;
 		/* A daemon: all it started (worker_daemon_memory). */
 		unsigned long long rss = w->daemon != NULL ? worker_daemon_memory(w)
-			: evict_rss_bytes(w->pid);
+			: contain_probe_rss(w->pid);
 		if (!retire_rss_exceeded(rss, set->rss_max_bytes))
 			continue;
 		/* Busy and far past the limit: its request may not finish (an
