@@ -106,9 +106,14 @@ class Exec(h.MasterTestCase):
             for absent in ("MASTER_STATUS_FD", "MASTER_MAX_USE", "MASTER_PROTOCOL",
                            "NOTIFY_SOCKET", "WATCHDOG_USEC"):
                 self.assertNotIn(absent, env)
+            # Python's fromfd() dups fd 3: every fd past 2 is that socket,
+            # once the daemon has closed the last client it accepted.
+            def only_the_listener():
+                fds = h.proc_fds(pid)
+                return {fds[fd] for fd in fds if fd >= 3} == {fds.get(3)}
+            h.poll_until(only_the_listener, 5, "daemon %d holds only its listener" % pid,
+                         detail=lambda: str(h.proc_fds(pid)))
             fds = h.proc_fds(pid)
-            # Python's fromfd() dups fd 3: every fd past 2 is that socket.
-            self.assertEqual({fds[fd] for fd in fds if fd >= 3}, {fds[3]}, fds)
             self.assertTrue(fds[3].startswith("socket:"), fds)
             m.wait_log(r"pydaemon %d: serving, blocking=True" % pid, 5)
 
