@@ -770,3 +770,39 @@ def check_binaries():
 def socket_mode(path):
     st = os.stat(path)
     return stat.S_ISSOCK(st.st_mode), stat.S_IMODE(st.st_mode)
+
+
+class LoadClient:
+    """Connection-per-request load on a few threads until stopped (fn, an
+    echo round trip by default, per request); counts successes and
+    failures."""
+
+    def __init__(self, addr, threads=4, fn=None):
+        self.addr, self.ok, self.failed, self.errors = addr, 0, 0, []
+        self.fn = fn or echo_check
+        self.lock = threading.Lock()
+        self.stop_flag = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
+
+    def _run(self, n):
+        i = 0
+        while not self.stop_flag.is_set():
+            i += 1
+            try:
+                self.fn(self.addr, "load %d %d" % (n, i))
+                with self.lock:
+                    self.ok += 1
+            except Exception as e:  # noqa: BLE001 - counted
+                with self.lock:
+                    self.failed += 1
+                    self.errors.append(repr(e))
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join(30)

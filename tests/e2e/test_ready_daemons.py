@@ -8,7 +8,6 @@ followed, settings refused at load."""
 
 import os
 import re
-import threading
 import time
 
 import harness as h
@@ -27,41 +26,6 @@ def procs(m, name=None, st=None):
     return m.service(name, st)["procs"]
 
 
-class Load:
-    """Connection-per-request load on a few threads until stopped: counts
-    successes and failures; samples capacity (running + retiring) too."""
-
-    def __init__(self, m, addr, fn=h.echo_check, threads=4):
-        self.m, self.addr, self.fn = m, addr, fn
-        self.ok, self.failed, self.errors = 0, 0, []
-        self.lock = threading.Lock()
-        self.stop_flag = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
-
-    def _run(self, n):
-        i = 0
-        while not self.stop_flag.is_set():
-            i += 1
-            try:
-                self.fn(self.addr, "load %d %d" % (n, i))
-                with self.lock:
-                    self.ok += 1
-            except Exception as e:  # noqa: BLE001 - counted
-                with self.lock:
-                    self.failed += 1
-                    self.errors.append(repr(e))
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(30)
-
-
 def rotate_under_load(test, m, prefork, fn=h.echo_check, seconds=9.0, rotations=2):
     """Runs load while max_lifetime rotates the daemons: no failed request,
     capacity (running + retiring) never below prefork, and each SIGTERM only
@@ -69,7 +33,7 @@ def rotate_under_load(test, m, prefork, fn=h.echo_check, seconds=9.0, rotations=
     st = running(m, prefork)
     first = set(p["pid"] for p in procs(m, st=st))
     low = []
-    with Load(m, m.addr(), fn) as load:
+    with h.LoadClient(m.addr(), fn=fn) as load:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             w = m.service()["workers"]
@@ -135,7 +99,7 @@ class Exec(h.MasterTestCase):
         first = set(m.worker_pids(st=running(m, 3)))
         for pid in first:
             m.wait_log(r"pydaemon %d: serving" % pid, 5)
-        with Load(m, m.addr()) as load:
+        with h.LoadClient(m.addr()) as load:
             m.ctl("recycle", m.service()["name"], check=True)
             m.wait_for(lambda st: first.isdisjoint(m.worker_pids(st=st))
                        and m.service(st=st)["workers"]["running"] == 3, 15,

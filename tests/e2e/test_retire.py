@@ -5,7 +5,6 @@ max_use=1 under load, rss_max."""
 import json
 import os
 import socket
-import threading
 import time
 
 import harness as h
@@ -27,40 +26,6 @@ def status_rtt(m):
     s.close()
     json.loads(data)
     return time.monotonic() - t0
-
-
-class LoadClient:
-    """Connection-per-request echo load on a few threads until stopped;
-    counts successes and failures."""
-
-    def __init__(self, addr, threads=4):
-        self.addr, self.ok, self.failed, self.errors = addr, 0, 0, []
-        self.lock = threading.Lock()
-        self.stop_flag = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
-
-    def _run(self, n):
-        i = 0
-        while not self.stop_flag.is_set():
-            i += 1
-            try:
-                h.echo_check(self.addr, "load %d %d" % (n, i))
-                with self.lock:
-                    self.ok += 1
-            except Exception as e:  # noqa: BLE001 - counted
-                with self.lock:
-                    self.failed += 1
-                    self.errors.append(repr(e))
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(30)
 
 
 class Throttle(h.MasterTestCase):
@@ -126,7 +91,7 @@ class Rotation(h.MasterTestCase):
         m = self.master("127.0.0.1:0 inet n n n - 6 echo -o prefork=3"
                         " -o max_lifetime=1 -o retire_grace=2 -o max_use=0\n")
         first = set(m.worker_pids())
-        with LoadClient(m.addr(), threads=4) as load:
+        with h.LoadClient(m.addr(), threads=4) as load:
             time.sleep(4)
         self.assertEqual(load.failed, 0, load.errors[:3])
         self.assertGreater(load.ok, 200)
