@@ -251,8 +251,10 @@ class Notify(h.MasterTestCase):
     def test_flood_is_killed(self):
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify flood\n"
                         % SDNOTIFYD, wait=False)
-        m.wait_for(lambda st: len(procs(m, st=st)) == 1, 5, "started")
-        pid = m.worker_pids()[0]
+        # The flooder may be killed (and its successor not yet started)
+        # between two status calls: take its pid from the status that saw it.
+        st = m.wait_for(lambda st: len(procs(m, st=st)) == 1, 5, "started")
+        pid = m.worker_pids(st=st)[0]
         m.wait_log(r"killing worker %d: notify flood: over its message budget" % pid, 10)
         m.wait_for(lambda st: pid not in m.worker_pids(st=st)
                    and m.service(st=st)["violations"] >= 1, 10, "flooder gone")
