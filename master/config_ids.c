@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config_dynuser.h"
+#include "config_where.h"
 
 #define CONFIG_GROUPS_START 32 /* getgrouplist() tells us if it needs more */
 
@@ -49,8 +50,10 @@ void config_ids_service(struct service_config *sc, const struct master_settings 
 	int n = CONFIG_GROUPS_START;
 	gid_t group_gid = 0;
 	bool has_group = sc->set.group[0] != '\0';
+	char at[CONFIG_WHERE_BYTES];
 
-	if (has_group && config_ids_group(sc->set.group, &group_gid, where, errs) < 0)
+	if (has_group && config_ids_group(sc->set.group, &group_gid,
+					  config_where(sc, m, "group", at, sizeof(at)), errs) < 0)
 		return;
 	if (!sc->unpriv)
 		return; /* root: uid 0, gid 0, no supplementary groups */
@@ -61,7 +64,8 @@ void config_ids_service(struct service_config *sc, const struct master_settings 
 	errno = 0;
 	struct passwd *pw = getpwnam(user);
 	if (pw == NULL) {
-		config_ids_not_found("user", user, where, errs);
+		config_ids_not_found("user", user, config_where(sc, m, "user", at, sizeof(at)),
+				     errs);
 		return;
 	}
 	if (pw->pw_uid == 0) {

@@ -20,6 +20,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "config_where.h"
 #include "contain_path.h"
 
 #define CONFIG_ISOLATION_LINE_BYTES 4096
@@ -260,11 +261,13 @@ int config_isolation_cgroup_check(const char *cgroup_parent, const char *control
 	return -1;
 }
 
-static void config_isolation_check_caps(const struct service_config *sc, const char *where,
-					struct diag *errs)
+static void config_isolation_check_caps(const struct service_config *sc,
+					const struct master_settings *m, struct diag *errs)
 {
-	char err[256];
+	char err[256], where[CONFIG_WHERE_BYTES];
 	uint64_t mask;
+
+	config_where(sc, m, "capabilities", where, sizeof(where));
 
 	if (config_isolation_caps(sc->set.capabilities, &mask, err, sizeof(err)) != 0) {
 		diag_add(errs, "%s: capabilities \"%s\": %s", where, sc->set.capabilities, err);
@@ -284,10 +287,10 @@ void config_isolation_check(const struct service_config *sc,
 	const char *controller[CONFIG_ISOLATION_CONTROLLERS_MAX];
 	const char *setting[CONFIG_ISOLATION_CONTROLLERS_MAX];
 	const char *jail = config_isolation_jail(sc, m);
-	char why[CONFIG_ISOLATION_LINE_BYTES];
+	char why[CONFIG_ISOLATION_LINE_BYTES], at[CONFIG_WHERE_BYTES];
 
 	/* The jail itself: opened and checked by config_paths.c. */
-	config_isolation_check_caps(sc, where, errs);
+	config_isolation_check_caps(sc, m, errs);
 	size_t n = config_isolation_controllers(&sc->set, controller, setting);
 	/* Where the master will put the service's cgroup (contain_path.h). */
 	struct contain_path_choice *base = n > 0 ? malloc(sizeof(*base)) : NULL;
@@ -298,7 +301,8 @@ void config_isolation_check(const struct service_config *sc,
 		    config_isolation_cgroup_check(base->base, controller[i], why,
 						  sizeof(why)) != 0)
 			diag_add(errs, "%s: %s: cgroup v2 controller \"%s\" unavailable: %s",
-				 where, setting[i], controller[i], base == NULL ? "out of memory" : why);
+				 config_where(sc, m, setting[i], at, sizeof(at)), setting[i],
+				 controller[i], base == NULL ? "out of memory" : why);
 	free(base);
 	/* A jailed worker's private /tmp is mounted on JAIL/tmp, which the
 	 * master's own jail, empty by design, does not have. */
@@ -315,7 +319,7 @@ void config_isolation_check(const struct service_config *sc,
 	/* The kernel caps open files at fs.nr_open: "unlimited" always fails. */
 	if (sc->set.rlimit_nofile == SETTINGS_RLIMIT_UNLIMITED)
 		diag_add(errs, "%s: rlimit_nofile \"unlimited\": the kernel does not allow it "
-			 "(give a number)", where);
+			 "(give a number)", config_where(sc, m, "rlimit_nofile", at, sizeof(at)));
 }
 
 void config_isolation_check_master(const struct master_settings *m, struct diag *errs)

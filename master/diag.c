@@ -17,6 +17,12 @@ void diag_add(struct diag *d, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
+	for (size_t i = 0; msg != NULL && i < d->n; i++)
+		if (strcmp(d->msgs[i], msg) == 0) {
+			free(msg);
+			d->repeats++;
+			return;
+		}
 	if (msg != NULL && d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 8;
 		char **m = realloc(d->msgs, cap * sizeof(*m));
@@ -41,6 +47,11 @@ void diag_oom(struct diag *d, const char *where)
 }
 
 size_t diag_count(const struct diag *d)
+{
+	return d->n + d->lost + d->repeats;
+}
+
+size_t diag_distinct(const struct diag *d)
 {
 	return d->n + d->lost;
 }

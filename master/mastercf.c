@@ -172,7 +172,8 @@ static void mastercf_set(struct mastercf_parser *p, struct mastercf_entry *e,
 		mastercf_error(p, line, "out of memory");
 		return;
 	}
-	settings_override(NULL, &e->set, name_value, true, where, p->errs);
+	settings_override_from(NULL, &e->set, name_value, true, where,
+			       (struct settings_origin){ SETTINGS_FROM_CF, line }, p->errs);
 	free(where);
 	if (strncmp(name_value, "max_use=", 8) == 0)
 		e->max_use_line = line;

@@ -28,7 +28,7 @@
 
 static void reload_refuse(struct master *m, struct outbuf *reply, const struct diag *errs)
 {
-	size_t n = diag_count(errs);
+	size_t n = diag_distinct(errs);
 
 	outbuf_printf(reply, "error: configuration in %s has %zu error%s; nothing changed\n",
 		      m->cfg.dir, n, n == 1 ? "" : "s");

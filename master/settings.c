@@ -97,6 +97,8 @@ const struct settings_row settings_table[] = {
 	SETTINGS_S(state_directory, state_directory, SETTINGS_STRING, 0, 0, "/var/lib/master/%n"),
 };
 const size_t settings_count = sizeof(settings_table) / sizeof(settings_table[0]);
+_Static_assert(sizeof(settings_table) / sizeof(settings_table[0]) <= SETTINGS_ROWS_MAX,
+	       "SETTINGS_ROWS_MAX (settings.h) is smaller than the table");
 
 const struct settings_row *settings_find(const char *name, size_t len)
 {
@@ -324,37 +326,6 @@ int settings_defaults(struct master_settings *m, struct service_settings *s)
 		}
 		settings_store(&settings_table[i], settings_field(&settings_table[i], m, s), &val);
 	}
-	return 0;
-}
-
-int settings_override(struct master_settings *m, struct service_settings *s,
-		      const char *name_value, bool scope_service,
-		      const char *where, struct diag *errs)
-{
-	const char *eq = strchr(name_value, '=');
-	if (eq == NULL || eq == name_value) {
-		diag_add(errs, "%s: \"%s\": expected name=value", where, name_value);
-		return -1;
-	}
-	size_t len = (size_t)(eq - name_value);
-	const struct settings_row *row = settings_find(name_value, len);
-	if (row == NULL) {
-		diag_add(errs, "%s: unknown setting \"%.*s\"", where, (int)len, name_value);
-		return -1;
-	}
-	/* m may be NULL for master.cf lines: only per-service rows reach it. */
-	if (!row->per_service && (scope_service || m == NULL)) {
-		diag_add(errs, "%s: \"%s\" is a master.conf setting and cannot be set per service",
-			 where, row->name);
-		return -1;
-	}
-	union settings_value val;
-	char err[SETTINGS_ERR_SIZE];
-	if (settings_parse(row, eq + 1, &val, err, sizeof(err)) != 0) {
-		diag_add(errs, "%s: %s", where, err);
-		return -1;
-	}
-	settings_store(row, settings_field(row, m, s), &val);
 	return 0;
 }
 

@@ -14,6 +14,22 @@
 
 #include "diag.h"
 
+/* Where a setting's value came from (`masterctl config`, and errors
+ * reported once against the line that set it). Indexed by the setting's
+ * row in the schema table; zeroed = the built-in default. */
+enum settings_from {
+	SETTINGS_FROM_DEFAULT = 0,
+	SETTINGS_FROM_CONF,    /* master.conf, line */
+	SETTINGS_FROM_CMDLINE, /* -o on the master's (or masterctl's) command line */
+	SETTINGS_FROM_CF,      /* master.cf, line: -o or the maxproc column */
+};
+struct settings_origin {
+	unsigned char from;    /* enum settings_from */
+	unsigned line;         /* CONF and CF: the line; else 0 */
+};
+/* At least the number of rows of the table (settings.c asserts it). */
+#define SETTINGS_ROWS_MAX 64
+
 /* Daemon-wide settings: master.conf (or `master -o`) only. */
 struct master_settings {
 	char *run_directory;    /* absolute */
@@ -33,6 +49,7 @@ struct master_settings {
 	 * (the default "empty"), i.e. a jail in run_directory that the master
 	 * creates itself, empty, and enters with the command exec'd by fd. */
 	bool own_jail;
+	struct settings_origin origin[SETTINGS_ROWS_MAX];
 };
 
 /* rlimit values: empty = the worker inherits the master's limit. */
@@ -79,6 +96,7 @@ struct service_settings {
 	/* dynamic users (user=dynamic) */
 	char *dynamic_user;         /* "service": one uid per service; "worker": per worker */
 	char *state_directory;      /* template, "%n" = TYPE-NAME; "" = none */
+	struct settings_origin origin[SETTINGS_ROWS_MAX];
 };
 
 /* Fills in the built-in defaults (before master.conf). Returns 0, or -1
@@ -92,6 +110,18 @@ int settings_defaults(struct master_settings *m, struct service_settings *s);
 int settings_override(struct master_settings *m, struct service_settings *s,
 		      const char *name_value, bool scope_service,
 		      const char *where, struct diag *errs);
+
+/* The same with the origin recorded: -o on a master.cf line (FROM_CF with
+ * its line) or on the command line (FROM_CMDLINE). settings_override()
+ * is this with FROM_CF (line 0) or FROM_CMDLINE, by scope_service. */
+int settings_override_from(struct master_settings *m, struct service_settings *s,
+			   const char *name_value, bool scope_service, const char *where,
+			   struct settings_origin from, struct diag *errs);
+
+/* A setting's origin by name (NULL s or m: that scope not given); false
+ * for an unknown name. */
+bool settings_origin_of(const struct master_settings *m, const struct service_settings *s,
+			const char *name, struct settings_origin *out);
 
 /* Parses FILE (a master.conf) into m and s on top of what they hold.
  * A missing file is not an error (all defaults). Returns 0 or -1 with every

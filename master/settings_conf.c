@@ -137,15 +137,24 @@ static int settings_conf_record(int fd, const char *file, struct master_settings
 	} else if (head[0] == SETTINGS_CONFUSE_ERROR) {
 		diag_add(errs, "%s", rec);
 		*result = 1;
-	} else if (head[0] == SETTINGS_CONFUSE_VALUE && len >= sizeof(row) &&
+	} else if (head[0] == SETTINGS_CONFUSE_VALUE && len >= SETTINGS_CONFUSE_VALUE_HEAD_BYTES &&
 		   (memcpy(&row, rec, sizeof(row)), row < settings_count)) {
 		const struct settings_row *r = &settings_table[row];
 		union settings_value val;
-		int rc = settings_parse(r, rec + sizeof(row), &val, err, sizeof(err));
-		if (rc == 0)
+		uint32_t line;
+		memcpy(&line, rec + sizeof(row), sizeof(line));
+		int rc = settings_parse(r, rec + SETTINGS_CONFUSE_VALUE_HEAD_BYTES, &val, err,
+					sizeof(err));
+		if (rc == 0) {
 			settings_store(r, settings_field(r, m, s), &val);
-		else if (rc == SETTINGS_PARSE_OOM)
+			struct settings_origin from = { SETTINGS_FROM_CONF, line };
+			if (r->per_service)
+				s->origin[row] = from;
+			else
+				m->origin[row] = from;
+		} else if (rc == SETTINGS_PARSE_OOM) {
 			diag_oom(errs, file); /* bad values: the reader's 'E' says so */
+		}
 	} else {
 		diag_add(errs, "%s: the master.conf reader sent a bad record", file);
 	}

@@ -7,8 +7,9 @@
  * The child sends records through a pipe, each a type byte, a 4-byte
  * length (host order: the same binary on both ends) and that many bytes:
  *   'E' text      an error, "FILE:LINE: message";
- *   'V' row text  a value libconfuse read: the row's index in
- *                 settings_table as 2 bytes, then the value as written;
+ *   'V' row line text  a value libconfuse read: the row's index in
+ *                 settings_table as 2 bytes, the line that set it as 4
+ *                 bytes (0: unknown), then the value as written;
  *   'R' result    the last record: one byte, 0 if the parse succeeded.
  * A reader that ends without 'R' died (out of memory, or a libconfuse bug):
  * the load fails. Values are checked and stored by the parent, through the
@@ -22,6 +23,7 @@
 #define SETTINGS_CONFUSE_VALUE 'V'
 #define SETTINGS_CONFUSE_RESULT 'R'
 #define SETTINGS_CONFUSE_HEADER_BYTES 5u
+#define SETTINGS_CONFUSE_VALUE_HEAD_BYTES 6u
 
 /* In the child: parses TEXT (master.conf, comments blanked) and writes the
  * records to fd. Returns 0, or -1 if the pipe failed. */

@@ -135,7 +135,7 @@ static int masterctl_check(const char *dir, char **overrides)
 		/* The same lines a refused reload prints. */
 		diag_print(&errs, stderr);
 		fprintf(stderr, "masterctl: configuration in %s has %zu error%s\n", dir,
-			diag_count(&errs), diag_count(&errs) == 1 ? "" : "s");
+			diag_distinct(&errs), diag_distinct(&errs) == 1 ? "" : "s");
 		diag_free(&errs);
 		return 1;
 	}
