@@ -123,6 +123,17 @@ int settings_override_from(struct master_settings *m, struct service_settings *s
 bool settings_origin_of(const struct master_settings *m, const struct service_settings *s,
 			const char *name, struct settings_origin *out);
 
+/* Showing settings (settings_show.c, for `masterctl config`): the number
+ * of settings; the i-th one's name (and whether it is per service); its
+ * value as text the checker reads back (from m or s, by its scope); an
+ * origin as "CONF:LINE", "CF:LINE", "command line" or "default". */
+size_t settings_show_count(void);
+const char *settings_show_name(size_t i, bool *per_service);
+void settings_show_value(size_t i, const struct master_settings *m,
+			 const struct service_settings *s, char *buf, size_t size);
+void settings_show_origin(struct settings_origin o, const char *conf, const char *cf,
+			  char *buf, size_t size);
+
 /* Parses FILE (a master.conf) into m and s on top of what they hold.
  * A missing file is not an error (all defaults). Returns 0 or -1 with every
  * error ("master.conf:LINE: ...") in errs. It starts a reader process

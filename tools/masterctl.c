@@ -16,6 +16,7 @@
 
 #include "build_config.h"
 #include "config.h"
+#include "masterctl_config.h"
 #include "settings.h"
 
 #define MASTERCTL_TIMEOUT_S 10
@@ -30,7 +31,8 @@ static void masterctl_usage(FILE *fp)
 		    "  reload                      apply a changed configuration\n"
 		    "  recycle SERVICE|all         replace every worker, capacity kept\n"
 		    "  stop [--now]                stop gracefully (--now: kill workers)\n"
-		    "  check                       validate the configuration offline\n");
+		    "  check                       validate the configuration offline\n"
+		    "  config [SERVICE]            effective settings and their origins (offline)\n");
 }
 
 /* Finds the control socket from master.conf and -o, without resolving the
@@ -169,6 +171,8 @@ int main(int argc, char **argv)
 		masterctl_usage(stderr);
 		return 2;
 	}
+	if (strcmp(argv[optind], "config") == 0)
+		return masterctl_config(dir, overrides, argc - optind - 1, argv + optind + 1);
 	if (strcmp(argv[optind], "check") == 0) {
 		if (optind + 1 != argc) {
 			masterctl_usage(stderr);
