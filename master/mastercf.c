@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "conffile.h"
+#include "svcname.h"
 #include "svctype.h"
 
 #define MASTERCF_COLUMNS 8
@@ -280,8 +281,11 @@ static void mastercf_entry_parse(struct mastercf_parser *p)
 		mastercf_error(p, p->first_line, "out of memory");
 		return;
 	}
+	char why[SVCNAME_WHY_BYTES];
 	if (strcmp(t[0].text, "-") == 0)
 		mastercf_error(p, t[0].line, "the service name column has no default");
+	else if (svcname_check(t[0].text, why, sizeof(why)) < 0)
+		mastercf_error(p, t[0].line, "service name: %s", why);
 	mastercf_type(p, &t[1], &e.type);
 	mastercf_yes_no(p, &t[2], "private", MASTERCF_DEFAULT_PRIVATE, &e.private_);
 	mastercf_yes_no(p, &t[3], "unpriv", MASTERCF_DEFAULT_UNPRIV, &e.unpriv);
