@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config_args.h"
 #include "config_dynuser.h"
 #include "config_ids.h"
 #include "config_fds.h"
@@ -279,6 +280,7 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	if (jail != NULL && !config_isolation_own_jail(sc, &cfg->master))
 		config_paths_jail(sc, jail, where, errs);
 	config_resolve_command(sc, &cfg->master, where, errs);
+	config_args_check(sc, &cfg->master, where, errs);
 	config_ids_service(sc, &cfg->master, where, errs);
 	config_isolation_check(sc, &cfg->master, where, errs);
 	config_ready_check(sc, e, errs);

@@ -120,6 +120,17 @@ static void log_line(int syslog_prio, const char *who, pid_t pid, const char *te
 	}
 }
 
+/* log_tap(): per thread, so a reload thread's errors never reach the
+ * loop's client by accident. */
+static _Thread_local void (*log_tap_fn)(void *arg, const char *text);
+static _Thread_local void *log_tap_arg;
+
+void log_tap(void (*fn)(void *arg, const char *text), void *arg)
+{
+	log_tap_fn = fn;
+	log_tap_arg = arg;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char text[LOG_TEXT_MAX_BYTES];
@@ -134,6 +145,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
 	if (len >= sizeof(text))
 		len = sizeof(text) - 1;
+	if (level == LOG_LEVEL_ERR && log_tap_fn != NULL)
+		log_tap_fn(log_tap_arg, text + n);
 	log_line(log_syslog_prio[level], log_state.foreground ? "master" : NULL, getpid(),
 		 text, len);
 }

@@ -24,6 +24,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* One line a worker wrote to its stderr (no trailing newline). */
 void log_worker_line(const char *service, pid_t pid, const char *line, size_t len);
+/* While set (on this thread only): every error logged is also handed to
+ * fn, without its "error: " prefix, so that a caller can tell its client
+ * why (a failed reload). NULL ends it. */
+void log_tap(void (*fn)(void *arg, const char *text), void *arg);
 /* Lines dropped since the log was opened (a slow reader). */
 uint64_t log_dropped_total(void);
 

@@ -79,6 +79,12 @@ static void reload_plan_names(struct outbuf *out, const char *label,
 	outbuf_printf(out, "%s\n", any ? "" : " -");
 }
 
+/* log_tap()'s hook while a service is created: its errors, for the reply. */
+static void reload_plan_tap(void *arg, const char *text)
+{
+	diag_add(arg, "%s", text);
+}
+
 /* Phase one: everything that can fail. Returns 0, or -1 with every new
  * service freed (borrowed sockets untouched: their owners still serve). */
 static int reload_plan_prepare(struct master *m, struct config *nc,
@@ -103,16 +109,27 @@ static int reload_plan_prepare(struct master *m, struct config *nc,
 		 * service listens on are borrowed, never bound again. */
 		struct service_socket **donors = calloc(st->c->naddrs + 1, sizeof(*donors));
 		bool oom = donors == NULL;
+		struct diag why = { 0 };
 		if (!oom) {
 			reload_donors(m, st->c, donors);
+			/* Its errors go to the log, and to the client too. */
+			log_tap(reload_plan_tap, &why);
 			st->svc = service_create(m, &nc->master, st->c, donors);
+			log_tap(NULL, NULL);
 			free(donors);
 		}
-		if (st->svc != NULL)
+		if (st->svc != NULL) {
+			diag_free(&why);
 			continue;
+		}
 		outbuf_printf(reply, "error: service %s: cannot open its sockets or prepare its "
-			      "workers (%s); nothing changed\n", st->c->name,
-			      oom ? "out of memory" : "the master's log says why");
+			      "workers%s; nothing changed\n", st->c->name,
+			      oom ? " (out of memory)" : "");
+		for (size_t k = 0; k < why.n; k++)
+			outbuf_printf(reply, "%s\n", why.msgs[k]);
+		if (why.lost > 0)
+			outbuf_printf(reply, "(and %zu more reasons in the master's log)\n", why.lost);
+		diag_free(&why);
 		log_err("reload failed: service %s could not be created%s; nothing changed",
 			st->c->name, oom ? ": out of memory" : "");
 		for (size_t j = 0; j < i; j++)
