@@ -2,7 +2,7 @@
 (issue 14): every master.conf error at once with its line, an inherited
 master.conf value reported once against master.conf, `masterctl config`
 with each value's origin, `check` refusing what would fail at start
-(spawn's relative argv=), service names that are not UTF-8 refused, and a
+(spawn's relative argv=, a run directory that cannot be made), service names that are not UTF-8 refused, and a
 reload refused at run time telling masterctl why."""
 
 import re
@@ -87,6 +87,14 @@ class ConfigCli(h.MasterTestCase):
         self.assertIn("%s:1: spawn argv=cat: the command must be an absolute path" % cf, err)
         self.assertIn("%s:2: spawn argv=/nonexistent/cat" % cf, err)
         self.assertEqual(len(error_lines(err)), 2, err)
+
+    def test_check_refuses_run_directory_that_cannot_be_made(self):
+        """Passed check, then failed at start: "No such file or directory"."""
+        m = self.master(ECHO_LINE, "run_directory = /proc/nonexistent/run\n", start=False)
+        rc, _, err = m.ctl("check")
+        self.assertEqual(rc, 1, err)
+        self.assertIn('%s:3: run_directory "/proc/nonexistent/run": cannot be made: /proc: '
+                      % m.path("master.conf"), err)
 
     def test_latin1_service_name_refused(self):
         m = self.master("", start=False)
