@@ -28,6 +28,7 @@
 #include "config_isolation.h"
 #include "config_paths.h"
 #include "config_ready.h"
+#include "config_rundir.h"
 #include "fdlimit.h"
 #include "mastercf.h"
 #include "safepath.h"
@@ -342,6 +343,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 	config_absolute(&out->master.chroot_directory, out->master.run_directory, errs);
 	config_ids_admin(out);
 	config_isolation_check_master(&out->master, errs);
+	config_rundir_check(&out->master, conf, errs);
 
 	mastercf_parse_file(cfpath, &defaults, &cf, errs);
 	/* Entries with errors were dropped by the parser; the rest are still
