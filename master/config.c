@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config_addr.h"
 #include "config_args.h"
 #include "config_dynuser.h"
 #include "config_ids.h"
@@ -272,9 +273,10 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 		return;
 	}
 
-	if (sc->type == SERVICE_INET)
+	if (sc->type == SERVICE_INET) {
 		config_resolve_inet(sc, where, errs);
-	else
+		config_addr_check(sc, where, errs);
+	} else
 		config_resolve_unix(sc, &cfg->master, where, errs);
 	const char *jail = config_isolation_jail(sc, &cfg->master);
 	/* The master's own jail is made with the service (isolation.c). */

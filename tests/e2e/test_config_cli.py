@@ -2,7 +2,8 @@
 (issue 14): every master.conf error at once with its line, an inherited
 master.conf value reported once against master.conf, `masterctl config`
 with each value's origin, `check` refusing what would fail at start
-(spawn's relative argv=, a run directory that cannot be made), service names that are not UTF-8 refused, and a
+(spawn's relative argv=, a run directory that cannot be made, an
+address not on this host), service names that are not UTF-8 refused, and a
 reload refused at run time telling masterctl why."""
 
 import re
@@ -95,6 +96,16 @@ class ConfigCli(h.MasterTestCase):
         self.assertEqual(rc, 1, err)
         self.assertIn('%s:3: run_directory "/proc/nonexistent/run": cannot be made: /proc: '
                       % m.path("master.conf"), err)
+
+    def test_check_refuses_address_not_on_this_host(self):
+        """Passed check, then failed at start: bind "Cannot assign requested address".
+        192.0.2.1 is TEST-NET-1 (RFC 5737): on no host's interfaces."""
+        m = self.master(ECHO_LINE + "192.0.2.1:7070 inet n n n - 2 echo\n", start=False)
+        rc, _, err = m.ctl("check")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("%s:2: address 192.0.2.1:7070 is not one of this host's"
+                      % m.path("master.cf"), err)
+        self.assertEqual(len(error_lines(err)), 1, err)
 
     def test_latin1_service_name_refused(self):
         m = self.master("", start=False)
