@@ -61,7 +61,9 @@ struct reload {
 /* Starts a reload from m->cfg.dir with m->overrides for waiter w. Returns
  * 1: under way, w->done() will be called with the reply in w->reply
  * (added/removed/changed/unchanged lines, or "error: ..." and every
- * configuration error as FILE:LINE: message, nothing changed); or 0: the
+ * configuration error as FILE:LINE: message, nothing changed, or the
+ * errors logged while a new service was created: a bind's "Address already
+ * in use"); or 0: the
  * reply is already in w->reply (refused: stopping, or another reload). */
 int reload_request(struct master *m, struct reload_waiter *w);
 /* SIGHUP: the same with no waiter (the outcome is logged); queued behind
