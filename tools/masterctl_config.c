@@ -66,7 +66,16 @@ static void masterctl_config_service(const struct config *cfg, const struct serv
 {
 	char prefix[MASTERCTL_CONFIG_VALUE_BYTES];
 
-	printf("# %s/%s: master.cf:%u:", sc->name, svctype_name(sc->type), sc->line);
+	/* The columns as the master reads them ('-' resolved), then the
+	 * command line the worker gets. */
+	printf("# %s/%s (master.cf:%u): private=%c unpriv=%c chroot=%c wakeup=", sc->name,
+	       svctype_name(sc->type), sc->line, sc->private_ ? 'y' : 'n',
+	       sc->unpriv ? 'y' : 'n', sc->chroot ? 'y' : 'n');
+	if (sc->wakeup_s == 0)
+		printf("-");
+	else
+		printf("%u%s", sc->wakeup_s, sc->wakeup_after_use ? "?" : "");
+	printf(" command=%s:", sc->path != NULL ? sc->path : sc->command);
 	for (size_t i = 0; sc->argv != NULL && sc->argv[i] != NULL; i++)
 		printf(" %s", sc->argv[i]);
 	printf("\n");

@@ -69,6 +69,8 @@ class ConfigCli(h.MasterTestCase):
         self.assertEqual(rc, 0, err)
         self.assertRegex(out, line("a/unix/prefork", "2", "master.cf:3"))
         self.assertRegex(out, line("a/unix/max_idle", "300s", "master.conf:3"))
+        self.assertIn("# a/unix (master.cf:2): private=n unpriv=n chroot=n wakeup=- "
+                      "command=%s: echo\n" % h.ECHO, out)
         self.assertNotIn("127.0.0.1:0", out)
         self.assertNotIn("run_directory", out)
         self.assertEqual(m.ctl("config", "a/unix")[0], 0)
