@@ -344,7 +344,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 	out->master.own_jail = out->master.chroot_directory[0] != '/';
 	config_absolute(&out->master.chroot_directory, out->master.run_directory, errs);
 	config_ids_admin(out);
-	config_isolation_check_master(&out->master, errs);
+	config_isolation_check_master(&out->master, conf, errs);
 	config_rundir_check(&out->master, conf, errs);
 
 	mastercf_parse_file(cfpath, &defaults, &cf, errs);

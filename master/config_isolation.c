@@ -322,17 +322,21 @@ void config_isolation_check(const struct service_config *sc,
 			 "(give a number)", config_where(sc, m, "rlimit_nofile", at, sizeof(at)));
 }
 
-void config_isolation_check_master(const struct master_settings *m, struct diag *errs)
+void config_isolation_check_master(const struct master_settings *m, const char *conf,
+				   struct diag *errs)
 {
 	static const char *const modes[] = { "auto", "cgroup", "subreaper" };
+	char at[CONFIG_WHERE_BYTES];
 	bool known = false;
 
 	if (strcmp(m->cgroup_parent, CONTAIN_PATH_AUTO) != 0 && m->cgroup_parent[0] != '/')
-		diag_add(errs, "cgroup_parent \"%s\": must be \"auto\" or an absolute path",
+		diag_add(errs, "%s: cgroup_parent \"%s\": must be \"auto\" or an absolute path",
+			 config_where_master(m, conf, "cgroup_parent", at, sizeof(at)),
 			 m->cgroup_parent);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		known |= strcmp(m->containment, modes[i]) == 0;
 	if (!known)
-		diag_add(errs, "containment \"%s\": must be auto, cgroup or subreaper",
+		diag_add(errs, "%s: containment \"%s\": must be auto, cgroup or subreaper",
+			 config_where_master(m, conf, "containment", at, sizeof(at)),
 			 m->containment);
 }

@@ -58,7 +58,8 @@ int config_isolation_cgroup_check(const char *cgroup_parent, const char *control
 
 /* Checks the daemon-wide containment settings: cgroup_parent ("auto" or
  * an absolute path) and containment (auto, cgroup, subreaper). */
-void config_isolation_check_master(const struct master_settings *m, struct diag *errs);
+void config_isolation_check_master(const struct master_settings *m, const char *conf,
+				   struct diag *errs);
 
 /* Checks every isolation setting of sc (its ids already resolved); each
  * error is added to errs as "WHERE: ...". */

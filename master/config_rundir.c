@@ -6,6 +6,7 @@
  * Nothing is fatal here: no allocation; every problem is an error of the
  * load. */
 #include "config_rundir.h"
+#include "config_where.h"
 
 #include <errno.h>
 #include <linux/magic.h>
@@ -21,8 +22,7 @@ static void config_rundir_one(const char *setting, const char *dir, bool parent,
 			      const struct master_settings *m, const char *conf,
 			      struct diag *errs)
 {
-	char path[CONFIG_RUNDIR_PATH_BYTES], at[CONFIG_RUNDIR_PATH_BYTES + 32];
-	struct settings_origin o = { SETTINGS_FROM_DEFAULT, 0 };
+	char path[CONFIG_RUNDIR_PATH_BYTES], at[CONFIG_WHERE_BYTES];
 	struct stat st;
 	struct statfs sfs;
 	struct statvfs svfs;
@@ -55,14 +55,8 @@ static void config_rundir_one(const char *setting, const char *dir, bool parent,
 		why = "a read-only file system";
 	if (why == NULL)
 		return;
-	settings_origin_of(m, NULL, setting, &o);
-	if (o.from == SETTINGS_FROM_CONF)
-		snprintf(at, sizeof(at), "%s:%u", conf, o.line);
-	else if (o.from == SETTINGS_FROM_CMDLINE)
-		snprintf(at, sizeof(at), "command line (-o %s)", setting);
-	else
-		snprintf(at, sizeof(at), "%s (default)", setting);
-	diag_add(errs, "%s: %s \"%s\": cannot be made: %s: %s", at, setting, dir, path, why);
+	diag_add(errs, "%s: %s \"%s\": cannot be made: %s: %s",
+		 config_where_master(m, conf, setting, at, sizeof(at)), setting, dir, path, why);
 }
 
 void config_rundir_check(const struct master_settings *m, const char *conf, struct diag *errs)

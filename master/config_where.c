@@ -35,3 +35,18 @@ const char *config_where(const struct service_config *sc, const struct master_se
 	}
 	return buf;
 }
+
+const char *config_where_master(const struct master_settings *m, const char *conf,
+				const char *setting, char *buf, size_t size)
+{
+	struct settings_origin o = { SETTINGS_FROM_DEFAULT, 0 };
+
+	settings_origin_of(m, NULL, setting, &o);
+	if (o.from == SETTINGS_FROM_CONF)
+		snprintf(buf, size, "%s:%u", conf, o.line);
+	else if (o.from == SETTINGS_FROM_CMDLINE)
+		snprintf(buf, size, "command line (-o %s)", setting);
+	else
+		snprintf(buf, size, "%s", conf);
+	return buf;
+}

@@ -18,4 +18,10 @@
 const char *config_where(const struct service_config *sc, const struct master_settings *m,
 			 const char *setting, char *buf, size_t size);
 
+/* The same for a daemon-wide setting: "CONF:LINE" (set there), "command
+ * line (-o SETTING)", or "CONF" (its default, which only a setting written
+ * there can change). conf: the master.conf path. Returns buf. */
+const char *config_where_master(const struct master_settings *m, const char *conf,
+				const char *setting, char *buf, size_t size);
+
 #endif

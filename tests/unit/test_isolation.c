@@ -403,10 +403,14 @@ START_TEST(test_containment_settings)
 		 "containment = cgroups\ncgroup_parent = workers\n", dir);
 	put("master.conf", conf, 0644);
 	ck_assert_uint_eq(load_line("a unix - y n - - w"), 2);
-	ck_assert_str_eq(errs.msgs[0], "cgroup_parent \"workers\": must be \"auto\" or an "
-			 "absolute path");
-	ck_assert_str_eq(errs.msgs[1], "containment \"cgroups\": must be auto, cgroup or "
-			 "subreaper");
+	/* Reported against the master.conf lines that set them. */
+	char want[1024];
+	snprintf(want, sizeof(want), "%s/master.conf:4: cgroup_parent \"workers\": must be "
+		 "\"auto\" or an absolute path", dir);
+	ck_assert_str_eq(errs.msgs[0], want);
+	snprintf(want, sizeof(want), "%s/master.conf:3: containment \"cgroups\": must be auto, "
+		 "cgroup or subreaper", dir);
+	ck_assert_str_eq(errs.msgs[1], want);
 }
 END_TEST
 
