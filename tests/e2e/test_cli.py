@@ -36,6 +36,13 @@ def rss_bytes(pid):
         return int(f.read().split()[1]) * os.sysconf("SC_PAGESIZE")
 
 
+def cpu_ticks(pid):
+    """(utime, stime) of pid in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return int(rest[11]), int(rest[12])
+
+
 def service_rows(text, names):
     """{name: its row} of the text status."""
     rows = {}
@@ -201,6 +208,16 @@ class HumanStatus(h.MasterTestCase):
         CPU to start."""
         m = self.master("py unix n n n - 1 {PYWORKER} -o prefork=1\n")
         pid = m.worker_pids("py")[0]
+        # Echo lines until it has user and system time both (each counts).
+        s = h.connect(m.addr("py"))
+        self.addCleanup(s.close)
+
+        def busy_enough():
+            for _ in range(200):
+                s.sendall(b"x\n")
+                self.assertEqual(h.read_line(s), "x")
+            return min(cpu_ticks(pid)) >= 2
+        h.poll_until(busy_enough, 30, "the worker to have used user and system time")
         rss0, cpu0 = rss_bytes(pid), h.cpu_seconds(pid)
         st = m.status("py")
         rss1, cpu1 = rss_bytes(pid), h.cpu_seconds(pid)
@@ -212,7 +229,8 @@ class HumanStatus(h.MasterTestCase):
         self.assertTrue(min(rss0, rss1) - slack <= proc["rss"] <= max(rss0, rss1) + slack,
                         "rss %r, /proc said %d then %d" % (proc["rss"], rss0, rss1))
         self.assertGreater(proc["rss"], 1024 * 1024, "a Python worker in under 1 MiB?")
-        self.assertTrue(cpu0 - 0.011 <= proc["cpu"] <= cpu1 + 0.011,
+        # Both in clock ticks: the master's reading lies between ours.
+        self.assertTrue(cpu0 - 0.001 <= proc["cpu"] <= cpu1 + 0.001,
                         "cpu %r, /proc said %.2f then %.2f" % (proc["cpu"], cpu0, cpu1))
         self.assertGreater(proc["cpu"], 0.0, "a Python worker started without CPU time?")
         whole = m.status()
