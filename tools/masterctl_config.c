@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "masterctl.h"
 #include "settings.h"
 #include "svctype.h"
 
@@ -91,14 +92,14 @@ int masterctl_config(const char *dir, char **overrides, int argc, char **argv)
 
 	if (argc > 1 || (argc == 1 && argv[0][0] == '-')) {
 		fprintf(stderr, "usage: masterctl [-c DIR] [-o name=value]... config [SERVICE]\n");
-		return 2;
+		return MASTERCTL_EXIT_USAGE;
 	}
 	if (config_load(dir, overrides, &cfg, &errs) < 0) {
 		diag_print(&errs, stderr);
 		fprintf(stderr, "masterctl: configuration in %s has %zu error%s\n", dir,
 			diag_distinct(&errs), diag_distinct(&errs) == 1 ? "" : "s");
 		diag_free(&errs);
-		return 1;
+		return MASTERCTL_EXIT_REFUSED;
 	}
 	if (argc == 0) {
 		printf("# configuration in %s: daemon-wide settings\n", dir);
@@ -112,7 +113,7 @@ int masterctl_config(const char *dir, char **overrides, int argc, char **argv)
 	config_free(&cfg);
 	if (argc == 1 && shown == 0) {
 		fprintf(stderr, "masterctl: no service \"%s\" in %s/master.cf\n", argv[0], dir);
-		return 1;
+		return MASTERCTL_EXIT_REFUSED;
 	}
-	return 0;
+	return MASTERCTL_EXIT_OK;
 }
