@@ -46,6 +46,7 @@ struct service_settings {
 	unsigned prefork;           /* workers kept alive at all times */
 	unsigned maxproc;           /* default for the maxproc column; 0 = no limit */
 	unsigned listen_backlog;    /* listen(2) backlog */
+	bool freebind;              /* inet: bind an address not (yet) on any interface */
 	unsigned max_use;           /* requests per worker; 0 = no limit */
 	unsigned max_idle_s;        /* idle seconds before retirement; 0 = never */
 	unsigned spawn_rate;        /* forks per second per service, ramped */
