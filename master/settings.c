@@ -77,6 +77,9 @@ const struct settings_row settings_table[] = {
 	/* reload.c: a configuration still loading after this is refused */
 	{ "reload_timeout", SETTINGS_DURATION, false, offsetof(struct master_settings,
 	  reload_timeout_s), 1, 3600, "30s", NULL },
+	/* resolve.c: the host names in master.cf, all of one load together */
+	{ "resolve_timeout", SETTINGS_DURATION, false, offsetof(struct master_settings,
+	  resolve_timeout_s), 1, 3600, "10s", NULL },
 	SETTINGS_S(group, group, SETTINGS_STRING, 0, 0, ""),
 	SETTINGS_S(chroot, chroot, SETTINGS_STRING, 0, 0, ""),
 	SETTINGS_S(umask, umask, SETTINGS_OCTAL, 0, 0777, "077"),

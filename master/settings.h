@@ -27,6 +27,7 @@ struct master_settings {
 	char *containment;      /* "auto", "cgroup" or "subreaper" (contain.h) */
 	char *admin_group;      /* members may use masterctl too; "" = none */
 	unsigned reload_timeout_s; /* a reload still loading after this is refused */
+	unsigned resolve_timeout_s; /* master.cf's host names of one load, together */
 	unsigned dynamic_uid_min; /* user=dynamic: the uids (and gids) handed out */
 	unsigned dynamic_uid_max;
 	/* Not a setting: set by config.c when chroot_directory was relative
