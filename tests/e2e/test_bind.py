@@ -228,6 +228,52 @@ class SlowName(h.MasterTestCase):
         self.assertNotIn(slow, m.service_names())
         self.assertEqual(h.echo_once(m.addr("stable"), "kept"), "kept")
 
+    def test_21_slow_name_at_start(self):
+        """At start and with -n the same bound holds: refused after
+        resolve_timeout, well before the resolver's own 30 s timeout."""
+        self.require_root("a network namespace with its own resolver")
+        for tool in ("unshare", "ip"):
+            if shutil.which(tool) is None:
+                self.skipTest("needs %s(8) for a network namespace" % tool)
+        m = HeldDnsMaster("held.test:{PORT1} inet n n n - 1 echo -o prefork=1\n",
+                          "resolve_timeout = 1s\n", nports=1)
+        self.addCleanup(m.cleanup)
+        want = ('master.cf:1: cannot resolve "held.test:%d": no answer within '
+                'resolve_timeout (1 s)' % m.ports["PORT1"])
+        t0 = time.monotonic()
+        rc, err = m.run_check(timeout=HELD_S)
+        self.assertEqual(rc, 1, err)
+        self.assertIn(want, err)
+        self.assertLess(time.monotonic() - t0, HELD_S / 2)
+        t0 = time.monotonic()
+        m.start(wait=False)
+        self.assertEqual(m.wait_exit(HELD_S), 1, m.log_tail())
+        self.assertLess(time.monotonic() - t0, HELD_S / 2)
+        self.assertIn(want, m.log())
+
+
+HELD_S = 30.0   # the resolver's own timeout in HeldDnsMaster (timeout:30)
+
+
+class HeldDnsMaster(h.Master):
+    """The master (or master -n) run by a shell in a network and mount
+    namespace whose resolver is slowdns.py, holding every query; the shell
+    waits for the DNS server before it runs the master, and ends it after."""
+
+    def command(self, *extra):
+        resolv = os.path.join(self.dir, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver 127.0.0.1\noptions timeout:%d attempts:1\n" % HELD_S)
+        script = ('ip link set lo up && mount --bind "$1" /etc/resolv.conf || exit 9; '
+                  'rm -f "$3/dns.ready"; '
+                  'python3 "$2" "$3" </dev/null >/dev/null 2>&1 & dns=$!; i=0; '
+                  'while [ ! -e "$3/dns.ready" ] && [ $i -lt 200 ]; do '
+                  'sleep 0.05; i=$((i + 1)); done; '
+                  'shift 3; "$@"; rc=$?; kill $dns; wait $dns; exit $rc')
+        return (["unshare", "--net", "--mount", "--propagation", "private", "--",
+                 "sh", "-c", script, "sh", resolv, rs.SLOWDNS, self.dir]
+                + super().command(*extra))
+
 
 if __name__ == "__main__":
     unittest.main()
