@@ -238,6 +238,7 @@ class SlowName(h.MasterTestCase):
         m = HeldDnsMaster("held.test:{PORT1} inet n n n - 1 echo -o prefork=1\n",
                           "resolve_timeout = 1s\n", nports=1)
         self.addCleanup(m.cleanup)
+        self.addCleanup(m.end_dns)
         want = ('master.cf:1: cannot resolve "held.test:%d": no answer within '
                 'resolve_timeout (1 s)' % m.ports["PORT1"])
         t0 = time.monotonic()
@@ -266,13 +267,29 @@ class HeldDnsMaster(h.Master):
             f.write("nameserver 127.0.0.1\noptions timeout:%d attempts:1\n" % HELD_S)
         script = ('ip link set lo up && mount --bind "$1" /etc/resolv.conf || exit 9; '
                   'rm -f "$3/dns.ready"; '
-                  'python3 "$2" "$3" </dev/null >/dev/null 2>&1 & dns=$!; i=0; '
+                  'python3 "$2" "$3" </dev/null >/dev/null 2>&1 & dns=$!; '
+                  'echo $dns >"$3/dns.pid"; i=0; '
                   'while [ ! -e "$3/dns.ready" ] && [ $i -lt 200 ]; do '
                   'sleep 0.05; i=$((i + 1)); done; '
                   'shift 3; "$@"; rc=$?; kill $dns; wait $dns; exit $rc')
         return (["unshare", "--net", "--mount", "--propagation", "private", "--",
                  "sh", "-c", script, "sh", resolv, rs.SLOWDNS, self.dir]
                 + super().command(*extra))
+
+    def end_dns(self):
+        """Kills the last DNS server by its pid, if the shell could not
+        (it was killed: a run past its timeout)."""
+        try:
+            with open(self.path("dns.pid")) as f:
+                pid = int(f.read())
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                mine = self.dir.encode() in f.read()
+        except (OSError, ValueError):
+            return
+        if mine:
+            h.kill_quiet(pid)
+            h.poll_until(lambda: not h.pid_alive(pid), 5, "the DNS server gone")
+            h.reap_if_ours(pid)
 
 
 if __name__ == "__main__":
