@@ -6,7 +6,8 @@ Usage: manpages.py SOURCE_DIR
 Fails (exit 1, every finding printed) when a page in SOURCE_DIR/man:
 - makes groff warn: `groff -k -man -ww -z` (every warning category), and,
   where man-db is installed, `man --warnings -l` (what a reader runs);
-- has a .TH whose name or section is not its file's (spawn.8: SPAWN 8);
+- has a .TH whose name or section is not its file's (spawn.8: SPAWN 8),
+  or lacks NAME, SYNOPSIS, DESCRIPTION or SEE ALSO;
 - names in its FILES or SEE ALSO section a manual page that is not in
   man/ and not one of the EXTERNAL pages below (pages of other packages,
   named on purpose).
@@ -91,7 +92,7 @@ def page_findings(page, ours):
     elif th.group(1).replace("\\-", "-").upper() != stem.upper() or th.group(2) != sect:
         out.append(".TH %s %s does not match the file name" % (th.group(1), th.group(2)))
     secs = sections(text)
-    for name in ("NAME", "SEE ALSO"):
+    for name in ("NAME", "SYNOPSIS", "DESCRIPTION", "SEE ALSO"):
         if name not in secs:
             out.append("no %s section" % name)
     for sec in ("FILES", "SEE ALSO"):
