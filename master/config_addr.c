@@ -20,7 +20,8 @@ static bool config_addr_wildcard(const struct sockaddr_storage *ss)
 
 void config_addr_check(const struct service_config *sc, const char *where, struct diag *errs)
 {
-	if (sc->type != SERVICE_INET)
+	/* freebind=yes binds an address that is not up yet: not an error. */
+	if (sc->type != SERVICE_INET || sc->set.freebind)
 		return;
 	for (size_t i = 0; i < sc->naddrs; i++) {
 		struct sockaddr_storage ss = sc->addrs[i].sa;
@@ -37,8 +38,10 @@ void config_addr_check(const struct service_config *sc, const char *where, struc
 		if (bind(fd, (struct sockaddr *)&ss, sc->addrs[i].len) < 0 && errno == EADDRNOTAVAIL) {
 			char text[128];
 			config_format_addr(&sc->addrs[i], text, sizeof(text));
-			diag_add(errs, "%s: address %s is not one of this host's (bind: %s)", where,
-				 text, strerror(EADDRNOTAVAIL));
+			/* The words of the bind at start (listener.c). */
+			diag_add(errs, "%s: service %s: bind %s: %s (not an address of this host: "
+				 "-o freebind=yes binds it anyway)", where, sc->name, text,
+				 strerror(EADDRNOTAVAIL));
 		}
 		close(fd);
 	}

@@ -2,7 +2,8 @@
  * is one of this host's: a bind to an address the host does not have
  * fails at start (EADDRNOTAVAIL) after the configuration passed `check`.
  * Probed by binding a throwaway socket to the address with port 0 (any
- * port), so a port the running master holds is no conflict. */
+ * port), so a port the running master holds is no conflict. Not with
+ * freebind=yes, whose point is binding an address not up yet. */
 #ifndef MASTER_CONFIG_ADDR_H
 #define MASTER_CONFIG_ADDR_H
 

@@ -105,9 +105,15 @@ class ConfigCli(h.MasterTestCase):
         m = self.master(ECHO_LINE + "192.0.2.1:7070 inet n n n - 2 echo\n", start=False)
         rc, _, err = m.ctl("check")
         self.assertEqual(rc, 1, err)
-        self.assertIn("%s:2: address 192.0.2.1:7070 is not one of this host's"
-                      % m.path("master.cf"), err)
+        self.assertIn("%s:2: service 192.0.2.1:7070: bind 192.0.2.1:7070: Cannot assign "
+                      "requested address (not an address of this host" % m.path("master.cf"),
+                      err)
         self.assertEqual(len(error_lines(err)), 1, err)
+        # freebind=yes binds an address that is not up yet: no error.
+        m.write("master.cf", ECHO_LINE + "192.0.2.1:7070 inet n n n - 2 echo "
+                "-o freebind=yes\n")
+        rc, out, err = m.ctl("check")
+        self.assertEqual(rc, 0, err)
 
     def test_latin1_service_name_refused(self):
         m = self.master("", start=False)
