@@ -17,6 +17,8 @@
  *   exec-worker  vfork+exec of WORKER (bench-oneline-worker) with an
  *                environment that makes libmaster stop at its first check
  *                (MASTER_STATUS_FD not a socket): + the worker's size
+ *   exec-worker-musl  the same worker linked against musl (where
+ *                musl-gcc was found at build time): no CPUID at start-up
  *   fork         fork() of this process (static, small: what a pre-exec'd
  *                template of a worker, a zygote, pays per worker) and
  *                _exit(0) in the child
@@ -44,13 +46,20 @@
 #define BENCH_STARTUP_CPUID_LOOPS 2000
 #define BENCH_STARTUP_ROUNDS_MAX 101
 
-enum bench_startup_mode { BS_NOLIBC, BS_STATIC, BS_WORKER, BS_FORK, BS_MODES };
+#ifdef BENCH_STARTUP_WORKER_MUSL
+#define BENCH_STARTUP_MUSL_PATH BENCH_STARTUP_WORKER_MUSL
+#else
+#define BENCH_STARTUP_MUSL_PATH NULL
+#endif
+
+enum bench_startup_mode { BS_NOLIBC, BS_STATIC, BS_WORKER, BS_MUSL, BS_FORK, BS_MODES };
 
 static const char *const bench_startup_names[BS_MODES] = {
-	"exec-nolibc", "exec-static", "exec-worker", "fork (zygote floor)",
+	"exec-nolibc", "exec-static", "exec-worker", "exec-worker-musl", "fork (zygote floor)",
 };
 static const char *bench_startup_paths[BS_MODES] = {
-	BENCH_STARTUP_NOLIBC, BENCH_STARTUP_NOOP, BENCH_STARTUP_WORKER, NULL,
+	BENCH_STARTUP_NOLIBC, BENCH_STARTUP_NOOP, BENCH_STARTUP_WORKER,
+	BENCH_STARTUP_MUSL_PATH, NULL,
 };
 
 extern char **environ;
@@ -93,7 +102,7 @@ static int bench_startup_once(enum bench_startup_mode mode)
 		/* The worker's complaint goes nowhere. */
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 0, 0);
 		rc = posix_spawn(&pid, argv[0], &fa, NULL, argv,
-				 mode == BS_WORKER ? worker_env : environ);
+				 mode == BS_WORKER || mode == BS_MUSL ? worker_env : environ);
 		posix_spawn_file_actions_destroy(&fa);
 		if (rc != 0) {
 			errno = rc;
@@ -155,6 +164,8 @@ int main(int argc, char **argv)
 			int mode = (r + k) % BS_MODES;
 			double t0 = bench_startup_cpu_s();
 
+			if (mode == BS_MUSL && bench_startup_paths[mode] == NULL)
+				continue; /* not built */
 			for (int i = 0; i < per; i++)
 				if (bench_startup_once((enum bench_startup_mode)mode) < 0)
 					return 1;
@@ -165,6 +176,8 @@ int main(int argc, char **argv)
 	       "|---|---|---|---|\n", rounds, per);
 	double med[BS_MODES];
 	for (int mode = 0; mode < BS_MODES; mode++) {
+		if (mode == BS_MUSL && bench_startup_paths[mode] == NULL)
+			continue;
 		qsort(us[mode], (size_t)rounds, sizeof(double), bench_startup_cmp);
 		med[mode] = us[mode][rounds / 2];
 		printf("| %s | %.0f | %.0f | %.0f |\n", bench_startup_names[mode], med[mode],
