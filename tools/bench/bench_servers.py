@@ -40,12 +40,23 @@ APACHE = "/usr/sbin/apache2"
 APACHE_MODULES = "/usr/lib/apache2/modules"
 
 # Run once per concurrency, not per pool size: they have no pool.
-POOLLESS = ("fork", "forkexec", "tcpserver", "xinetd")
-ANCHORS = ("tcpserver", "xinetd", "postfix", "apache")
+POOLLESS = ("fork", "forkexec", "tcpserver", "xinetd", "tcpserver-musl")
+ANCHORS = ("tcpserver", "xinetd", "postfix", "apache", "tcpserver-musl")
 MASTER_CASES = ("unlimited", "life2")  # and every number: max_use
+# A case named CASE-musl runs our one-line programs linked against musl
+# instead of glibc (bench-oneline-worker-musl, bench-oneline-musl; built
+# where musl-gcc is, Debian package musl-tools): glibc's start-up costs
+# most of a launch in a VM (docs/bench.md, "Where a launch's CPU goes").
+MUSL = "-musl"
+
+
+def base_case(case):
+    """The case without its -musl suffix."""
+    return case[:-len(MUSL)] if case.endswith(MUSL) else case
 
 
 def is_master_case(case):
+    case = base_case(case)
     return case in MASTER_CASES or case.isdigit()
 
 
@@ -63,9 +74,14 @@ def line_pattern(n):
     return "".join(chr(ord("a") + i % 26) for i in range(n - 1)) + "\n"
 
 
-def missing(case):
-    """Why an anchor cannot run here, or None."""
+def missing(case, build=None):
+    """Why an anchor (or a -musl case) cannot run here, or None."""
     root = os.geteuid() == 0
+    if case.endswith(MUSL):
+        prog = "bench-oneline-worker-musl" if is_master_case(case) else "bench-oneline-musl"
+        if build is not None and not os.access(os.path.join(build, "tools/bench", prog), os.X_OK):
+            return f"{prog} not built (musl-gcc missing: Debian package musl-tools)"
+        case = base_case(case)
     need = {"tcpserver": [TCPSERVER], "xinetd": [XINETD],
             "postfix": [POSTFIX_MASTER, POSTFIX_SPAWN],
             "apache": [APACHE, os.path.join(APACHE_MODULES, "mod_mpm_prefork.so")]}.get(case, [])
@@ -109,7 +125,8 @@ class Server:
     """One server case (case, pool), started as our child."""
 
     def __init__(self, args, case, pool):
-        self.case, self.pool = case, pool
+        self.musl = MUSL if case.endswith(MUSL) else ""
+        self.case, self.pool = base_case(case), pool
         self.protocol = "http" if case == "apache" else args.protocol
         self.payload = args.payload
         self.tmp = tempfile.mkdtemp(prefix=f"bench-{case}-")
@@ -133,7 +150,8 @@ class Server:
 
     def _program(self):
         """What the fork+exec servers run: the same one-line work, or cat."""
-        return os.path.join(self.bench, "bench-oneline") if self.protocol == "line" else "/bin/cat"
+        return (os.path.join(self.bench, "bench-oneline" + self.musl) if self.protocol == "line"
+                else "/bin/cat")
 
     def _start(self, args):
         log = open(self.log_path, "wb")
@@ -185,8 +203,8 @@ class Server:
         case, pool = self.case, self.pool
         max_use = 0 if case in MASTER_CASES else int(case)
         extra = " -o max_lifetime=2 -o lifetime_jitter=0" if case == "life2" else ""
-        worker = (os.path.join(self.bench, "bench-oneline-worker") if self.protocol == "line"
-                  else "echo")
+        worker = (os.path.join(self.bench, "bench-oneline-worker" + self.musl)
+                  if self.protocol == "line" else "echo")
         os.mkdir(self._path("run"))
         self._write("master.conf", f'run_directory = "{self.tmp}/run"\n'
                     f'daemon_directory = "{self.build}/services"\n')

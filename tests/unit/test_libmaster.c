@@ -1,0 +1,218 @@
+/* test_libmaster.c - libmaster's loop run in a child process against
+ * real sockets, with the test as its master: a "stop" that arrives during
+ * a request ends the worker after that request, and no client waiting on
+ * any of its listeners is taken after it (libmaster does not recv before
+ * "idle": its epoll wait must see the stop first). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <netinet/in.h>
+
+#include "libmaster/libmaster.h"
+#include "unit.h"
+
+#define TEST_WAIT_MS 5000
+#define TEST_LISTENERS 2
+
+/* The test's handler: reads one line and echoes it. */
+static void test_echo(int fd, void *ctx)
+{
+	char buf[64];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	(void)ctx;
+	if (n > 0)
+		(void)write(fd, buf, (size_t)n);
+}
+
+static int test_listener(struct sockaddr_in *addr)
+{
+	socklen_t len = sizeof(*addr);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)addr, sizeof(*addr)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)addr, &len), 0);
+	return fd;
+}
+
+static int test_connect(const struct sockaddr_in *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (const struct sockaddr *)addr, sizeof(*addr)), 0);
+	return fd;
+}
+
+/* The next status message from the worker, or "" at EOF/timeout. */
+static void test_heard(int fd, char *out, size_t size)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n = 0;
+
+	if (poll(&pfd, 1, TEST_WAIT_MS) == 1)
+		n = recv(fd, out, size - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	if (n > 0 && out[n - 1] == '\n')
+		out[n - 1] = '\0';
+}
+
+/* The child's exit status; kills it (and fails) if it is still running
+ * after TEST_WAIT_MS, e.g. blocked serving a client it should not have
+ * taken. */
+static int test_reap(pid_t pid)
+{
+	int status;
+
+	for (int ms = 0; ms < TEST_WAIT_MS; ms += 10) {
+		pid_t got = waitpid(pid, &status, WNOHANG);
+		ck_assert_int_ge(got, 0);
+		if (got == pid) {
+			ck_assert(WIFEXITED(status));
+			return WEXITSTATUS(status);
+		}
+		usleep(10 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ck_abort_msg("the worker did not exit within %d ms", TEST_WAIT_MS);
+	return -1;
+}
+
+/* The worker, in a child: listeners at 3 and 4, status channel at 5. */
+static void test_worker(const int *listen_fd, int status_fd)
+{
+	char digits[16];
+
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		if (dup2(listen_fd[i], 3 + i) < 0)
+			_exit(90);
+	if (dup2(status_fd, 5) < 0)
+		_exit(91);
+	snprintf(digits, sizeof(digits), "%d", TEST_LISTENERS);
+	setenv("LISTEN_FDS", digits, 1);
+	setenv("MASTER_STATUS_FD", "5", 1);
+	setenv("MASTER_SERVICE", "test", 1);
+	setenv("MASTER_SERVICE_TYPE", "inet", 1);
+	unsetenv("LISTEN_PID");
+	unsetenv("MASTER_MAX_USE");
+	_exit(libmaster_run(test_echo, NULL));
+}
+
+/* A client waits on each listener before the worker starts, so its first
+ * wait reports both; a stop is sent while it serves the first: that
+ * request is served to its end, the worker exits 0, and the client of the
+ * second listener is still in its backlog, for a sibling. */
+START_TEST(stop_during_request_takes_no_more)
+{
+	struct sockaddr_in addr[TEST_LISTENERS];
+	int lfd[TEST_LISTENERS], ch[2], first, waiting, c;
+	char msg[64], reply[8];
+	pid_t pid;
+
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		lfd[i] = test_listener(&addr[i]);
+	first = test_connect(&addr[0]);
+	waiting = test_connect(&addr[1]);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(ch[0]);
+		test_worker(lfd, ch[1]);
+	}
+	close(ch[1]);
+	test_heard(ch[0], msg, sizeof(msg));
+	ck_assert_str_eq(msg, "ready");
+
+	/* It took the first client and waits for its line in the handler. */
+	test_heard(ch[0], msg, sizeof(msg));
+	ck_assert_str_eq(msg, "busy");
+	ck_assert_int_eq(send(ch[0], "stop\n", 5, MSG_NOSIGNAL), 5);
+	/* The request in progress is still served to its end. */
+	ck_assert_int_eq(write(first, "one\n", 4), 4);
+	ck_assert_int_eq(read(first, reply, sizeof(reply)), 4);
+	ck_assert_int_eq(memcmp(reply, "one\n", 4), 0);
+	ck_assert_int_eq(test_reap(pid), 0);
+	/* It said at most "idle" after that request, never "busy" again. */
+	for (;;) {
+		test_heard(ch[0], msg, sizeof(msg));
+		if (msg[0] == '\0')
+			break;
+		ck_assert_msg(strcmp(msg, "busy") != 0 && strcmp(msg, "next") != 0,
+			      "took another client after stop: \"%s\"", msg);
+	}
+	/* The second listener's client is still there for a sibling. */
+	c = accept4(lfd[1], NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_msg(c >= 0, "the waiting client was taken: %s", strerror(errno));
+	close(c);
+	close(waiting);
+	close(first);
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		close(lfd[i]);
+	close(ch[0]);
+}
+END_TEST
+
+/* EOF on the channel (the master gone) while idle: the worker exits 0. */
+START_TEST(master_gone_exits)
+{
+	struct sockaddr_in addr[TEST_LISTENERS];
+	int lfd[TEST_LISTENERS], ch[2], c;
+	char msg[64];
+	pid_t pid;
+
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		lfd[i] = test_listener(&addr[i]);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(ch[0]);
+		test_worker(lfd, ch[1]);
+	}
+	close(ch[1]);
+	test_heard(ch[0], msg, sizeof(msg));
+	ck_assert_str_eq(msg, "ready");
+	close(ch[0]);
+	ck_assert_int_eq(test_reap(pid), 0);
+	/* No client was taken: one connects now and is still queued. */
+	c = test_connect(&addr[0]);
+	close(c);
+	c = accept4(lfd[0], NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(c, 0);
+	close(c);
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		close(lfd[i]);
+}
+END_TEST
+
+static Suite *libmaster_suite(void)
+{
+	Suite *s = suite_create("libmaster");
+	TCase *tc = tcase_create("loop");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, stop_during_request_takes_no_more);
+	tcase_add_test(tc, master_gone_exits);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	return unit_run(libmaster_suite());
+}
