@@ -6,6 +6,8 @@ gives exactly the expected files (issue 14, "Install and start").
   page in man/, the README and every docs/*.md, the mail example. A file
   installed that is not expected fails as much as one missing: adding an
   installed file means adding it here.
+- Every worker services/meson.build builds is in build/services (the
+  quick start's daemon directory) and installed.
 - Shipped workers are static-pie (ELF type DYN, no PT_INTERP) in a build
   that links them statically; the master is a dynamic PIE.
 - The unit runs what was installed: ExecStart= names the installed master
@@ -34,8 +36,16 @@ import harness as h
 INSTALL_TIMEOUT_S = 300     # a rebuild of what is stale, then the copy
 VERIFY_TIMEOUT_S = 60
 
-# The shipped workers, in libexecdir/master (a new one is added here).
-WORKERS = ("echo", "smtpd", "spawn", "sweep")
+
+
+def shipped_workers():
+    """Every executable services/meson.build builds: the shipped workers,
+    all in build/services and all installed in libexecdir/master."""
+    with open(os.path.join(h.SRC, "services", "meson.build")) as f:
+        return sorted(set(re.findall(r"executable\(\s*'([\w-]+)'", f.read())))
+
+
+WORKERS = shipped_workers()
 ELF_ET_DYN = 3
 ELF_PT_INTERP = 3
 
@@ -187,6 +197,13 @@ class TestInstall(unittest.TestCase):
         extra = sorted(set(self.files) - set(want))
         self.assertEqual((missing, extra), ([], []),
                          "installed file list differs (missing, unexpected)")
+
+    def test_build_services_holds_every_worker(self):
+        """build/services is the README quick start's daemon_directory."""
+        self.assertIn("spawn", WORKERS)
+        missing = [w for w in WORKERS
+                   if not os.access(os.path.join(h.BUILD, "services", w), os.X_OK)]
+        self.assertEqual(missing, [], "workers not in %s/services" % h.BUILD)
 
     def test_workers_static_pie(self):
         static = (self.opts.get("b_sanitize") in ("none", "")
