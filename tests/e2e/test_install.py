@@ -3,7 +3,7 @@ gives exactly the expected files (issue 14, "Install and start").
 
 - The installed file list equals the expected one: binaries, workers,
   libmaster, the systemd units, the example configuration, every manual
-  page in man/, the README and every docs/*.md, the mail example. A file
+  page in man/, the README and everything in docs/, the mail example. A file
   installed that is not expected fails as much as one missing: adding an
   installed file means adding it here.
 - Every worker services/meson.build builds is in build/services (the
@@ -91,8 +91,10 @@ class Layout:
             name = os.path.basename(page)
             files.append(os.path.join(self.man, "man" + name[-1], name))
         files.append(os.path.join(self.doc, "README.md"))
-        for doc in glob.glob(os.path.join(h.SRC, "docs", "*.md")):
-            files.append(os.path.join(self.doc, "docs", os.path.basename(doc)))
+        top = os.path.join(h.SRC, "docs")
+        for d, _, names in os.walk(top):
+            files += [os.path.join(self.doc, "docs", os.path.relpath(os.path.join(d, n), top))
+                      for n in names]
         for ex in glob.glob(os.path.join(h.SRC, "etc", "mail", "*")):
             files.append(os.path.join(self.doc, "examples", "mail", os.path.basename(ex)))
         return sorted(files)
