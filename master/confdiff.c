@@ -17,6 +17,7 @@
 static const char *const confdiff_master_only[] = {
 	"run_directory", "daemon_directory", "default_user", "pid_file",
 	"control_socket", "admin_group", "reload_timeout", "cgroup_parent", "containment",
+	"resolve_timeout", /* used by the load itself */
 	/* the allocator's range: the running services keep their uids */
 	"dynamic_uid_min", "dynamic_uid_max",
 };

@@ -29,6 +29,7 @@
 #include "config_ready.h"
 #include "fdlimit.h"
 #include "mastercf.h"
+#include "resolve.h"
 #include "safepath.h"
 #include "settings_reader.h"
 #include "svctype.h"
@@ -104,29 +105,26 @@ static const char *config_inet_split(const char *name, char **host, char **port)
 	return NULL;
 }
 
-static void config_resolve_inet(struct service_config *sc, const char *where, struct diag *errs)
+/* Every address of the name, looked up once, now, within the load's
+ * resolve_timeout (resolve.h has the rule). */
+static void config_resolve_inet(struct service_config *sc, struct resolver *res,
+				unsigned timeout_s, const char *where, struct diag *errs)
 {
-	/* AI_PASSIVE: with no host, the wildcard addresses (0.0.0.0 and ::). */
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE };
-	struct addrinfo *res = NULL;
-	char *host = NULL, *port = NULL;
+	struct resolve_answer ans;
+	char *host = NULL, *port = NULL, rwhy[RESOLVE_WHY_BYTES];
 	const char *why = config_inet_split(sc->name, &host, &port);
 
 	if (why != NULL) {
 		diag_add(errs, "%s: inet service \"%s\": %s", where, sc->name, why);
+	} else if (resolve_lookup(res, host, port, timeout_s, &ans, rwhy, sizeof(rwhy)) < 0) {
+		diag_add(errs, "%s: cannot resolve \"%s\": %s", where, sc->name, rwhy);
 	} else {
-		int rc = getaddrinfo(host, port, &hints, &res);
-		if (rc != 0)
-			diag_add(errs, "%s: cannot resolve \"%s\": %s", where, sc->name,
-				 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-		for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
-			if (config_add_addr(sc, ai->ai_addr, ai->ai_addrlen) < 0) {
+		for (size_t i = 0; i < ans.n; i++)
+			if (config_add_addr(sc, (const struct sockaddr *)&ans.a[i].sa,
+					    (socklen_t)ans.a[i].len) < 0) {
 				diag_oom(errs, where);
 				break;
 			}
-		if (res != NULL)
-			freeaddrinfo(res);
 	}
 	free(host);
 	free(port);
@@ -245,7 +243,7 @@ static void config_check_duplicates(const struct config *cfg, struct diag *errs)
 
 /* Moves a parsed entry into the next service and resolves it. */
 static void config_service(struct config *cfg, struct mastercf_entry *e, const char *file,
-			   struct diag *errs)
+			   struct resolver *res, struct diag *errs)
 {
 	struct service_config *sc = &cfg->services[cfg->nservices++];
 	char *where = NULL;
@@ -271,7 +269,7 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	}
 
 	if (sc->type == SERVICE_INET)
-		config_resolve_inet(sc, where, errs);
+		config_resolve_inet(sc, res, cfg->master.resolve_timeout_s, where, errs);
 	else
 		config_resolve_unix(sc, &cfg->master, where, errs);
 	const char *jail = config_isolation_jail(sc, &cfg->master);
@@ -305,11 +303,14 @@ static void config_check_fds(const struct config *cfg, struct diag *errs)
 int config_load(const char *dir, char *const *overrides, struct config *out,
 		struct diag *errs)
 {
-	return config_load_with(dir, overrides, NULL, out, errs);
+	struct resolver res;
+
+	resolve_init(&res, true); /* one thread: started if a name needs it */
+	return config_load_with(dir, overrides, NULL, &res, out, errs);
 }
 
 int config_load_with(const char *dir, char *const *overrides, struct settings_reader *reader,
-		     struct config *out, struct diag *errs)
+		     struct resolver *res, struct config *out, struct diag *errs)
 {
 	size_t before = diag_count(errs);
 	struct service_settings defaults;
@@ -322,6 +323,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 		config_free(out);
 		if (reader != NULL)
 			settings_reader_end(reader);
+		resolve_end(res);
 		return -1;
 	}
 	conf = config_join(dir, "master.conf");
@@ -348,7 +350,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 		diag_oom(errs, cfpath);
 	} else {
 		for (size_t i = 0; i < cf.n; i++)
-			config_service(out, &cf.entries[i], cfpath, errs);
+			config_service(out, &cf.entries[i], cfpath, res, errs);
 		config_check_duplicates(out, errs);
 		config_dynuser_check(out, CONFIG_DYNUSER_PASSWD, CONFIG_DYNUSER_GROUP, errs);
 		config_check_fds(out, errs);
@@ -357,6 +359,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 out:
 	if (reader != NULL)
 		settings_reader_end(reader); /* unused if we never got that far */
+	resolve_end(res);
 	settings_free_service(&defaults);
 	free(conf);
 	free(cfpath);

@@ -80,11 +80,13 @@ struct config {
  * thread (settings_reader.h). */
 int config_load(const char *dir, char *const *overrides, struct config *out,
 		struct diag *errs);
-/* The same with a master.conf reader started earlier (settings_reader.h),
- * which it ends: a thread other than the only one may load this way. */
+/* The same with a master.conf reader and a resolver (resolve.h) started
+ * earlier, both of which it ends: a thread other than the only one may
+ * load this way. */
 struct settings_reader;
+struct resolver;
 int config_load_with(const char *dir, char *const *overrides, struct settings_reader *reader,
-		     struct config *out, struct diag *errs);
+		     struct resolver *res, struct config *out, struct diag *errs);
 void config_free(struct config *cfg);
 
 /* "inet 127.0.0.1:7070" style printable address of addrs[i] (for status). */

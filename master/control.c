@@ -76,6 +76,8 @@ static void control_status(struct master *m, int argc, char **argv, struct outbu
 			fmt = STATUS_JSON;
 		else if (strcmp(argv[i], "--prometheus") == 0)
 			fmt = STATUS_PROMETHEUS;
+		else if (strcmp(argv[i], "--check") == 0)
+			fmt = STATUS_CHECK;
 		else if (service == NULL && argv[i][0] != '-')
 			service = argv[i];
 		else {

@@ -54,6 +54,9 @@ void evict_terminate(struct worker *w, uint64_t now_ms, const char *why)
 	if (w->reaped || w->phase >= WORKER_TERMINATING)
 		return;
 	log_warn("service %s: terminating worker %ld: %s", w->svc->cfg->name, (long)w->pid, why);
+	if (!w->svc->stopping)
+		service_failure_note(w->svc, now_ms, (long)w->pid, "worker %ld terminated: %s",
+				     (long)w->pid, why);
 	w->killed = true;
 	worker_terminate(w, now_ms, w->svc->cfg->set.kill_grace_s);
 }
@@ -63,6 +66,9 @@ static void evict_kill(struct worker *w, uint64_t now_ms, const char *why)
 	if (w->phase == WORKER_DYING)
 		return;
 	log_warn("service %s: killing worker %ld: %s", w->svc->cfg->name, (long)w->pid, why);
+	if (!w->svc->stopping)
+		service_failure_note(w->svc, now_ms, (long)w->pid, "worker %ld killed: %s",
+				     (long)w->pid, why);
 	w->killed = true;
 	worker_kill(w, now_ms);
 }
@@ -156,6 +162,8 @@ static uint64_t evict_silent(struct service *svc, uint64_t now_ms)
 			continue;
 		log_warn("service %s: terminating worker %ld: closed its status channel",
 			 svc->cfg->name, (long)w->pid);
+		service_failure_note(svc, now_ms, (long)w->pid, "worker %ld terminated: closed "
+				     "its status channel", (long)w->pid);
 		w->silenced = true;
 		worker_terminate(w, now_ms, svc->cfg->set.kill_grace_s);
 	}

@@ -150,6 +150,21 @@ static void listener_note_file(int dirfd, const char *base, bool staged,
 	}
 }
 
+/* freebind=yes: the address may come up after the bind (boot, a
+ * floating address). 0, or -1 (logged). */
+static int listener_freebind(const struct service_config *c, int fd, int family)
+{
+	int one = 1;
+	int rc = family == AF_INET6
+		? setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one))
+		: setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+
+	if (rc < 0)
+		log_err("%s:%u: service %s: freebind: %s", c->file ? c->file : "master.cf",
+			c->line, c->name, strerror(errno));
+	return rc;
+}
+
 /* Binds at a (inet: dirfd -1), or at bind_to, named base in dirfd. */
 static int listener_socket(const struct service_config *c, const struct service_addr *a,
 			   const struct service_addr *bind_to, int dirfd, const char *base,
@@ -169,6 +184,8 @@ static int listener_socket(const struct service_config *c, const struct service_
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (c->set.freebind && listener_freebind(c, fd, family) < 0)
+			goto fail;
 	}
 	/* A unix socket is born with its mode (0777 less the umask; inet
 	 * binds ignore it): no chmod afterwards, which would follow a symlink
@@ -177,8 +194,14 @@ static int listener_socket(const struct service_config *c, const struct service_
 	int rc = bind(fd, (const struct sockaddr *)&bind_to->sa, bind_to->len);
 	umask(old);
 	if (rc < 0) {
+		int err = errno;
 		config_format_addr(bind_to, desc, desc_size);
-		log_err("service %s: bind %s: %s", c->name, desc, strerror(errno));
+		/* FILE:LINE: an address not on this host is a configuration
+		 * error the operator fixes there (or with -o freebind=yes). */
+		log_err("%s:%u: service %s: bind %s: %s%s", c->file ? c->file : "master.cf",
+			c->line, c->name, desc, strerror(err),
+			err == EADDRNOTAVAIL && family != AF_UNIX && !c->set.freebind
+			? " (not an address of this host: -o freebind=yes binds it anyway)" : "");
 		goto fail;
 	}
 	if (dirfd >= 0)

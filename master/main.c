@@ -1,12 +1,13 @@
 /* main.c - the master daemon: command line, start-up, the event loop and
  * shutdown. Everything it drives lives in struct master (master.h).
  *
+ * The command line is options.c's.
+ *
  * Start-up order: everything that can fail for a reason the operator must
  * see (configuration, pid file lock, control socket, every listening
  * socket) happens before the daemon detaches, with errors on stderr; the
  * workers are forked after it, by the final daemon process, their parent. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "master.h"
+#include "options.h"
 #include "outbuf.h"
 #include "pidfile.h"
 #include "pool.h"
@@ -30,60 +32,9 @@
 #include "status.h"
 #include "worker.h"
 
-#define MAIN_OVERRIDES_MAX 64
 #define MAIN_WAIT_MAX_MS 60000 /* longest sleep: a clock step cannot strand us */
 #define MAIN_FD_TEXT_BYTES 384
 #define MAIN_FD_LIMIT_BYTES 48
-
-struct main_args {
-	const char *dir;
-	bool foreground;
-	bool check_only;
-	bool verbose;
-	char *overrides[MAIN_OVERRIDES_MAX + 1]; /* NULL-terminated */
-	size_t noverrides;
-};
-
-static void main_usage(FILE *fp)
-{
-	fprintf(fp, "usage: master [-c DIR] [-f] [-n] [-v] [-o name=value]...\n"
-		    "  -c DIR   configuration directory (default %s)\n"
-		    "  -f       stay in the foreground, log to stderr\n"
-		    "  -n       check the configuration and exit\n"
-		    "  -o N=V   override a master.conf setting\n"
-		    "  -v       verbose (debug) logging\n", MASTER_DEFAULT_CONFIG_DIR);
-}
-
-static int main_parse_args(int argc, char **argv, struct main_args *a)
-{
-	int opt;
-
-	memset(a, 0, sizeof(*a));
-	a->dir = MASTER_DEFAULT_CONFIG_DIR;
-	while ((opt = getopt(argc, argv, "c:fhno:vV")) != -1) {
-		switch (opt) {
-		case 'c': a->dir = optarg; break;
-		case 'f': a->foreground = true; break;
-		case 'n': a->check_only = true; break;
-		case 'v': a->verbose = true; break;
-		case 'o':
-			if (a->noverrides == MAIN_OVERRIDES_MAX) {
-				fprintf(stderr, "master: too many -o options\n");
-				return -1;
-			}
-			a->overrides[a->noverrides++] = optarg;
-			break;
-		case 'V': printf("master %s\n", MASTER_VERSION); exit(0);
-		case 'h': main_usage(stdout); exit(0);
-		default: main_usage(stderr); return -1;
-		}
-	}
-	if (optind != argc) {
-		main_usage(stderr);
-		return -1;
-	}
-	return 0;
-}
 
 static bool main_all_gone(struct master *m)
 {
@@ -287,7 +238,7 @@ static int main_setup(struct master *m, int *pidfd, bool foreground)
 }
 
 /* The daemon forks; the final process owns the pid file and the log. */
-static int main_detach(struct master *m, struct main_args *args, int pidfd, int *ready_fd)
+static int main_detach(struct master *m, struct options *args, int pidfd, int *ready_fd)
 {
 	char *abs = daemon_absolute(args->dir);
 
@@ -305,15 +256,18 @@ static int main_detach(struct master *m, struct main_args *args, int pidfd, int 
 
 int main(int argc, char **argv)
 {
-	struct main_args args;
+	struct options args;
 	struct diag errs = { 0 };
 	struct master m;
 	char *pid_path = NULL;
 	int pidfd = -1, ready_fd = -1, rc = 1;
 
 	daemon_fix_std_fds();
-	if (main_parse_args(argc, argv, &args) < 0)
-		return 2;
+	switch (options_parse(argc, argv, &args)) {
+	case OPTIONS_RUN: break;
+	case OPTIONS_DONE: return 0;
+	case OPTIONS_USAGE: return 2;
+	}
 	memset(&m, 0, sizeof(m));
 	sdlisten_take(&m.inherited); /* fds 3.., before anything opens one */
 	list_init(&m.dead);

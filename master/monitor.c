@@ -267,13 +267,13 @@ static void monitor_on_stderr(struct event_watch *ew, uint32_t revents)
 /* A worker left before its first request, unasked, or could not be
  * launched at all: the service backs off (throttle.h). Logged once per
  * back-off episode, not once per failure. */
-static void monitor_start_failure(struct service *svc, uint64_t now_ms, const char *what)
+static void monitor_start_failure(struct service *svc, uint64_t now_ms, long pid,
+				  const char *what)
 {
 	bool first = svc->throttle.failures == 0;
 
 	svc->stats.start_failures++;
-	snprintf(svc->last_failure, sizeof(svc->last_failure), "%s", what);
-	svc->last_failure_ms = now_ms;
+	service_failure_note(svc, now_ms, pid, "%s", what);
 	if (throttle_failure(&svc->throttle, svc->cfg->set.throttle_min_s,
 			     svc->cfg->set.throttle_max_s, now_ms) && first)
 		log_warn("service %s: %s; throttled: next start in %us", svc->cfg->name,
@@ -293,7 +293,7 @@ struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
 		log_err("service %s: cannot start %s: %s", svc->cfg->name, svc->cfg->path, why);
 		svc->stats.launch_failed++;
 		snprintf(what, sizeof(what), "launch failed: %s", why);
-		monitor_start_failure(svc, now_ms, what);
+		monitor_start_failure(svc, now_ms, 0, what);
 		return NULL;
 	}
 	int fd = w->stderr_watch.fd;
@@ -350,7 +350,7 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 	if (start_failure) {
 		snprintf(what, sizeof(what), "worker %ld %s before serving%s", (long)w->pid, how,
 			 w->proto.state == POLICY_STARTING ? " (never ready)" : "");
-		monitor_start_failure(svc, now_ms, what);
+		monitor_start_failure(svc, now_ms, (long)w->pid, what);
 	}
 	if (w->silenced && WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGTERM)
 		w->killed = true; /* our SIGTERM ended it */
@@ -358,9 +358,12 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 		svc->stats.killed++;
 	} else if (!clean && !w->asked) {
 		svc->stats.crashed++;
-		if (!start_failure)
+		if (!start_failure) {
 			log_warn("service %s: worker %ld %s after %u requests", name,
 				 (long)w->pid, how, w->proto.requests);
+			service_failure_note(svc, now_ms, (long)w->pid, "worker %ld %s after %u "
+					     "requests", (long)w->pid, how, w->proto.requests);
+		}
 	} else if (w->phase == WORKER_SERVING && !svc->stopping && worker_served(w) > 0) {
 		/* Left on its own after serving: a normal retirement. */
 		evict_owe_replacement(svc);

@@ -23,6 +23,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "resolve.h"
 #include "settings_reader.h"
 
 struct reload_load {
@@ -30,6 +31,7 @@ struct reload_load {
 	atomic_bool done;
 	pthread_t thread;
 	struct settings_reader reader; /* started on the loop thread */
+	struct resolver resolver;      /* the same (resolve.h) */
 	int efd;
 	char *dir;
 	char **overrides;
@@ -41,6 +43,7 @@ struct reload_load {
 static void reload_load_free(struct reload_load *ld)
 {
 	settings_reader_end(&ld->reader); /* if the thread never used it */
+	resolve_end(&ld->resolver);
 	config_free(&ld->cfg);
 	diag_free(&ld->errs);
 	for (char **o = ld->overrides; o && *o; o++)
@@ -63,7 +66,8 @@ static void *reload_load_thread(void *arg)
 	struct reload_load *ld = arg;
 	uint64_t one = 1;
 
-	ld->rc = config_load_with(ld->dir, ld->overrides, &ld->reader, &ld->cfg, &ld->errs);
+	ld->rc = config_load_with(ld->dir, ld->overrides, &ld->reader, &ld->resolver, &ld->cfg,
+				  &ld->errs);
 	atomic_store_explicit(&ld->done, true, memory_order_release);
 	/* Fails only if the counter would overflow, which one write cannot. */
 	ssize_t w = write(ld->efd, &one, sizeof(one));
@@ -99,6 +103,7 @@ struct reload_load *reload_load_start(const char *dir, char *const *overrides)
 	ld->rc = -1;
 	ld->reader.pid = -1;
 	ld->reader.fd = -1;
+	resolve_init(&ld->resolver, false);
 	if (reload_load_copy(ld, dir, overrides) < 0) {
 		reload_load_free(ld);
 		errno = ENOMEM;
@@ -112,7 +117,7 @@ struct reload_load *reload_load_start(const char *dir, char *const *overrides)
 	}
 	/* The master.conf reader is a copy of this process: made now, while
 	 * the loop thread is the only one (settings_reader.h). */
-	if (settings_reader_start(&ld->reader) < 0) {
+	if (settings_reader_start(&ld->reader) < 0 || resolve_start(&ld->resolver) < 0) {
 		err = errno;
 		reload_load_free(ld);
 		errno = err;

@@ -3,7 +3,9 @@
  * LDAP or DNS) runs on a thread of its own, which signals an eventfd when
  * done. The loop applies the result, or gives up on it at its deadline:
  * a thread stuck in a lookup cannot be stopped, so it is left to finish
- * and its result dropped (reload.c refuses reloads until then).
+ * and its result dropped (reload.c refuses reloads until then). Host
+ * names are looked up in a resolver process started here with the
+ * master.conf reader, and ended at resolve_timeout (resolve.h).
  *
  * config_load() is not reentrant (libconfuse, getpwnam): at most one load
  * runs at a time, which reload.c guarantees. */

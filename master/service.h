@@ -46,7 +46,7 @@ struct service_stats {
 	uint64_t violations;    /* killed for breaking the protocol */
 };
 
-#define SERVICE_FAILURE_TEXT_BYTES 160
+#define SERVICE_FAILURE_TEXT_BYTES 256
 
 struct service {
 	struct master *m;
@@ -93,9 +93,12 @@ struct service {
 	uint64_t deadline_ms;   /* next timer of this service */
 	struct service_stats stats;
 	struct wakeup wake;     /* the wakeup column's timer (wakeup.h) */
-	/* The last start failure: why, and when (0 = none yet). */
+	/* The last failure (a start failure, a crash, a kill for cause): why,
+	 * and when (0 = none yet), of which worker (0: none started). */
 	char last_failure[SERVICE_FAILURE_TEXT_BYTES];
 	uint64_t last_failure_ms;
+	int64_t last_failure_wall_s; /* the same moment, wall clock (time(2)) */
+	long last_failure_pid;
 	/* reload: an earlier generation keeps serving until its successor has
 	 * its prefork workers ready, or until this deadline (reload.c). */
 	bool handover;
@@ -140,6 +143,11 @@ void service_commit(struct service *svc);
 /* Closes the sockets it owns (removing a unix socket's file), frees it.
  * Its workers must be gone. */
 void service_free(struct service *svc);
+/* Records the service's last failure (service_failure.c): the text, now
+ * and pid (0: no worker). Of the same pid as the last one (killed, then
+ * reaped), the text is appended to it. */
+void service_failure_note(struct service *svc, uint64_t now_ms, long pid, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Same identity (name and type): the same service across configurations. */
 bool service_same_identity(const struct service_config *a, const struct service_config *b);
 

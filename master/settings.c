@@ -44,6 +44,8 @@ const struct settings_row settings_table[] = {
 	SETTINGS_S(prefork, prefork, SETTINGS_UINT, 0, 100000, "1"),
 	SETTINGS_S(maxproc, maxproc, SETTINGS_UINT, 0, 100000, "100"),
 	SETTINGS_S(listen_backlog, listen_backlog, SETTINGS_UINT, 1, 65535, "128"),
+	/* IP_FREEBIND at bind (listener.c): an address that comes up later */
+	SETTINGS_S(freebind, freebind, SETTINGS_BOOL, 0, 0, "no"),
 	SETTINGS_S(max_use, max_use, SETTINGS_UINT, 0, 1000000000, "100"),
 	SETTINGS_S(max_idle, max_idle_s, SETTINGS_DURATION, 0, SETTINGS_YEAR_S, "100s"),
 	SETTINGS_S(spawn_rate, spawn_rate, SETTINGS_UINT, 1, 100000, "64"),
@@ -75,6 +77,9 @@ const struct settings_row settings_table[] = {
 	/* reload.c: a configuration still loading after this is refused */
 	{ "reload_timeout", SETTINGS_DURATION, false, offsetof(struct master_settings,
 	  reload_timeout_s), 1, 3600, "30s", NULL },
+	/* resolve.c: the host names in master.cf, all of one load together */
+	{ "resolve_timeout", SETTINGS_DURATION, false, offsetof(struct master_settings,
+	  resolve_timeout_s), 1, 3600, "10s", NULL },
 	SETTINGS_S(group, group, SETTINGS_STRING, 0, 0, ""),
 	SETTINGS_S(chroot, chroot, SETTINGS_STRING, 0, 0, ""),
 	SETTINGS_S(umask, umask, SETTINGS_OCTAL, 0, 0777, "077"),

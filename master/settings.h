@@ -27,6 +27,7 @@ struct master_settings {
 	char *containment;      /* "auto", "cgroup" or "subreaper" (contain.h) */
 	char *admin_group;      /* members may use masterctl too; "" = none */
 	unsigned reload_timeout_s; /* a reload still loading after this is refused */
+	unsigned resolve_timeout_s; /* master.cf's host names of one load, together */
 	unsigned dynamic_uid_min; /* user=dynamic: the uids (and gids) handed out */
 	unsigned dynamic_uid_max;
 	/* Not a setting: set by config.c when chroot_directory was relative
@@ -46,6 +47,7 @@ struct service_settings {
 	unsigned prefork;           /* workers kept alive at all times */
 	unsigned maxproc;           /* default for the maxproc column; 0 = no limit */
 	unsigned listen_backlog;    /* listen(2) backlog */
+	bool freebind;              /* inet: bind an address not (yet) on any interface */
 	unsigned max_use;           /* requests per worker; 0 = no limit */
 	unsigned max_idle_s;        /* idle seconds before retirement; 0 = never */
 	unsigned spawn_rate;        /* forks per second per service, ramped */

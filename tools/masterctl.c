@@ -1,147 +1,129 @@
-/* masterctl.c - the operator's client: speaks to a running master over its
- * control socket (found through master.conf), or checks a configuration
- * offline. One request line, one reply; the reply goes to stdout, or to
- * stderr when it is an error ("error: ..."). Exit 0 on success, 1 on an
- * error reply, a refusal or no master, 2 on a usage error. */
-#include <errno.h>
+/* masterctl.c - the operator's client: owns its command line (see
+ * masterctl(8)): the options, the commands and their arguments, checked
+ * here so that a usage error is one whether or not a master runs. The
+ * request goes to a running master over its control socket, or the
+ * configuration is checked offline (masterctl_request.c). Exit statuses:
+ * enum masterctl_exit (0 done, 1 refused, 2 usage, 3 no master). */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "build_config.h"
-#include "config.h"
-#include "settings.h"
+#include "masterctl.h"
 
-#define MASTERCTL_TIMEOUT_S 10
 #define MASTERCTL_OVERRIDES_MAX 64
+#define MASTERCTL_REQUEST_BYTES 1024 /* the master's limit on a request line */
+#define MASTERCTL_FLAGS_MAX 3
+
+/* One command: how many plain words follow it, and which flags it takes
+ * (at most one of them at a time). */
+struct masterctl_verb {
+	const char *name;
+	unsigned min_words, max_words;
+	const char *flags[MASTERCTL_FLAGS_MAX + 1]; /* NULL-terminated */
+	bool offline;                              /* no master needed */
+};
+
+static const struct masterctl_verb masterctl_verbs[] = {
+	{ "status", 0, 1, { "--json", "--prometheus", "--check", NULL }, false },
+	{ "reload", 0, 0, { NULL }, false },
+	{ "recycle", 1, 1, { NULL }, false },
+	{ "stop", 0, 0, { "--now", NULL }, false },
+	{ "check", 0, 0, { NULL }, true },
+};
+
+static const struct option masterctl_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "override", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
 
 static void masterctl_usage(FILE *fp)
 {
-	fprintf(fp, "usage: masterctl [-c DIR] [-o name=value]... COMMAND\n"
+	fprintf(fp, "usage: masterctl [-c DIR] [-o NAME=VALUE]... COMMAND [ARGUMENT]...\n"
+		    "       masterctl --help | --version\n"
+		    "options:\n"
+		    "  -c, --config DIR            configuration directory (default %s)\n"
+		    "  -o, --override NAME=VALUE   override a master.conf setting\n"
+		    "  -h, --help                  print this and exit\n"
+		    "  -V, --version               print the version and exit\n"
 		    "commands:\n"
-		    "  status [SERVICE] [--json|--prometheus]\n"
-		    "                              services and workers\n"
+		    "  status [SERVICE] [--json|--prometheus|--check]\n"
+		    "                              services and workers (--check: exit 0 only\n"
+		    "                              when every service is at prefork, none throttled)\n"
 		    "  reload                      apply a changed configuration\n"
 		    "  recycle SERVICE|all         replace every worker, capacity kept\n"
 		    "  stop [--now]                stop gracefully (--now: kill workers)\n"
-		    "  check                       validate the configuration offline\n");
+		    "  check                       validate the configuration offline\n"
+		    "exit status: 0 done, 1 refused, 2 usage error, 3 master not running or "
+		    "unreachable\n", MASTER_DEFAULT_CONFIG_DIR);
 }
 
-/* Finds the control socket from master.conf and -o, without resolving the
- * services: status must work even while master.cf is being edited. With
- * errors in master.conf the path comes from what could be read (a value
- * error elsewhere in the file does not hide it), and the errors are kept
- * in errs for when the master cannot be reached there: the master itself
- * reports them on `reload`. */
-static void masterctl_socket_path(const char *dir, char **overrides, char *path, size_t size,
-				  unsigned *reload_timeout_s, struct diag *errs)
+/* A usage error: what is wrong, then where to look. */
+static int masterctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int masterctl_usage_error(const char *fmt, ...)
 {
-	struct master_settings m;
-	struct service_settings s;
-	char file[4096];
+	va_list ap;
 
-	if (settings_defaults(&m, &s) < 0) {
-		diag_oom(errs, dir);
-		snprintf(path, size, "/run/master/master.ctl");
-		return;
-	}
-	snprintf(file, sizeof(file), "%s/master.conf", dir);
-	settings_load_file(file, &m, &s, errs);
-	for (size_t i = 0; overrides[i]; i++)
-		settings_override(&m, &s, overrides[i], false, "command line", errs);
-	if (m.control_socket[0] == '/')
-		snprintf(path, size, "%s", m.control_socket);
-	else
-		snprintf(path, size, "%s/%s", m.run_directory, m.control_socket);
-	*reload_timeout_s = m.reload_timeout_s;
-	settings_free_master(&m);
-	settings_free_service(&s);
+	fprintf(stderr, "masterctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: masterctl [-c DIR] [-o NAME=VALUE]... COMMAND [ARGUMENT]... "
+		"(masterctl --help for more)\n");
+	return MASTERCTL_EXIT_USAGE;
 }
 
-/* timeout_s: how long the reply may take (a reload: the master's
- * reload_timeout and then some). */
-static int masterctl_request(const char *path, const char *request, unsigned timeout_s,
-			     const struct diag *conf_errs)
+static bool masterctl_has_flag(const struct masterctl_verb *v, const char *arg)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = timeout_s };
-	char buf[65536];
-	bool first = true, error = false;
-	ssize_t n;
-	int fd;
+	for (size_t i = 0; v->flags[i]; i++)
+		if (strcmp(v->flags[i], arg) == 0)
+			return true;
+	return false;
+}
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "masterctl: socket path too long: %s\n", path);
-		return 1;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		int err = errno;
-		if (conf_errs->n > 0) {
-			diag_print(conf_errs, stderr);
-			fprintf(stderr, "masterctl: with these errors in master.conf, the control "
-				"socket's path may be wrong\n");
+/* The command's words and flags against its entry: 0, or a usage error. */
+static int masterctl_check_args(const struct masterctl_verb *v, int argc, char **argv)
+{
+	unsigned words = 0;
+	const char *flag = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] != '-') {
+			words++;
+			continue;
 		}
-		fprintf(stderr, "masterctl: cannot reach the master at %s: %s%s\n", path,
-			strerror(err), err == EACCES ? " (only root, the master's user and "
-			"members of admin_group may use it)" : err == ENOENT || err == ECONNREFUSED
-			? " (is the master running?)" : "");
-		if (fd >= 0)
-			close(fd);
-		return 1;
+		if (!masterctl_has_flag(v, argv[i]))
+			return masterctl_usage_error("unknown option \"%s\"", argv[i]);
+		if (flag != NULL)
+			return masterctl_usage_error("%s: %s and %s: one option at most", v->name,
+						     flag, argv[i]);
+		flag = argv[i];
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* A refusal may already wait in our buffer when the send fails (the
-	 * master closes a refused connection at once): read it anyway. */
-	int send_err = send(fd, request, strlen(request), MSG_NOSIGNAL) < 0 ? errno : 0;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (first && n >= 7 && memcmp(buf, "error: ", 7) == 0)
-			error = true;
-		first = false;
-		fwrite(buf, 1, (size_t)n, error ? stderr : stdout);
-	}
-	if (first) {
-		if (send_err != 0)
-			fprintf(stderr, "masterctl: send: %s\n", strerror(send_err));
-		else if (n < 0)
-			fprintf(stderr, "masterctl: no reply from the master: %s\n", strerror(errno));
-		else
-			fprintf(stderr, "masterctl: the master closed the connection without a reply\n");
-		error = true;
-	} else if (n < 0 && errno != ECONNRESET) {
-		/* ECONNRESET after a reply: the master closed without reading
-		 * all we sent (a refusal); the reply is complete. */
-		fprintf(stderr, "masterctl: reply cut short: %s\n", strerror(errno));
-		error = true;
-	}
-	close(fd);
-	return error ? 1 : 0;
+	if (words < v->min_words || words > v->max_words)
+		return masterctl_usage_error("%s: wrong number of arguments", v->name);
+	return 0;
 }
 
-static int masterctl_check(const char *dir, char **overrides)
+/* The request line: the command's words as given, as the master parses
+ * them. -1 if it does not fit. */
+static int masterctl_join(int argc, char **argv, char *request, size_t size)
 {
-	struct config cfg;
-	struct diag errs = { 0 };
+	size_t len = 0;
 
-	if (config_load(dir, overrides, &cfg, &errs) < 0) {
-		/* The same lines a refused reload prints. */
-		diag_print(&errs, stderr);
-		fprintf(stderr, "masterctl: configuration in %s has %zu error%s\n", dir,
-			diag_count(&errs), diag_count(&errs) == 1 ? "" : "s");
-		diag_free(&errs);
-		return 1;
+	for (int i = 0; i < argc; i++) {
+		int n = snprintf(request + len, size - len, "%s%s", i > 0 ? " " : "", argv[i]);
+		if (n < 0 || (size_t)n >= size - len - 1)
+			return -1;
+		len += (size_t)n;
 	}
-	printf("configuration in %s is valid: %zu service%s\n", dir, cfg.nservices,
-	       cfg.nservices == 1 ? "" : "s");
-	config_free(&cfg);
+	request[len++] = '\n';
+	request[len] = '\0';
 	return 0;
 }
 
@@ -150,51 +132,53 @@ int main(int argc, char **argv)
 	const char *dir = MASTER_DEFAULT_CONFIG_DIR;
 	char *overrides[MASTERCTL_OVERRIDES_MAX + 1] = { 0 };
 	size_t noverrides = 0;
-	char path[4096], request[1024];
+	char request[MASTERCTL_REQUEST_BYTES];
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+c:o:h")) != -1) {
+	/* "+": options end at the command; what follows is the command's.
+	 * ":": a missing argument is told apart; we say what is wrong. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:c:o:hV", masterctl_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': dir = optarg; break;
 		case 'o':
 			if (noverrides == MASTERCTL_OVERRIDES_MAX)
-				return 2;
+				return masterctl_usage_error("more than %d -o options",
+							     MASTERCTL_OVERRIDES_MAX);
 			overrides[noverrides++] = optarg;
 			break;
-		case 'h': masterctl_usage(stdout); return 0;
-		default: masterctl_usage(stderr); return 2;
+		case 'h': masterctl_usage(stdout); return MASTERCTL_EXIT_OK;
+		case 'V': printf("masterctl %s\n", MASTER_VERSION); return MASTERCTL_EXIT_OK;
+		case ':':
+			return masterctl_usage_error("option \"%s\" needs an argument",
+						     argv[optind - 1]);
+		default: /* a short one is optopt; a long one, the word just read */
+			if (optopt != 0)
+				return masterctl_usage_error("unknown option \"-%c\"", optopt);
+			return masterctl_usage_error("unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		masterctl_usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[optind], "check") == 0) {
-		if (optind + 1 != argc) {
-			masterctl_usage(stderr);
-			return 2;
+	if (optind >= argc)
+		return masterctl_usage_error("no command given");
+	const struct masterctl_verb *v = NULL;
+	for (size_t i = 0; i < sizeof(masterctl_verbs) / sizeof(masterctl_verbs[0]); i++)
+		if (strcmp(argv[optind], masterctl_verbs[i].name) == 0)
+			v = &masterctl_verbs[i];
+	if (v == NULL)
+		return masterctl_usage_error("unknown command \"%s\"", argv[optind]);
+	for (int i = optind + 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			masterctl_usage(stdout);
+			return MASTERCTL_EXIT_OK;
 		}
+	int rc = masterctl_check_args(v, argc - optind, argv + optind);
+	if (rc != 0)
+		return rc;
+	if (v->offline)
 		return masterctl_check(dir, overrides);
+	if (masterctl_join(argc - optind, argv + optind, request, sizeof(request)) < 0) {
+		fprintf(stderr, "masterctl: request too long\n");
+		return MASTERCTL_EXIT_USAGE;
 	}
-	/* The request is the remaining words, as the master parses them. */
-	size_t len = 0;
-	for (int i = optind; i < argc; i++) {
-		int n = snprintf(request + len, sizeof(request) - len, "%s%s",
-				 i > optind ? " " : "", argv[i]);
-		if (n < 0 || (size_t)n >= sizeof(request) - len - 1) {
-			fprintf(stderr, "masterctl: request too long\n");
-			return 2;
-		}
-		len += (size_t)n;
-	}
-	request[len++] = '\n';
-	request[len] = '\0';
-	struct diag conf_errs = { 0 };
-	unsigned reload_timeout_s = 0;
-	masterctl_socket_path(dir, overrides, path, sizeof(path), &reload_timeout_s, &conf_errs);
-	bool reload = strcmp(argv[optind], "reload") == 0;
-	int rc = masterctl_request(path, request, MASTERCTL_TIMEOUT_S +
-				   (reload ? reload_timeout_s : 0), &conf_errs);
-	diag_free(&conf_errs);
-	return rc;
+	return masterctl_request(dir, overrides, request, strcmp(v->name, "reload") == 0);
 }

@@ -78,12 +78,16 @@ class Stop(h.MasterTestCase):
             self.assertGone(pid, start)
 
     def test_21c_usage_errors(self):
+        """Usage errors are masterctl's own (exit 2, nothing sent); an
+        unknown service is the master's refusal (exit 1, "error: ")."""
         m = self.master("127.0.0.1:0 inet n n n - 1 echo\n")
-        for args in (["stop", "--later"], ["recycle"], ["recycle", "nosuch"],
-                     ["frobnicate"], ["status", "a", "b"]):
+        for args in (["stop", "--later"], ["recycle"], ["frobnicate"], ["status", "a", "b"]):
             rc, out, err = m.ctl(*args)
-            self.assertEqual(rc, 1, "masterctl %s: exit %d (%s%s)" % (args, rc, out, err))
-            self.assertTrue(err.startswith("error: "), "masterctl %s: %r" % (args, err))
+            self.assertEqual(rc, 2, "masterctl %s: exit %d (%s%s)" % (args, rc, out, err))
+            self.assertTrue(err.startswith("masterctl: "), "masterctl %s: %r" % (args, err))
+        rc, out, err = m.ctl("recycle", "nosuch")
+        self.assertEqual(rc, 1, "recycle nosuch: exit %d (%s%s)" % (rc, out, err))
+        self.assertTrue(err.startswith("error: "), "recycle nosuch: %r" % err)
         self.assertTrue(m.alive())
 
 

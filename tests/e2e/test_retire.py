@@ -146,7 +146,10 @@ class Rotation(h.MasterTestCase):
 class Memory(h.MasterTestCase):
     def test_worker_over_rss_max_is_replaced(self):
         m = self.master("127.0.0.1:0 inet n n n - 4 {PYWORKER} -o rss_max=2M\n")
-        pid = m.worker_pids()[0]
+        # Every worker is over the limit and may be retired at any moment:
+        # take a pid from the status that saw it.
+        st = m.wait_for(lambda st: m.worker_pids(st=st), 10, "a worker")
+        pid = m.worker_pids(st=st)[0]
         m.wait_log(r"worker %d uses \d+ KiB \(rss_max 2048 KiB\): retiring" % pid, 15)
         m.wait_for(lambda st: pid not in m.worker_pids(st=st)
                    and m.service(st=st)["workers"]["total"] >= 1, 10,
