@@ -107,8 +107,10 @@ class Layout:
             return os.path.join(self.doc, ref)
         if ref.startswith("etc/mail/"):
             return os.path.join(self.doc, "examples", ref[len("etc/"):])
-        if ref in ("etc/master.service", "etc/master.socket") and self.unit:
-            return os.path.join(self.unit, ref[len("etc/"):])
+        if ref in ("etc/master.service", "etc/master.service.in", "etc/master.socket") \
+                and self.unit:
+            # The template is installed as the unit generated from it.
+            return os.path.join(self.unit, ref[len("etc/"):].replace(".in", ""))
         if ref in ("etc/master.cf", "etc/master.conf"):
             return os.path.join(self.conf, ref[len("etc/"):])
         return None     # etc/NAME not installed: stays a failure
