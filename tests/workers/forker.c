@@ -9,6 +9,10 @@
  *   bomb    forks N processes (1..64, default 50): a third stay in the
  *           worker's process group, a third call setsid, a third fork a
  *           grandchild and exit at once (the grandchild is orphaned)
+ *   orphan  double-forks one process and reaps the middle one: the
+ *           grandchild is an orphan, re-parented to the nearest subreaper
+ *           or the namespace's init, and the worker leaves no zombie of
+ *           its own (the PID 1 test, tests/e2e/test_pid1.py)
  *   stubborn  forks one child like "child"; the worker itself ignores
  *           "stop" while serving (its handler sleeps) and answers SIGTERM
  *           by writing "forker: SIGTERM" to stderr, then sleeping on
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "libmaster.h"
@@ -135,13 +140,17 @@ static void forker_answer(int fd, void *ctx)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: forker child|setsid|bomb|stubborn DIR [N]\n");
+		fprintf(stderr, "usage: forker child|setsid|bomb|orphan|stubborn DIR [N]\n");
 		return 2;
 	}
 	forker_dir = argv[2];
 	forker_worker = getpid();
 	if (strcmp(argv[1], "child") == 0 || strcmp(argv[1], "setsid") == 0) {
 		if (forker_fork(argv[1][0] == 's' ? 1 : 0) < 0)
+			return 1;
+	} else if (strcmp(argv[1], "orphan") == 0) {
+		/* The middle process is the only child so far. */
+		if (forker_fork(2) < 0 || wait(NULL) < 0)
 			return 1;
 	} else if (strcmp(argv[1], "stubborn") == 0) {
 		struct sigaction sa = { .sa_handler = forker_on_term };

@@ -62,7 +62,7 @@ class Config:
             % (self.names["echo"], u, "3s" if t["echo"] else "2s"),
             "soakunix unix n %s n - 8 echo -o prefork=3 -o max_idle=2s -o max_use=%d"
             % (u, 99 if t["unix"] else 100),
-            "%s inet n %s n - 4 %s/spawn/spawn -o prefork=%d -o max_idle=2s argv=/bin/cat"
+            "%s inet n %s n - 4 %s/services/spawn -o prefork=%d -o max_idle=2s argv=/bin/cat"
             % (self.names["spawn"], u, self.build, 2 if t["spawn"] else 1),
         ]
         if self.extra:
