@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@
 
 #define SMTPD_MAILDIR_DIR_MODE 0700
 #define SMTPD_MAILDIR_FILE_MODE 0600
+/* renameat2(2)'s RENAME_NOREPLACE (linux/fs.h): musl's headers lack it. */
+#define SMTPD_MAILDIR_RENAME_NOREPLACE 1U
 
 static int smtpd_maildir_subdir(int dir_fd, const char *name, char *why, size_t why_size)
 {
@@ -184,10 +187,12 @@ static int smtpd_maildir_write(void *ctx, const char *data, size_t len)
 	return 0;
 }
 
-/* Moves tmp/NAME to new/NAME, never over an existing file. */
+/* Moves tmp/NAME to new/NAME, never over an existing file. renameat2 by
+ * its system call: musl (worker_libc=musl) has no wrapper and no flag. */
 static int smtpd_maildir_publish(struct smtpd_maildir *md)
 {
-	if (renameat2(md->tmp_fd, md->name, md->new_fd, md->name, RENAME_NOREPLACE) == 0)
+	if (syscall(SYS_renameat2, md->tmp_fd, md->name, md->new_fd, md->name,
+			SMTPD_MAILDIR_RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -118,8 +119,9 @@ static void spawn_child(const struct spawn_command *cmd, int fd, pid_t parent,
 		_exit(SPAWN_EXEC_FAILED);
 	}
 	/* Everything libmaster opens is close-on-exec already; this also
-	 * catches whatever a library may have opened without it. */
-	(void)close_range(3, ~0U, 0);
+	 * catches whatever a library may have opened without it. The system
+	 * call itself: musl (worker_libc=musl) has no close_range wrapper. */
+	(void)syscall(SYS_close_range, 3U, ~0U, 0U);
 	/* libmaster ignores SIGPIPE, and an ignored signal stays ignored
 	 * across exec: a filter like cat must die on a vanished client. */
 	sigemptyset(&sa.sa_mask);

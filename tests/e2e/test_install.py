@@ -39,10 +39,16 @@ VERIFY_TIMEOUT_S = 60
 
 
 def shipped_workers():
-    """Every executable services/meson.build builds: the shipped workers,
-    all in build/services and all installed in libexecdir/master."""
-    with open(os.path.join(h.SRC, "services", "meson.build")) as f:
-        return sorted(set(re.findall(r"executable\(\s*'([\w-]+)'", f.read())))
+    """Every program services/meson.build builds and installs: the shipped
+    workers, all in build/services and all installed in libexecdir/master.
+    From meson's introspection: an executable with glibc, a custom target
+    (musl-gcc's link) with worker_libc=musl."""
+    with open(os.path.join(h.BUILD, "meson-info", "intro-targets.json")) as f:
+        targets = json.load(f)
+    services = os.path.join(h.SRC, "services", "meson.build")
+    return sorted({os.path.basename(t["filename"][0]) for t in targets
+                   if t["installed"] and t["type"] in ("executable", "custom")
+                   and os.path.realpath(t["defined_in"]) == os.path.realpath(services)})
 
 
 WORKERS = shipped_workers()
@@ -219,6 +225,24 @@ class TestInstall(unittest.TestCase):
                 self.assertFalse(interp, "%s has a program interpreter: not static-pie" % name)
         e_type, interp = elf_kind(self.at(os.path.join(self.layout.sbin, "master")))
         self.assertEqual((e_type, interp), (ELF_ET_DYN, True), "master: not a dynamic PIE")
+
+    def test_workers_libc(self):
+        """worker_libc: musl workers are musl-gcc's custom targets and hold
+        no glibc code; a sanitizer build (auto) keeps glibc workers."""
+        libc = self.opts.get("worker_libc", "glibc")
+        with open(os.path.join(h.BUILD, "meson-info", "intro-targets.json")) as f:
+            musl = any(t["type"] == "custom" and t["installed"]
+                       and os.path.basename(t["filename"][0]) in WORKERS
+                       for t in json.load(f))
+        if libc != "auto":
+            self.assertEqual(musl, libc == "musl", "worker_libc=%s" % libc)
+        if self.opts.get("b_sanitize") not in ("none", ""):
+            self.assertFalse(musl, "musl workers in a sanitizer build")
+        for name in WORKERS:
+            with open(self.at(os.path.join(self.layout.libexec, name)), "rb") as f:
+                glibc = b"glibc" in f.read()
+            self.assertEqual(glibc, not musl, "%s: glibc code %s" % (name, "in a musl worker"
+                             if musl else "missing from a glibc worker"))
 
     def test_unit_runs_what_was_installed(self):
         if not self.layout.unit:
