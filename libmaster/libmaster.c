@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "libmaster.h"
+#include "libmaster_relro.h"
 #include "libmaster_type.h"
 #include "protocol.h"
 
@@ -384,6 +385,7 @@ int libmaster_run(libmaster_handler handler, void *ctx)
 		.ctx = ctx,
 	};
 	struct sigaction sa = { .sa_handler = SIG_IGN };
+	char why[160];
 	int rc = 1;
 
 	if (lm.service == NULL || lm.service[0] == '\0')
@@ -395,6 +397,10 @@ int libmaster_run(libmaster_handler handler, void *ctx)
 
 	if (handler == NULL) {
 		libmaster_log(&lm, "no handler");
+		return 1;
+	}
+	if (libmaster_relro_protect(why, sizeof(why)) < 0) {
+		libmaster_log(&lm, "%s", why);
 		return 1;
 	}
 	if (libmaster_setup_env(&lm) < 0 || libmaster_setup_fds(&lm) < 0)

@@ -1,7 +1,7 @@
 /* startup.c - bench-startup: where a worker launch's CPU goes, piece by
  * piece (issue 11: "measure where a launch's CPU goes").
  *
- *   bench-startup [-r ROUNDS] [-n LAUNCHES_PER_ROUND]
+ *   bench-startup [-r ROUNDS] [-n LAUNCHES_PER_ROUND] [-w WORKER] [-m MUSL_WORKER]
  *
  * Each mode starts a child and reaps it, ROUNDS rounds of N launches, the
  * modes taking turns so that other people's load hits them alike; the CPU
@@ -19,6 +19,8 @@
  *                (MASTER_STATUS_FD not a socket): + the worker's size
  *   exec-worker-musl  the same worker linked against musl (where
  *                musl-gcc was found at build time): no CPUID at start-up
+ *                (-w and -m name other programs for these two, e.g. a
+ *                glibc and a musl build's services/echo: worker_libc)
  *   fork         fork() of this process (static, small: what a pre-exec'd
  *                template of a worker, a zygote, pays per worker) and
  *                _exit(0) in the child
@@ -149,11 +151,15 @@ int main(int argc, char **argv)
 	int rounds = BENCH_STARTUP_ROUNDS, per = BENCH_STARTUP_PER_ROUND, opt;
 	static double us[BS_MODES][BENCH_STARTUP_ROUNDS_MAX];
 
-	while ((opt = getopt(argc, argv, "r:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:w:m:")) != -1) {
 		if (opt == 'r')
 			rounds = atoi(optarg);
 		else if (opt == 'n')
 			per = atoi(optarg);
+		else if (opt == 'w')
+			bench_startup_paths[BS_WORKER] = optarg;
+		else if (opt == 'm')
+			bench_startup_paths[BS_MUSL] = optarg;
 		else
 			goto usage;
 	}
@@ -192,6 +198,7 @@ int main(int argc, char **argv)
 #endif
 	return 0;
 usage:
-	fprintf(stderr, "usage: bench-startup [-r ROUNDS] [-n LAUNCHES_PER_ROUND]\n");
+	fprintf(stderr, "usage: bench-startup [-r ROUNDS] [-n LAUNCHES_PER_ROUND]"
+		" [-w WORKER] [-m MUSL_WORKER]\n");
 	return 2;
 }
