@@ -22,6 +22,7 @@
 
 #include "libmaster_relro.h"
 
+#ifndef __GLIBC__
 struct libmaster_relro_span {
 	uintptr_t start;        /* page-aligned; start == end: no RELRO */
 	uintptr_t end;
@@ -44,6 +45,7 @@ static int libmaster_relro_find(struct dl_phdr_info *info, size_t size, void *ar
 	}
 	return 1; /* the program only */
 }
+#endif
 
 int libmaster_relro_protect(char *why, size_t why_size)
 {
