@@ -1,6 +1,8 @@
 /* log.h - the master's log: stderr in the foreground (-f), syslog
  * (LOG_DAEMON, ident "master") otherwise. Worker stderr lines are logged as
- * "SERVICE[PID]: line".
+ * "SERVICE[PID]: line", at info unless the line starts with its own "<N>".
+ * In the foreground a line starts with journald's "<N>" when stderr is the
+ * journal, with a timestamp on a terminal (logprefix.h).
  *
  * Every line is escaped (logtext.h) and capped at LOGSINK_LINE_MAX_BYTES.
  * Writing never blocks (logsink.h): a line the reader is too slow for is
