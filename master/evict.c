@@ -48,12 +48,20 @@ static uint64_t evict_expire(struct service *svc, struct list *head,
 	return CLOCK_NEVER_MS;
 }
 
+/* The first cause, for the worker's death line (lifelog.h). */
+static void evict_note_why(struct worker *w, const char *why)
+{
+	if (w->kill_why[0] == '\0')
+		snprintf(w->kill_why, sizeof(w->kill_why), "%s", why);
+}
+
 /* For cause: the worker's exit is not a normal retirement. */
 void evict_terminate(struct worker *w, uint64_t now_ms, const char *why)
 {
 	if (w->reaped || w->phase >= WORKER_TERMINATING)
 		return;
 	log_warn("service %s: terminating worker %ld: %s", w->svc->cfg->name, (long)w->pid, why);
+	evict_note_why(w, why);
 	w->killed = true;
 	worker_terminate(w, now_ms, w->svc->cfg->set.kill_grace_s);
 }
@@ -63,6 +71,7 @@ static void evict_kill(struct worker *w, uint64_t now_ms, const char *why)
 	if (w->phase == WORKER_DYING)
 		return;
 	log_warn("service %s: killing worker %ld: %s", w->svc->cfg->name, (long)w->pid, why);
+	evict_note_why(w, why);
 	w->killed = true;
 	worker_kill(w, now_ms);
 }
@@ -157,6 +166,7 @@ static uint64_t evict_silent(struct service *svc, uint64_t now_ms)
 		log_warn("service %s: terminating worker %ld: closed its status channel",
 			 svc->cfg->name, (long)w->pid);
 		w->silenced = true;
+		evict_note_why(w, "closed its status channel");
 		worker_terminate(w, now_ms, svc->cfg->set.kill_grace_s);
 	}
 	return CLOCK_NEVER_MS;

@@ -67,6 +67,11 @@ void log_close(void)
 	log_state.sink.fd = STDERR_FILENO; /* what is left goes to stderr */
 }
 
+bool log_verbose(void)
+{
+	return log_state.verbose;
+}
+
 uint64_t log_dropped_total(void)
 {
 	return log_state.dropped_total;

@@ -26,6 +26,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* One line a worker wrote to its stderr (no trailing newline). */
 void log_worker_line(const char *service, pid_t pid, const char *line, size_t len);
+/* Whether debug lines are logged (-v). */
+bool log_verbose(void);
 /* Lines dropped since the log was opened (a slow reader). */
 uint64_t log_dropped_total(void);
 

@@ -44,6 +44,7 @@ struct worker {
 	bool reaped;              /* waitpid returned it: never signal it again */
 	bool asked;               /* told to go for a normal reason (not for cause) */
 	bool killed;              /* stopped for cause (violation, timeout) */
+	char kill_why[96];        /* the first such cause, for its death line (lifelog.h) */
 	bool silenced;            /* SIGTERM for closing its status channel */
 	bool recycle;             /* `recycle`: retire as soon as allowed */
 	bool rss_over;            /* past rss_max while busy: retire when idle */
