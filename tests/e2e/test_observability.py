@@ -1,7 +1,9 @@
 """Observability: under -f every log line carries journald's <N> priority
 when JOURNAL_STREAM names stderr (and none when it names another file);
 worker births and deaths are logged, a normal end at info, an exit with a
-status, a crash and a kill by the master at warning with the reason; a
+status, a crash and a kill by the master at warning with the reason;
+under max_use=1 churn normal lines are summarised past the burst, and
+with -v every one is logged; a
 real metricsd worker under a real master serves GET /metrics over HTTP
 (workers by state, maxproc, the listen queue of a saturated service,
 maxproc_reached), 404 for another path, 400 for an oversized head, in the
@@ -259,3 +261,49 @@ class Metrics(h.MasterTestCase):
         self.assertLess(time.monotonic() - t0, 10, "the unfinished head was held too long")
         status, _, _ = http_get(maddr, "/metrics")
         self.assertEqual(status, 200)
+
+
+class Churn(h.MasterTestCase):
+    """max_use=1 under a connection loop: thousands of births and deaths."""
+    CF = "churn unix n n n - 4 {ECHO} -o max_use=1 -o prefork=2\n"
+
+    def churn(self, m, until, what, timeout=30):
+        """Connections one after another until until() is true."""
+        addr = m.path("run", "public", "churn")
+
+        def one():
+            h.echo_check(addr, "x")
+            return until()
+        h.poll_until(one, timeout, what, interval=0, detail=lambda: m.log_tail(20))
+
+    def test_normal_lines_rate_limited(self):
+        """Past the burst of 100, normal births and deaths are counted and
+        summarised, not logged one by one; the status counters count them
+        all."""
+        m = self.master(self.CF)
+        rx = re.compile(r"^master\[\d+\]: info: \((\d+) worker starts? and (\d+) exits? "
+                        r"not logged in the last \d+s; -v logs each\)$", re.M)
+        self.churn(m, lambda: rx.search(m.log()), "a summary line")
+        log = m.log()
+        started = len(re.findall(r"service churn: worker \d+ started$", log, re.M))
+        exited = len(re.findall(r"service churn: worker \d+ exited, status 0", log, re.M))
+        quiet = sum(int(a) + int(b) for a, b in rx.findall(log))
+        spawned = m.service("churn")["spawned"]
+        self.assertGreater(quiet, 0)
+        self.assertLessEqual(started + exited, 100 + 10 * 30, "more lines than the rule allows")
+        self.assertGreater(spawned, started, "every start was logged: no limit")
+
+    def test_verbose_logs_each(self):
+        """-v: every birth and death is logged."""
+        m = h.Master(self.CF)
+        self.addCleanup(m.cleanup)
+        m.command = lambda *extra: h.Master.command(m, *(extra + ("-v",)))
+        m.start()
+        self.churn(m, lambda: m.service("churn")["spawned"] >= 150, "150 workers started")
+        m.stop()
+        log = m.log()
+        spawned = len(re.findall(r"service churn: worker \d+ started$", log, re.M))
+        ended = len(re.findall(r"service churn: worker \d+ exited, status 0", log, re.M))
+        self.assertGreaterEqual(spawned, 150)
+        self.assertEqual(spawned, ended, "a birth or death missing")
+        self.assertNotIn("not logged", log)
