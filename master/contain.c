@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <sys/vfs.h>
@@ -123,34 +124,56 @@ static void contain_supervisor(const char *dir)
 /* A base of our own names its master (trusted.master.owner = "PID
  * STARTTIME"), so that another master may remove it once it is empty
  * and its master is gone (contain_gc). Set again in the daemon process. */
+/* A base of ours carries the owner mark (pid and start time, for people)
+ * and, for as long as this master (or its guard) lives, an exclusive
+ * flock on its directory: that lock, not the pid, says whether its master
+ * lives. A pid says nothing across PID namespaces: a master that is PID 1
+ * of a container sees none of the host's masters in its /proc, and the
+ * host's masters see "1" as their own init; each would take the other's
+ * base for a dead master's and remove it whenever it was briefly empty. */
 static void contain_owner_mark(struct contain *c)
 {
 	char v[64];
 	int n = snprintf(v, sizeof(v), "%ld %llu", (long)getpid(),
 			 contain_reaper_starttime(getpid()));
 
-	if (c->own_base && fsetxattr(c->base_fd, CONTAIN_OWNER_XATTR, v, (size_t)n, 0) < 0)
+	if (!c->own_base)
+		return;
+	/* Held only by the guard of a master of this configuration that just
+	 * died, for as long as it kills what that master left: wait it out. */
+	uint64_t deadline = clock_now_ms() + CONTAIN_LEFTOVER_WAIT_MS;
+	struct timespec pause = { .tv_nsec = CONTAIN_LEFTOVER_POLL_NS };
+	while (flock(c->base_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK || clock_now_ms() >= deadline) {
+			log_warn("containment: %s: flock: %m: masters next to it may take "
+				 "it for a dead master's", c->base);
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	if (fsetxattr(c->base_fd, CONTAIN_OWNER_XATTR, v, (size_t)n, 0) < 0)
 		log_debug("containment: %s: %s: %m", c->base, CONTAIN_OWNER_XATTR);
 }
 
 /* Whether the sibling base dirfd/name is an empty one of a master that is
- * gone. Without the owner mark it is never touched. */
-static bool contain_gc_stale(int dirfd, const char *name)
+ * gone: it has the owner mark and nobody holds its lock. Returns the
+ * locked directory's fd (held while it is removed), or -1 to leave it.
+ * Without the owner mark it is never touched. */
+static int contain_gc_stale(int dirfd, const char *name)
 {
 	char v[64], path[CONTAIN_PATH_BYTES];
-	long pid = 0;
-	unsigned long long start = 0;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name);
-	ssize_t n = getxattr(path, CONTAIN_OWNER_XATTR, v, sizeof(v) - 1);
-	if (n <= 0)
-		return false;
-	v[n] = '\0';
-	if (sscanf(v, "%ld %llu", &pid, &start) != 2 || pid <= 0)
-		return false;
-	if (contain_reaper_starttime((pid_t)pid) == start)
-		return false; /* its master lives */
-	return contain_cg_populated(dirfd, name) == 0;
+	if (getxattr(path, CONTAIN_OWNER_XATTR, v, sizeof(v) - 1) <= 0)
+		return -1;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || contain_cg_populated(dirfd, name) != 0) {
+		close(fd); /* its master lives (or we cannot tell) */
+		return -1;
+	}
+	return fd;
 }
 
 /* Empty bases of masters that are gone (SIGKILLed before they could remove
@@ -169,9 +192,12 @@ static void contain_gc(struct contain *c)
 		    strcmp(de->d_name, ours + 1) == 0)
 			continue;
 		seen++;
-		if (contain_gc_stale(dirfd(d), de->d_name) &&
+		int locked = contain_gc_stale(dirfd(d), de->d_name);
+		if (locked >= 0 &&
 		    contain_cg_remove(dirfd(d), de->d_name, contain_ops(c), CONTAIN_CG_DEPTH_MAX) == 0)
 			removed++;
+		if (locked >= 0)
+			close(locked);
 	}
 	if (d != NULL)
 		closedir(d);

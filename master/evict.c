@@ -48,6 +48,13 @@ static uint64_t evict_expire(struct service *svc, struct list *head,
 	return CLOCK_NEVER_MS;
 }
 
+/* The first cause, for the worker's death line (lifelog.h). */
+static void evict_note_why(struct worker *w, const char *why)
+{
+	if (w->kill_why[0] == '\0')
+		snprintf(w->kill_why, sizeof(w->kill_why), "%s", why);
+}
+
 /* For cause: the worker's exit is not a normal retirement. */
 void evict_terminate(struct worker *w, uint64_t now_ms, const char *why)
 {
@@ -57,6 +64,7 @@ void evict_terminate(struct worker *w, uint64_t now_ms, const char *why)
 	if (!w->svc->stopping)
 		service_failure_note(w->svc, now_ms, (long)w->pid, "worker %ld terminated: %s",
 				     (long)w->pid, why);
+	evict_note_why(w, why);
 	w->killed = true;
 	worker_terminate(w, now_ms, w->svc->cfg->set.kill_grace_s);
 }
@@ -69,6 +77,7 @@ static void evict_kill(struct worker *w, uint64_t now_ms, const char *why)
 	if (!w->svc->stopping)
 		service_failure_note(w->svc, now_ms, (long)w->pid, "worker %ld killed: %s",
 				     (long)w->pid, why);
+	evict_note_why(w, why);
 	w->killed = true;
 	worker_kill(w, now_ms);
 }
@@ -165,6 +174,7 @@ static uint64_t evict_silent(struct service *svc, uint64_t now_ms)
 		service_failure_note(svc, now_ms, (long)w->pid, "worker %ld terminated: closed "
 				     "its status channel", (long)w->pid);
 		w->silenced = true;
+		evict_note_why(w, "closed its status channel");
 		worker_terminate(w, now_ms, svc->cfg->set.kill_grace_s);
 	}
 	return CLOCK_NEVER_MS;

@@ -9,23 +9,28 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "logprefix.h"
 #include "logsink.h"
 #include "logtext.h"
 
 /* The text of one message, before its prefix; longer is cut. */
 #define LOG_TEXT_MAX_BYTES 2048u
-/* The prefix: "<PRI>Mmm dd hh:mm:ss master[PID]: " or "SERVICE[PID]: "
+/* The prefix: "<PRI>Mmm dd hh:mm:ss master[PID]: " (syslog), or in the
+ * foreground logprefix.h's then "master[PID]: " or "SERVICE[PID]: "
  * (a service name longer than this is cut). */
 #define LOG_SERVICE_MAX_BYTES 256
 
 static struct {
 	bool foreground;
 	bool verbose;
+	enum logprefix_mode mode; /* foreground: journald's <N>, a timestamp, or none */
 	uint64_t dropped;        /* since the last line written */
 	uint64_t dropped_total;
 	struct logsink sink;
@@ -39,9 +44,14 @@ void log_open(bool foreground, bool verbose)
 	log_state.foreground = foreground;
 	log_state.verbose = verbose;
 	log_state.dropped = log_state.dropped_total = 0;
-	if (foreground)
+	log_state.mode = LOGPREFIX_PLAIN;
+	if (foreground) {
+		struct stat st;
+		if (fstat(STDERR_FILENO, &st) == 0)
+			log_state.mode = logprefix_mode(getenv("JOURNAL_STREAM"), st.st_dev,
+							st.st_ino, isatty(STDERR_FILENO) == 1);
 		logsink_open_stderr(&log_state.sink);
-	else
+	} else
 		logsink_open_syslog(&log_state.sink, LOGSINK_SYSLOG_PATH);
 }
 
@@ -57,6 +67,11 @@ void log_close(void)
 	log_state.sink.fd = STDERR_FILENO; /* what is left goes to stderr */
 }
 
+bool log_verbose(void)
+{
+	return log_state.verbose;
+}
+
 uint64_t log_dropped_total(void)
 {
 	return log_state.dropped_total;
@@ -69,7 +84,14 @@ static size_t log_prefix(char *buf, size_t size, int syslog_prio, const char *wh
 	int n;
 
 	if (log_state.foreground) {
-		n = snprintf(buf, size, "%.*s[%ld]: ", LOG_SERVICE_MAX_BYTES, who, (long)pid);
+		struct timespec now = { 0, 0 };
+		if (log_state.mode == LOGPREFIX_STAMP)
+			clock_gettime(CLOCK_REALTIME, &now);
+		size_t k = logprefix_format(buf, size, log_state.mode, syslog_prio, &now);
+		n = snprintf(buf + k, size - k, "%.*s[%ld]: ", LOG_SERVICE_MAX_BYTES, who,
+			     (long)pid);
+		if (n >= 0)
+			n += (int)k;
 	} else {
 		char stamp[32] = "";
 		time_t now = time(NULL);
@@ -151,7 +173,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		 text, len);
 }
 
+/* Info, unless the line starts with its own "<N>" (logprefix.h). */
 void log_worker_line(const char *service, pid_t pid, const char *line, size_t len)
 {
-	log_line(LOG_INFO, service, pid, line, len);
+	int prio = LOG_INFO;
+	size_t skip = logprefix_worker_priority(line, len, &prio);
+
+	log_line(prio, service, pid, line + skip, len - skip);
 }

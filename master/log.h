@@ -1,6 +1,8 @@
 /* log.h - the master's log: stderr in the foreground (-f), syslog
  * (LOG_DAEMON, ident "master") otherwise. Worker stderr lines are logged as
- * "SERVICE[PID]: line".
+ * "SERVICE[PID]: line", at info unless the line starts with its own "<N>".
+ * In the foreground a line starts with journald's "<N>" when stderr is the
+ * journal, with a timestamp on a terminal (logprefix.h).
  *
  * Every line is escaped (logtext.h) and capped at LOGSINK_LINE_MAX_BYTES.
  * Writing never blocks (logsink.h): a line the reader is too slow for is
@@ -28,6 +30,8 @@ void log_worker_line(const char *service, pid_t pid, const char *line, size_t le
  * fn, without its "error: " prefix, so that a caller can tell its client
  * why (a failed reload). NULL ends it. */
 void log_tap(void (*fn)(void *arg, const char *text), void *arg);
+/* Whether debug lines are logged (-v). */
+bool log_verbose(void);
 /* Lines dropped since the log was opened (a slow reader). */
 uint64_t log_dropped_total(void);
 

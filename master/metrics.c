@@ -2,44 +2,44 @@
  * --prometheus` (version 0.0.4: # HELP / # TYPE, then samples). One series
  * per service identity: an earlier generation still draining after a
  * reload is added into its service, so counters never go backwards across
- * a reload. Label values are escaped as the format requires. */
+ * a reload. Label values are escaped as the format requires
+ * (metrics_text.h).
+ *
+ * Capacity and saturation: workers by state, prefork and maxproc, how
+ * often maxproc was reached with clients waiting, start failures, the
+ * throttle, and each TCP listening socket's accept queue as the kernel
+ * reports it (TCP_INFO on a listener: tcpi_unacked is the connections
+ * waiting to be accepted, tcpi_sacked the backlog; one getsockopt each). */
 #include "metrics.h"
 
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "master.h"
+#include "metrics_text.h"
 #include "outbuf.h"
 #include "service.h"
 
 struct metrics_row {
 	const struct service_config *c;
+	const struct service *active; /* the configured one (NULL: only draining) */
 	unsigned starting, idle, busy, retiring;
 	struct service_stats stats;
 	bool throttled;
 	bool clash; /* another row has the same name (other type) */
 };
 
-/* \ " and newline are the characters a label value must escape. */
 static void metrics_label(struct outbuf *o, const struct metrics_row *r)
 {
-	const char *s = r->c->name;
-
 	outbuf_printf(o, "service=\"");
 	if (r->clash)
 		outbuf_printf(o, "%s:", svctype_name(r->c->type));
-	for (; *s; s++) {
-		if (*s == '\\')
-			outbuf_printf(o, "\\\\");
-		else if (*s == '"')
-			outbuf_printf(o, "\\\"");
-		else if (*s == '\n')
-			outbuf_printf(o, "\\n");
-		else
-			outbuf_append(o, s, 1);
-	}
+	metrics_text_escape(o, r->c->name);
 	outbuf_printf(o, "\"");
 }
 
@@ -53,6 +53,10 @@ static void metrics_add(struct metrics_row *r, const struct service *svc)
 	r->stats.spawned += svc->stats.spawned;
 	r->stats.crashed += svc->stats.crashed;
 	r->stats.killed += svc->stats.killed;
+	r->stats.launch_failed += svc->stats.launch_failed;
+	r->stats.start_failures += svc->stats.start_failures;
+	r->stats.maxproc_reached += svc->stats.maxproc_reached;
+	r->stats.violations += svc->stats.violations;
 	r->throttled |= svc->throttle.failures > 0 && !svc->stopping;
 }
 
@@ -70,6 +74,8 @@ static size_t metrics_rows(struct master *m, struct metrics_row *rows)
 					break;
 			if (i == n)
 				rows[n++].c = svc->cfg;
+			if (l == 0)
+				rows[i].active = svc;
 			metrics_add(&rows[i], svc);
 		}
 	for (size_t i = 0; i < n; i++)
@@ -94,6 +100,55 @@ static void metrics_counter(struct outbuf *o, const struct metrics_row *rows, si
 		metrics_label(o, &rows[i]);
 		outbuf_printf(o, "} %" PRIu64 "\n", v);
 	}
+}
+
+static void metrics_settings(struct outbuf *o, const struct metrics_row *rows, size_t n)
+{
+	metrics_head(o, "master_service_maxproc", "gauge",
+		     "The most workers the service may run at once (0: no limit).");
+	for (size_t i = 0; i < n; i++) {
+		outbuf_printf(o, "master_service_maxproc{");
+		metrics_label(o, &rows[i]);
+		outbuf_printf(o, "} %u\n", rows[i].c->set.maxproc);
+	}
+	metrics_head(o, "master_service_prefork", "gauge", "Workers kept alive at all times.");
+	for (size_t i = 0; i < n; i++) {
+		outbuf_printf(o, "master_service_prefork{");
+		metrics_label(o, &rows[i]);
+		outbuf_printf(o, "} %u\n", rows[i].c->set.prefork);
+	}
+}
+
+/* One line per TCP listener of a configured service: name{service,listen}. */
+static void metrics_queue(struct outbuf *o, const struct metrics_row *rows, size_t n,
+			  const char *name, const char *help, bool backlog)
+{
+	metrics_head(o, name, "gauge", help);
+	for (size_t i = 0; i < n; i++) {
+		const struct service *svc = rows[i].active;
+		for (size_t k = 0; svc != NULL && k < svc->nsocks; k++) {
+			struct tcp_info ti;
+			socklen_t len = sizeof(ti);
+			memset(&ti, 0, sizeof(ti));
+			if (svc->socks[k].fd < 0 ||
+			    getsockopt(svc->socks[k].fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+			    ti.tcpi_state != TCP_LISTEN)
+				continue; /* not TCP (unix, fifo...): the kernel does not say */
+			outbuf_printf(o, "%s{", name);
+			metrics_label(o, &rows[i]);
+			outbuf_printf(o, ",");
+			metrics_text_label(o, "listen", svc->socks[k].addr);
+			outbuf_printf(o, "} %u\n", backlog ? ti.tcpi_sacked : ti.tcpi_unacked);
+		}
+	}
+}
+
+static void metrics_queues(struct outbuf *o, const struct metrics_row *rows, size_t n)
+{
+	metrics_queue(o, rows, n, "master_listen_queue",
+		      "Connections waiting to be accepted on a TCP listening socket.", false);
+	metrics_queue(o, rows, n, "master_listen_backlog",
+		      "The accept queue's limit of a TCP listening socket.", true);
 }
 
 void metrics_render(struct master *m, struct outbuf *o)
@@ -134,6 +189,17 @@ void metrics_render(struct master *m, struct outbuf *o)
 	metrics_counter(o, rows, n, "master_workers_killed_total",
 			"Workers the master killed (timeouts, protocol violations).",
 			offsetof(struct service_stats, killed));
+	metrics_counter(o, rows, n, "master_start_failures_total",
+			"Workers that failed before serving, and launches that failed.",
+			offsetof(struct service_stats, start_failures));
+	metrics_counter(o, rows, n, "master_maxproc_reached_total",
+			"Times every worker was busy at maxproc with clients waiting.",
+			offsetof(struct service_stats, maxproc_reached));
+	metrics_counter(o, rows, n, "master_protocol_violations_total",
+			"Workers killed for breaking the protocol.",
+			offsetof(struct service_stats, violations));
+	metrics_settings(o, rows, n);
+	metrics_queues(o, rows, n);
 	metrics_head(o, "master_service_throttled", "gauge",
 		     "1 while a service backs off after start failures.");
 	for (size_t i = 0; i < n; i++) {

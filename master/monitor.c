@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "evict.h"
+#include "lifelog.h"
 #include "log.h"
 #include "master.h"
 #include "protocol.h"
@@ -302,6 +303,7 @@ struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
 		monitor_close_stderr(w); /* unread: the worker gets EPIPE */
 	}
 	relay_attach(&w->relay, &m->loop, &w->stderr_watch); /* lets it pause the pipe */
+	lifelog_born(w, now_ms);
 	if (w->daemon != NULL) { /* no status channel: its NOTIFY_SOCKET, if any */
 		monitor_notify_watch(w, now_ms);
 		return w;
@@ -358,18 +360,14 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 		svc->stats.killed++;
 	} else if (!clean && !w->asked) {
 		svc->stats.crashed++;
-		if (!start_failure) {
-			log_warn("service %s: worker %ld %s after %u requests", name,
-				 (long)w->pid, how, w->proto.requests);
+		if (!start_failure)
 			service_failure_note(svc, now_ms, (long)w->pid, "worker %ld %s after %u "
 					     "requests", (long)w->pid, how, w->proto.requests);
-		}
 	} else if (w->phase == WORKER_SERVING && !svc->stopping && worker_served(w) > 0) {
 		/* Left on its own after serving: a normal retirement. */
 		evict_owe_replacement(svc);
 	}
-	log_debug("service %s: worker %ld %s after %u requests", name, (long)w->pid, how,
-		  w->proto.requests);
+	lifelog_died(w, wstatus, start_failure || w->killed || (!clean && !w->asked), now_ms);
 	worker_unlink(w);
 }
 

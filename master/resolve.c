@@ -15,14 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "copyproc.h"
 
-#define RESOLVE_FD 3
 #define RESOLVE_MS_PER_S 1000u
 #define RESOLVE_NS_PER_MS 1000000u
 
@@ -81,30 +79,24 @@ static size_t resolve_reply_bytes(const struct resolve_reply *rep)
 	return offsetof(struct resolve_reply, ans.a) + rep->ans.n * sizeof(rep->ans.a[0]);
 }
 
-/* The resolver's life, in its copy of the master. */
+/* The resolver's life, in its copy of the master (copyproc.c: only its
+ * socket open, no core). */
 __attribute__((noreturn)) static void resolve_main(int fd)
 {
-	struct rlimit no_core = { 0, 0 };
 	struct resolve_request req;
 	static struct resolve_reply rep; /* not on the copied stack: 9K */
 	ssize_t k;
 
-	/* Only its socket: not the master's listening sockets, not its log. */
-	if (fd != RESOLVE_FD && dup2(fd, RESOLVE_FD) < 0)
-		_exit(1);
-	close_range(0, RESOLVE_FD - 1, 0);
-	close_range(RESOLVE_FD + 1, ~0u, 0);
-	setrlimit(RLIMIT_CORE, &no_core); /* a crash here is a copy of the master */
 	/* Stuck in a lookup when the master dies: ended with it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	while ((k = recv(RESOLVE_FD, &req, sizeof(req), 0)) != 0) {
+	while ((k = recv(fd, &req, sizeof(req), 0)) != 0) {
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k != (ssize_t)sizeof(req))
 			_exit(1);
 		req.host[sizeof(req.host) - 1] = req.port[sizeof(req.port) - 1] = '\0';
 		resolve_run(req.has_host ? req.host : NULL, req.port, 0, &rep);
-		if (send(RESOLVE_FD, &rep, resolve_reply_bytes(&rep), MSG_NOSIGNAL) < 0)
+		if (send(fd, &rep, resolve_reply_bytes(&rep), MSG_NOSIGNAL) < 0)
 			_exit(1);
 	}
 	_exit(0); /* no atexit handler, no flush of the stdio buffers it copied */
@@ -120,25 +112,7 @@ void resolve_init(struct resolver *r, bool may_start)
 
 int resolve_start(struct resolver *r)
 {
-	int sv[2], err;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	/* As settings_reader_start(): a copy with exit signal 0, so that the
-	 * loop's waitpid(-1) never reaps it; the process has one thread. */
-	long pid = syscall(SYS_clone, 0UL, NULL, NULL, NULL, 0UL);
-	if (pid == 0)
-		resolve_main(sv[1]); /* never returns */
-	err = errno;
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		errno = err;
-		return -1;
-	}
-	r->pid = (pid_t)pid;
-	r->fd = sv[0];
-	return 0;
+	return copyproc_start(SOCK_SEQPACKET, resolve_main, &r->pid, &r->fd);
 }
 
 void resolve_end(struct resolver *r)
@@ -151,8 +125,7 @@ void resolve_end(struct resolver *r)
 	/* Idle, it would exit at the end of the stream; stuck in a lookup,
 	 * only this ends it. Either way the wait below is short. */
 	kill(r->pid, SIGKILL);
-	while (waitpid(r->pid, NULL, __WCLONE) < 0 && errno == EINTR)
-		;
+	copyproc_wait(r->pid);
 	r->pid = -1;
 }
 

@@ -28,6 +28,9 @@
 
 struct service;
 
+/* Why the master killed a worker, as its death line says (lifelog.h). */
+#define WORKER_KILL_WHY_BYTES 96
+
 enum worker_phase {
 	WORKER_SERVING,     /* capacity: starting, idle or busy */
 	WORKER_RETIRING,    /* leaving: its successor may start; not told yet */
@@ -44,6 +47,7 @@ struct worker {
 	bool reaped;              /* waitpid returned it: never signal it again */
 	bool asked;               /* told to go for a normal reason (not for cause) */
 	bool killed;              /* stopped for cause (violation, timeout) */
+	char kill_why[WORKER_KILL_WHY_BYTES]; /* the first such cause, for its death line */
 	bool silenced;            /* SIGTERM for closing its status channel */
 	bool recycle;             /* `recycle`: retire as soon as allowed */
 	bool rss_over;            /* past rss_max while busy: retire when idle */

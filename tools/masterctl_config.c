@@ -84,23 +84,32 @@ static void masterctl_config_service(const struct config *cfg, const struct serv
 	masterctl_config_rows(prefix, true, &cfg->master, &sc->set);
 }
 
+int masterctl_config_load(const char *dir, char **overrides, struct config *cfg)
+{
+	struct diag errs = { 0 };
+
+	if (config_load(dir, overrides, cfg, &errs) == 0) {
+		diag_free(&errs);
+		return 0;
+	}
+	diag_print(&errs, stderr);
+	fprintf(stderr, "masterctl: configuration in %s has %zu error%s\n", dir,
+		diag_distinct(&errs), diag_distinct(&errs) == 1 ? "" : "s");
+	diag_free(&errs);
+	return -1;
+}
+
 int masterctl_config(const char *dir, char **overrides, int argc, char **argv)
 {
 	struct config cfg;
-	struct diag errs = { 0 };
 	size_t shown = 0;
 
 	if (argc > 1 || (argc == 1 && argv[0][0] == '-')) {
 		fprintf(stderr, "usage: masterctl [-c DIR] [-o name=value]... config [SERVICE]\n");
 		return MASTERCTL_EXIT_USAGE;
 	}
-	if (config_load(dir, overrides, &cfg, &errs) < 0) {
-		diag_print(&errs, stderr);
-		fprintf(stderr, "masterctl: configuration in %s has %zu error%s\n", dir,
-			diag_distinct(&errs), diag_distinct(&errs) == 1 ? "" : "s");
-		diag_free(&errs);
+	if (masterctl_config_load(dir, overrides, &cfg) < 0)
 		return MASTERCTL_EXIT_REFUSED;
-	}
 	if (argc == 0) {
 		printf("# configuration in %s: daemon-wide settings\n", dir);
 		masterctl_config_rows("", false, &cfg.master, NULL);

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "masterctl.h"
+#include "masterctl_config.h"
 #include "settings.h"
 
 #define MASTERCTL_REQUEST_TIMEOUT_S 10
@@ -145,16 +146,9 @@ int masterctl_request(const char *dir, char **overrides, const char *request, bo
 int masterctl_check(const char *dir, char **overrides)
 {
 	struct config cfg;
-	struct diag errs = { 0 };
 
-	if (config_load(dir, overrides, &cfg, &errs) < 0) {
-		/* The same lines a refused reload prints. */
-		diag_print(&errs, stderr);
-		fprintf(stderr, "masterctl: configuration in %s has %zu error%s\n", dir,
-			diag_distinct(&errs), diag_distinct(&errs) == 1 ? "" : "s");
-		diag_free(&errs);
+	if (masterctl_config_load(dir, overrides, &cfg) < 0)
 		return MASTERCTL_EXIT_REFUSED;
-	}
 	printf("configuration in %s is valid: %zu service%s\n", dir, cfg.nservices,
 	       cfg.nservices == 1 ? "" : "s");
 	config_free(&cfg);

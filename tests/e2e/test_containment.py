@@ -9,6 +9,7 @@ the master kills its workers' process groups and whatever is re-parented to
 it. Needs root (the workers run as root to note their children's pids in the
 test's directory; cgroup containment needs a writable cgroup2)."""
 
+import fcntl
 import json
 import os
 import re
@@ -305,6 +306,30 @@ class CgroupContainment(Base, Common):
         m.proc.send_signal(signal.SIGKILL)
         m.wait_exit(5)
         self.assertAllGone(kids, "the child after the master's SIGKILL", m)
+
+    def test_15_dead_masters_bases_removed_live_ones_kept(self):
+        """A master removes the empty bases of masters that are gone, next
+        to its own, and never one whose master lives: that is told by the
+        lock its master holds on it, not by the pid in its owner mark (a
+        master that is PID 1 of a container writes "1", which on the host
+        is init, and sees no host master in its own /proc)."""
+        m = self.forker("child")
+        parent = os.path.dirname(self.containment(m)["path"])
+        dead = os.path.join(parent, "master.e2e-dead-%d" % os.getpid())
+        alive = os.path.join(parent, "master.e2e-alive-%d" % os.getpid())
+        for d, mark in ((dead, b"999999999 1"), (alive, b"1 1")):
+            os.mkdir(d)
+            self.addCleanup(rmdir_tree, d)
+            os.setxattr(d, "trusted.master.owner", mark)
+        fd = os.open(alive, os.O_RDONLY | os.O_DIRECTORY)
+        self.addCleanup(os.close, fd)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # its master lives
+        # Another master next to them: it looks at its siblings as it starts.
+        m2 = self.forker("child")
+        self.containment(m2)
+        self.assertFalse(os.path.exists(dead), "a dead master's empty base was kept")
+        self.assertTrue(os.path.isdir(alive), "a live master's base was removed")
+        self.assertTrue(os.path.isdir(self.containment(m)["path"]))
 
     def test_13_delegated_base(self):
         """Started inside a cgroup delegated to it (as systemd's Delegate=yes

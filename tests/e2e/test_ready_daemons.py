@@ -225,7 +225,8 @@ class Notify(h.MasterTestCase):
         m.wait_for(lambda st: silent not in m.worker_pids("127.0.0.1:0", st)
                    and m.service("127.0.0.1:0", st)["killed"] >= 1, 10, "replaced")
         self.assertEqual(m.worker_pids("127.0.0.2:0"), [healthy])
-        self.assertNotIn("worker %d" % healthy, m.log())
+        self.assertNotRegex(m.log(), r"(terminating|killing) worker %d\b|worker %d (exited|"
+                            r"killed)" % (healthy, healthy))
 
     def test_other_workers_and_forged_credentials_refused(self):
         steal = "{DIR}/victim"
