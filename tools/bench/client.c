@@ -3,7 +3,7 @@
  *
  *   bench-client -a HOST:PORT [-c CONCURRENCY] [-d SECONDS] [-n MAX_REQUESTS]
  *                [-m conn|persistent|line|http] [-s PAYLOAD_BYTES] [-t THREADS] [-b SOURCES]
- *                [--rst] [--json] [--failures FILE]
+ *                [--rst] [--json] [--failures FILE] [--series FILE]
  *
  * -b: towards 127.0.0.0/8, rotate connections over SOURCES source addresses
  * (127.0.0.1, .2, ...; default CLIENT_DEFAULT_SOURCE_ADDRS, 1 = let the
@@ -15,6 +15,9 @@
  * --failures FILE: one line per failed request, "START_NS END_NS KIND ERRNO",
  * CLOCK_MONOTONIC nanoseconds (tools/soak matches them with its kills);
  * ERRNO is that of the failed call for connect and reset, else 0.
+ * --series FILE: "BUCKET_START_NS COMPLETED", one line per
+ * CLIENT_SERIES_BUCKET_MS from the start to the end of the run (zeros
+ * included), same clock: tools/bench/reload cuts it into windows.
  *
  * HOST is a numeric IPv4 address or a bracketed IPv6 one ([::1]); an
  * address that starts with '/' is a unix stream socket's path. The run
@@ -56,7 +59,7 @@ static void client_usage(void)
 {
 	fprintf(stderr, "usage: bench-client -a HOST:PORT [-c CONCURRENCY] [-d SECONDS] [-n MAX_REQUESTS]\n"
 	                "                    [-m conn|persistent|line|http] [-s PAYLOAD_BYTES] [-t THREADS] [-b SOURCES]\n"
-	                "                    [--rst] [--json] [--failures FILE]\n");
+	                "                    [--rst] [--json] [--failures FILE] [--series FILE]\n");
 	exit(2);
 }
 
@@ -99,6 +102,7 @@ static void client_parse_args(int argc, char **argv, struct client_options *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "rst", no_argument, NULL, 'r' },
 		{ "failures", required_argument, NULL, 'e' },
+		{ "series", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -154,6 +158,13 @@ static void client_parse_args(int argc, char **argv, struct client_options *o)
 			o->fail_log = fopen(optarg, "w");
 			if (!o->fail_log) {
 				fprintf(stderr, "bench-client: --failures: %s: %s\n", optarg, strerror(errno));
+				exit(2);
+			}
+			break;
+		case 'S':
+			o->series_log = fopen(optarg, "w");
+			if (!o->series_log) {
+				fprintf(stderr, "bench-client: --series: %s: %s\n", optarg, strerror(errno));
 				exit(2);
 			}
 			break;
@@ -244,6 +255,22 @@ static void client_report(const struct client_options *o, const struct client_re
 	       (unsigned long long)h->max_us, h->count ? (double)h->sum_us / (double)h->count : 0.0);
 }
 
+/* --series: the threads' buckets summed, up to the bucket of finish_ns. */
+static int client_write_series(const struct client_shared *sh, const struct client_thread *ts,
+			       unsigned threads, uint64_t finish_ns, FILE *f)
+{
+	const uint64_t bucket_ns = (uint64_t)CLIENT_SERIES_BUCKET_MS * 1000000u;
+	size_t last = (size_t)((finish_ns - sh->start_ns) / bucket_ns);
+	for (size_t b = 0; b <= last && b < sh->series_buckets; b++) {
+		uint64_t n = 0;
+		for (unsigned i = 0; i < threads; i++)
+			n += ts[i].res.series[b];
+		fprintf(f, "%llu %llu\n", (unsigned long long)(sh->start_ns + b * bucket_ns),
+		        (unsigned long long)n);
+	}
+	return fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	struct client_options o;
@@ -259,6 +286,9 @@ int main(int argc, char **argv)
 	}
 	sh.start_ns = client_now_ns();
 	sh.end_ns = sh.start_ns + (uint64_t)(o.duration_s * 1e9);
+	if (o.series_log) /* the run, then at most one request timeout */
+		sh.series_buckets = (size_t)((o.duration_s * 1000.0 + CLIENT_REQUEST_TIMEOUT_MS) /
+		                             CLIENT_SERIES_BUCKET_MS) + 2;
 	for (unsigned i = 0; i < o.threads; i++) {
 		ts[i].sh = &sh;
 		ts[i].slots = o.concurrency / o.threads + (i < o.concurrency % o.threads);
@@ -274,6 +304,8 @@ int main(int argc, char **argv)
 	int setup_failed = 0;
 	for (unsigned i = 0; i < o.threads; i++) {
 		pthread_join(ts[i].tid, NULL);
+		if (o.series_log && !ts[i].res.series)
+			setup_failed = 1;
 		struct client_result *r = &ts[i].res;
 		setup_failed |= r->setup_failed;
 		total.ok += r->ok;
@@ -284,6 +316,12 @@ int main(int argc, char **argv)
 		if (r->finish_ns > finish_ns)
 			finish_ns = r->finish_ns;
 	}
+	if (o.series_log && !setup_failed && client_write_series(&sh, ts, o.threads, finish_ns, o.series_log) != 0) {
+		fprintf(stderr, "bench-client: --series: %s\n", strerror(errno));
+		return 2;
+	}
+	for (unsigned i = 0; i < o.threads; i++)
+		free(ts[i].res.series);
 	free(ts);
 	if (o.fail_log && fclose(o.fail_log) != 0) {
 		fprintf(stderr, "bench-client: --failures: %s\n", strerror(errno));

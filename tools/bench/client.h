@@ -14,6 +14,7 @@
 
 #define CLIENT_REQUEST_TIMEOUT_MS 5000 /* per request, connect included */
 #define CLIENT_ERROR_BACKOFF_MS 10     /* a slot rests this long after an error */
+#define CLIENT_SERIES_BUCKET_MS 10     /* --series: completions counted per this */
 
 /* conn: a connection per request, the client closes after the reply (the
  * echo-until-close protocol); persistent: one connection per slot; line:
@@ -48,6 +49,7 @@ struct client_options {
 	int rst_close;         /* close with RST (SO_LINGER 0): no TIME_WAIT */
 	int json;
 	FILE *fail_log;        /* --failures: one line per failed request, or NULL */
+	FILE *series_log;      /* --series: completions per bucket, or NULL */
 };
 
 /* Read-only after start, except the request counter. */
@@ -56,6 +58,7 @@ struct client_shared {
 	uint64_t start_ns;
 	uint64_t end_ns;
 	atomic_uint_fast64_t started; /* requests begun, against max_requests */
+	size_t series_buckets;        /* --series: buckets from start_ns; 0 without */
 };
 
 struct client_result {
@@ -65,6 +68,7 @@ struct client_result {
 	uint64_t finish_ns;   /* when the loop ended */
 	int setup_failed;     /* epoll or memory failure: nothing was measured */
 	struct histogram latency;
+	uint32_t *series;     /* --series: completions per bucket, or NULL */
 };
 
 uint64_t client_now_ns(void);

@@ -236,9 +236,15 @@ static void client_loop_start(struct client_loop *l, struct client_slot *s)
 
 static void client_loop_done(struct client_loop *l, struct client_slot *s)
 {
-	uint64_t us = (client_now_ns() - s->start_ns) / CLIENT_LOOP_NS_PER_US;
+	uint64_t now = client_now_ns();
+	uint64_t us = (now - s->start_ns) / CLIENT_LOOP_NS_PER_US;
 	histogram_add(&l->res->latency, us);
 	l->res->ok++;
+	if (l->res->series) {
+		uint64_t b = (now - l->sh->start_ns) / (CLIENT_SERIES_BUCKET_MS * CLIENT_LOOP_NS_PER_MS);
+		if (b < l->sh->series_buckets)
+			l->res->series[b]++;
+	}
 	if (l->sh->opt->mode != CLIENT_MODE_PERSISTENT)
 		client_loop_close(s);
 	client_loop_start(l, s);
@@ -408,6 +414,10 @@ void client_loop_run(struct client_shared *sh, unsigned slots, struct client_res
 {
 	struct client_loop l;
 	memset(res, 0, sizeof *res);
+	if (sh->series_buckets > 0 && !(res->series = calloc(sh->series_buckets, sizeof *res->series))) {
+		res->setup_failed = 1;
+		return;
+	}
 	if (client_loop_init(&l, sh, slots, res) < 0) {
 		res->setup_failed = 1;
 		client_loop_free(&l);
