@@ -101,12 +101,17 @@ class Lighttpd(h.MasterTestCase):
     def test_forking_into_the_background_is_followed(self):
         self.require_root("cgroup containment follows a daemon that forks away")
         m = self.lighttpd("", args="")
-        st = running(m, 1)
-        pid = m.worker_pids(st=st)[0]
+        # The pid it serves under, as it says itself once forked: a status
+        # taken before the fork was followed shows the first one.
+        def pidfile():
+            with open(m.path("lighttpd.pid")) as f:
+                return int(f.read())
+        pid = h.poll_until(pidfile, 15, "lighttpd.pid written", detail=m.detail)
         m.wait_log(r"worker \d+ exited \(forked into the background\); its process %d "
                    r"carries on as the worker" % pid, 5)
-        with open(m.path("lighttpd.pid")) as f:
-            self.assertEqual(int(f.read()), pid)
+        m.wait_for(lambda st: m.worker_pids(st=st) == [pid]
+                   and m.service(st=st)["workers"]["running"] == 1, 5,
+                   "status showing %d running" % pid)
         lighttpd_get(m.addr(), "bg")
         self.assertEqual(m.service()["start_failures"], 0)
         # Its stderr is /dev/null now: no last words, but no SIGKILL either.
