@@ -124,8 +124,13 @@ class Lighttpd(h.MasterTestCase):
                      "gunicorn not installed (apt-get install gunicorn python3-gunicorn)")
 class Gunicorn(h.MasterTestCase):
     def gunicorn(self, opts):
+        # --graceful-timeout below the master's stop_timeout (10 s), as a
+        # unit's TimeoutStopSec must exceed it: a SIGTERM that reaches a
+        # gunicorn worker between its fork and its own signal handlers is
+        # lost (it still has the arbiter's), and the arbiter then waits 30 s.
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify %s"
-                        " --chdir {DIR} --workers 2 app:app\n" % (GUNICORN, opts),
+                        " --chdir {DIR} --workers 2 --graceful-timeout 5"
+                        " app:app\n" % (GUNICORN, opts),
                         start=False)
         m.write("app.py", WSGI_APP)
         m.start(wait=False)
