@@ -280,10 +280,13 @@ class Notify(h.MasterTestCase):
         self.require_root("cgroup containment checks MAINPID")
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify fork\n"
                         % SDNOTIFYD, wait=False)
-        st = running(m, 1)
-        pid = m.worker_pids(st=st)[0]
+        # Its pid as it says itself: its READY=1 can come before the exits
+        # of the first two are followed, and a status then shows one of them.
+        pid = int(m.wait_log(r"sdnotifyd (\d+): READY=1 sent", 15).group(1))
         m.wait_log(r"its process %d carries on as the worker" % pid, 5)
-        m.wait_log(r"sdnotifyd %d: READY=1 sent" % pid, 5)
+        m.wait_for(lambda st: m.worker_pids(st=st) == [pid]
+                   and m.service(st=st)["workers"]["running"] == 1, 5,
+                   "status showing %d running" % pid)
         h.echo_check(m.addr(), "daemonized")
         self.assertEqual(m.stop(), 0)
         self.assertRegex(m.log(), r"sdnotifyd %d: SIGTERM, shutting down" % pid)
