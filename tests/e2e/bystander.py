@@ -10,8 +10,6 @@ that echo bystander next to one hostile service (tests/workers/hostile.c).
 
 import os
 import re
-import select
-import subprocess
 import threading
 import time
 
@@ -33,8 +31,8 @@ BYSTANDER_IO_S = 5.0
 class Bystander:
     """While a hostile service runs: echo requests to another service of
     the same master (every one must succeed) and `masterctl status --json`
-    calls, each timed from fork to exit less the CPU waits (timed_status;
-    every one must answer)."""
+    calls, each timed from fork to exit less the CPU waits
+    (harness.timed_status; every one must answer)."""
 
     def __init__(self, m, echo=ECHO_SVC):
         self.m, self.addr = m, m.addr(echo)
@@ -60,7 +58,7 @@ class Bystander:
         while not self.stop_flag.is_set():
             t0 = time.monotonic()
             try:
-                rc, out, err, took = timed_status(self.m)
+                rc, out, err, took = h.timed_status(self.m, "--json")
                 if rc != 0 or not out.startswith("{"):
                     self.status_errors.append("exit %d: %s" % (rc, err.strip()))
                 self.times.append(took)
@@ -99,55 +97,6 @@ class Bystander:
                              "%d of %d masterctl status calls took over %.0f ms not waiting"
                              " for a CPU"
                              % (len(slow), len(self.times), STATUS_BOUND_S * 1e3))
-
-
-def run_delay_s(path):
-    """Seconds the task of path (a /proc schedstat file) has spent runnable
-    but waiting for a CPU; 0 where the kernel does not say."""
-    try:
-        with open(path) as f:
-            return int(f.read().split()[1]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def timed_status(m):
-    """One `masterctl status --json`: (exit status, stdout, stderr, seconds
-    from fork to exit less those the master, masterctl or this thread spent
-    waiting for a CPU). A master that blocks or computes is not runnable-
-    and-waiting: that time stays counted."""
-    waits = ["/proc/self/task/%d/schedstat" % threading.get_native_id(),
-             "/proc/%d/schedstat" % m.pid]
-    waited = -sum(run_delay_s(w) for w in waits)
-    t0 = time.monotonic()
-    p = subprocess.Popen([h.MASTERCTL, "-c", m.dir, "status", "--json"],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    out_fd, err_fd = p.stdout.fileno(), p.stderr.fileno()
-    bufs, reading = {out_fd: b"", err_fd: b""}, {out_fd, err_fd}
-    try:
-        while reading:
-            left = t0 + h.CTL_TIMEOUT_S - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("masterctl status: no exit within %.0f s"
-                                   % h.CTL_TIMEOUT_S)
-            for fd in select.select(list(reading), [], [], left)[0]:
-                chunk = os.read(fd, 65536)
-                bufs[fd] += chunk
-                if not chunk:
-                    reading.discard(fd)
-        # Exited but not reaped: its schedstat is still there.
-        os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
-        took = time.monotonic() - t0
-        waited += run_delay_s("/proc/%d/schedstat" % p.pid)
-    finally:
-        p.kill()  # a no-op but on timeout: not reaped yet, the pid is ours
-        rc = p.wait()
-        p.stdout.close()
-        p.stderr.close()
-    waited += sum(run_delay_s(w) for w in waits)
-    out, err = (bufs[fd].decode(errors="replace") for fd in (out_fd, err_fd))
-    return rc, out, err, max(0.0, took - waited)
 
 
 def cmdline(pid):
