@@ -752,14 +752,29 @@ def run_delay_s(path):
         return 0.0
 
 
+def cpu_waits_s(*pids):
+    """Seconds this thread and pids have spent runnable but waiting for a
+    CPU so far: the difference of two calls is the machine's load's share
+    of a wall time (a master that blocks or computes is not waiting)."""
+    return (run_delay_s("/proc/self/task/%d/schedstat" % threading.get_native_id())
+            + sum(run_delay_s("/proc/%d/schedstat" % p) for p in pids))
+
+
+def own_seconds(fn, *pids):
+    """(fn(), the seconds it took less those this thread and pids spent
+    waiting for a CPU meanwhile)."""
+    w0, t0 = cpu_waits_s(*pids), time.monotonic()
+    r = fn()
+    took = time.monotonic() - t0
+    return r, max(0.0, took - (cpu_waits_s(*pids) - w0))
+
+
 def timed_status(m, *args):
     """One `masterctl status ARGS`: (exit status, stdout, stderr, seconds
     from fork to exit less those the master, masterctl or this thread spent
     waiting for a CPU). A master that blocks or computes is not runnable-
     and-waiting: that time stays counted."""
-    waits = ["/proc/self/task/%d/schedstat" % threading.get_native_id(),
-             "/proc/%d/schedstat" % m.pid]
-    waited = -sum(run_delay_s(w) for w in waits)
+    waited = -cpu_waits_s(m.pid)
     t0 = time.monotonic()
     p = subprocess.Popen([MASTERCTL, "-c", m.dir, "status"] + list(args),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -786,7 +801,7 @@ def timed_status(m, *args):
         rc = p.wait()
         p.stdout.close()
         p.stderr.close()
-    waited += sum(run_delay_s(w) for w in waits)
+    waited += cpu_waits_s(m.pid)
     out, err = (bufs[fd].decode(errors="replace") for fd in (out_fd, err_fd))
     return rc, out, err, max(0.0, took - waited)
 
