@@ -2,7 +2,9 @@
 
 A Bystander checks, while a hostile service runs, that another service of
 the same master keeps serving (0 failed requests) and that `masterctl
-status --json` answers within 100 ms. HostileTestCase starts a master with
+status --json` answers within 100 ms: wall time less the time the master,
+masterctl or the test spent runnable but waiting for a CPU (the machine's
+load, which a blocked or busy master does not hide). HostileTestCase starts a master with
 that echo bystander next to one hostile service (tests/workers/hostile.c).
 """
 
@@ -29,7 +31,8 @@ BYSTANDER_IO_S = 5.0
 class Bystander:
     """While a hostile service runs: echo requests to another service of
     the same master (every one must succeed) and `masterctl status --json`
-    calls, each timed from fork to exit (every one must answer)."""
+    calls, each timed from fork to exit less the CPU waits
+    (harness.timed_status; every one must answer)."""
 
     def __init__(self, m, echo=ECHO_SVC):
         self.m, self.addr = m, m.addr(echo)
@@ -55,8 +58,7 @@ class Bystander:
         while not self.stop_flag.is_set():
             t0 = time.monotonic()
             try:
-                rc, out, err = self.m.ctl("status", "--json")
-                took = time.monotonic() - t0
+                rc, out, err, took = h.timed_status(self.m, "--json")
                 if rc != 0 or not out.startswith("{"):
                     self.status_errors.append("exit %d: %s" % (rc, err.strip()))
                 self.times.append(took)
@@ -87,12 +89,13 @@ class Bystander:
         slow = [t for t in self.times if t >= STATUS_BOUND_S]
         worst = max(self.times)
         test.assertLess(worst, STATUS_OUTLIER_S,
-                        "masterctl status --json took %.0f ms (bound %.0f ms; %d of"
+                        "masterctl status --json took %.0f ms not waiting for a CPU (bound %.0f ms; %d of"
                         " %d calls over %.0f ms)" % (worst * 1e3, STATUS_OUTLIER_S * 1e3,
                                                      len(slow), len(self.times),
                                                      STATUS_BOUND_S * 1e3))
         test.assertLessEqual(len(slow), STATUS_OUTLIER_SHARE * len(self.times),
-                             "%d of %d masterctl status calls took over %.0f ms"
+                             "%d of %d masterctl status calls took over %.0f ms not waiting"
+                             " for a CPU"
                              % (len(slow), len(self.times), STATUS_BOUND_S * 1e3))
 
 

@@ -142,11 +142,14 @@ class Exec(h.MasterTestCase):
         self.require_root("cgroup containment follows a daemon that forks away")
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=exec fork\n" % PYDAEMON,
                         wait=False)
-        st = running(m, 1)
-        pid = m.worker_pids(st=st)[0]
+        # The pid the daemon serves under, as it says itself: a status
+        # taken before both forks were followed shows an earlier one.
+        pid = int(m.wait_log(r"pydaemon (\d+): serving", 15).group(1))
         m.wait_log(r"worker \d+ exited \(forked into the background\); its process %d "
                    r"carries on" % pid, 5)
-        m.wait_log(r"pydaemon %d: serving" % pid, 5)
+        m.wait_for(lambda st: m.worker_pids(st=st) == [pid]
+                   and m.service(st=st)["workers"]["running"] == 1, 5,
+                   "status showing %d running" % pid)
         h.echo_check(m.addr(), "to the grandchild")
         # Still followed a while later, and stopped by SIGTERM through it.
         time.sleep(1.5)
@@ -277,10 +280,13 @@ class Notify(h.MasterTestCase):
         self.require_root("cgroup containment checks MAINPID")
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify fork\n"
                         % SDNOTIFYD, wait=False)
-        st = running(m, 1)
-        pid = m.worker_pids(st=st)[0]
+        # Its pid as it says itself: its READY=1 can come before the exits
+        # of the first two are followed, and a status then shows one of them.
+        pid = int(m.wait_log(r"sdnotifyd (\d+): READY=1 sent", 15).group(1))
         m.wait_log(r"its process %d carries on as the worker" % pid, 5)
-        m.wait_log(r"sdnotifyd %d: READY=1 sent" % pid, 5)
+        m.wait_for(lambda st: m.worker_pids(st=st) == [pid]
+                   and m.service(st=st)["workers"]["running"] == 1, 5,
+                   "status showing %d running" % pid)
         h.echo_check(m.addr(), "daemonized")
         self.assertEqual(m.stop(), 0)
         self.assertRegex(m.log(), r"sdnotifyd %d: SIGTERM, shutting down" % pid)

@@ -101,12 +101,17 @@ class Lighttpd(h.MasterTestCase):
     def test_forking_into_the_background_is_followed(self):
         self.require_root("cgroup containment follows a daemon that forks away")
         m = self.lighttpd("", args="")
-        st = running(m, 1)
-        pid = m.worker_pids(st=st)[0]
+        # The pid it serves under, as it says itself once forked: a status
+        # taken before the fork was followed shows the first one.
+        def pidfile():
+            with open(m.path("lighttpd.pid")) as f:
+                return int(f.read())
+        pid = h.poll_until(pidfile, 15, "lighttpd.pid written", detail=m.detail)
         m.wait_log(r"worker \d+ exited \(forked into the background\); its process %d "
                    r"carries on as the worker" % pid, 5)
-        with open(m.path("lighttpd.pid")) as f:
-            self.assertEqual(int(f.read()), pid)
+        m.wait_for(lambda st: m.worker_pids(st=st) == [pid]
+                   and m.service(st=st)["workers"]["running"] == 1, 5,
+                   "status showing %d running" % pid)
         lighttpd_get(m.addr(), "bg")
         self.assertEqual(m.service()["start_failures"], 0)
         # Its stderr is /dev/null now: no last words, but no SIGKILL either.
@@ -119,8 +124,13 @@ class Lighttpd(h.MasterTestCase):
                      "gunicorn not installed (apt-get install gunicorn python3-gunicorn)")
 class Gunicorn(h.MasterTestCase):
     def gunicorn(self, opts):
+        # --graceful-timeout below the master's stop_timeout (10 s), as a
+        # unit's TimeoutStopSec must exceed it: a SIGTERM that reaches a
+        # gunicorn worker between its fork and its own signal handlers is
+        # lost (it still has the arbiter's), and the arbiter then waits 30 s.
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify %s"
-                        " --chdir {DIR} --workers 2 app:app\n" % (GUNICORN, opts),
+                        " --chdir {DIR} --workers 2 --graceful-timeout 5"
+                        " app:app\n" % (GUNICORN, opts),
                         start=False)
         m.write("app.py", WSGI_APP)
         m.start(wait=False)
