@@ -156,15 +156,25 @@ static void contain_owner_mark(struct contain *c)
 }
 
 /* Whether the sibling base dirfd/name is an empty one of a master that is
- * gone: it has the owner mark and nobody holds its lock. Returns the
+ * gone: it has the owner mark, nobody holds its lock, and its pid (if it
+ * is one of this PID namespace) is not its master's. Returns the
  * locked directory's fd (held while it is removed), or -1 to leave it.
  * Without the owner mark it is never touched. */
 static int contain_gc_stale(int dirfd, const char *name)
 {
 	char v[64], path[CONTAIN_PATH_BYTES];
+	long pid = 0;
+	unsigned long long start = 0;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name);
-	if (getxattr(path, CONTAIN_OWNER_XATTR, v, sizeof(v) - 1) <= 0)
+	ssize_t n = getxattr(path, CONTAIN_OWNER_XATTR, v, sizeof(v) - 1);
+	if (n <= 0)
+		return -1;
+	v[n] = '\0';
+	/* Its pid alive with its start time, here: alive, lock or not (a
+	 * master of a version before the lock). Only the lock can say "gone". */
+	if (sscanf(v, "%ld %llu", &pid, &start) == 2 && pid > 0 &&
+	    contain_reaper_starttime((pid_t)pid) == start)
 		return -1;
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)

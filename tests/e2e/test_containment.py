@@ -317,7 +317,11 @@ class CgroupContainment(Base, Common):
         parent = os.path.dirname(self.containment(m)["path"])
         dead = os.path.join(parent, "master.e2e-dead-%d" % os.getpid())
         alive = os.path.join(parent, "master.e2e-alive-%d" % os.getpid())
-        for d, mark in ((dead, b"999999999 1"), (alive, b"1 1")):
+        # A master of a version before the lock: no lock, but its pid lives
+        # here with its start time (this test's process stands in).
+        old = os.path.join(parent, "master.e2e-old-%d" % os.getpid())
+        me = ("%d %d" % (os.getpid(), h.proc_stat(os.getpid())[2])).encode()
+        for d, mark in ((dead, b"999999999 1"), (alive, b"1 1"), (old, me)):
             os.mkdir(d)
             self.addCleanup(rmdir_tree, d)
             os.setxattr(d, "trusted.master.owner", mark)
@@ -329,6 +333,7 @@ class CgroupContainment(Base, Common):
         self.containment(m2)
         self.assertFalse(os.path.exists(dead), "a dead master's empty base was kept")
         self.assertTrue(os.path.isdir(alive), "a live master's base was removed")
+        self.assertTrue(os.path.isdir(old), "a live older master's base was removed")
         self.assertTrue(os.path.isdir(self.containment(m)["path"]))
 
     def test_13_delegated_base(self):
