@@ -55,17 +55,24 @@ static void evict_note_why(struct worker *w, const char *why)
 		snprintf(w->kill_why, sizeof(w->kill_why), "%s", why);
 }
 
-/* For cause: the worker's exit is not a normal retirement. */
+/* For cause: logged, the service's last failure (unless it is stopping),
+ * the worker's death line; its exit is not a normal retirement. */
+static void evict_for_cause(struct worker *w, uint64_t now_ms, const char *doing,
+			    const char *done, const char *why)
+{
+	log_warn("service %s: %s worker %ld: %s", w->svc->cfg->name, doing, (long)w->pid, why);
+	if (!w->svc->stopping)
+		service_failure_note(w->svc, now_ms, (long)w->pid, "worker %ld %s: %s",
+				     (long)w->pid, done, why);
+	evict_note_why(w, why);
+	w->killed = true;
+}
+
 void evict_terminate(struct worker *w, uint64_t now_ms, const char *why)
 {
 	if (w->reaped || w->phase >= WORKER_TERMINATING)
 		return;
-	log_warn("service %s: terminating worker %ld: %s", w->svc->cfg->name, (long)w->pid, why);
-	if (!w->svc->stopping)
-		service_failure_note(w->svc, now_ms, (long)w->pid, "worker %ld terminated: %s",
-				     (long)w->pid, why);
-	evict_note_why(w, why);
-	w->killed = true;
+	evict_for_cause(w, now_ms, "terminating", "terminated", why);
 	worker_terminate(w, now_ms, w->svc->cfg->set.kill_grace_s);
 }
 
@@ -73,12 +80,7 @@ static void evict_kill(struct worker *w, uint64_t now_ms, const char *why)
 {
 	if (w->phase == WORKER_DYING)
 		return;
-	log_warn("service %s: killing worker %ld: %s", w->svc->cfg->name, (long)w->pid, why);
-	if (!w->svc->stopping)
-		service_failure_note(w->svc, now_ms, (long)w->pid, "worker %ld killed: %s",
-				     (long)w->pid, why);
-	evict_note_why(w, why);
-	w->killed = true;
+	evict_for_cause(w, now_ms, "killing", "killed", why);
 	worker_kill(w, now_ms);
 }
 
