@@ -309,7 +309,7 @@ uint64_t evict_timers(struct service *svc, uint64_t now_ms)
 uint64_t evict_retiring(struct service *svc, uint64_t now_ms)
 {
 	const struct service_settings *set = &svc->cfg->set;
-	struct policy_pool p = service_pool_counts(svc);
+	struct policy_pool p = service_pool_counts(svc, now_ms);
 	uint64_t next = CLOCK_NEVER_MS, due;
 	struct list *pos, *tmp;
 

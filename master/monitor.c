@@ -37,58 +37,6 @@
 #define MONITOR_STDERR_FINAL_READS 8
 #define MONITOR_WHY_BYTES 128
 
-/* ---- the coalesced channel set ---- */
-
-static void monitor_ready(struct event_watch *ew, uint32_t revents)
-{
-	struct monitor *mon = EVENT_OWNER(ew, struct monitor, watch);
-	int n = event_run_once(&mon->set, 0);
-
-	/* EPOLLONESHOT has already stopped the watch (no syscall for the
-	 * pause). A full batch means more is waiting: read on at once. */
-	if (n >= 0 && n < EVENT_BATCH_MAX) {
-		mon->paused = true;
-		mon->resume_ms = clock_now_ms() + MONITOR_COALESCE_MS;
-	} else {
-		event_rearm(mon->outer, &mon->watch);
-	}
-}
-
-int monitor_init(struct monitor *mon, struct event_loop *outer)
-{
-	mon->outer = outer;
-	mon->paused = false;
-	mon->resume_ms = CLOCK_NEVER_MS;
-	mon->watch.fd = -1;
-	if (event_init(&mon->set) < 0)
-		return -1;
-	if (event_add(outer, &mon->watch, mon->set.epfd, EPOLLIN | EPOLLONESHOT,
-		      monitor_ready) < 0) {
-		event_fini(&mon->set);
-		return -1;
-	}
-	return 0;
-}
-
-void monitor_fini(struct monitor *mon)
-{
-	if (mon->outer != NULL)
-		event_del(mon->outer, &mon->watch);
-	event_fini(&mon->set);
-	mon->outer = NULL;
-}
-
-uint64_t monitor_tick(struct monitor *mon, uint64_t now_ms)
-{
-	if (!mon->paused)
-		return CLOCK_NEVER_MS;
-	if (now_ms < mon->resume_ms)
-		return mon->resume_ms;
-	event_rearm(mon->outer, &mon->watch);
-	mon->paused = false;
-	return CLOCK_NEVER_MS;
-}
-
 /* ---- one message ---- */
 
 static void monitor_close_status(struct worker *w)
@@ -127,11 +75,11 @@ static void monitor_reject(struct worker *w, const char *buf, size_t n, uint64_t
 	evict_violation(w, now_ms, why);
 }
 
-static void monitor_began(struct worker *w)
+static void monitor_began(struct worker *w, unsigned count)
 {
 	struct service *svc = w->svc;
 
-	svc->stats.requests++;
+	svc->stats.requests += count;
 	if (throttle_reset(&svc->throttle))
 		log_info("service %s: recovered: worker %ld is serving requests",
 			 svc->cfg->name, (long)w->pid);
@@ -139,13 +87,14 @@ static void monitor_began(struct worker *w)
 
 /* Applies one decoded message: the only place that decides what a worker
  * may say. */
-static void monitor_apply(struct worker *w, enum protocol_msg msg, uint64_t now_ms)
+static void monitor_apply(struct worker *w, enum protocol_msg msg, unsigned count,
+			  uint64_t now_ms)
 {
 	struct policy_worker next = w->proto;
 	char why[MONITOR_WHY_BYTES];
-	bool began;
+	unsigned began;
 
-	if (!policy_on_message(&next, msg, &began)) {
+	if (!policy_on_message(&next, msg, count, &began)) {
 		snprintf(why, sizeof(why), "protocol violation: \"%s\" while %s%s",
 			 protocol_word(msg) ? protocol_word(msg) : "(invalid)",
 			 worker_state_name(w), w->proto.announced ? " (announced retiring)" : "");
@@ -161,8 +110,15 @@ static void monitor_apply(struct worker *w, enum protocol_msg msg, uint64_t now_
 	w->proto.announced = next.announced;
 	w->proto.requests = next.requests;
 	if (began)
-		monitor_began(w);
-	/* "next" restarts the request clock: a state change of its own. */
+		monitor_began(w, began);
+	/* It waited for that request ("busy" from idle) or lingered for
+	 * one ("spare"): capacity to spare, for a while (policy.h: slack). */
+	if (msg == PROTOCOL_BUSY || msg == PROTOCOL_SPARE)
+		w->svc->slack_until_ms = now_ms + POLICY_SLACK_MS;
+	/* "next" restarts the request clock (max_busy then counts from the
+	 * last report, which a worker under load sends at most
+	 * LIBMASTER_REPORT_MS after a request began): a state change of its
+	 * own. */
 	if (began || next.state != w->proto.state)
 		worker_set_state(w, next.state, now_ms);
 	if (announced)
@@ -202,12 +158,13 @@ static bool monitor_drain(struct worker *w, unsigned budget, unsigned *read, uin
 			size_t len = msgs[i].msg_len;
 			if (len == 0)
 				return false; /* end-of-file */
+			unsigned count = 1;
 			enum protocol_msg msg = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-				? PROTOCOL_INVALID : protocol_decode(bufs[i], len);
+				? PROTOCOL_INVALID : protocol_decode_count(bufs[i], len, &count);
 			if (msg == PROTOCOL_INVALID)
 				monitor_reject(w, bufs[i], len, now_ms);
 			else
-				monitor_apply(w, msg, now_ms);
+				monitor_apply(w, msg, count, now_ms);
 		}
 		if ((unsigned)n < want)
 			return true; /* drained */

@@ -4,8 +4,8 @@
  * log, reaps children and accounts each exit (counters, crash-loop
  * back-off, a successor owed).
  *
- * Status channels are read in coalesced batches: every channel sits in an
- * epoll set of its own, nested in the master's loop. When the set turns
+ * Status channels are read in coalesced batches (monitor_set.c): every
+ * channel sits in an epoll set of its own, nested in the master's loop. When the set turns
  * readable the monitor drains every ready channel (each to empty, up to a
  * generous bound per wake-up), then stops watching the set for
  * MONITOR_COALESCE_MS: messages that arrive meanwhile are read together at

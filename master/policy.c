@@ -1,6 +1,8 @@
 /* policy.c - owns the pool decisions (see policy.h for the rules). */
 #include "policy.h"
 
+#include <limits.h>
+
 
 bool policy_flood_note(struct policy_flood *f, bool full, uint64_t now_ms)
 {
@@ -29,7 +31,7 @@ static unsigned policy_wanted(const struct policy_pool *p)
 	unsigned want = p->prefork;
 
 	/* Grow by one when clients wait and nobody can take them. */
-	if (p->demand && p->idle + p->starting == 0 && live + 1 > want)
+	if (p->demand && policy_wants_demand(p) && live + 1 > want)
 		want = live + 1;
 	if (want > policy_cap(p))
 		want = policy_cap(p);
@@ -50,7 +52,7 @@ struct policy_spawn policy_spawn(const struct policy_pool *p)
 
 bool policy_wants_demand(const struct policy_pool *p)
 {
-	return p->idle + p->starting == 0;
+	return p->idle + p->starting == 0 && !p->slack;
 }
 
 bool policy_at_maxproc(const struct policy_pool *p)
@@ -76,11 +78,14 @@ unsigned policy_clamp_credits(const struct policy_pool *p)
 	return p->replace_credits < deficit ? p->replace_credits : deficit;
 }
 
-bool policy_on_message(struct policy_worker *pw, enum protocol_msg msg, bool *began)
+bool policy_on_message(struct policy_worker *pw, enum protocol_msg msg, unsigned count,
+		       unsigned *began)
 {
 	enum policy_worker_state from = pw->state;
 
-	*began = false;
+	*began = 0;
+	if (count == 0 || (count != 1 && msg != PROTOCOL_NEXT && msg != PROTOCOL_SPARE))
+		return false;
 	switch (msg) {
 	case PROTOCOL_READY:
 		if (from != POLICY_STARTING)
@@ -89,14 +94,17 @@ bool policy_on_message(struct policy_worker *pw, enum protocol_msg msg, bool *be
 		return true;
 	case PROTOCOL_BUSY:
 	case PROTOCOL_NEXT:
-		/* "busy" opens a request from idle, "next" chains one onto a
-		 * busy spell; neither may follow "retiring", and a repeated
-		 * "busy" must not restart the max_busy clock. */
+	case PROTOCOL_SPARE:
+		/* "busy" opens a request from idle, "next" and "spare" chain
+		 * requests onto a busy spell; none may follow "retiring", and a
+		 * repeated "busy" must not restart the max_busy clock. */
 		if (pw->announced || from != (msg == PROTOCOL_BUSY ? POLICY_IDLE : POLICY_BUSY))
 			return false;
+		if (count > UINT_MAX - pw->requests)
+			return false;
 		pw->state = POLICY_BUSY;
-		pw->requests++;
-		*began = true;
+		pw->requests += count;
+		*began = count;
 		return true;
 	case PROTOCOL_IDLE:
 		if (from != POLICY_BUSY)

@@ -11,7 +11,14 @@
  *    it replaces finishes its last request (make-before-break).
  *  - replace_credits counts normal retirements not yet replaced (plus the
  *    initial pool): forks that use a credit bypass the limiter, so normal
- *    recycling is never throttled; growth and crash replacement are. */
+ *    recycling is never throttled; growth and crash replacement are.
+ *  - slack: a worker showed capacity to spare within the last
+ *    POLICY_SLACK_MS (it said "busy", so it had waited idle for that
+ *    request, or "spare", so it lingered for one). A worker lingers for
+ *    the next request before it says "idle" (libmaster, up to
+ *    PROTOCOL_REPORT_MS) and looks busy meanwhile: while there is slack,
+ *    a client seen waiting is one a lingering worker is about to take, not
+ *    a reason to grow the pool or to call it saturated. */
 #ifndef MASTER_POLICY_H
 #define MASTER_POLICY_H
 
@@ -23,6 +30,10 @@
 /* How long an idle retiring worker waits for its successor to be ready
  * before it is stopped anyway. */
 #define POLICY_HANDOVER_MAX_MS 10000u
+/* How long a "busy" or "spare" counts as capacity to spare: a worker
+ * lingering for requests reports at least every PROTOCOL_REPORT_MS, and
+ * as much again for scheduling delays. */
+#define POLICY_SLACK_MS (2u * PROTOCOL_REPORT_MS)
 
 struct policy_pool {
 	unsigned prefork;
@@ -30,6 +41,7 @@ struct policy_pool {
 	unsigned starting, idle, busy, retiring;
 	unsigned replace_credits;
 	bool demand;               /* a client is waiting in the listen backlog */
+	bool slack;                /* a worker had capacity to spare just now */
 };
 
 /* A worker's protocol state as the master tracks it. */
@@ -44,19 +56,25 @@ struct policy_spawn {
 struct policy_worker {
 	enum policy_worker_state state;
 	bool announced;     /* it said "retiring": its current request is its last */
-	unsigned requests;  /* requests it began ("busy" and "next") */
+	unsigned requests;  /* requests it began ("busy" 1, "next N" N) */
 };
 
 /* Applies one status message (protocol version 2, docs/protocol.md):
  *   ready:    starting -> idle
  *   busy:     idle -> busy, a request began
- *   next:     busy -> busy, the request ended and the next began
+ *   next N:   busy -> busy, the request ended and N more began back to
+ *             back (plain "next": N = 1)
+ *   spare N:  the same, and the worker waited for one of them (slack)
  *   idle:     busy -> idle
  *   retiring: idle or busy, once: no request after the current one
- * After "retiring" only "idle" (ending the last request) is accepted. Sets
- * *began when a request began. Returns false, changing nothing, for
- * anything else: a protocol violation, for which the master kills it. */
-bool policy_on_message(struct policy_worker *pw, enum protocol_msg msg, bool *began);
+ * After "retiring" only "idle" (ending the last request) is accepted.
+ * count is the message's (protocol_decode_count: N for "next N", else 1).
+ * Sets *began to the requests that began (0, 1 or N). Returns false,
+ * changing nothing, for anything else: a protocol violation, for which
+ * the master kills it; a count that would wrap the request counter is
+ * one too. */
+bool policy_on_message(struct policy_worker *pw, enum protocol_msg msg, unsigned count,
+		       unsigned *began);
 
 /* A status flood: a worker that keeps its status channel full. A channel
  * holds about 280 short packets and the monitor empties it every few
@@ -83,7 +101,8 @@ unsigned policy_live(const struct policy_pool *p);
 /* Workers to start now. */
 struct policy_spawn policy_spawn(const struct policy_pool *p);
 /* Whether the master should watch the listening socket for waiting
- * clients: only when nobody can accept them (no idle or starting worker). */
+ * clients: only when nobody can accept them (no idle or starting worker,
+ * no slack). */
 bool policy_wants_demand(const struct policy_pool *p);
 /* Whether live workers are at maxproc. */
 bool policy_at_maxproc(const struct policy_pool *p);

@@ -42,7 +42,7 @@ static void pool_set_demand_watch(struct service *svc, bool on)
  * a fork if it held one back. */
 static uint64_t pool_spawn(struct service *svc, uint64_t now_ms)
 {
-	struct policy_pool p = service_pool_counts(svc);
+	struct policy_pool p = service_pool_counts(svc, now_ms);
 	struct policy_spawn want = policy_spawn(&p);
 	uint64_t next = CLOCK_NEVER_MS;
 	unsigned total = want.exempt + want.limited;
@@ -69,7 +69,7 @@ static uint64_t pool_spawn(struct service *svc, uint64_t now_ms)
 			svc->replace_credits--;
 	}
 	svc->demand_seen = false;
-	p = service_pool_counts(svc);
+	p = service_pool_counts(svc, now_ms);
 	svc->replace_credits = policy_clamp_credits(&p);
 	return next;
 }
@@ -117,7 +117,7 @@ void pool_update(struct service *svc, uint64_t now_ms)
 		svc->deadline_ms = t < next ? t : next;
 		return;
 	}
-	struct policy_pool p = service_pool_counts(svc);
+	struct policy_pool p = service_pool_counts(svc, now_ms);
 	if (svc->demand_seen && policy_at_maxproc(&p))
 		pool_note_saturation(svc, now_ms);
 	bool throttled = throttle_active(&svc->throttle, now_ms);
@@ -137,7 +137,7 @@ void pool_update(struct service *svc, uint64_t now_ms)
 	/* Watch for waiting clients only while nobody can take them, and not
 	 * while the limiter or maxproc holds us back (a timer, or a worker
 	 * turning idle, brings us back here). */
-	p = service_pool_counts(svc);
+	p = service_pool_counts(svc, now_ms);
 	uint64_t limiter_next = ratelimit_next_ms(&svc->limiter, now_ms);
 	bool at_cap = policy_at_maxproc(&p);
 	uint64_t resume = at_cap ? svc->saturation_check_ms : limiter_next;
@@ -145,6 +145,9 @@ void pool_update(struct service *svc, uint64_t now_ms)
 	pool_set_demand_watch(svc, wants && resume <= now_ms);
 	if (wants && resume > now_ms) /* look for waiting clients again then */
 		next = resume < next ? resume : next;
+	/* Only slack holds the watch off: look again when it has gone. */
+	if (p.slack && p.idle + p.starting == 0 && !throttled)
+		next = svc->slack_until_ms < next ? svc->slack_until_ms : next;
 	t = pool_wakeup(svc, throttled, now_ms);
 	svc->deadline_ms = t < next ? t : next;
 }

@@ -86,6 +86,7 @@ struct service {
 	unsigned recycle_pending;  /* workers marked by `recycle` */
 	bool demand_armed;      /* the listening sockets are watched */
 	bool demand_seen;       /* a client waited and nobody was idle */
+	uint64_t slack_until_ms; /* a worker had capacity to spare (policy.h: slack) */
 	uint64_t saturation_check_ms; /* at maxproc: next look for waiting clients */
 	uint64_t saturated_log_ms;
 	bool stopping;
@@ -106,7 +107,7 @@ struct service {
 };
 
 /* The counts the pool policy reads (policy.h), from the live counters. */
-static inline struct policy_pool service_pool_counts(const struct service *svc)
+static inline struct policy_pool service_pool_counts(const struct service *svc, uint64_t now_ms)
 {
 	struct policy_pool p = {
 		.prefork = svc->cfg->set.prefork,
@@ -117,6 +118,7 @@ static inline struct policy_pool service_pool_counts(const struct service *svc)
 		.retiring = svc->n_retiring,
 		.replace_credits = svc->replace_credits,
 		.demand = svc->demand_seen,
+		.slack = now_ms < svc->slack_until_ms,
 	};
 	return p;
 }

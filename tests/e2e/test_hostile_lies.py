@@ -121,6 +121,26 @@ class Lies(HostileTestCase):
         self.assertRegex(m.log(), r"killing worker %d: .*max_use" % pid)
         self.assertGreaterEqual(m.service(HOSTILE_SVC)["killed"], 1)
 
+    def test_counted_run_past_max_use(self):
+        """A run reported as one `next N` that takes the worker past
+        max_use=3 ("busy", then "next 5": 6 requests) gets it killed for
+        max_use, and the service counts only each worker's "busy" (1
+        request), never the 5 it lied about."""
+        m = self.master(ECHO_LINE +
+                        "overrun unix n n n - 1 {HOSTILE} -o prefork=1 -o max_use=3"
+                        " -o throttle_min=1 -o startup_timeout=10"
+                        " say ready busy next_5\n", wait=False)
+        self.wait_echo(m)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not re.search(
+                r"service overrun: killing worker \d+: .*max_use", m.log()):
+            time.sleep(h.POLL_S)
+        self.assertRegex(m.log(), r"service overrun: killing worker \d+: .*max_use \(3\)",
+                         m.log_tail(20))
+        svc = m.service("overrun")
+        self.assertGreaterEqual(svc["killed"], 1, svc)
+        self.assertLessEqual(svc["requests"], svc["spawned"], svc)
+
     # name -> the words its worker says, with no client at all.
     WRONG = {
         "ready-twice": "ready ready",
@@ -132,18 +152,25 @@ class Lies(HostileTestCase):
         "retiring-twice": "ready retiring retiring",
         "busy-after-retiring": "ready retiring busy",
         "wrong-case": "ready Busy",
+        "count-while-idle": "ready next_3",
+        "spare-while-idle": "ready spare_2",
+        "count-on-busy": "ready busy_1",
+        "count-zero": "ready busy next_0",
+        "count-leading-zero": "ready busy next_03",
+        "count-too-long": "ready busy next_1000000000",
     }
 
     def test_wrong_state_words(self):
         """Valid words in the wrong state (and one invalid word) get the
         worker killed and logged as a protocol violation; the legal v2
-        sequence ready busy next idle is not, and counts 2 requests."""
+        sequence ready busy next "next 3" "spare 2" idle is not, and
+        counts 7 requests."""
         cf = ECHO_LINE + "".join(
             "%s unix n n n - 1 {HOSTILE} -o prefork=1 -o throttle_min=1"
             " -o startup_timeout=10 say %s\n" % (name, words)
             for name, words in self.WRONG.items())
         cf += ("legal unix n n n - 1 {HOSTILE} -o prefork=1 -o max_use=0"
-               " say ready busy next idle\n")
+               " say ready busy next next_3 spare_2 idle\n")
         m = self.master(cf, wait=False)
         self.wait_echo(m)
         with Bystander(m) as by:
@@ -165,7 +192,7 @@ class Lies(HostileTestCase):
                          % (missing, m.log_tail(30)))
         self.assertEqual(legal["killed"], 0, "the legal sequence was killed:\n%s"
                          % m.log_tail(30))
-        self.assertEqual(legal["requests"], 2, legal)
+        self.assertEqual(legal["requests"], 7, legal)
         self.assertEqual([p["state"] for p in legal["procs"]], ["idle"], legal)
 
 

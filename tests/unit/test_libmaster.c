@@ -2,7 +2,11 @@
  * real sockets, with the test as its master: a "stop" that arrives during
  * a request ends the worker after that request, and no client waiting on
  * any of its listeners is taken after it (libmaster does not recv before
- * "idle": its epoll wait must see the stop first). */
+ * "idle": its epoll wait must see the stop first); a run of requests
+ * taken back to back is reported in few "next N" messages that count
+ * every request, and never goes unreported for longer than
+ * LIBMASTER_REPORT_MS; a worker lingers that long for the next client
+ * before it says "idle". */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,14 +24,20 @@
 
 #define TEST_WAIT_MS 5000
 #define TEST_LISTENERS 2
+#define TEST_BACKLOG 128
+#define TEST_RUN_CLIENTS 50       /* a run of back-to-back requests */
+#define TEST_SLOW_CLIENTS 4
+#define TEST_SLOW_REQUEST_MS 15   /* longer than LIBMASTER_REPORT_MS */
 
-/* The test's handler: reads one line and echoes it. */
+/* The test's handler: reads one line and echoes it, after *ctx ms (ctx
+ * NULL: at once). */
 static void test_echo(int fd, void *ctx)
 {
 	char buf[64];
 	ssize_t n = read(fd, buf, sizeof(buf));
 
-	(void)ctx;
+	if (ctx != NULL)
+		usleep((useconds_t)*(const int *)ctx * 1000u);
 	if (n > 0)
 		(void)write(fd, buf, (size_t)n);
 }
@@ -42,7 +52,7 @@ static int test_listener(struct sockaddr_in *addr)
 	addr->sin_family = AF_INET;
 	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)addr, sizeof(*addr)), 0);
-	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(listen(fd, TEST_BACKLOG), 0);
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)addr, &len), 0);
 	return fd;
 }
@@ -91,8 +101,9 @@ static int test_reap(pid_t pid)
 	return -1;
 }
 
-/* The worker, in a child: listeners at 3 and 4, status channel at 5. */
-static void test_worker(const int *listen_fd, int status_fd)
+/* The worker, in a child: listeners at 3 and 4, status channel at 5;
+ * each request takes *delay_ms (NULL: no delay). */
+static void test_worker(const int *listen_fd, int status_fd, int *delay_ms)
 {
 	char digits[16];
 
@@ -108,7 +119,7 @@ static void test_worker(const int *listen_fd, int status_fd)
 	setenv("MASTER_SERVICE_TYPE", "inet", 1);
 	unsetenv("LISTEN_PID");
 	unsetenv("MASTER_MAX_USE");
-	_exit(libmaster_run(test_echo, NULL));
+	_exit(libmaster_run(test_echo, delay_ms));
 }
 
 /* A client waits on each listener before the worker starts, so its first
@@ -131,7 +142,7 @@ START_TEST(stop_during_request_takes_no_more)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		close(ch[0]);
-		test_worker(lfd, ch[1]);
+		test_worker(lfd, ch[1], NULL);
 	}
 	close(ch[1]);
 	test_heard(ch[0], msg, sizeof(msg));
@@ -181,7 +192,7 @@ START_TEST(master_gone_exits)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		close(ch[0]);
-		test_worker(lfd, ch[1]);
+		test_worker(lfd, ch[1], NULL);
 	}
 	close(ch[1]);
 	test_heard(ch[0], msg, sizeof(msg));
@@ -199,6 +210,153 @@ START_TEST(master_gone_exits)
 }
 END_TEST
 
+/* Runs a worker with `clients` clients queued on listener 0, each line
+ * already sent, until it says "idle"; returns the "next" messages it sent
+ * and sets *counted to the requests its messages counted ("busy" 1, "next
+ * N" N). Every client gets its echo. */
+static unsigned test_run(int clients, int *delay_ms, unsigned *counted)
+{
+	struct sockaddr_in addr[TEST_LISTENERS];
+	int lfd[TEST_LISTENERS], ch[2], fd[TEST_RUN_CLIENTS];
+	unsigned nexts = 0;
+	char msg[64], reply[8];
+	pid_t pid;
+
+	ck_assert_int_le(clients, TEST_RUN_CLIENTS);
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		lfd[i] = test_listener(&addr[i]);
+	for (int i = 0; i < clients; i++) {
+		fd[i] = test_connect(&addr[0]);
+		ck_assert_int_eq(write(fd[i], "x\n", 2), 2);
+	}
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(ch[0]);
+		test_worker(lfd, ch[1], delay_ms);
+	}
+	close(ch[1]);
+	test_heard(ch[0], msg, sizeof(msg));
+	ck_assert_str_eq(msg, "ready");
+	test_heard(ch[0], msg, sizeof(msg));
+	ck_assert_str_eq(msg, "busy");
+	*counted = 1;
+	for (;;) {
+		unsigned long n = 1;
+
+		test_heard(ch[0], msg, sizeof(msg));
+		if (strcmp(msg, "idle") == 0)
+			break;
+		ck_assert_msg(strcmp(msg, "next") == 0 ||
+			      (sscanf(msg, "next %lu", &n) == 1 && n > 1),
+			      "said \"%s\" in a run", msg);
+		*counted += (unsigned)n;
+		nexts++;
+	}
+	for (int i = 0; i < clients; i++) {
+		ck_assert_int_eq(read(fd[i], reply, sizeof(reply)), 2);
+		close(fd[i]);
+	}
+	close(ch[0]); /* the master gone: it exits 0 */
+	ck_assert_int_eq(test_reap(pid), 0);
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		close(lfd[i]);
+	return nexts;
+}
+
+/* 50 requests back to back (far under LIBMASTER_REPORT_MS each) are all
+ * counted, in fewer messages than requests: one per request would make
+ * the master's wake-ups and the worker's sends the cost of a request. */
+START_TEST(run_is_counted_in_few_messages)
+{
+	unsigned counted, nexts = test_run(TEST_RUN_CLIENTS, NULL, &counted);
+
+	ck_assert_uint_eq(counted, TEST_RUN_CLIENTS);
+	ck_assert_msg(nexts < TEST_RUN_CLIENTS - 1,
+		      "%u \"next\" messages for %d chained requests: not coalesced",
+		      nexts, TEST_RUN_CLIENTS - 1);
+}
+END_TEST
+
+/* Requests longer than LIBMASTER_REPORT_MS are each reported when they
+ * begin: the master's max_busy clock never lags a request by more. */
+START_TEST(slow_requests_are_each_reported)
+{
+	int delay_ms = TEST_SLOW_REQUEST_MS;
+	unsigned counted, nexts = test_run(TEST_SLOW_CLIENTS, &delay_ms, &counted);
+
+	ck_assert_uint_eq(counted, TEST_SLOW_CLIENTS);
+	ck_assert_uint_eq(nexts, TEST_SLOW_CLIENTS - 1);
+}
+END_TEST
+
+/* One attempt of lingering_worker_takes_the_next_client: 1 if the
+ * worker said "spare" for the second client, 0 if the test came too late
+ * (the worker had said "idle"), with the other messages checked. */
+static int test_linger_once(void)
+{
+	struct sockaddr_in addr[TEST_LISTENERS];
+	int lfd[TEST_LISTENERS], ch[2], a, b;
+	char msg[64], reply[8];
+	pid_t pid;
+	int lingered;
+
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		lfd[i] = test_listener(&addr[i]);
+	a = test_connect(&addr[0]);
+	ck_assert_int_eq(write(a, "a\n", 2), 2);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(ch[0]);
+		test_worker(lfd, ch[1], NULL);
+	}
+	close(ch[1]);
+	test_heard(ch[0], msg, sizeof(msg));
+	ck_assert_str_eq(msg, "ready");
+	test_heard(ch[0], msg, sizeof(msg));
+	ck_assert_str_eq(msg, "busy");
+	/* a's reply, then b at once: the worker lingers for it. */
+	ck_assert_int_eq(read(a, reply, sizeof(reply)), 2);
+	b = test_connect(&addr[1]);
+	ck_assert_int_eq(write(b, "b\n", 2), 2);
+	ck_assert_int_eq(read(b, reply, sizeof(reply)), 2);
+	test_heard(ch[0], msg, sizeof(msg));
+	lingered = strcmp(msg, "spare") == 0;
+	if (!lingered) { /* late: it had given up lingering */
+		ck_assert_str_eq(msg, "idle");
+		test_heard(ch[0], msg, sizeof(msg));
+		ck_assert_str_eq(msg, "busy");
+	}
+	/* Then "idle" once nothing more came within its report interval. */
+	test_heard(ch[0], msg, sizeof(msg));
+	ck_assert_str_eq(msg, "idle");
+	close(ch[0]);
+	ck_assert_int_eq(test_reap(pid), 0);
+	close(a);
+	close(b);
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		close(lfd[i]);
+	return lingered;
+}
+
+/* A client that comes within LIBMASTER_REPORT_MS of the last report is
+ * taken by the worker that lingered for it (on any of its listeners)
+ * without an "idle" and a "busy" in between; it says "spare" (it waited
+ * for that request: capacity to spare), then "idle" when the interval
+ * passes without another. The test's own connect must fall inside those
+ * 10 ms: a test descheduled that long tries again, at most 5 times. */
+START_TEST(lingering_worker_takes_the_next_client)
+{
+	int attempt = 0;
+
+	while (!test_linger_once())
+		ck_assert_int_lt(++attempt, 5);
+}
+END_TEST
+
 static Suite *libmaster_suite(void)
 {
 	Suite *s = suite_create("libmaster");
@@ -207,6 +365,9 @@ static Suite *libmaster_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, stop_during_request_takes_no_more);
 	tcase_add_test(tc, master_gone_exits);
+	tcase_add_test(tc, run_is_counted_in_few_messages);
+	tcase_add_test(tc, slow_requests_are_each_reported);
+	tcase_add_test(tc, lingering_worker_takes_the_next_client);
 	suite_add_tcase(s, tc);
 	return s;
 }

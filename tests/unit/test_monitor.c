@@ -13,6 +13,10 @@ START_TEST(test_wrong_state_words)
 		{ "ready", "ready" },    /* twice */
 		{ "ready", "idle" },     /* idle while idle */
 		{ "ready", "next" },     /* next while idle */
+		{ "ready", "next 3" },   /* a counted next while idle */
+		{ "ready", "spare" },    /* spare while idle */
+		{ "ready", "busy 1" },   /* a count on busy */
+		{ "ready", "next 0" },   /* (needs busy first: invalid either way) */
 		{ "ready", "stop" },     /* the master's word */
 		{ "ready", "busy\n\n" }, /* malformed */
 	};
@@ -108,6 +112,27 @@ START_TEST(test_master_side_max_use)
 }
 END_TEST
 
+/* "next N" counts N requests: a run reported in one message is counted
+ * whole, and one that passes max_use gets the worker killed. */
+START_TEST(test_next_count_and_max_use)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	f.cfg.set.max_use = 10;
+	pid_t pid = fake_start_one(&f);
+
+	fake_say(&f, pid, "busy");
+	fake_say(&f, pid, "next 6");
+	fake_say(&f, pid, "next 2");
+	ck_assert_uint_eq(f.nsignals, 0);
+	ck_assert_uint_eq(f.svc.stats.requests, 9);
+	fake_say(&f, pid, "next 2"); /* the tenth and an eleventh */
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	ck_assert_uint_eq(f.svc.stats.requests, 9);
+	fake_fini(&f);
+}
+END_TEST
+
 /* Item 8: "ready", then exit 0 before any request: a start failure. */
 START_TEST(test_exit_after_ready_throttles)
 {
@@ -156,6 +181,7 @@ int main(void)
 	tcase_add_test(tc, test_flood_is_killed);
 	tcase_add_test(tc, test_busy_worker_is_no_flood);
 	tcase_add_test(tc, test_master_side_max_use);
+	tcase_add_test(tc, test_next_count_and_max_use);
 	tcase_add_test(tc, test_exit_after_ready_throttles);
 	tcase_add_test(tc, test_exit_after_serving);
 	suite_add_tcase(s, tc);

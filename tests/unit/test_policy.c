@@ -1,5 +1,6 @@
 /* test_policy.c - the pool decisions and the protocol state machine, with
  * a fake clock and no processes. */
+#include <limits.h>
 #include <check.h>
 #include <stdlib.h>
 
@@ -10,7 +11,8 @@ static struct policy_pool pool(unsigned prefork, unsigned maxproc, unsigned star
 			       unsigned idle, unsigned busy, unsigned retiring,
 			       unsigned credits, bool demand)
 {
-	struct policy_pool p = { prefork, maxproc, starting, idle, busy, retiring, credits, demand };
+	struct policy_pool p = { prefork, maxproc, starting, idle, busy, retiring, credits, demand,
+				 false };
 	return p;
 }
 
@@ -65,6 +67,22 @@ START_TEST(test_growth_on_demand_only)
 }
 END_TEST
 
+/* Slack (a worker said "busy" or "spare" just now: it waited for a
+ * client) holds growth and the demand watch off: the waiting client is one
+ * a lingering worker is about to take. */
+START_TEST(test_slack_holds_growth)
+{
+	struct policy_pool busy_demand = pool(2, 10, 0, 0, 2, 0, 0, true);
+
+	busy_demand.slack = true;
+	ck_assert_uint_eq(policy_spawn(&busy_demand).limited, 0);
+	ck_assert(!policy_wants_demand(&busy_demand));
+	busy_demand.slack = false;
+	ck_assert_uint_eq(policy_spawn(&busy_demand).limited, 1);
+	ck_assert(policy_wants_demand(&busy_demand));
+}
+END_TEST
+
 START_TEST(test_maxproc_caps_growth)
 {
 	struct policy_pool at_cap = pool(2, 3, 0, 0, 3, 0, 0, true);
@@ -109,47 +127,76 @@ END_TEST
 START_TEST(test_protocol_state_machine)
 {
 	struct policy_worker pw = { POLICY_STARTING, false, 0 };
-	bool began;
+	unsigned began;
 
 	/* Nothing before "ready". */
-	ck_assert(!policy_on_message(&pw, PROTOCOL_BUSY, &began));
-	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, &began));
-	ck_assert(!policy_on_message(&pw, PROTOCOL_RETIRING, &began));
-	ck_assert(!policy_on_message(&pw, PROTOCOL_IDLE, &began));
-	ck_assert(policy_on_message(&pw, PROTOCOL_READY, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_BUSY, 1, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, 1, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_RETIRING, 1, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_IDLE, 1, &began));
+	ck_assert(policy_on_message(&pw, PROTOCOL_READY, 1, &began));
 	ck_assert_int_eq(pw.state, POLICY_IDLE);
 	ck_assert(!began);
 	/* Valid words in the wrong state. */
-	ck_assert(!policy_on_message(&pw, PROTOCOL_READY, &began));
-	ck_assert(!policy_on_message(&pw, PROTOCOL_IDLE, &began));
-	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, &began));
-	ck_assert(policy_on_message(&pw, PROTOCOL_BUSY, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_READY, 1, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_IDLE, 1, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, 1, &began));
+	ck_assert(policy_on_message(&pw, PROTOCOL_BUSY, 1, &began));
 	ck_assert(began);
 	ck_assert_int_eq(pw.requests, 1);
 	/* A repeated "busy" is a violation and counts nothing. */
-	ck_assert(!policy_on_message(&pw, PROTOCOL_BUSY, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_BUSY, 1, &began));
 	ck_assert_int_eq(pw.requests, 1);
-	ck_assert(policy_on_message(&pw, PROTOCOL_NEXT, &began));
-	ck_assert(began);
+	ck_assert(policy_on_message(&pw, PROTOCOL_NEXT, 1, &began));
+	ck_assert_uint_eq(began, 1);
 	ck_assert_int_eq(pw.requests, 2);
 	ck_assert_int_eq(pw.state, POLICY_BUSY);
-	ck_assert(!policy_on_message(&pw, PROTOCOL_READY, &began));
+	/* "next N": N requests began back to back; a count on any other
+	 * word, or none at all, is a violation that counts nothing. */
+	ck_assert(policy_on_message(&pw, PROTOCOL_NEXT, 5, &began));
+	ck_assert_uint_eq(began, 5);
+	ck_assert_int_eq(pw.requests, 7);
+	ck_assert(policy_on_message(&pw, PROTOCOL_SPARE, 3, &began));
+	ck_assert_uint_eq(began, 3);
+	ck_assert_int_eq(pw.requests, 10);
+	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, 0, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_IDLE, 2, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_RETIRING, 2, &began));
+	ck_assert_int_eq(pw.requests, 10);
+	ck_assert_int_eq(pw.state, POLICY_BUSY);
+	ck_assert(!policy_on_message(&pw, PROTOCOL_READY, 1, &began));
 	/* "retiring": this request is the last; only "idle" may follow. */
-	ck_assert(policy_on_message(&pw, PROTOCOL_RETIRING, &began));
+	ck_assert(policy_on_message(&pw, PROTOCOL_RETIRING, 1, &began));
 	ck_assert(pw.announced);
-	ck_assert(!policy_on_message(&pw, PROTOCOL_RETIRING, &began));
-	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, &began));
-	ck_assert(policy_on_message(&pw, PROTOCOL_IDLE, &began));
-	ck_assert(!policy_on_message(&pw, PROTOCOL_BUSY, &began));
-	ck_assert_int_eq(pw.requests, 2);
+	ck_assert(!policy_on_message(&pw, PROTOCOL_RETIRING, 1, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, 1, &began));
+	ck_assert(policy_on_message(&pw, PROTOCOL_IDLE, 1, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_BUSY, 1, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_SPARE, 1, &began));
+	ck_assert_int_eq(pw.requests, 10);
 	/* Never from a worker. */
-	ck_assert(!policy_on_message(&pw, PROTOCOL_STOP, &began));
-	ck_assert(!policy_on_message(&pw, PROTOCOL_INVALID, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_STOP, 1, &began));
+	ck_assert(!policy_on_message(&pw, PROTOCOL_INVALID, 1, &began));
 }
 END_TEST
 
 /* The flood rule: POLICY_FLOOD_WAKEUPS full wake-ups in a row, over at
  * least POLICY_FLOOD_MIN_MS; one that is not full starts over. */
+/* A count that would wrap the request counter is refused: a worker must
+ * not bring itself back under max_use by overflowing. */
+START_TEST(test_next_count_cannot_wrap)
+{
+	struct policy_worker pw = { POLICY_BUSY, false, UINT_MAX - 3 };
+	unsigned began;
+
+	ck_assert(!policy_on_message(&pw, PROTOCOL_NEXT, 4, &began));
+	ck_assert_uint_eq(pw.requests, UINT_MAX - 3);
+	ck_assert_uint_eq(began, 0);
+	ck_assert(policy_on_message(&pw, PROTOCOL_NEXT, 3, &began));
+	ck_assert_uint_eq(pw.requests, UINT_MAX);
+}
+END_TEST
+
 START_TEST(test_flood_rule)
 {
 	struct policy_flood fl = { 0, 0 };
@@ -173,10 +220,12 @@ int main(void)
 	tcase_add_test(tc, test_crash_replacement_is_limited);
 	tcase_add_test(tc, test_retiring_is_replaced_first);
 	tcase_add_test(tc, test_growth_on_demand_only);
+	tcase_add_test(tc, test_slack_holds_growth);
 	tcase_add_test(tc, test_maxproc_caps_growth);
 	tcase_add_test(tc, test_credits_clamped_to_deficit);
 	tcase_add_test(tc, test_handover);
 	tcase_add_test(tc, test_protocol_state_machine);
+	tcase_add_test(tc, test_next_count_cannot_wrap);
 	tcase_add_test(tc, test_flood_rule);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

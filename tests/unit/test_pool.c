@@ -44,6 +44,43 @@ START_TEST(test_failed_launch_throttles)
 }
 END_TEST
 
+/* Slack: a client seen waiting while the only worker just said "busy"
+ * (it waited idle for that request) or "spare" (it lingered for one) is
+ * not demand: no growth and no demand watch until POLICY_SLACK_MS have
+ * passed since, when the master looks again on its own; then it grows. */
+START_TEST(test_slack_defers_growth)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 4);
+	pid_t pid = fake_start_one(&f);
+
+	fake_say(&f, pid, "busy");
+	f.svc.demand_seen = true; /* the demand watch fired */
+	fake_turn(&f);
+	ck_assert_uint_eq(f.launched, 1);
+	ck_assert(!f.svc.demand_armed);
+	ck_assert_uint_le(f.svc.deadline_ms, f.now + POLICY_SLACK_MS);
+	/* A "spare" report renews it. */
+	f.now += POLICY_SLACK_MS - 1;
+	fake_say(&f, pid, "spare 5");
+	ck_assert_uint_eq(f.svc.stats.requests, 6);
+	f.now += POLICY_SLACK_MS - 1;
+	f.svc.demand_seen = true;
+	fake_turn(&f);
+	ck_assert_uint_eq(f.launched, 1);
+	/* "next" is no slack (it found its next client waiting): once the
+	 * last slack is over, the watch is armed and demand grows the pool. */
+	fake_say(&f, pid, "next 3");
+	f.now += 1;
+	fake_turn(&f);
+	ck_assert(f.svc.demand_armed);
+	f.svc.demand_seen = true;
+	fake_turn(&f);
+	ck_assert_uint_eq(f.launched, 2);
+	fake_fini(&f);
+}
+END_TEST
+
 /* Normal retirements are replaced past the limiter, however many. */
 START_TEST(test_retirements_bypass_limiter)
 {
@@ -108,6 +145,7 @@ int main(void)
 	TCase *tc = tcase_create("pool");
 
 	tcase_add_test(tc, test_initial_pool);
+	tcase_add_test(tc, test_slack_defers_growth);
 	tcase_add_test(tc, test_failed_launch_throttles);
 	tcase_add_test(tc, test_retirements_bypass_limiter);
 	tcase_add_test(tc, test_crash_replacement_is_limited);

@@ -1,9 +1,10 @@
 /* test_protocol.c - unit tests for the status channel wire format.
  *
- * Owns the checks that protocol_decode() accepts exactly the five words
- * (with or without one '\n') and nothing else, that protocol_word() round
- * trips, and that protocol_send() puts one message per packet on a real
- * SOCK_SEQPACKET socketpair and survives a closed peer without SIGPIPE. */
+ * Owns the checks that protocol_decode() accepts exactly the seven words
+ * (with or without one '\n') and "next"/"spare" with a count, nothing
+ * else, that protocol_word() round trips, and that protocol_send() puts
+ * one message per packet on a real SOCK_SEQPACKET socketpair and
+ * survives a closed peer without SIGPIPE. */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +27,8 @@ static const struct {
 	{ "idle", PROTOCOL_IDLE },
 	{ "retiring", PROTOCOL_RETIRING },
 	{ "stop", PROTOCOL_STOP },
+	{ "next", PROTOCOL_NEXT },
+	{ "spare", PROTOCOL_SPARE },
 };
 #define PROTOCOL_TEST_WORD_COUNT \
 	(sizeof(protocol_test_words) / sizeof(protocol_test_words[0]))
@@ -59,6 +62,37 @@ START_TEST(test_decode_invalid)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(protocol_test_decode_str(bad[i]) == PROTOCOL_INVALID,
+			"\"%s\" decoded as valid", bad[i]);
+}
+END_TEST
+
+/* "next N": a count of 1 .. PROTOCOL_COUNT_MAX in plain decimal, after
+ * "next" only; every other spelling is invalid, and a valid word says 1. */
+START_TEST(test_decode_next_count)
+{
+	static const struct { const char *s; unsigned count; } good[] = {
+		{ "next", 1 }, { "next 1", 1 }, { "next 7\n", 7 }, { "next 42", 42 },
+		{ "next 999999999", 999999999u }, { "busy", 1 }, { "idle\n", 1 },
+		{ "spare", 1 }, { "spare 3", 3 }, { "spare 12\n", 12 },
+	};
+	static const char *const bad[] = {
+		"next 0", "next 00", "next 01", "next -1", "next +1", "next ",
+		"next  1", "next 1 ", "next 1\n\n", "next 1x", "next x", "next 0x10",
+		"next 1000000000", "next 4294967296", "next\t1", "busy 1", "idle 2",
+		"ready 1", "retiring 1", "stop 1", "nextt 1", "next 1\0",
+		"spare 0", "spare 01", "spare  2", "spares 2", "spare -2",
+	};
+	unsigned count;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		count = 0;
+		ck_assert_msg(protocol_decode_count(good[i].s, strlen(good[i].s), &count) !=
+			      PROTOCOL_INVALID, "\"%s\" decoded as invalid", good[i].s);
+		ck_assert_uint_eq(count, good[i].count);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(protocol_decode_count(bad[i], strlen(bad[i]) +
+				(strcmp(bad[i], "next 1\0") == 0), &count) == PROTOCOL_INVALID,
 			"\"%s\" decoded as valid", bad[i]);
 }
 END_TEST
@@ -172,6 +206,42 @@ START_TEST(test_send_one_packet_per_message)
 }
 END_TEST
 
+/* protocol_send_next puts "next" for 1 and "next N" otherwise, each
+ * decoding back to its count; 0 and too big are refused. */
+START_TEST(test_send_next_count)
+{
+	static const unsigned counts[] = { 1, 2, 10, 12345, PROTOCOL_COUNT_MAX };
+	int sv[2];
+	char buf[64];
+	unsigned count;
+
+	protocol_test_pair(sv);
+	for (int spare = 0; spare < 2; spare++) {
+		enum protocol_msg msg = spare ? PROTOCOL_SPARE : PROTOCOL_NEXT;
+
+		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+			ck_assert_int_eq(protocol_send_count(sv[0], msg, counts[i]), 0);
+			ssize_t n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT);
+			ck_assert_int_gt(n, 0);
+			ck_assert_int_le(n, PROTOCOL_PACKET_MAX_BYTES);
+			ck_assert_int_eq(protocol_decode_count(buf, (size_t)n, &count), msg);
+			ck_assert_uint_eq(count, counts[i]);
+			if (counts[i] == 1) /* the bare word */
+				ck_assert_int_eq(n, (ssize_t)strlen(protocol_word(msg)));
+		}
+	}
+	errno = 0;
+	ck_assert_int_eq(protocol_send_count(sv[0], PROTOCOL_NEXT, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(protocol_send_count(sv[0], PROTOCOL_SPARE, PROTOCOL_COUNT_MAX + 1), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(protocol_send_count(sv[0], PROTOCOL_BUSY, 2), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 START_TEST(test_send_invalid_msg)
 {
 	int sv[2];
@@ -227,6 +297,7 @@ static Suite *protocol_suite(void)
 
 	tcase_add_loop_test(decode, test_decode_words, 0, PROTOCOL_TEST_WORD_COUNT);
 	tcase_add_test(decode, test_decode_invalid);
+	tcase_add_test(decode, test_decode_next_count);
 	tcase_add_test(decode, test_decode_embedded_nul);
 	tcase_add_test(decode, test_decode_empty_and_null);
 	tcase_add_test(decode, test_decode_too_long);
@@ -239,6 +310,7 @@ static Suite *protocol_suite(void)
 
 	tcase_add_test(send, test_send_one_packet_per_message);
 	tcase_add_test(send, test_send_invalid_msg);
+	tcase_add_test(send, test_send_next_count);
 	tcase_add_test(send, test_send_closed_peer);
 	tcase_add_test(send, test_send_does_not_block);
 	suite_add_tcase(s, send);

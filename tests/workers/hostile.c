@@ -35,7 +35,8 @@
  *                             after its "busy"; never retires
  *   fork-child                forks a child that keeps the listening
  *                             socket and answers "ORPHAN", then serves
- *   say WORD...               sends each word as one packet, then waits
+ *   say WORD...               sends each word as one packet ('_' sent as
+ *                             a blank: next_3 is "next 3"), then waits
  *                             for the end of its channel (or 600 s)
  * Every wait is bounded (HOSTILE_LIFE_S at most); the master's parent-death
  * signal ends the worker (not a forked child) if the master dies. */
@@ -309,8 +310,13 @@ static int hostile_fork_child(struct hostile *h)
 
 static int hostile_say_words(struct hostile *h, int argc, char **argv)
 {
-	for (int i = 0; i < argc; i++)
+	for (int i = 0; i < argc; i++) {
+		/* master.cf splits arguments at blanks: "next_3" says "next 3". */
+		for (char *p = argv[i]; *p != '\0'; p++)
+			if (*p == '_')
+				*p = ' ';
 		hostile_say(h, argv[i]);
+	}
 	return hostile_linger(h);
 }
 
