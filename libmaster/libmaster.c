@@ -1,10 +1,10 @@
 /* libmaster.c - the worker side of the master: the loop a C service links to.
  *
  * Owns the worker's half of the contract in DESIGN.md: the shared loop
- * that takes requests (what the master set up is read by
- * libmaster_setup.c) (what one is for each service type: libmaster_type.c), and
- * when to report on the status channel (what is sent, and how:
- * libmaster_status.c). All state lives in one struct on libmaster_run()'s
+ * that takes requests, and when to report on the status channel. What the
+ * master set up is read by libmaster_setup.c, what a request is for each
+ * service type is libmaster_type.c's, and what is sent, and how,
+ * libmaster_status.c's. All state lives in one struct on libmaster_run()'s
  * stack, so nothing survives a call.
  *
  * This is on the benchmark hot path. A run of requests begins with "busy".
