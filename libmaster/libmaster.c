@@ -83,6 +83,19 @@ static void libmaster_handle(struct libmaster *lm, struct libmaster_request *req
 	libmaster_type_done(&lm->types, req);
 }
 
+/* Reads the status channel if it is among the events of one wait, before
+ * any listener's: a "stop" that arrives together with a connection wins,
+ * and the connection goes to a sibling instead. Returns
+ * LIBMASTER_CONTINUE, or the exit status ("stop", the master gone). */
+static int libmaster_channel_first(struct libmaster *lm, const struct epoll_event *events,
+				   int n)
+{
+	for (int i = 0; i < n; i++)
+		if (events[i].data.fd == lm->st.fd)
+			return libmaster_status_check(&lm->st);
+	return LIBMASTER_CONTINUE;
+}
+
 /* Lingers after a request for the next one instead of saying "idle" at
  * once: until a report is due (LIBMASTER_REPORT_MS after the last one),
  * and only in a run younger than LIBMASTER_RUN_IDLE_MS, so that "idle"
@@ -106,14 +119,9 @@ static int libmaster_linger(struct libmaster *lm, uint64_t run_ns, int *listen_f
 		n = epoll_wait(lm->epoll_fd, events, LIBMASTER_EVENTS_MAX, wait_ms);
 		if (n < 0 && errno != EINTR)
 			return LIBMASTER_CONTINUE; /* the wait in libmaster_loop logs it */
-		/* The status channel first, as in libmaster_loop. */
-		for (int i = 0; i < n; i++) {
-			if (events[i].data.fd != lm->st.fd)
-				continue;
-			rc = libmaster_status_check(&lm->st);
-			if (rc != LIBMASTER_CONTINUE)
-				return rc;
-		}
+		rc = libmaster_channel_first(lm, events, n);
+		if (rc != LIBMASTER_CONTINUE)
+			return rc;
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.fd == lm->st.fd)
 				continue;
@@ -216,16 +224,9 @@ static int libmaster_loop(struct libmaster *lm)
 			libmaster_log(lm->service, "epoll_wait: %m");
 			return 1;
 		}
-		/* The status channel first: a "stop" that arrives together
-		 * with a connection wins, and the connection goes to a
-		 * sibling instead. */
-		for (int i = 0; i < n; i++) {
-			if (events[i].data.fd != lm->st.fd)
-				continue;
-			rc = libmaster_status_check(&lm->st);
-			if (rc != LIBMASTER_CONTINUE)
-				return rc;
-		}
+		rc = libmaster_channel_first(lm, events, n);
+		if (rc != LIBMASTER_CONTINUE)
+			return rc;
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.fd == lm->st.fd)
 				continue;

@@ -122,6 +122,28 @@ static void test_worker(const int *listen_fd, int status_fd, int *delay_ms)
 	_exit(libmaster_run(test_echo, delay_ms));
 }
 
+/* Starts the worker in a child with its status channel, and waits for
+ * its "ready": the child's pid; *ch is the master's end of the channel. */
+static pid_t test_start(const int *listen_fd, int *delay_ms, int *ch)
+{
+	int pair[2];
+	char msg[64];
+	pid_t pid;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(pair[0]);
+		test_worker(listen_fd, pair[1], delay_ms);
+	}
+	close(pair[1]);
+	*ch = pair[0];
+	test_heard(*ch, msg, sizeof(msg));
+	ck_assert_str_eq(msg, "ready");
+	return pid;
+}
+
 /* A client waits on each listener before the worker starts, so its first
  * wait reports both; a stop is sent while it serves the first: that
  * request is served to its end, the worker exits 0, and the client of the
@@ -129,7 +151,7 @@ static void test_worker(const int *listen_fd, int status_fd, int *delay_ms)
 START_TEST(stop_during_request_takes_no_more)
 {
 	struct sockaddr_in addr[TEST_LISTENERS];
-	int lfd[TEST_LISTENERS], ch[2], first, waiting, c;
+	int lfd[TEST_LISTENERS], ch, first, waiting, c;
 	char msg[64], reply[8];
 	pid_t pid;
 
@@ -137,21 +159,12 @@ START_TEST(stop_during_request_takes_no_more)
 		lfd[i] = test_listener(&addr[i]);
 	first = test_connect(&addr[0]);
 	waiting = test_connect(&addr[1]);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		close(ch[0]);
-		test_worker(lfd, ch[1], NULL);
-	}
-	close(ch[1]);
-	test_heard(ch[0], msg, sizeof(msg));
-	ck_assert_str_eq(msg, "ready");
+	pid = test_start(lfd, NULL, &ch);
 
 	/* It took the first client and waits for its line in the handler. */
-	test_heard(ch[0], msg, sizeof(msg));
+	test_heard(ch, msg, sizeof(msg));
 	ck_assert_str_eq(msg, "busy");
-	ck_assert_int_eq(send(ch[0], "stop\n", 5, MSG_NOSIGNAL), 5);
+	ck_assert_int_eq(send(ch, "stop\n", 5, MSG_NOSIGNAL), 5);
 	/* The request in progress is still served to its end. */
 	ck_assert_int_eq(write(first, "one\n", 4), 4);
 	ck_assert_int_eq(read(first, reply, sizeof(reply)), 4);
@@ -159,7 +172,7 @@ START_TEST(stop_during_request_takes_no_more)
 	ck_assert_int_eq(test_reap(pid), 0);
 	/* It said at most "idle" after that request, never "busy" again. */
 	for (;;) {
-		test_heard(ch[0], msg, sizeof(msg));
+		test_heard(ch, msg, sizeof(msg));
 		if (msg[0] == '\0')
 			break;
 		ck_assert_msg(strcmp(msg, "busy") != 0 && strcmp(msg, "next") != 0,
@@ -173,7 +186,7 @@ START_TEST(stop_during_request_takes_no_more)
 	close(first);
 	for (int i = 0; i < TEST_LISTENERS; i++)
 		close(lfd[i]);
-	close(ch[0]);
+	close(ch);
 }
 END_TEST
 
@@ -181,23 +194,13 @@ END_TEST
 START_TEST(master_gone_exits)
 {
 	struct sockaddr_in addr[TEST_LISTENERS];
-	int lfd[TEST_LISTENERS], ch[2], c;
-	char msg[64];
+	int lfd[TEST_LISTENERS], ch, c;
 	pid_t pid;
 
 	for (int i = 0; i < TEST_LISTENERS; i++)
 		lfd[i] = test_listener(&addr[i]);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		close(ch[0]);
-		test_worker(lfd, ch[1], NULL);
-	}
-	close(ch[1]);
-	test_heard(ch[0], msg, sizeof(msg));
-	ck_assert_str_eq(msg, "ready");
-	close(ch[0]);
+	pid = test_start(lfd, NULL, &ch);
+	close(ch);
 	ck_assert_int_eq(test_reap(pid), 0);
 	/* No client was taken: one connects now and is still queued. */
 	c = test_connect(&addr[0]);
@@ -217,7 +220,7 @@ END_TEST
 static unsigned test_run(int clients, int *delay_ms, unsigned *counted)
 {
 	struct sockaddr_in addr[TEST_LISTENERS];
-	int lfd[TEST_LISTENERS], ch[2], fd[TEST_RUN_CLIENTS];
+	int lfd[TEST_LISTENERS], ch, fd[TEST_RUN_CLIENTS];
 	unsigned nexts = 0;
 	char msg[64], reply[8];
 	pid_t pid;
@@ -229,23 +232,14 @@ static unsigned test_run(int clients, int *delay_ms, unsigned *counted)
 		fd[i] = test_connect(&addr[0]);
 		ck_assert_int_eq(write(fd[i], "x\n", 2), 2);
 	}
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		close(ch[0]);
-		test_worker(lfd, ch[1], delay_ms);
-	}
-	close(ch[1]);
-	test_heard(ch[0], msg, sizeof(msg));
-	ck_assert_str_eq(msg, "ready");
-	test_heard(ch[0], msg, sizeof(msg));
+	pid = test_start(lfd, delay_ms, &ch);
+	test_heard(ch, msg, sizeof(msg));
 	ck_assert_str_eq(msg, "busy");
 	*counted = 1;
 	for (;;) {
 		unsigned long n = 1;
 
-		test_heard(ch[0], msg, sizeof(msg));
+		test_heard(ch, msg, sizeof(msg));
 		if (strcmp(msg, "idle") == 0)
 			break;
 		ck_assert_msg(strcmp(msg, "next") == 0 ||
@@ -258,7 +252,7 @@ static unsigned test_run(int clients, int *delay_ms, unsigned *counted)
 		ck_assert_int_eq(read(fd[i], reply, sizeof(reply)), 2);
 		close(fd[i]);
 	}
-	close(ch[0]); /* the master gone: it exits 0 */
+	close(ch); /* the master gone: it exits 0 */
 	ck_assert_int_eq(test_reap(pid), 0);
 	for (int i = 0; i < TEST_LISTENERS; i++)
 		close(lfd[i]);
@@ -297,7 +291,7 @@ END_TEST
 static int test_linger_once(void)
 {
 	struct sockaddr_in addr[TEST_LISTENERS];
-	int lfd[TEST_LISTENERS], ch[2], a, b;
+	int lfd[TEST_LISTENERS], ch, a, b;
 	char msg[64], reply[8];
 	pid_t pid;
 	int lingered;
@@ -306,34 +300,25 @@ static int test_linger_once(void)
 		lfd[i] = test_listener(&addr[i]);
 	a = test_connect(&addr[0]);
 	ck_assert_int_eq(write(a, "a\n", 2), 2);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		close(ch[0]);
-		test_worker(lfd, ch[1], NULL);
-	}
-	close(ch[1]);
-	test_heard(ch[0], msg, sizeof(msg));
-	ck_assert_str_eq(msg, "ready");
-	test_heard(ch[0], msg, sizeof(msg));
+	pid = test_start(lfd, NULL, &ch);
+	test_heard(ch, msg, sizeof(msg));
 	ck_assert_str_eq(msg, "busy");
 	/* a's reply, then b at once: the worker lingers for it. */
 	ck_assert_int_eq(read(a, reply, sizeof(reply)), 2);
 	b = test_connect(&addr[1]);
 	ck_assert_int_eq(write(b, "b\n", 2), 2);
 	ck_assert_int_eq(read(b, reply, sizeof(reply)), 2);
-	test_heard(ch[0], msg, sizeof(msg));
+	test_heard(ch, msg, sizeof(msg));
 	lingered = strcmp(msg, "spare") == 0;
 	if (!lingered) { /* late: it had given up lingering */
 		ck_assert_str_eq(msg, "idle");
-		test_heard(ch[0], msg, sizeof(msg));
+		test_heard(ch, msg, sizeof(msg));
 		ck_assert_str_eq(msg, "busy");
 	}
 	/* Then "idle" once nothing more came within its report interval. */
-	test_heard(ch[0], msg, sizeof(msg));
+	test_heard(ch, msg, sizeof(msg));
 	ck_assert_str_eq(msg, "idle");
-	close(ch[0]);
+	close(ch);
 	ck_assert_int_eq(test_reap(pid), 0);
 	close(a);
 	close(b);

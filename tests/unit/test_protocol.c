@@ -206,8 +206,9 @@ START_TEST(test_send_one_packet_per_message)
 }
 END_TEST
 
-/* protocol_send_next puts "next" for 1 and "next N" otherwise, each
- * decoding back to its count; 0 and too big are refused. */
+/* protocol_send_count puts "next"/"spare" for 1 and "next N"/"spare N"
+ * otherwise, each decoding back to its count; 0, too big and a word that
+ * takes no count are refused. */
 START_TEST(test_send_next_count)
 {
 	static const unsigned counts[] = { 1, 2, 10, 12345, PROTOCOL_COUNT_MAX };
