@@ -40,7 +40,7 @@
 #define LIBMASTER_SERVED (-2)           /* "keep looping": served, said "idle" */
 #define LIBMASTER_TAKEN (-3)            /* libmaster_linger: a request came */
 /* A run of requests this old says "idle" at its next gap instead of
- * lingering: what waits for an idle worker (retirement) waits no longer. */
+ * lingering: status and max_idle see an idle worker that late at most. */
 #define LIBMASTER_RUN_IDLE_MS 100u
 #define LIBMASTER_NS_PER_MS 1000000ull
 

@@ -217,9 +217,14 @@ static uint64_t evict_lifetime(struct service *svc, uint64_t now_ms)
 		next = evict_min(next, cap);
 		if (w->phase != WORKER_SERVING)
 			continue;
-		if (w->proto.state == POLICY_IDLE && retire_may_start(svc->n_retiring, set->max_retiring))
+		/* A busy one too: a worker whose next client is always
+		 * already waiting is never idle. It finishes its request as a
+		 * retiring worker, told to stop once its successor is ready
+		 * (evict_retiring). */
+		if (w->proto.state != POLICY_STARTING &&
+		    retire_may_start(svc->n_retiring, set->max_retiring))
 			evict_retire(w, now_ms, "max_lifetime");
-		else /* busy, starting or held back by max_retiring: look again */
+		else /* starting or held back by max_retiring: look again */
 			next = evict_min(next, now_ms + EVICT_LIFETIME_RECHECK_MS);
 	}
 	svc->lifetime_next_ms = next;
@@ -271,19 +276,31 @@ static uint64_t evict_rss(struct service *svc, uint64_t now_ms)
 	return svc->rss_next_ms;
 }
 
-static void evict_recycle(struct service *svc, uint64_t now_ms)
+/* Retires the workers of one state list marked for `recycle`, while
+ * max_retiring allows. Returns false once it does not. */
+static bool evict_recycle_list(struct service *svc, struct list *list, uint64_t now_ms)
 {
 	struct list *pos, *tmp;
 
-	if (svc->recycle_pending == 0)
-		return;
-	LIST_FOREACH_SAFE(pos, tmp, &svc->idle) {
+	LIST_FOREACH_SAFE(pos, tmp, list) {
 		struct worker *w = LIST_ENTRY(pos, struct worker, timer_link);
 		if (!retire_may_start(svc->n_retiring, svc->cfg->set.max_retiring))
-			return;
+			return false;
 		if (w->recycle)
 			evict_retire(w, now_ms, "recycle");
 	}
+	return true;
+}
+
+/* Idle ones first; then busy ones, which finish their request as retiring
+ * workers (a saturated worker is never idle: `recycle` must not wait for
+ * that). */
+static void evict_recycle(struct service *svc, uint64_t now_ms)
+{
+	if (svc->recycle_pending == 0)
+		return;
+	if (evict_recycle_list(svc, &svc->idle, now_ms))
+		(void)evict_recycle_list(svc, &svc->busy, now_ms);
 }
 
 uint64_t evict_timers(struct service *svc, uint64_t now_ms)
@@ -315,16 +332,27 @@ uint64_t evict_retiring(struct service *svc, uint64_t now_ms)
 
 	LIST_FOREACH_SAFE(pos, tmp, &svc->retiring) {
 		struct worker *w = LIST_ENTRY(pos, struct worker, timer_link);
+		bool may_stop = policy_may_stop_retiring(&p, w->phase_since_ms, now_ms);
 		if (w->proto.state == POLICY_BUSY) {
 			/* Its last request is bounded by max_busy like any other. */
 			due = retire_busy_deadline_ms(w->state_since_ms, set->max_busy_s);
-			if (now_ms >= due)
+			if (now_ms >= due) {
 				evict_terminate(w, now_ms, "last request exceeded max_busy");
-			else
-				next = evict_min(next, due);
+				continue;
+			}
+			next = evict_min(next, due);
+			/* Busy for good (its next client already waits each
+			 * time) it would never say "idle": told "stop" once
+			 * its successor is ready, it finishes the request in
+			 * hand and leaves. One that said "retiring" leaves
+			 * after this request anyway. */
+			if (may_stop && !w->proto.announced && worker_tell_stop(w))
+				w->asked = true;
+			else if (!may_stop)
+				next = evict_min(next, w->phase_since_ms + POLICY_HANDOVER_MAX_MS);
 			continue;
 		}
-		if (policy_may_stop_retiring(&p, w->phase_since_ms, now_ms)) {
+		if (may_stop) {
 			w->asked = true;
 			worker_stop(w, now_ms, set->stop_timeout_s);
 			next = evict_min(next, w->deadline_ms);

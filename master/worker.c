@@ -117,6 +117,16 @@ bool worker_retire(struct worker *w, uint64_t now_ms)
 	return worker_advance(w, WORKER_RETIRING, now_ms);
 }
 
+bool worker_tell_stop(struct worker *w)
+{
+	if (w->told_stop)
+		return true;
+	if (w->status_watch.fd < 0 || protocol_send(w->status_watch.fd, PROTOCOL_STOP) < 0)
+		return false;
+	w->told_stop = true;
+	return true;
+}
+
 bool worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s)
 {
 	if (!worker_advance(w, WORKER_STOPPING, now_ms))
@@ -126,7 +136,7 @@ bool worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s)
 	 * with no channel left to ask on gets SIGTERM. */
 	if (w->daemon != NULL)
 		worker_signal(w, worker_daemon_stop_signal(w));
-	else if (w->status_watch.fd < 0 || protocol_send(w->status_watch.fd, PROTOCOL_STOP) < 0)
+	else if (!worker_tell_stop(w))
 		worker_signal(w, SIGTERM);
 	return true;
 }

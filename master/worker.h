@@ -50,7 +50,7 @@ struct worker {
 	char kill_why[WORKER_KILL_WHY_BYTES]; /* the first such cause, for its death line */
 	bool silenced;            /* SIGTERM for closing its status channel */
 	bool recycle;             /* `recycle`: retire as soon as allowed */
-	bool rss_over;            /* past rss_max while busy: retire when idle */
+	bool told_stop;           /* "stop" sent on its channel (worker_tell_stop) */
 	unsigned max_use;         /* this worker's limit, jittered; 0 = none */
 	uint64_t seq;             /* its number in the service: picks its jitter */
 	uint64_t lifetime_ms;     /* this worker's max_lifetime, jittered; 0 = none */
@@ -86,6 +86,10 @@ void worker_set_state(struct worker *w, enum policy_worker_state state, uint64_t
 bool worker_retire(struct worker *w, uint64_t now_ms);
 /* Says "stop" (SIGTERM if its channel is gone); next step at timeout_s. */
 bool worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s);
+/* Says "stop" on its channel once, without changing its phase: a busy
+ * retiring worker finishes its request and leaves, still bounded by
+ * max_busy (evict_retiring). False when the channel is gone. */
+bool worker_tell_stop(struct worker *w);
 /* SIGTERM now; SIGKILL due after grace_s. */
 bool worker_terminate(struct worker *w, uint64_t now_ms, unsigned grace_s);
 /* SIGKILL now. */

@@ -102,6 +102,47 @@ class Rotation(h.MasterTestCase):
         self.assertGreaterEqual(svc["spawned"], 6, json.dumps(svc))
         self.assertFalse(first & set(m.worker_pids()), "initial workers still there")
 
+    # A saturated pool: requests of 20 ms, 10 clients reconnecting at once,
+    # at most 4 workers. Each worker's next client is always waiting, so
+    # it never says "idle".
+    SATURATED = ("127.0.0.1:0 inet n n n - 4 {TESTWORKER} -o prefork=2 -o max_use=0%s"
+                 " slow 20\n")
+    SATURATING_CLIENTS = 10
+
+    def assert_left_gracefully(self, m, load, first):
+        self.assertEqual(load.failed, 0, load.errors[:3])
+        svc = m.service()
+        self.assertEqual(svc["killed"], 0, json.dumps(svc))
+        self.assertNotIn("terminating worker", m.log(), m.log_tail())
+        self.assertGreaterEqual(svc["spawned"], len(first) + 2, json.dumps(svc))
+
+    def test_saturated_workers_rotate_by_lifetime(self):
+        """Workers that are never idle are still retired at max_lifetime:
+        each finishes the request in hand and exits 0 once its successor
+        is ready (told "stop" while busy), long before max_lifetime +
+        retire_grace (60 s here) would cut a request, and no client
+        fails."""
+        m = self.master(self.SATURATED % " -o max_lifetime=1 -o lifetime_jitter=0"
+                        " -o retire_grace=60")
+        first = set(m.worker_pids())
+        with h.LoadClient(m.addr(), threads=self.SATURATING_CLIENTS) as load:
+            m.wait_for(lambda st: not first & set(m.worker_pids(st=st)), 10,
+                       "workers %s retired while saturated" % sorted(first))
+        self.assert_left_gracefully(m, load, first)
+
+    def test_recycle_saturated_pool(self):
+        """`recycle` does not wait for busy workers to go idle: every worker
+        of a saturated pool is replaced, each after its request."""
+        m = self.master(self.SATURATED % "")
+        with h.LoadClient(m.addr(), threads=self.SATURATING_CLIENTS) as load:
+            st = m.wait_for(lambda st: m.service(st=st)["workers"]["busy"] >= 4, 10,
+                            "pool grown to 4 busy workers")
+            first = set(m.worker_pids(st=st))
+            m.ctl("recycle", m.service(st=st)["name"], check=True)
+            m.wait_for(lambda st: not first & set(m.worker_pids(st=st)), 10,
+                       "workers %s recycled while saturated" % sorted(first))
+        self.assert_left_gracefully(m, load, first)
+
     def test_make_before_break_keeps_capacity(self):
         """Idle pool rotating by lifetime, with successors slow to start
         (0.5 s before "ready"): an old worker stays able to serve (idle,

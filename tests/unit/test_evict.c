@@ -180,6 +180,69 @@ START_TEST(test_reaped_pid_is_never_signalled)
 }
 END_TEST
 
+/* A worker that never says "idle" (its next client is always waiting
+ * already: "next N" after "next N") is still retired at max_lifetime, and
+ * gracefully: at once, as a busy retiring worker whose successor starts;
+ * told "stop" once that successor is ready, and never signalled. What it
+ * took before it read the stop is no violation. */
+START_TEST(test_saturated_worker_retired_by_lifetime)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	f.cfg.set.max_lifetime_s = 10;
+	f.cfg.set.retire_grace_s = 60;
+	pid_t old = fake_start_one(&f), succ = FAKE_PID_FIRST + 1;
+
+	fake_say(&f, old, "busy");
+	for (int i = 0; i < 11; i++) {
+		f.now += 1000;
+		fake_say(&f, old, "next 5");
+		fake_turn(&f);
+	}
+	ck_assert_uint_eq(f.launched, 2); /* its successor */
+	ck_assert_str_eq(worker_state_name(fake_worker(&f, old)), "retiring");
+	ck_assert_str_eq(fake_heard(&f, old), ""); /* not while it starts */
+	fake_say(&f, succ, "ready");
+	fake_turn(&f);
+	ck_assert_str_eq(fake_heard(&f, old), "stop");
+	fake_say(&f, old, "next 2");
+	fake_turn(&f);
+	ck_assert_str_eq(fake_heard(&f, old), ""); /* told once */
+	fake_exit(&f, old, FAKE_EXIT_OK);
+	fake_turn(&f);
+	ck_assert_uint_eq(f.nsignals, 0);
+	ck_assert_uint_eq(f.svc.stats.killed, 0);
+	ck_assert_uint_eq(f.launched, 2);
+	fake_fini(&f);
+}
+END_TEST
+
+/* `recycle` does not wait for a busy worker to go idle; told "stop", its
+ * request is still bounded by max_busy (3 s here), not by stop_timeout. */
+START_TEST(test_recycled_busy_worker_keeps_max_busy)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t old = fake_start_one(&f), succ = FAKE_PID_FIRST + 1;
+
+	fake_say(&f, old, "busy");
+	pool_recycle(&f.svc, f.now);
+	ck_assert_uint_eq(f.launched, 2);
+	f.now += 100;
+	fake_say(&f, succ, "ready");
+	fake_turn(&f);
+	ck_assert_str_eq(fake_heard(&f, old), "stop");
+	f.now += 2800; /* past stop_timeout (2 s), within max_busy */
+	fake_turn(&f);
+	ck_assert_uint_eq(f.nsignals, 0);
+	ck_assert_str_eq(worker_state_name(fake_worker(&f, old)), "retiring");
+	f.now += 100; /* max_busy */
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, old, SIGTERM), 1);
+	fake_fini(&f);
+}
+END_TEST
+
 /* stop: "stop", SIGTERM at stop_timeout, SIGKILL kill_grace later. */
 START_TEST(test_stop_escalates)
 {
@@ -242,6 +305,8 @@ int main(void)
 	tcase_add_test(tc, test_make_before_break);
 	tcase_add_test(tc, test_closed_channel);
 	tcase_add_test(tc, test_reaped_pid_is_never_signalled);
+	tcase_add_test(tc, test_saturated_worker_retired_by_lifetime);
+	tcase_add_test(tc, test_recycled_busy_worker_keeps_max_busy);
 	tcase_add_test(tc, test_stop_escalates);
 	tcase_add_test(tc, test_startup_timeout);
 	suite_add_tcase(s, tc);

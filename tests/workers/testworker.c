@@ -10,6 +10,9 @@
  *            the status channel, so a dead master leaves no stragglers)
  *   hang     libmaster worker whose handler sleeps 600 s
  *   stderr   writes "testworker stderr line pid=<pid>" to stderr, then echo
+ *   slow MS  echo, each request MS milliseconds long (the handler sleeps
+ *            first): a few clients keep such a worker saturated, its next
+ *            client always waiting
  *   slowready MS
  *            sleeps MS milliseconds before it starts (so before "ready"),
  *            then echo: a successor that takes time to be ready
@@ -41,6 +44,7 @@ extern char **environ;
 
 struct testworker {
 	int status_fd;          /* garbage: where to send the garbage */
+	long slow_ms;           /* slow: how long a request takes */
 	int said_garbage;
 	char fds[TESTWORKER_FDS_BYTES]; /* whoami: fds open at startup */
 };
@@ -95,6 +99,22 @@ static void testworker_sleep(unsigned seconds)
 
 	while (nanosleep(&left, &left) < 0 && errno == EINTR)
 		;
+}
+
+static void testworker_sleep_ms(long ms)
+{
+	struct timespec left = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		;
+}
+
+static void testworker_slow(int fd, void *ctx)
+{
+	const struct testworker *tw = ctx;
+
+	testworker_sleep_ms(tw->slow_ms);
+	testworker_echo(fd, NULL);
 }
 
 static void testworker_hang(int fd, void *ctx)
@@ -215,12 +235,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "testworker stderr line pid=%ld\n", (long)getpid());
 		return libmaster_run(testworker_echo, &tw);
 	}
+	if (strcmp(mode, "slow") == 0) {
+		tw.slow_ms = argc > 2 ? atol(argv[2]) : 0;
+		return libmaster_run(testworker_slow, &tw);
+	}
 	if (strcmp(mode, "slowready") == 0) {
-		long ms = argc > 2 ? atol(argv[2]) : 0;
-		struct timespec left = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-		while (nanosleep(&left, &left) < 0 && errno == EINTR)
-			;
+		testworker_sleep_ms(argc > 2 ? atol(argv[2]) : 0);
 		return libmaster_run(testworker_echo, &tw);
 	}
 	if (strcmp(mode, "whoami") == 0) {
