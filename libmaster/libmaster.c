@@ -8,7 +8,8 @@
  * stack, so nothing survives a call.
  *
  * This is on the benchmark hot path. A run of requests begins with "busy".
- * After each request the worker takes the next client already waiting,
+ * After each request the worker takes the next client already waiting
+ * (or, when none was waiting the last time, goes straight to its wait),
  * or lingers for one until a report is due (LIBMASTER_REPORT_MS after the
  * last); the requests of a run are counted and reported together ("next
  * N", or "spare N" when it waited for one: capacity to spare) at most
@@ -43,12 +44,16 @@
  * lingering: status and max_idle see an idle worker that late at most. */
 #define LIBMASTER_RUN_IDLE_MS 100u
 #define LIBMASTER_NS_PER_MS 1000000ull
+/* An epoll wait this long slept until a client came; a client already
+ * queued makes it return in a few microseconds. */
+#define LIBMASTER_WAITED_NS 20000u
 
 struct libmaster {
 	const char *service;    /* for messages */
 	struct libmaster_status st;
 	unsigned long max_use;  /* 0: unlimited */
 	unsigned long served;
+	bool expect_wait;       /* none was waiting last time: wait, no trial take */
 	int epoll_fd;
 	libmaster_handler handler;
 	void *ctx;
@@ -99,16 +104,19 @@ static int libmaster_channel_first(struct libmaster *lm, const struct epoll_even
 /* Lingers after a request for the next one instead of saying "idle" at
  * once: until a report is due (LIBMASTER_REPORT_MS after the last one),
  * and only in a run younger than LIBMASTER_RUN_IDLE_MS, so that "idle"
- * (what retirement waits for) still comes at least that often. Returns
+ * (what status and max_idle see) still comes at least that often. Returns
  * LIBMASTER_TAKEN with *req taken (from *listen_fd, now the listener it
- * came from), LIBMASTER_CONTINUE when nothing came (say "idle"), or the
- * exit status (the master said "stop" or went away; a failed take). */
+ * came from) and *waited telling whether the wait slept until it came
+ * (else it was queued already), LIBMASTER_CONTINUE when nothing came (say
+ * "idle"), or the exit status (the master said "stop" or went away; a
+ * failed take). */
 static int libmaster_linger(struct libmaster *lm, uint64_t run_ns, int *listen_fd,
-			    struct libmaster_request *req)
+			    struct libmaster_request *req, bool *waited)
 {
 	struct epoll_event events[LIBMASTER_EVENTS_MAX];
+	uint64_t begin_ns = libmaster_status_now_ns();
 
-	if (libmaster_status_now_ns() - run_ns >= LIBMASTER_RUN_IDLE_MS * LIBMASTER_NS_PER_MS)
+	if (begin_ns - run_ns >= LIBMASTER_RUN_IDLE_MS * LIBMASTER_NS_PER_MS)
 		return LIBMASTER_CONTINUE;
 	for (;;) {
 		int wait_ms = libmaster_status_due_in_ms(&lm->st);
@@ -119,6 +127,7 @@ static int libmaster_linger(struct libmaster *lm, uint64_t run_ns, int *listen_f
 		n = epoll_wait(lm->epoll_fd, events, LIBMASTER_EVENTS_MAX, wait_ms);
 		if (n < 0 && errno != EINTR)
 			return LIBMASTER_CONTINUE; /* the wait in libmaster_loop logs it */
+		*waited = libmaster_status_now_ns() - begin_ns >= LIBMASTER_WAITED_NS;
 		rc = libmaster_channel_first(lm, events, n);
 		if (rc != LIBMASTER_CONTINUE)
 			return rc;
@@ -181,17 +190,25 @@ static int libmaster_serve(struct libmaster *lm, int listen_fd)
 		 * "next N" per LIBMASTER_REPORT_MS under load, not one message
 		 * per request). None: linger for one (a "spare N" then says we
 		 * waited for it), else say "idle" and go back to the epoll
-		 * wait, which sorts out errors too. */
-		rc = libmaster_take(lm, listen_fd, &req);
+		 * wait, which sorts out errors too. When none was waiting the
+		 * last time, the trial take is skipped and the linger's wait
+		 * answers instead (measured: a failed accept before each wait
+		 * cost a quarter more CPU per request, docs/bench.md); it tells
+		 * whether it slept. Not when the run would end: "idle" is said
+		 * only after a look at the queue. */
+		rc = lm->expect_wait && !due ? 0 : libmaster_take(lm, listen_fd, &req);
 		if (rc == 0) {
-			rc = libmaster_linger(lm, run_ns, &listen_fd, &req);
+			bool waited = true;
+			rc = libmaster_linger(lm, run_ns, &listen_fd, &req, &waited);
+			lm->expect_wait = true;
 			if (rc == LIBMASTER_CONTINUE)
 				break;
 			if (rc != LIBMASTER_TAKEN) {
 				libmaster_status_report(&lm->st);
 				return rc;
 			}
-			lm->st.spare = true;
+			lm->expect_wait = waited;
+			lm->st.spare |= waited;
 		} else if (rc < 0) {
 			break; /* logged; the epoll wait sorts it out */
 		}
