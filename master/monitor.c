@@ -118,8 +118,10 @@ static void monitor_apply(struct worker *w, enum protocol_msg msg, unsigned coun
 	/* "next" restarts the request clock (max_busy then counts from the
 	 * last report, which a worker under load sends at most
 	 * LIBMASTER_REPORT_MS after a request began): a state change of its
-	 * own. */
-	if (began || next.state != w->proto.state)
+	 * own. Not once it was told "stop": it may finish what it took, but
+	 * one that keeps taking clients must not keep its clock young, so
+	 * max_busy counts from its last report before the stop. */
+	if ((began && !w->told_stop) || next.state != w->proto.state)
 		worker_set_state(w, next.state, now_ms);
 	if (announced)
 		evict_announced(w, now_ms);

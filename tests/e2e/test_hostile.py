@@ -85,6 +85,37 @@ class BusyClock(HostileTestCase):
                               "the repeated busy logged as a protocol violation")
         by.check(self)
 
+    def test_02b_serving_on_after_stop_does_not_reset_max_busy(self):
+        """A busy worker reporting `next` every second (each a request
+        begun, legal) is recycled: once its successor is ready it is told
+        `stop`, which it ignores, reporting on. Its reports no longer
+        restart the max_busy clock, so it is terminated within max_busy +
+        kill_grace + 2 s of the stop, not at the end of its 30 s."""
+        m = self.hostile_master(
+            "hostile unix n n n - 2 {HOSTILE} -o prefork=1 -o max_busy=3"
+            " -o kill_grace=1 busy-repeat 30 next\n")
+        self.wait_echo(m)
+        pid = self.first_pid(m)
+        start = m.seen.get(pid)
+        with Bystander(m) as by:
+            client = h.connect(m.addr(HOSTILE_SVC))
+            self.addCleanup(client.close)
+            h.poll_until(lambda: any(p["pid"] == pid and p["state"] == "busy"
+                                     for p in m.service(HOSTILE_SVC)["procs"]), 5,
+                         "worker %d busy" % pid)
+            # Two legal "next" reports first, each restarting the clock.
+            h.poll_until(lambda: m.service(HOSTILE_SVC)["requests"] >= 3, 5,
+                         "two \"next\" reports from worker %d" % pid)
+            m.ctl("recycle", HOSTILE_SVC, check=True)
+            bound = 3 + 1 + 2   # max_busy + kill_grace + slack
+            h.poll_until(lambda: not h.pid_alive(pid, start), bound,
+                         "worker %d serving on after stop to die (max_busy 3)" % pid,
+                         detail=lambda: "%s\nstatus: %s" % (
+                             m.log_tail(10), m.service(HOSTILE_SVC)["procs"]))
+            self.assertLogged(m, r"terminating worker %d: last request exceeded max_busy"
+                              % pid, 2, "the worker that served on after stop")
+        by.check(self)
+
 
 class Outnumber(HostileTestCase):
     def test_03_retiring_then_serving_is_not_replaced_again(self):

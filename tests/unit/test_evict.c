@@ -243,6 +243,35 @@ START_TEST(test_recycled_busy_worker_keeps_max_busy)
 }
 END_TEST
 
+/* A hostile worker told "stop" while busy that keeps taking clients,
+ * reporting them a second apart: the reports no longer restart its
+ * max_busy clock, so it is terminated max_busy (3 s) after the last
+ * report it made before the stop. */
+START_TEST(test_told_worker_that_keeps_serving)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t old = fake_start_one(&f), succ = FAKE_PID_FIRST + 1;
+
+	fake_say(&f, old, "busy");
+	pool_recycle(&f.svc, f.now);
+	fake_say(&f, succ, "ready");
+	fake_turn(&f);
+	ck_assert_str_eq(fake_heard(&f, old), "stop");
+	for (int i = 0; i < 2; i++) {
+		f.now += 1000;
+		fake_say(&f, old, "next 5");
+		fake_turn(&f);
+	}
+	ck_assert_uint_eq(f.nsignals, 0);
+	f.now += 1000; /* max_busy after its "busy" */
+	fake_say(&f, old, "next 5");
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, old, SIGTERM), 1);
+	fake_fini(&f);
+}
+END_TEST
+
 /* stop: "stop", SIGTERM at stop_timeout, SIGKILL kill_grace later. */
 START_TEST(test_stop_escalates)
 {
@@ -307,6 +336,7 @@ int main(void)
 	tcase_add_test(tc, test_reaped_pid_is_never_signalled);
 	tcase_add_test(tc, test_saturated_worker_retired_by_lifetime);
 	tcase_add_test(tc, test_recycled_busy_worker_keeps_max_busy);
+	tcase_add_test(tc, test_told_worker_that_keeps_serving);
 	tcase_add_test(tc, test_stop_escalates);
 	tcase_add_test(tc, test_startup_timeout);
 	suite_add_tcase(s, tc);
