@@ -1,13 +1,14 @@
-/* evict.c - owns carrying out every way a worker leaves (see evict.h).
- * Nothing here is fatal; nothing blocks (rss is read from /proc, a pseudo
- * file that answers at once). Retirements that keep capacity (a normal
- * end of life) earn the service a replacement credit: the successor
- * bypasses the fork limiter. Departures for cause do not. */
+/* evict.c - owns carrying out every way a worker leaves (see evict.h):
+ * the timed lists (startup, max_busy, max_idle, the stop and kill
+ * deadlines), the handover of retiring workers, what a worker did, and the
+ * operator's verbs. The pool scans (age, memory, recycle) are
+ * evict_scan.c's, the daemons' timers evict_daemon.c's. Nothing here is
+ * fatal; nothing blocks. Retirements that keep capacity (a normal end of
+ * life) earn the service a replacement credit: the successor bypasses the
+ * fork limiter. Departures for cause do not. */
 #include "evict.h"
 
-#include <fcntl.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -15,15 +16,8 @@
 #include "service.h"
 #include "worker.h"
 
-#define EVICT_WHY_BYTES 128
-
 typedef uint64_t (*evict_due_fn)(const struct worker *w, const struct service_settings *set);
 typedef void (*evict_act_fn)(struct worker *w, uint64_t now_ms);
-
-static uint64_t evict_min(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
 
 /* Acts on the head of a time-ordered list while its deadline has passed.
  * Every action moves its worker to a later phase, hence off this list; if
@@ -91,7 +85,7 @@ void evict_owe_replacement(struct service *svc)
 }
 
 /* A normal end of life: its successor starts now and bypasses the limiter. */
-static void evict_retire(struct worker *w, uint64_t now_ms, const char *why)
+void evict_retire(struct worker *w, uint64_t now_ms, const char *why)
 {
 	if (!worker_retire(w, now_ms))
 		return;
@@ -190,119 +184,6 @@ uint64_t evict_startup(struct service *svc, uint64_t now_ms)
 					    evict_startup_act, now_ms));
 }
 
-/* ---- the scans ---- */
-
-static uint64_t evict_lifetime(struct service *svc, uint64_t now_ms)
-{
-	const struct service_settings *set = &svc->cfg->set;
-	uint64_t next = CLOCK_NEVER_MS;
-	struct list *pos, *tmp;
-
-	if (now_ms < svc->lifetime_next_ms)
-		return svc->lifetime_next_ms;
-	LIST_FOREACH_SAFE(pos, tmp, &svc->workers) {
-		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
-		if (w->lifetime_ms == 0 || w->phase >= WORKER_STOPPING)
-			continue;
-		uint64_t cap = retire_hard_cap_ms(w->started_ms, w->lifetime_ms, set->retire_grace_s);
-		uint64_t due = retire_lifetime_due_ms(w->started_ms, w->lifetime_ms);
-		if (now_ms >= cap) {
-			evict_terminate(w, now_ms, "max_lifetime + retire_grace reached while busy");
-			continue;
-		}
-		if (now_ms < due) {
-			next = evict_min(next, due);
-			continue;
-		}
-		next = evict_min(next, cap);
-		if (w->phase != WORKER_SERVING)
-			continue;
-		/* A busy one too: a worker whose next client is always
-		 * already waiting is never idle. It finishes its request as a
-		 * retiring worker, told to stop once its successor is ready
-		 * (evict_retiring). */
-		if (w->proto.state != POLICY_STARTING &&
-		    retire_may_start(svc->n_retiring, set->max_retiring))
-			evict_retire(w, now_ms, "max_lifetime");
-		else /* starting or held back by max_retiring: look again */
-			next = evict_min(next, now_ms + EVICT_LIFETIME_RECHECK_MS);
-	}
-	svc->lifetime_next_ms = next;
-	return next;
-}
-
-
-/* Busy workers too: a request must not grow a worker without bound. */
-static uint64_t evict_rss(struct service *svc, uint64_t now_ms)
-{
-	const struct service_settings *set = &svc->cfg->set;
-	struct list *pos, *tmp;
-
-	if (set->rss_max_bytes == 0)
-		return CLOCK_NEVER_MS;
-	if (now_ms < svc->rss_next_ms)
-		return svc->rss_next_ms;
-	LIST_FOREACH_SAFE(pos, tmp, &svc->workers) {
-		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
-		if (w->phase >= WORKER_TERMINATING)
-			continue;
-		/* A daemon: all it started (worker_daemon_memory). */
-		unsigned long long rss = w->daemon != NULL ? worker_daemon_memory(w)
-			: contain_probe_rss(w->pid);
-		if (!retire_rss_exceeded(rss, set->rss_max_bytes))
-			continue;
-		/* Busy and far past the limit: its request may not finish (an
-		 * idle or retiring-idle one is simply retired or stopped). */
-		if (w->proto.state == POLICY_BUSY &&
-		    retire_rss_hard_exceeded(rss, set->rss_max_bytes)) {
-			char why[EVICT_WHY_BYTES];
-			snprintf(why, sizeof(why), "uses %llu KiB, over %u x rss_max (%llu KiB)",
-				 rss >> 10, RETIRE_RSS_HARD_FACTOR, set->rss_max_bytes >> 10);
-			evict_terminate(w, now_ms, why);
-			continue;
-		}
-		if (w->phase != WORKER_SERVING || w->proto.state == POLICY_STARTING)
-			continue;
-		/* A busy one finishes its request as a retiring worker (its
-		 * successor starts now); an idle one waits for max_retiring. */
-		if (w->proto.state == POLICY_IDLE &&
-		    !retire_may_start(svc->n_retiring, set->max_retiring))
-			continue;
-		log_info("service %s: worker %ld uses %llu KiB (rss_max %llu KiB): retiring",
-			 svc->cfg->name, (long)w->pid, rss >> 10, set->rss_max_bytes >> 10);
-		evict_retire(w, now_ms, "rss_max");
-	}
-	svc->rss_next_ms = now_ms + EVICT_RSS_INTERVAL_MS;
-	return svc->rss_next_ms;
-}
-
-/* Retires the workers of one state list marked for `recycle`, while
- * max_retiring allows. Returns false once it does not. */
-static bool evict_recycle_list(struct service *svc, struct list *list, uint64_t now_ms)
-{
-	struct list *pos, *tmp;
-
-	LIST_FOREACH_SAFE(pos, tmp, list) {
-		struct worker *w = LIST_ENTRY(pos, struct worker, timer_link);
-		if (!retire_may_start(svc->n_retiring, svc->cfg->set.max_retiring))
-			return false;
-		if (w->recycle)
-			evict_retire(w, now_ms, "recycle");
-	}
-	return true;
-}
-
-/* Idle ones first; then busy ones, which finish their request as retiring
- * workers (a saturated worker is never idle: `recycle` must not wait for
- * that). */
-static void evict_recycle(struct service *svc, uint64_t now_ms)
-{
-	if (svc->recycle_pending == 0)
-		return;
-	if (evict_recycle_list(svc, &svc->idle, now_ms))
-		(void)evict_recycle_list(svc, &svc->busy, now_ms);
-}
-
 uint64_t evict_timers(struct service *svc, uint64_t now_ms)
 {
 	uint64_t next = CLOCK_NEVER_MS;
@@ -313,9 +194,9 @@ uint64_t evict_timers(struct service *svc, uint64_t now_ms)
 	next = evict_min(next, evict_expire(svc, &svc->idle, evict_idle_due,
 					     evict_idle_act, now_ms));
 	next = evict_min(next, evict_silent(svc, now_ms));
-	next = evict_min(next, evict_lifetime(svc, now_ms));
-	next = evict_min(next, evict_rss(svc, now_ms));
-	evict_recycle(svc, now_ms);
+	next = evict_min(next, evict_scan_lifetime(svc, now_ms));
+	next = evict_min(next, evict_scan_rss(svc, now_ms));
+	evict_scan_recycle(svc, now_ms);
 	next = evict_min(next, evict_expire(svc, &svc->stop_sent, evict_deadline_due,
 					     evict_stopping_act, now_ms));
 	next = evict_min(next, evict_expire(svc, &svc->term_sent, evict_deadline_due,

@@ -53,8 +53,20 @@ void evict_stop_service(struct service *svc, uint64_t now_ms);
 void evict_kill_service(struct service *svc, uint64_t now_ms, const char *why);
 
 /* Between the evict_*.c files only. */
+#define EVICT_WHY_BYTES 128
+static inline uint64_t evict_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
 /* SIGTERM for cause (logged with why), SIGKILL kill_grace later. */
 void evict_terminate(struct worker *w, uint64_t now_ms, const char *why);
+/* A normal end of life: retiring, its successor owed (logged with why). */
+void evict_retire(struct worker *w, uint64_t now_ms, const char *why);
+/* evict_scan.c: age, memory, recycle; the first two return the next
+ * deadline. */
+uint64_t evict_scan_lifetime(struct service *svc, uint64_t now_ms);
+uint64_t evict_scan_rss(struct service *svc, uint64_t now_ms);
+void evict_scan_recycle(struct service *svc, uint64_t now_ms);
 /* evict_daemon.c: the daemons' timers; returns the next deadline. */
 uint64_t evict_daemons(struct service *svc, uint64_t now_ms);
 
