@@ -61,25 +61,33 @@ class MasterHang(HostileTestCase):
 
 
 class BusyClock(HostileTestCase):
+    def held_master(self, maxproc, mode):
+        """A hostile service (prefork 1, max_busy 3 s, kill_grace 1 s) in
+        mode: the master, its first worker's pid and that pid's start."""
+        m = self.hostile_master(
+            "hostile unix n n n %s {HOSTILE} -o prefork=1 -o max_busy=3"
+            " -o kill_grace=1 %s\n" % (maxproc, mode))
+        self.wait_echo(m)
+        pid = self.first_pid(m)
+        return m, pid, m.seen.get(pid)
+
+    def dies_by_max_busy(self, m, pid, start, doing):
+        bound = 3 + 1 + 2   # max_busy + kill_grace + slack
+        h.poll_until(lambda: not h.pid_alive(pid, start), bound,
+                     "worker %d %s to die (max_busy 3, kill_grace 1)" % (pid, doing),
+                     detail=lambda: "%s\nstatus: %s" % (
+                         m.log_tail(10), m.service(HOSTILE_SVC)["procs"]))
+
     def test_02_repeated_busy_does_not_reset_max_busy(self):
         """Item 2: a worker that re-sends `busy` every second while holding
         one request (for 12 s) is killed: `busy` while busy is a protocol
         violation, and max_busy=3 counts from the first `busy` anyway. The
         client's connection ends within max_busy + kill_grace + 2 s."""
-        m = self.hostile_master(
-            "hostile unix n n n - 1 {HOSTILE} -o prefork=1 -o max_busy=3"
-            " -o kill_grace=1 busy-repeat 12\n")
-        self.wait_echo(m)
-        pid = self.first_pid(m)
-        start = m.seen.get(pid)
+        m, pid, start = self.held_master("- 1", "busy-repeat 12")
         with Bystander(m) as by:
             client = h.connect(m.addr(HOSTILE_SVC))
             self.addCleanup(client.close)
-            bound = 3 + 1 + 2   # max_busy + kill_grace + slack
-            h.poll_until(lambda: not h.pid_alive(pid, start), bound,
-                         "worker %d repeating busy to die (max_busy 3, kill_grace 1)"
-                         % pid, detail=lambda: "%s\nstatus: %s" % (
-                             m.log_tail(10), m.service(HOSTILE_SVC)["procs"]))
+            self.dies_by_max_busy(m, pid, start, "repeating busy")
             self.assertIsNone(try_read_sock(client, 2), "the held request was answered")
             self.assertLogged(m, r"killing worker %d: protocol violation" % pid, 2,
                               "the repeated busy logged as a protocol violation")
@@ -91,12 +99,7 @@ class BusyClock(HostileTestCase):
         `stop`, which it ignores, reporting on. Its reports no longer
         restart the max_busy clock, so it is terminated within max_busy +
         kill_grace + 2 s of the stop, not at the end of its 30 s."""
-        m = self.hostile_master(
-            "hostile unix n n n - 2 {HOSTILE} -o prefork=1 -o max_busy=3"
-            " -o kill_grace=1 busy-repeat 30 next\n")
-        self.wait_echo(m)
-        pid = self.first_pid(m)
-        start = m.seen.get(pid)
+        m, pid, start = self.held_master("- 2", "busy-repeat 30 next")
         with Bystander(m) as by:
             client = h.connect(m.addr(HOSTILE_SVC))
             self.addCleanup(client.close)
@@ -107,11 +110,7 @@ class BusyClock(HostileTestCase):
             h.poll_until(lambda: m.service(HOSTILE_SVC)["requests"] >= 3, 5,
                          "two \"next\" reports from worker %d" % pid)
             m.ctl("recycle", HOSTILE_SVC, check=True)
-            bound = 3 + 1 + 2   # max_busy + kill_grace + slack
-            h.poll_until(lambda: not h.pid_alive(pid, start), bound,
-                         "worker %d serving on after stop to die (max_busy 3)" % pid,
-                         detail=lambda: "%s\nstatus: %s" % (
-                             m.log_tail(10), m.service(HOSTILE_SVC)["procs"]))
+            self.dies_by_max_busy(m, pid, start, "serving on after stop")
             self.assertLogged(m, r"terminating worker %d: last request exceeded max_busy"
                               % pid, 2, "the worker that served on after stop")
         by.check(self)

@@ -217,21 +217,31 @@ START_TEST(test_saturated_worker_retired_by_lifetime)
 }
 END_TEST
 
+/* A pool of one whose worker is busy when `recycle` comes: its successor
+ * starts at once, and once that one is ready (delay_ms later) the busy
+ * worker is told "stop". Returns the busy worker's pid. */
+static pid_t test_recycle_busy(struct fakepool *f, uint64_t delay_ms)
+{
+	pid_t old = fake_start_one(f), succ = FAKE_PID_FIRST + 1;
+
+	fake_say(f, old, "busy");
+	pool_recycle(&f->svc, f->now);
+	ck_assert_uint_eq(f->launched, 2);
+	f->now += delay_ms;
+	fake_say(f, succ, "ready");
+	fake_turn(f);
+	ck_assert_str_eq(fake_heard(f, old), "stop");
+	return old;
+}
+
 /* `recycle` does not wait for a busy worker to go idle; told "stop", its
  * request is still bounded by max_busy (3 s here), not by stop_timeout. */
 START_TEST(test_recycled_busy_worker_keeps_max_busy)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t old = fake_start_one(&f), succ = FAKE_PID_FIRST + 1;
+	pid_t old = test_recycle_busy(&f, 100);
 
-	fake_say(&f, old, "busy");
-	pool_recycle(&f.svc, f.now);
-	ck_assert_uint_eq(f.launched, 2);
-	f.now += 100;
-	fake_say(&f, succ, "ready");
-	fake_turn(&f);
-	ck_assert_str_eq(fake_heard(&f, old), "stop");
 	f.now += 2800; /* past stop_timeout (2 s), within max_busy */
 	fake_turn(&f);
 	ck_assert_uint_eq(f.nsignals, 0);
@@ -251,13 +261,8 @@ START_TEST(test_told_worker_that_keeps_serving)
 {
 	struct fakepool f;
 	fake_init(&f, 1, 2);
-	pid_t old = fake_start_one(&f), succ = FAKE_PID_FIRST + 1;
+	pid_t old = test_recycle_busy(&f, 0);
 
-	fake_say(&f, old, "busy");
-	pool_recycle(&f.svc, f.now);
-	fake_say(&f, succ, "ready");
-	fake_turn(&f);
-	ck_assert_str_eq(fake_heard(&f, old), "stop");
 	for (int i = 0; i < 2; i++) {
 		f.now += 1000;
 		fake_say(&f, old, "next 5");
