@@ -91,16 +91,8 @@ static void testworker_garbage(int fd, void *ctx)
 	testworker_echo(fd, ctx);
 }
 
-/* Sleeps that survive signals (they are what the master will use to end
+/* A sleep that survives signals (they are what the master will use to end
  * us, and only a fatal one should). */
-static void testworker_sleep(unsigned seconds)
-{
-	struct timespec left = { .tv_sec = seconds };
-
-	while (nanosleep(&left, &left) < 0 && errno == EINTR)
-		;
-}
-
 static void testworker_sleep_ms(long ms)
 {
 	struct timespec left = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -121,7 +113,7 @@ static void testworker_hang(int fd, void *ctx)
 {
 	(void)fd;
 	(void)ctx;
-	testworker_sleep(TESTWORKER_SLEEP_S);
+	testworker_sleep_ms(TESTWORKER_SLEEP_S * 1000L);
 }
 
 static int testworker_noready(void)
