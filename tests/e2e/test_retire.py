@@ -109,6 +109,17 @@ class Rotation(h.MasterTestCase):
                  " slow 20\n")
     SATURATING_CLIENTS = 10
 
+    def wait_replaced_saturated(self, m, first, what):
+        """Waits until no worker of first is left, and checks on the way
+        that none of them was ever seen idle: the test is about workers
+        that never are."""
+        def replaced(st):
+            idle = [p["pid"] for p in m.service(st=st)["procs"]
+                    if p["pid"] in first and p["state"] == "idle"]
+            self.assertEqual(idle, [], "not saturated: %s seen idle" % idle)
+            return not first & set(m.worker_pids(st=st))
+        m.wait_for(replaced, 10, "workers %s %s while saturated" % (sorted(first), what))
+
     def assert_left_gracefully(self, m, load, first):
         self.assertEqual(load.failed, 0, load.errors[:3])
         svc = m.service()
@@ -126,8 +137,9 @@ class Rotation(h.MasterTestCase):
                         " -o retire_grace=60")
         first = set(m.worker_pids())
         with h.LoadClient(m.addr(), threads=self.SATURATING_CLIENTS) as load:
-            m.wait_for(lambda st: not first & set(m.worker_pids(st=st)), 10,
-                       "workers %s retired while saturated" % sorted(first))
+            m.wait_for(lambda st: m.service(st=st)["workers"]["busy"] >= 2, 10,
+                       "workers busy")
+            self.wait_replaced_saturated(m, first, "retired")
         self.assert_left_gracefully(m, load, first)
 
     def test_recycle_saturated_pool(self):
@@ -139,8 +151,7 @@ class Rotation(h.MasterTestCase):
                             "pool grown to 4 busy workers")
             first = set(m.worker_pids(st=st))
             m.ctl("recycle", m.service(st=st)["name"], check=True)
-            m.wait_for(lambda st: not first & set(m.worker_pids(st=st)), 10,
-                       "workers %s recycled while saturated" % sorted(first))
+            self.wait_replaced_saturated(m, first, "recycled")
         self.assert_left_gracefully(m, load, first)
 
     def test_make_before_break_keeps_capacity(self):
