@@ -342,6 +342,75 @@ START_TEST(lingering_worker_takes_the_next_client)
 }
 END_TEST
 
+/* One attempt of queued_client_after_a_wait_is_next: 1 if the worker,
+ * having waited for one client (b), said "next" for a client it then
+ * found already queued (d); 0 if the timing did not come out (b came
+ * after it had said "idle", or d was reported as waited for: the test
+ * was descheduled in the wrong place). Every message is checked.
+ * Script: a is served; b connects while the worker lingers (its wait
+ * ends with b: "spare"), and b's line comes only after c and d are
+ * queued and its report is due; c is taken at that report ("spare 2":
+ * b and c), d by the wait that follows c, which finds it queued. */
+static int test_queued_once(void)
+{
+	struct sockaddr_in addr[TEST_LISTENERS];
+	int lfd[TEST_LISTENERS], ch, a, b, c, d, ok = 0;
+	char msg[64], reply[8];
+	pid_t pid;
+
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		lfd[i] = test_listener(&addr[i]);
+	a = test_connect(&addr[0]);
+	ck_assert_int_eq(write(a, "a\n", 2), 2);
+	pid = test_start(lfd, NULL, &ch);
+	test_heard(ch, msg, sizeof(msg));
+	ck_assert_str_eq(msg, "busy");
+	ck_assert_int_eq(read(a, reply, sizeof(reply)), 2);
+	b = test_connect(&addr[0]);
+	c = test_connect(&addr[0]);
+	ck_assert_int_eq(write(c, "c\n", 2), 2);
+	d = test_connect(&addr[0]);
+	ck_assert_int_eq(write(d, "d\n", 2), 2);
+	usleep(TEST_SLOW_REQUEST_MS * 1000); /* b's report is due */
+	ck_assert_int_eq(write(b, "b\n", 2), 2);
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? b : i == 1 ? c : d;
+		ck_assert_int_eq(read(fd, reply, sizeof(reply)), 2);
+	}
+	test_heard(ch, msg, sizeof(msg));
+	if (strcmp(msg, "spare 2") == 0) {
+		test_heard(ch, msg, sizeof(msg));
+		ck_assert_msg(strcmp(msg, "next") == 0 || strcmp(msg, "spare") == 0,
+			      "said \"%s\" for d", msg);
+		ok = strcmp(msg, "next") == 0;
+		test_heard(ch, msg, sizeof(msg));
+		ck_assert_str_eq(msg, "idle");
+	}
+	close(ch);
+	ck_assert_int_eq(test_reap(pid), 0);
+	close(a);
+	close(b);
+	close(c);
+	close(d);
+	for (int i = 0; i < TEST_LISTENERS; i++)
+		close(lfd[i]);
+	return ok;
+}
+
+/* After a wait for a client, a worker goes straight to its wait again
+ * (no trial accept); a client already queued then makes that wait return
+ * at once, and is reported as "next" (found waiting), not "spare" (waited
+ * for): the master's saturation signal stays right. At most 5 tries,
+ * for a test descheduled where the script needs it not to be. */
+START_TEST(queued_client_after_a_wait_is_next)
+{
+	int attempt = 0;
+
+	while (!test_queued_once())
+		ck_assert_int_lt(++attempt, 5);
+}
+END_TEST
+
 static Suite *libmaster_suite(void)
 {
 	Suite *s = suite_create("libmaster");
@@ -353,6 +422,7 @@ static Suite *libmaster_suite(void)
 	tcase_add_test(tc, run_is_counted_in_few_messages);
 	tcase_add_test(tc, slow_requests_are_each_reported);
 	tcase_add_test(tc, lingering_worker_takes_the_next_client);
+	tcase_add_test(tc, queued_client_after_a_wait_is_next);
 	suite_add_tcase(s, tc);
 	return s;
 }
