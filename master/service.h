@@ -69,7 +69,7 @@ struct service {
 	struct list starting;   /* starting (startup_timeout) */
 	struct list idle;       /* idle (max_idle) */
 	struct list busy;       /* busy, by request start (max_busy) */
-	struct list retiring;   /* leaving, successor first; not told yet */
+	struct list retiring;   /* leaving, successor first; told "stop" only if busy */
 	struct list stop_sent;  /* told "stop" (stop_timeout) */
 	struct list term_sent;  /* SIGTERM sent (kill_grace) */
 	struct list kill_sent;  /* SIGKILL sent */

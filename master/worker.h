@@ -33,7 +33,7 @@ struct service;
 
 enum worker_phase {
 	WORKER_SERVING,     /* capacity: starting, idle or busy */
-	WORKER_RETIRING,    /* leaving: its successor may start; not told yet */
+	WORKER_RETIRING,    /* leaving: its successor may start; told "stop" only if busy */
 	WORKER_STOPPING,    /* told "stop": finishes its request (stop_timeout) */
 	WORKER_TERMINATING, /* SIGTERM sent (kill_grace) */
 	WORKER_DYING,       /* SIGKILL sent: only its exit is awaited */
