@@ -114,12 +114,12 @@ static int libmaster_linger(struct libmaster *lm, uint64_t run_ns, int *listen_f
 			    struct libmaster_request *req, bool *waited)
 {
 	struct epoll_event events[LIBMASTER_EVENTS_MAX];
-	uint64_t begin_ns = libmaster_status_now_ns();
+	uint64_t begin_ns = libmaster_status_now_ns(), now_ns = begin_ns;
 
 	if (begin_ns - run_ns >= LIBMASTER_RUN_IDLE_MS * LIBMASTER_NS_PER_MS)
 		return LIBMASTER_CONTINUE;
 	for (;;) {
-		int wait_ms = libmaster_status_due_in_ms(&lm->st);
+		int wait_ms = libmaster_status_due_in_ms(&lm->st, now_ns);
 		int n, rc;
 
 		if (wait_ms == 0)
@@ -127,7 +127,8 @@ static int libmaster_linger(struct libmaster *lm, uint64_t run_ns, int *listen_f
 		n = epoll_wait(lm->epoll_fd, events, LIBMASTER_EVENTS_MAX, wait_ms);
 		if (n < 0 && errno != EINTR)
 			return LIBMASTER_CONTINUE; /* the wait in libmaster_loop logs it */
-		*waited = libmaster_status_now_ns() - begin_ns >= LIBMASTER_WAITED_NS;
+		now_ns = libmaster_status_now_ns();
+		*waited = now_ns - begin_ns >= LIBMASTER_WAITED_NS;
 		rc = libmaster_channel_first(lm, events, n);
 		if (rc != LIBMASTER_CONTINUE)
 			return rc;

@@ -74,10 +74,9 @@ void libmaster_status_report(struct libmaster_status *st)
 	}
 }
 
-int libmaster_status_due_in_ms(const struct libmaster_status *st)
+int libmaster_status_due_in_ms(const struct libmaster_status *st, uint64_t now)
 {
 	uint64_t due = st->said_ns + LIBMASTER_REPORT_MS * LIBMASTER_STATUS_NS_PER_MS;
-	uint64_t now = libmaster_status_now_ns();
 
 	if (now >= due)
 		return 0;

@@ -34,8 +34,9 @@ void libmaster_status_say(struct libmaster_status *st, enum protocol_msg msg);
 void libmaster_status_report(struct libmaster_status *st);
 /* Whether LIBMASTER_REPORT_MS have passed since the last message. */
 bool libmaster_status_due(const struct libmaster_status *st);
-/* Milliseconds until a report is due (0: due now), rounded up. */
-int libmaster_status_due_in_ms(const struct libmaster_status *st);
+/* Milliseconds from now_ns (libmaster_status_now_ns) until a report is
+ * due (0: due now), rounded up. */
+int libmaster_status_due_in_ms(const struct libmaster_status *st, uint64_t now_ns);
 /* CLOCK_MONOTONIC in ns (the vDSO: no system call). */
 uint64_t libmaster_status_now_ns(void);
 /* Drains the channel without blocking: LIBMASTER_STATUS_OPEN, or the
