@@ -1,6 +1,6 @@
 /* launch.c - owns process creation for workers (see launch.h).
  *
- * Why clone(CLONE_VM|CLONE_VFORK) and not fork(): fork copies the page
+ * Why clone(CLONE_VM) and a wait for the exec, not fork(): fork copies the page
  * tables of the master, so its cost grows with the master's memory (~33 ms
  * at 1 GB here); a vfork-style child borrows the parent's memory and costs
  * the same at any size. The price: the child must not allocate, lock, or
@@ -37,7 +37,10 @@
  * SCM_RIGHTS round trip alone costs 15 us of CPU and 40 us of wall time
  * here, it needs every spec in its own memory, and it is one more process
  * to supervise. The capability steps live in launch_caps.c, the
- * confinement (rlimits, cgroup, namespaces, jail) in launch_confine.c. */
+ * confinement (rlimits, cgroup, namespaces, jail) in launch_confine.c.
+
+ *
+ * The wait for the exec, and why it is not CLONE_VFORK's: launch_wait.c. */
 #include "launch.h"
 #include "launch_child.h"
 
@@ -163,7 +166,8 @@ static int launch_child_main(void *arg)
 	/* Dispositions back to default (SIGPIPE was ignored, sanitizers may
 	 * have handlers); 32 and 33 belong to libc and refuse, harmlessly.
 	 * The mask stays full until just before exec: a stop signal now
-	 * would freeze the master, which waits for this exec. */
+	 * would hold the master, which waits for this exec (SIGSTOP, which
+	 * no mask holds off, is what launch_wait_exec looks for). */
 	for (int sig = 1; sig <= LAUNCH_SIGNAL_MAX; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, LAUNCH_KERNEL_SIGSET_BYTES);
@@ -247,9 +251,7 @@ int launcher_init(struct launcher *l)
 	l->clone3_missing = false;
 	l->bset_empty = l->privileged && launch_caps_empty_bounding_set(l->cap_last);
 	l->stack_size = LAUNCH_STACK_BYTES;
-	l->stack = mmap(NULL, l->stack_size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (l->stack == MAP_FAILED) {
+	if (launch_stack_map(l) < 0) {
 		l->stack = NULL;
 		return -1;
 	}
@@ -295,9 +297,11 @@ static long launch_clone(struct launcher *l, struct launch_child *child)
 	const struct launch_isolation *iso = child->spec->iso;
 	unsigned long files = child->unshare_below > 0 ? CLONE_FILES : 0;
 
+	*l->exec_word = LAUNCH_WORD_SET;
 	if (iso != NULL && iso->cgroup_fd >= 0 && !l->clone3_missing) {
 		struct launch_clone_args args = {
-			.flags = CLONE_VM | CLONE_VFORK | files | LAUNCH_CLONE_INTO_CGROUP,
+			.flags = CLONE_VM | CLONE_CHILD_CLEARTID | files | LAUNCH_CLONE_INTO_CGROUP,
+			.child_tid = (uintptr_t)l->exec_word,
 			.exit_signal = SIGCHLD,
 			.stack = (uintptr_t)l->stack, .stack_size = l->stack_size,
 			.cgroup = (uint64_t)iso->cgroup_fd,
@@ -315,7 +319,8 @@ static long launch_clone(struct launcher *l, struct launch_child *child)
 			return -EMFILE;
 	}
 	pid_t pid = clone(launch_child_main, (char *)l->stack + l->stack_size,
-			  CLONE_VM | CLONE_VFORK | (int)files | SIGCHLD, child);
+			  CLONE_VM | CLONE_CHILD_CLEARTID | (int)files | SIGCHLD, child,
+			  NULL, NULL, l->exec_word);
 	return pid < 0 ? -(long)errno : pid;
 }
 
@@ -329,9 +334,9 @@ pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 	};
 	sigset_t all, old;
 
-	if (spec->nlisten > LAUNCH_LISTEN_MAX) {
-		e->step = "too many listening sockets";
-		e->err = EINVAL;
+	if (spec->nlisten > LAUNCH_LISTEN_MAX || l->stack == NULL) {
+		e->step = l->stack == NULL ? "child stack" : "too many listening sockets";
+		e->err = l->stack == NULL ? ENOMEM : EINVAL;
 		return -1;
 	}
 	e->step = NULL;
@@ -340,20 +345,23 @@ pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	long pid = launch_clone(l, &child);
+	int waited = pid > 0 ? launch_wait_exec(l, (pid_t)pid, e) : 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	/* The child has exec'd or exited (CLONE_VFORK): its fds are its own. */
+	/* The child has exec'd or exited: its fds are its own. (One still in
+	 * a kernel wait after its SIGKILL, waited == -2, shares our table no
+	 * more either: the close_range that unshared it came first, or it
+	 * never ran.) */
 	launch_block_park(l, &child);
 	if (pid < 0) {
 		e->step = child.in_cgroup ? "clone into cgroup" : "clone";
 		e->err = (int)-pid;
 		return -1;
 	}
-	if (e->step != NULL) {
-		/* The child exited without exec: reap it now, so the reaper
-		 * never meets a pid it does not know. */
-		while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		return -1;
-	}
-	return (pid_t)pid;
+	if (waited == 0 && e->step == NULL)
+		return (pid_t)pid;
+	/* The child exited without exec, or was killed: reap it now, so the
+	 * reaper never meets a pid it does not know. */
+	while (waited != -2 && waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return -1;
 }

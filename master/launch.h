@@ -3,10 +3,12 @@
  *
  * The parent prepares everything (paths, argv, envp, ids, fd numbers, and
  * the service's isolation: capabilities, rlimits, cgroup, namespaces,
- * chroot); the child is created with clone(CLONE_VM|CLONE_VFORK|
+ * chroot); the child is created with clone(CLONE_VM|CLONE_CHILD_CLEARTID|
  * CLONE_FILES) (clone3 with CLONE_INTO_CGROUP when the service has a
- * cgroup) on a small stack of
- * its own, shares the master's memory until exec, and therefore runs only
+ * cgroup) on a small stack of its own; the master waits for its exec as
+ * vfork would, but looks at it while it waits (a child stopped before its
+ * exec is killed: launch.c); it shares the master's memory until exec,
+ * and therefore runs only
  * raw system calls, in this order: its own fd table, made of the few low
  * fds the parent put in the launcher's block (launch_block.c: the cost
  * does not grow with the master's fd count); new session; signal
@@ -22,7 +24,10 @@
  * (execveat of the command's fd, checked at load; execve of the path for a
  * "#!" script).
  * A failing step is reported back through shared memory (which step,
- * which errno) and the child exits 127 without exec. */
+ * which errno) and the child exits 127 without exec. A child stopped
+ * before its exec (from its setresuid on, the worker's user may signal it)
+ * or not through it within 30 s is killed: the step is then "exec
+ * (stopped before it: killed)" or "exec (too slow: killed)". */
 #ifndef MASTER_LAUNCH_H
 #define MASTER_LAUNCH_H
 
@@ -40,6 +45,8 @@
 
 struct launcher {
 	void *stack;        /* mmap'd child stack, reused for every launch */
+	int32_t *exec_word; /* at its low end: set until the child has exec'd
+			     * or exited (CLONE_CHILD_CLEARTID; launch.c) */
 	size_t stack_size;
 	int devnull_fd;     /* the workers' fd 0 and 1 */
 	unsigned cap_last;  /* highest capability the kernel knows (cap_last_cap) */

@@ -1,4 +1,4 @@
-/* launch_child.h - what the vfork-style child of launch.c shares with
+/* launch_child.h - what the clone(CLONE_VM) child of launch.c shares with
  * launch_caps.c, launch_confine.c and launch_block.c: its context, the
  * error path, the raw-syscall helper, and the fd block's parent side.
  * Everything child side runs in a child that borrows the master's memory:
@@ -58,6 +58,18 @@ int launch_block_add(struct launcher *l, struct launch_child *c, int fd);
 /* After the launch: every loaded slot holds /dev/null again, so that the
  * master keeps no reference to the worker's fds. */
 void launch_block_park(struct launcher *l, struct launch_child *c);
+
+/* The exec-wait word (launch_wait.c): LAUNCH_WORD_SET from the clone
+ * until the kernel clears it at the child's exec or exit. */
+#define LAUNCH_WORD_SET 1
+/* Maps the child stack, the word at its low end (far below what the child
+ * uses); 0 or -1. */
+int launch_stack_map(struct launcher *l);
+/* Until the child has exec'd or exited: 0. A child stopped before its
+ * exec, or slower than LAUNCH_EXEC_WAIT_MAX_MS, is killed: -1 with *e
+ * set, or -2 if it has not let go of our memory even then (its stack is
+ * left to it; the reaper will meet its pid). */
+int launch_wait_exec(struct launcher *l, pid_t pid, struct launch_error *e);
 
 /* Child side (launch_block.c): the contract's fds placed, all others
  * closed. */

@@ -1,7 +1,8 @@
 """Hostile workers (issue 8, protocol v2), continued: crash loops and
 failed launches throttle; a worker that ignores MASTER_MAX_USE is killed by
-the master; valid words in the wrong state are protocol violations. Each
-runs next to an echo Bystander (see bystander.py)."""
+the master; valid words in the wrong state are protocol violations; a
+worker that stops its siblings' launches before their exec does not hang
+the master. Each runs next to an echo Bystander (see bystander.py)."""
 
 import os
 import re
@@ -194,6 +195,58 @@ class Lies(HostileTestCase):
                          % m.log_tail(30))
         self.assertEqual(legal["requests"], 7, legal)
         self.assertEqual([p["state"] for p in legal["procs"]], ["idle"], legal)
+
+
+VICTIM_SVC = "victim"
+ATTACK_S = 6
+
+
+class StoppedLaunch(HostileTestCase):
+    def master_image(self, pid):
+        """Whether pid still runs the master's own program (a child of a
+        launch that has not exec'd yet)."""
+        try:
+            return os.readlink("/proc/%d/exe" % pid) == os.readlink("/proc/%d/exe"
+                                                                    % self.m.pid)
+        except OSError:
+            return False
+
+    def test_stopped_before_exec_is_killed(self):
+        """A worker of the same user as a service's new workers can signal
+        each of them from its setresuid on, before its exec, and SIGSTOP
+        cannot be blocked. Under vfork the master would wait for that exec
+        for ever. Here a hostile worker stops every pid the kernel gives
+        out for ATTACK_S s while another service of its user (max_use=1)
+        is made to launch a worker per request: the master stays
+        responsive (Bystander), logs the launches it killed, and no child
+        of its own image is left stopped."""
+        self.require_root("the launch switches to the workers' user")
+        for path in (h.HOSTILE, h.ECHO):
+            if not h.can_exec_as("nobody", path):
+                self.skipTest("nobody cannot execute %s (directory permissions)" % path)
+        self.m = m = self.hostile_master(
+            "hostile unix n y n - 1 {HOSTILE} -o prefork=1 -o user=nobody"
+            " stop-launches %d\n" % ATTACK_S,
+            "%s unix n y n - 2 echo -o prefork=1 -o max_use=1 -o user=nobody"
+            " -o throttle_min=1 -o throttle_max=1\n" % VICTIM_SVC)
+        self.wait_echo(m)
+        victim = m.addr(VICTIM_SVC)
+        killed = re.compile(r"cannot start .*exec \(stopped before it: killed\)")
+        with Bystander(m) as by:
+            end = time.monotonic() + ATTACK_S
+            while time.monotonic() < end and not killed.search(m.log()):
+                try:  # a launch per request; stopped workers do not answer
+                    h.echo_once(victim, "x", 0.2)
+                except OSError:
+                    pass
+        by.check(self)
+        self.assertRegex(m.log(), killed, "no launch was stopped: the attack did not hit")
+
+        def none_stopped_unexec():
+            return not [p for p in h.descendants(m.pid)
+                        if h.proc_stat(p) and h.proc_stat(p)[0] in "Tt" and self.master_image(p)]
+        h.poll_until(none_stopped_unexec, 2, "no stopped child of the master's image",
+                     detail=m.detail)
 
 
 if __name__ == "__main__":

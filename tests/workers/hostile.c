@@ -35,6 +35,14 @@
  *                             after its "busy"; never retires
  *   fork-child                forks a child that keeps the listening
  *                             socket and answers "ORPHAN", then serves
+ *   stop-launches SECS        says ready and for SECS s waits for each
+ *                             next pid the kernel gives out and sends it
+ *                             SIGSTOP until that goes through (a new
+ *                             worker of the same user is signalable from
+ *                             its setresuid on, before its exec); one
+ *                             found already exec'd is continued. Then
+ *                             lingers; prints the count of launches it
+ *                             stopped before their exec to stderr
  *   say WORD...               sends each word as one packet ('_' sent as
  *                             a blank: next_3 is "next 3"), then waits
  *                             for the end of its channel (or 600 s)
@@ -308,6 +316,82 @@ static int hostile_fork_child(struct hostile *h)
 	return hostile_ignore_max_use(h, 0, NULL);
 }
 
+#define HOSTILE_PID_WAIT_MS 200   /* for the next pid to be given out */
+#define HOSTILE_STAT_BYTES 512
+
+/* The pid the kernel gave out last (pid namespace wide), or 0. */
+static long hostile_last_pid(void)
+{
+	char buf[32];
+	long last = 0;
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			last = strtol(buf, NULL, 10);
+		}
+		close(fd);
+	}
+	return last;
+}
+
+/* Whether pid still runs under the name "master": a launch not yet
+ * exec'd (/proc/PID/stat is readable by anyone). */
+static int hostile_is_master(long pid)
+{
+	char path[40], buf[HOSTILE_STAT_BYTES];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, " (master) ") != NULL;
+}
+
+/* Stops pid as soon as it may (a new worker: once it has our uid).
+ * 1 if it was stopped before its exec. */
+static int hostile_stop_one(long pid, long long until_ms)
+{
+	while (hostile_now_ms() < until_ms) {
+		if (kill((pid_t)pid, SIGSTOP) == 0) {
+			if (hostile_is_master(pid))
+				return 1;
+			kill((pid_t)pid, SIGCONT); /* too late: leave it be */
+			return 0;
+		}
+		if (errno == ESRCH)
+			return 0;
+	}
+	return 0;
+}
+
+static int hostile_stop_launches(struct hostile *h, int argc, char **argv)
+{
+	long long end = hostile_now_ms() + (argc > 0 ? atoi(argv[0]) : 10) * 1000LL;
+	long stops = 0;
+
+	hostile_say(h, "ready");
+	while (hostile_now_ms() < end) {
+		long next = hostile_last_pid() + 1;
+		long long until = hostile_now_ms() + HOSTILE_PID_WAIT_MS;
+		/* EPERM: it exists, still root's. */
+		while (hostile_now_ms() < until && kill((pid_t)next, 0) < 0 && errno == ESRCH)
+			;
+		if (next != (long)getpid())
+			stops += hostile_stop_one(next, until);
+	}
+	fprintf(stderr, "hostile: %ld launches stopped before their exec\n", stops);
+	return hostile_linger(h);
+}
+
 static int hostile_say_words(struct hostile *h, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
@@ -358,6 +442,8 @@ int main(int argc, char **argv)
 		return hostile_ignore_max_use(&h, argc, argv);
 	if (strcmp(h.mode, "fork-child") == 0)
 		return hostile_fork_child(&h);
+	if (strcmp(h.mode, "stop-launches") == 0)
+		return hostile_stop_launches(&h, argc, argv);
 	if (strcmp(h.mode, "say") == 0)
 		return hostile_say_words(&h, argc, argv);
 	fprintf(stderr, "hostile: unknown mode \"%s\"\n", h.mode);
