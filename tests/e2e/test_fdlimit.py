@@ -18,7 +18,9 @@ import unittest
 
 import harness as h
 
-FIXED = 64 + 64          # CONFIG_FDS_FIXED: slack + CONTROL_CLIENTS_MAX
+# CONFIG_FDS_FIXED: slack + CONTROL_CLIENTS_MAX + the launcher's fd block
+# (LAUNCH_BLOCK_SETS 4 x LAUNCH_BLOCK_SLOTS 72)
+FIXED = 64 + 64 + 4 * 72
 PER_SERVICE = 8          # CONFIG_FDS_PER_SERVICE
 CAP_SYS_RESOURCE = 24
 
@@ -94,8 +96,9 @@ class FdLimitTest(h.MasterTestCase):
         m = self.limited(cf, (64, hard), nports=2)
         need = FIXED + 2 * service_fds(40)
         target = min(2 * need - FIXED, hard)
-        m.wait_log(r"needs %d file descriptors in the master \(128 fixed, 2 services, up to 86 "
-                   r"workers at 2 each\); RLIMIT_NOFILE 64:%d -> %d:%d" % (need, hard, target, hard))
+        m.wait_log(r"needs %d file descriptors in the master \(%d fixed, 2 services, up to 86 "
+                   r"workers at 2 each\); RLIMIT_NOFILE 64:%d -> %d:%d"
+                   % (need, FIXED, hard, target, hard))
         self.assertEqual(nofile(m.pid), (target, hard))
         st = m.status()
         names = [s["name"] for s in st["services"]]

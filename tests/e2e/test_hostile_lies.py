@@ -198,7 +198,7 @@ class Lies(HostileTestCase):
 
 
 VICTIM_SVC = "victim"
-ATTACK_S = 6
+ATTACK_S = int(8 * h.TIME_SCALE)
 
 
 class StoppedLaunch(HostileTestCase):
@@ -216,10 +216,12 @@ class StoppedLaunch(HostileTestCase):
         each of them from its setresuid on, before its exec, and SIGSTOP
         cannot be blocked. Under vfork the master would wait for that exec
         for ever. Here a hostile worker stops every pid the kernel gives
-        out for ATTACK_S s while another service of its user (max_use=1)
-        is made to launch a worker per request: the master stays
-        responsive (Bystander), logs the launches it killed, and no child
-        of its own image is left stopped."""
+        out (for up to ATTACK_S s) while another service of its user
+        (max_use=1; maxproc 8, room beside workers it stopped after their
+        exec) is made to launch a worker per request: the master stays
+        responsive (Bystander), logs the launches it killed, whether it
+        was waiting for them (launch_start) or not (launch_begin), and no
+        child of its own image is left stopped."""
         self.require_root("the launch switches to the workers' user")
         for path in (h.HOSTILE, h.ECHO):
             if not h.can_exec_as("nobody", path):
@@ -227,7 +229,7 @@ class StoppedLaunch(HostileTestCase):
         self.m = m = self.hostile_master(
             "hostile unix n y n - 1 {HOSTILE} -o prefork=1 -o user=nobody"
             " stop-launches %d\n" % ATTACK_S,
-            "%s unix n y n - 2 echo -o prefork=1 -o max_use=1 -o user=nobody"
+            "%s unix n y n - 8 echo -o prefork=1 -o max_use=1 -o user=nobody"
             " -o throttle_min=1 -o throttle_max=1\n" % VICTIM_SVC)
         self.wait_echo(m)
         victim = m.addr(VICTIM_SVC)

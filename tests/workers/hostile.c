@@ -317,6 +317,7 @@ static int hostile_fork_child(struct hostile *h)
 }
 
 #define HOSTILE_PID_WAIT_MS 200   /* for the next pid to be given out */
+#define HOSTILE_STOP_SETTLE_MS 5
 #define HOSTILE_STAT_BYTES 512
 
 /* The pid the kernel gave out last (pid namespace wide), or 0. */
@@ -362,6 +363,9 @@ static int hostile_stop_one(long pid, long long until_ms)
 {
 	while (hostile_now_ms() < until_ms) {
 		if (kill((pid_t)pid, SIGSTOP) == 0) {
+			/* One caught inside its execve stops after it: look
+			 * again once the stop has surely taken. */
+			hostile_sleep_ms(HOSTILE_STOP_SETTLE_MS);
 			if (hostile_is_master(pid))
 				return 1;
 			kill((pid_t)pid, SIGCONT); /* too late: leave it be */
