@@ -224,6 +224,7 @@ pid_t launch_begin(struct launcher *l, const struct launch_spec *spec, struct la
 					    (int)-pid };
 		return -1;
 	}
+	*e = (struct launch_error){ NULL, 0 }; /* as far as we know yet */
 	s->pid = (pid_t)pid;
 	s->since_ms = launch_slot_now_ms();
 	s->state = LAUNCH_SLOT_FLIGHT;
