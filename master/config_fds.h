@@ -20,13 +20,13 @@
 #define CONFIG_FDS_PER_WORKER 2u   /* status channel + stderr pipe, master side */
 #define CONFIG_FDS_PER_SERVICE 8u  /* exec, jail, cgroup dir and procs, namespaces, spare */
 #define CONFIG_FDS_CONTROL 64u     /* = CONTROL_CLIENTS_MAX (checked in the unit test) */
-/* The launcher's fd block: a set of slots per launch that may be in
- * flight at once (launch.h). */
-#define CONFIG_FDS_LAUNCH ((unsigned)(LAUNCH_BLOCK_SETS * LAUNCH_BLOCK_SLOTS))
+/* The launcher's fd block (launch.h, launch_block.c): its slots are the
+ * master's own fds for good. */
+#define CONFIG_FDS_LAUNCH ((unsigned)LAUNCH_BLOCK_SLOTS)
 /* std fds, epoll, signalfd, pid file, run directory, control socket,
- * /dev/null, containment, sd_notify, the reload reader, the launches in
- * flight (their ends of the channel and pipe, their cgroup leaves), and
- * slack; the control clients; the fd block. */
+ * /dev/null, containment, sd_notify, the reload reader, one launch in
+ * flight (its end of the channel and pipe, its cgroup leaf), and slack;
+ * the control clients; the fd block. */
 #define CONFIG_FDS_FIXED (64u + CONFIG_FDS_CONTROL + CONFIG_FDS_LAUNCH)
 
 /* The workers a service can have at once: maxproc (or prefork where

@@ -4,7 +4,7 @@
  * tables of the master, so its cost grows with the master's memory (~33 ms
  * at 1 GB here); a vfork-style child borrows the parent's memory and costs
  * the same at any size. The price: the child must not allocate, lock, or
- * touch anything the parent relies on, so it runs only raw system calls on data
+ * touch anything the parent relies on, so it runs only syscall(2) on data
  * the parent built, and writes nothing but its pid digits and the error
  * report. All signals are blocked around the clone so that no handler (ASan
  * installs some) can run in the child before it resets them.
@@ -40,9 +40,7 @@
  * confinement (rlimits, cgroup, namespaces, jail) in launch_confine.c.
 
  *
- * The wait for the exec, and why it is not CLONE_VFORK's: launch_wait.c.
- * A launch without that wait, the child's data copied into a slot of its
- * own: launch_slot.c (launch_begin). */
+ * The wait for the exec, and why it is not CLONE_VFORK's: launch_wait.c. */
 #include "launch.h"
 #include "launch_child.h"
 
@@ -85,10 +83,15 @@ int launch_fail(struct launch_child *c, const char *step, long rc)
 {
 	c->err->step = step;
 	c->err->err = rc < 0 ? (int)-rc : 0;
-	LAUNCH_SYS(SYS_exit_group, 127);
+	syscall(SYS_exit_group, 127);
 	return -1;
 }
 
+LAUNCH_NO_SANITIZE
+long launch_sys_ret(long rc)
+{
+	return rc == -1 ? -(long)errno : rc;
+}
 
 LAUNCH_NO_SANITIZE
 static void launch_write_pid(char *buf, size_t size, long pid)
@@ -134,9 +137,9 @@ static int launch_check_ids(struct launch_child *c)
 
 	if (!s->set_ids)
 		return 0;
-	if (s->uid != 0 && LAUNCH_SYS(SYS_setresuid, -1, 0, -1) == 0)
+	if (s->uid != 0 && syscall(SYS_setresuid, -1, 0, -1) == 0)
 		return launch_fail(c, "uid change not irreversible", -EPERM);
-	if (s->gid != 0 && LAUNCH_SYS(SYS_setresgid, -1, 0, -1) == 0)
+	if (s->gid != 0 && syscall(SYS_setresgid, -1, 0, -1) == 0)
 		return launch_fail(c, "gid change not irreversible", -EPERM);
 	return 0;
 }
@@ -167,7 +170,7 @@ static int launch_child_main(void *arg)
 	 * no mask holds off, is what launch_wait_exec looks for). */
 	for (int sig = 1; sig <= LAUNCH_SIGNAL_MAX; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			LAUNCH_SYS(SYS_rt_sigaction, sig, &dfl, NULL, LAUNCH_KERNEL_SIGSET_BYTES);
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, LAUNCH_KERNEL_SIGSET_BYTES);
 	if (launch_confine(c) < 0 || launch_caps_prepare(c) < 0 ||
 	    launch_set_ids(c) < 0 || launch_caps_clear(c) < 0 || launch_check_ids(c) < 0)
 		return -1;
@@ -175,14 +178,14 @@ static int launch_child_main(void *arg)
 	 * enforce its limits. Set after the id change, which clears it. */
 	if ((rc = LAUNCH_SYS(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) < 0)
 		return launch_fail(c, "parent death signal", rc);
-	if (LAUNCH_SYS(SYS_getppid) != s->parent)
+	if (syscall(SYS_getppid) != s->parent)
 		return launch_fail(c, "master gone", -ESRCH);
 	if ((rc = LAUNCH_SYS(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0)
 		return launch_fail(c, "no_new_privs", rc);
-	LAUNCH_SYS(SYS_umask, s->umask);
+	syscall(SYS_umask, s->umask);
 	if (launch_block_place(c) < 0 || launch_rlimits(c, true) < 0)
 		return -1;
-	launch_write_pid(s->pid_digits, s->pid_digits_size, LAUNCH_SYS(SYS_getpid));
+	launch_write_pid(s->pid_digits, s->pid_digits_size, syscall(SYS_getpid));
 	if ((rc = LAUNCH_SYS(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL,
 			     LAUNCH_KERNEL_SIGSET_BYTES)) < 0)
 		return launch_fail(c, "sigprocmask", rc);
@@ -265,13 +268,11 @@ int launcher_init(struct launcher *l)
 	}
 	l->copy_fd_table = false;
 	launch_block_init(l); /* none: each launch copies the table */
-	launch_slots_init(l); /* none: each launch waits */
 	return 0;
 }
 
 void launcher_fini(struct launcher *l)
 {
-	launch_slots_fini(l);
 	if (l->stack != NULL)
 		munmap(l->stack, l->stack_size);
 	launch_block_fini(l);
@@ -289,22 +290,20 @@ void launch_isolation_init(struct launch_isolation *iso)
 }
 
 /* The clone itself: into the service's cgroup when it has one, sharing
- * the fd table when the block holds the child's fds, on the stack given,
- * the word given set until the child's exec or exit. Returns the pid, or
+ * the fd table when the block holds the child's fds. Returns the pid, or
  * -errno. */
-long launch_clone_child(struct launcher *l, struct launch_child *child, void *stack,
-			size_t stack_size, int32_t *word)
+static long launch_clone(struct launcher *l, struct launch_child *child)
 {
 	const struct launch_isolation *iso = child->spec->iso;
 	unsigned long files = child->unshare_below > 0 ? CLONE_FILES : 0;
 
-	*word = LAUNCH_WORD_SET;
+	*l->exec_word = LAUNCH_WORD_SET;
 	if (iso != NULL && iso->cgroup_fd >= 0 && !l->clone3_missing) {
 		struct launch_clone_args args = {
 			.flags = CLONE_VM | CLONE_CHILD_CLEARTID | files | LAUNCH_CLONE_INTO_CGROUP,
-			.child_tid = (uintptr_t)word,
+			.child_tid = (uintptr_t)l->exec_word,
 			.exit_signal = SIGCHLD,
-			.stack = (uintptr_t)stack, .stack_size = stack_size,
+			.stack = (uintptr_t)l->stack, .stack_size = l->stack_size,
 			.cgroup = (uint64_t)iso->cgroup_fd,
 		};
 		child->in_cgroup = true;
@@ -319,9 +318,9 @@ long launch_clone_child(struct launcher *l, struct launch_child *child, void *st
 		    (child->fd.cgroup_procs = launch_block_add(l, child, iso->cgroup_procs_fd)) < 0)
 			return -EMFILE;
 	}
-	pid_t pid = clone(launch_child_main, (char *)stack + stack_size,
+	pid_t pid = clone(launch_child_main, (char *)l->stack + l->stack_size,
 			  CLONE_VM | CLONE_CHILD_CLEARTID | (int)files | SIGCHLD, child,
-			  NULL, NULL, word);
+			  NULL, NULL, l->exec_word);
 	return pid < 0 ? -(long)errno : pid;
 }
 
@@ -345,10 +344,8 @@ pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 	launch_block_load(l, &child);
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	long pid = launch_clone_child(l, &child, l->stack, l->stack_size, l->exec_word);
-	int waited = pid > 0 ? launch_wait_exec(l->exec_word, (pid_t)pid, e) : 0;
-	if (waited == -2 && launch_stack_map(l) < 0)
-		l->stack = NULL; /* every launch fails from now on */
+	long pid = launch_clone(l, &child);
+	int waited = pid > 0 ? launch_wait_exec(l, (pid_t)pid, e) : 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	/* The child has exec'd or exited: its fds are its own. (One still in
 	 * a kernel wait after its SIGKILL, waited == -2, shares our table no

@@ -6,10 +6,9 @@
  * chroot); the child is created with clone(CLONE_VM|CLONE_CHILD_CLEARTID|
  * CLONE_FILES) (clone3 with CLONE_INTO_CGROUP when the service has a
  * cgroup) on a small stack of its own; the master waits for its exec as
- * vfork would (launch_start), or does not, the child's data copied into a
- * slot (launch_begin), and looks at it either way (a child stopped before
- * its exec is killed: launch_wait.c); it shares the master's memory until
- * exec, and therefore runs only
+ * vfork would, but looks at it while it waits (a child stopped before its
+ * exec is killed: launch.c); it shares the master's memory until exec,
+ * and therefore runs only
  * raw system calls, in this order: its own fd table, made of the few low
  * fds the parent put in the launcher's block (launch_block.c: the cost
  * does not grow with the master's fd count); new session; signal
@@ -43,13 +42,6 @@
  * (listening sockets, status channel, stderr pipe, /dev/null, the command,
  * cgroup.procs, two namespaces, the jail). */
 #define LAUNCH_BLOCK_SLOTS (LAUNCH_LISTEN_MAX + 8)
-/* Launches that may be between their clone and their exec at once
- * (launch_slot.c); each has a set of the block's slots of its own, and
- * set 0 is the waiting launch's. */
-#define LAUNCH_INFLIGHT_MAX 3
-#define LAUNCH_BLOCK_SETS (LAUNCH_INFLIGHT_MAX + 1)
-
-struct launch_slot;
 
 struct launcher {
 	void *stack;        /* mmap'd child stack, reused for every launch */
@@ -66,17 +58,12 @@ struct launcher {
 	bool copy_fd_table; /* launch without the fd block, as before it: the
 			     * child gets a copy of the whole table (benchmarks
 			     * compare the two) */
-	/* Reserved low fd numbers, each a copy of devnull_fd between
-	 * launches: LAUNCH_BLOCK_SETS sets of LAUNCH_BLOCK_SLOTS, set k
-	 * from block[k * LAUNCH_BLOCK_SLOTS]. */
-	int block[LAUNCH_BLOCK_SETS * LAUNCH_BLOCK_SLOTS];
+	int block[LAUNCH_BLOCK_SLOTS]; /* reserved low fd numbers, each a copy
+					* of devnull_fd between launches */
 	size_t nblock;      /* 0: no block, every launch copies the table */
 	int block_lo;       /* the lowest slot: fds below it are used in place */
 	dev_t devnull_dev;  /* what a parked slot holds (a check where the */
 	ino_t devnull_ino;  /* kernel has no F_DUPFD_QUERY, before 6.10) */
-	struct launch_slot *slots[LAUNCH_INFLIGHT_MAX]; /* launch_slot.c; NULL:
-					* none (every launch waits) */
-	unsigned inflight;  /* slots between their clone and their exec */
 };
 
 struct launch_rlimit {
@@ -150,26 +137,5 @@ void launch_isolation_init(struct launch_isolation *iso);
  * nothing of the worker's: the master's table is as it was. */
 pid_t launch_start(struct launcher *l, const struct launch_spec *spec,
 		   struct launch_error *e);
-/* Starts a worker without waiting for its exec (launch_slot.c): the spec
- * is copied into a slot of the launcher's, and the child runs on that
- * slot's stack; the caller may change or free the spec at once. Returns
- * the pid, or -1 with *e set if the clone itself failed. A step that fails
- * after the clone is learned when the child is reaped: launch_outcome().
- * Where no slot is free, or the spec does not fit in one, it is
- * launch_start (which waits). */
-pid_t launch_begin(struct launcher *l, const struct launch_spec *spec,
-		   struct launch_error *e);
-/* For every reaped child: true if pid was a launch_begin() child that
- * failed before its exec, with *e saying which step (as launch_start
- * would have). */
-bool launch_outcome(struct launcher *l, pid_t pid, struct launch_error *e);
-/* Takes back the slots whose child has exec'd or exited (their fd sets
- * hold /dev/null again, so the master keeps no reference to a worker's
- * channel). A load per slot: call it once per event-loop turn. */
-void launch_reclaim(struct launcher *l);
-/* When to call launch_reclaim again (CLOCK_MONOTONIC ms), UINT64_MAX if
- * no launch is in flight: soon after a launch, less often as it ages (one
- * found stopped before its exec is killed, as launch_start's wait does). */
-uint64_t launch_next_ms(const struct launcher *l, uint64_t now_ms);
 
 #endif

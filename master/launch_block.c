@@ -15,10 +15,6 @@
  * The child's side, placing those fds per the worker contract, is here too
  * (launch_block_place).
  *
- * The block is LAUNCH_BLOCK_SETS sets of LAUNCH_BLOCK_SLOTS: a child uses
- * its own set (c->set), so that launches in flight at once (launch_slot.c)
- * never share a slot; each set is parked when its child has exec'd.
- *
  * Nothing here is fatal. A block that cannot be reserved, a slot found
  * holding something else (some other code closed it: its number may now
  * be in use, so it is never written again), or a slot that cannot be
@@ -49,7 +45,7 @@ void launch_block_init(struct launcher *l)
 	l->devnull_ino = st.st_ino;
 	/* Each F_DUPFD takes the lowest free number: the block is as low as
 	 * the master's fds at this point allow. */
-	for (size_t i = 0; i < LAUNCH_BLOCK_SETS * LAUNCH_BLOCK_SLOTS; i++) {
+	for (size_t i = 0; i < LAUNCH_BLOCK_SLOTS; i++) {
 		int fd = fcntl(l->devnull_fd, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0) {
 			launch_block_fini(l);
@@ -84,22 +80,14 @@ static bool launch_block_intact(const struct launcher *l, int slot)
 }
 
 /* The block is given up: its slots are closed (a slot found not intact is
- * someone else's now and is left alone), once no launch in flight can be
- * using one. */
-static void launch_block_off(struct launcher *l, int bad)
+ * someone else's now and is left alone). */
+static void launch_block_off(struct launcher *l, size_t bad)
 {
-	launch_slots_quiesce(l);
 	for (size_t i = 0; i < l->nblock; i++)
-		if (l->block[i] != bad)
+		if (i != bad)
 			close(l->block[i]);
 	l->nblock = 0;
 	l->block_lo = -1;
-}
-
-/* Slot i of c's set. */
-static int launch_block_slot(const struct launcher *l, const struct launch_child *c, size_t i)
-{
-	return l->block[c->set * LAUNCH_BLOCK_SLOTS + i];
 }
 
 int launch_block_add(struct launcher *l, struct launch_child *c, int fd)
@@ -109,12 +97,12 @@ int launch_block_add(struct launcher *l, struct launch_child *c, int fd)
 	if (fd < 0 || c->unshare_below == 0)
 		return fd;
 	if (fd >= l->block_lo) {
-		if (c->nslots == LAUNCH_BLOCK_SLOTS) /* covers every use */
+		if (c->nslots == l->nblock) /* LAUNCH_BLOCK_SLOTS covers every use */
 			return -1;
-		int slot = launch_block_slot(l, c, c->nslots);
+		int slot = l->block[c->nslots];
 		if (!launch_block_intact(l, slot)) {
-			c->nslots = 0; /* nothing of this launch is parked on the way */
-			launch_block_off(l, slot);
+			launch_block_off(l, c->nslots);
+			c->nslots = 0;
 			return -1;
 		}
 		if (dup3(fd, slot, O_CLOEXEC) < 0)
@@ -199,16 +187,14 @@ void launch_block_load(struct launcher *l, struct launch_child *c)
 
 void launch_block_park(struct launcher *l, struct launch_child *c)
 {
-	size_t n = l->nblock > 0 ? c->nslots : 0;
-
-	c->nslots = 0; /* first: launch_block_off parks in-flight sets too */
-	for (size_t i = 0; i < n; i++)
-		if (dup3(l->devnull_fd, launch_block_slot(l, c, i), O_CLOEXEC) < 0) {
+	for (size_t i = 0; i < c->nslots && i < l->nblock; i++)
+		if (dup3(l->devnull_fd, l->block[i], O_CLOEXEC) < 0) {
 			/* Cannot happen with two valid fds; were it to, the slot
 			 * would keep a worker's fd alive: give the block up. */
-			launch_block_off(l, -1);
+			launch_block_off(l, LAUNCH_BLOCK_SLOTS);
 			break;
 		}
+	c->nslots = 0;
 }
 
 /* Child side: the contract's fds from where the parent put them (c->fd):

@@ -67,7 +67,7 @@ static int launch_enter_jail(struct launch_child *c)
 	}
 	rc = LAUNCH_SYS(SYS_fchdir, fd);
 	if (fd != c->fd.root)
-		LAUNCH_SYS(SYS_close, fd);
+		syscall(SYS_close, fd);
 	if (rc < 0 || (rc = LAUNCH_SYS(SYS_chroot, ".")) < 0)
 		return launch_fail(c, "chroot", rc);
 	return 0;

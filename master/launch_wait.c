@@ -79,50 +79,43 @@ static bool launch_child_stopped(pid_t pid)
 	return end != NULL && end[1] == ' ' && (end[2] == 'T' || end[2] == 't');
 }
 
-bool launch_too_slow(pid_t pid, uint64_t age_ms, bool *stopped)
-{
-	if (age_ms < LAUNCH_EXEC_LOOK_MS)
-		return false;
-	*stopped = launch_child_stopped(pid);
-	return *stopped || age_ms >= LAUNCH_EXEC_WAIT_MAX_MS;
-}
-
-void launch_kill_before_exec(pid_t pid, bool stopped, struct launch_error *e)
-{
-	/* Its word is set: not exited, not reaped, ours to signal. */
-	kill(pid, SIGKILL);
-	*e = stopped ? (struct launch_error){ "exec (stopped before it: killed)", ECANCELED }
-		     : (struct launch_error){ "exec (too slow: killed)", ETIMEDOUT };
-}
-
 /* Waits up to max_ms for the word to be cleared; true once it is. */
-static bool launch_word_wait(int32_t *word, unsigned max_ms)
+static bool launch_word_wait(struct launcher *l, unsigned max_ms)
 {
-	for (unsigned waited = 0; __atomic_load_n(word, __ATOMIC_ACQUIRE) != 0;) {
+	for (unsigned waited = 0; __atomic_load_n(l->exec_word, __ATOMIC_ACQUIRE) != 0;) {
 		if (waited >= max_ms)
 			return false;
 		struct timespec ts = { .tv_nsec = (long)LAUNCH_EXEC_LOOK_MS * 1000000L };
 		/* Not FUTEX_PRIVATE: the kernel's wake at the exec is shared. */
-		if (syscall(SYS_futex, word, FUTEX_WAIT, LAUNCH_WORD_SET, &ts, NULL, 0) < 0 &&
+		if (syscall(SYS_futex, l->exec_word, FUTEX_WAIT, LAUNCH_WORD_SET, &ts, NULL, 0) < 0 &&
 		    errno == ETIMEDOUT)
 			waited += LAUNCH_EXEC_LOOK_MS;
 	}
 	return true;
 }
 
-int launch_wait_exec(int32_t *word, pid_t pid, struct launch_error *e)
+/* Until the child has exec'd or exited; 0 then. A child stopped, or slower
+ * than LAUNCH_EXEC_WAIT_MAX_MS, is killed and -1 returned with *e set. */
+int launch_wait_exec(struct launcher *l, pid_t pid, struct launch_error *e)
 {
 	unsigned waited = 0;
 
-	while (!launch_word_wait(word, LAUNCH_EXEC_LOOK_MS)) {
-		bool stopped;
+	while (!launch_word_wait(l, LAUNCH_EXEC_LOOK_MS)) {
 		waited += LAUNCH_EXEC_LOOK_MS;
-		if (!launch_too_slow(pid, waited, &stopped))
+		bool stopped = launch_child_stopped(pid);
+		if (!stopped && waited < LAUNCH_EXEC_WAIT_MAX_MS)
 			continue;
-		launch_kill_before_exec(pid, stopped, e);
-		if (launch_word_wait(word, LAUNCH_KILLED_WAIT_MS))
+		/* Its word is set: not exited, not reaped, ours to signal. */
+		kill(pid, SIGKILL);
+		*e = stopped ? (struct launch_error){ "exec (stopped before it: killed)", ECANCELED }
+			     : (struct launch_error){ "exec (too slow: killed)", ETIMEDOUT };
+		if (launch_word_wait(l, LAUNCH_KILLED_WAIT_MS))
 			return -1;
-		e->err = EDEADLK; /* still in our memory: a kernel wait */
+		/* Still in our memory (a kernel wait it cannot leave): its stack
+		 * is left to it, and its reaping to the reaper. */
+		if (launch_stack_map(l) < 0)
+			l->stack = NULL; /* every launch fails from now on */
+		e->err = EDEADLK;
 		return -2;
 	}
 	return 0;

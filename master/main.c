@@ -101,8 +101,6 @@ static int main_timeout_ms(struct master *m, uint64_t now, uint64_t next)
 	next = t < next ? t : next;
 	t = monitor_tick(&m->monitor, now);
 	next = t < next ? t : next;
-	t = launch_next_ms(&m->launcher, now); /* launches in flight */
-	next = t < next ? t : next;
 	for (size_t l = 0; l < 2; l++)
 		for (struct service *svc = lists[l]; svc; svc = svc->next)
 			if (svc->deadline_ms < next)
@@ -147,7 +145,6 @@ static void main_loop(struct master *m)
 			break;
 		}
 		now = clock_now_ms();
-		launch_reclaim(&m->launcher); /* before the reaping: parked fds */
 		main_signals(m, now);
 		/* Draining cgroup leaves re-checked, orphan scans. */
 		contain_next = contain_tick(&m->contain, now);

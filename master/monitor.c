@@ -243,28 +243,17 @@ static void monitor_start_failure(struct service *svc, uint64_t now_ms, long pid
 			  what, svc->throttle.failures, svc->throttle.interval_s);
 }
 
-/* A launch that failed: at once, or (w) at the reaping of its child. */
-static void monitor_launch_failed(struct service *svc, struct worker *w, const char *why,
-				  uint64_t now_ms)
-{
-	char what[SERVICE_FAILURE_TEXT_BYTES];
-
-	log_err("service %s: cannot start %s: %s", svc->cfg->name, svc->cfg->path, why);
-	svc->stats.launch_failed++;
-	snprintf(what, sizeof(what), "launch failed: %s", why);
-	monitor_start_failure(svc, now_ms, w != NULL ? (long)w->pid : 0, what);
-	if (w != NULL)
-		w->launch_failed = true; /* not a worker's start failure too */
-}
-
 struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
 {
 	struct master *m = svc->m;
-	char why[MONITOR_WHY_BYTES];
+	char why[MONITOR_WHY_BYTES], what[SERVICE_FAILURE_TEXT_BYTES];
 	struct worker *w = worker_spawn(svc, now_ms, why, sizeof(why));
 
 	if (w == NULL) {
-		monitor_launch_failed(svc, NULL, why, now_ms);
+		log_err("service %s: cannot start %s: %s", svc->cfg->name, svc->cfg->path, why);
+		svc->stats.launch_failed++;
+		snprintf(what, sizeof(what), "launch failed: %s", why);
+		monitor_start_failure(svc, now_ms, 0, what);
 		return NULL;
 	}
 	int fd = w->stderr_watch.fd;
@@ -318,8 +307,7 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 		.asked = w->asked, .clean = clean, .killed = w->killed,
 		.never_ready = w->proto.state == POLICY_STARTING, .requests = worker_served(w),
 	};
-	bool start_failure = !svc->stopping && !w->launch_failed &&
-			     throttle_is_start_failure(&ended);
+	bool start_failure = !svc->stopping && throttle_is_start_failure(&ended);
 	if (start_failure) {
 		snprintf(what, sizeof(what), "worker %ld %s before serving%s", (long)w->pid, how,
 			 w->proto.state == POLICY_STARTING ? " (never ready)" : "");
@@ -329,7 +317,7 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 		w->killed = true; /* our SIGTERM ended it */
 	if (w->killed) {
 		svc->stats.killed++;
-	} else if (!clean && !w->asked && !w->launch_failed) {
+	} else if (!clean && !w->asked) {
 		svc->stats.crashed++;
 		if (!start_failure)
 			service_failure_note(svc, now_ms, (long)w->pid, "worker %ld %s after %u "
@@ -338,9 +326,7 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 		/* Left on its own after serving: a normal retirement. */
 		evict_owe_replacement(svc);
 	}
-	if (!w->launch_failed) /* "cannot start" said it */
-		lifelog_died(w, wstatus, start_failure || w->killed || (!clean && !w->asked),
-			     now_ms);
+	lifelog_died(w, wstatus, start_failure || w->killed || (!clean && !w->asked), now_ms);
 	worker_unlink(w);
 }
 
@@ -371,16 +357,9 @@ void monitor_reap(struct master *m, uint64_t now_ms)
 	 * group before reaping it (the unreaped child pins the group's id). */
 	while ((pid = contain_reaper_reap(&m->contain, &wstatus)) > 0) {
 		struct worker *w = pidmap_get(&m->pids, pid);
-		struct launch_error e;
-		bool failed = launch_outcome(&m->launcher, pid, &e); /* before its exec */
 		if (w == NULL) {
 			contain_reaper_orphan(&m->contain, pid, wstatus); /* a worker's orphan, the guard */
 			continue;
-		}
-		if (failed) {
-			char why[MONITOR_WHY_BYTES];
-			snprintf(why, sizeof(why), "%s failed: %s", e.step, strerror(e.err));
-			monitor_launch_failed(w->svc, w, why, now_ms);
 		}
 		monitor_main_exited(w, wstatus, now_ms);
 	}

@@ -212,7 +212,7 @@ static pid_t worker_launch(struct service *svc, struct contain_leaf *leaf, int s
 	errno = 0;
 	if (contain_leaf_prepare(&m->contain, leaf, &spec, &leaf_iso,
 				 m->launcher.clone3_missing) == 0) {
-		pid = launch_begin(&m->launcher, &spec, e); /* no wait for the exec */
+		pid = launch_start(&m->launcher, &spec, e);
 		contain_leaf_launched(&m->contain, leaf, pid);
 	} else {
 		*e = (struct launch_error){ "containment", errno ? errno : EIO };

@@ -47,8 +47,6 @@ struct worker {
 	bool reaped;              /* waitpid returned it: never signal it again */
 	bool asked;               /* told to go for a normal reason (not for cause) */
 	bool killed;              /* stopped for cause (violation, timeout) */
-	bool launch_failed;       /* a launch step failed after the clone
-				   * (launch_outcome at its reaping) */
 	char kill_why[WORKER_KILL_WHY_BYTES]; /* the first such cause, for its death line */
 	bool silenced;            /* SIGTERM for closing its status channel */
 	bool recycle;             /* `recycle`: retire as soon as allowed */

@@ -19,8 +19,8 @@ import unittest
 import harness as h
 
 # CONFIG_FDS_FIXED: slack + CONTROL_CLIENTS_MAX + the launcher's fd block
-# (LAUNCH_BLOCK_SETS 4 x LAUNCH_BLOCK_SLOTS 72)
-FIXED = 64 + 64 + 4 * 72
+# (LAUNCH_BLOCK_SLOTS)
+FIXED = 64 + 64 + 72
 PER_SERVICE = 8          # CONFIG_FDS_PER_SERVICE
 CAP_SYS_RESOURCE = 24
 

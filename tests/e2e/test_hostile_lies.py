@@ -219,9 +219,8 @@ class StoppedLaunch(HostileTestCase):
         out (for up to ATTACK_S s) while another service of its user
         (max_use=1; maxproc 8, room beside workers it stopped after their
         exec) is made to launch a worker per request: the master stays
-        responsive (Bystander), logs the launches it killed, whether it
-        was waiting for them (launch_start) or not (launch_begin), and no
-        child of its own image is left stopped."""
+        responsive (Bystander), logs the launches it killed, and no child
+        of its own image is left stopped."""
         self.require_root("the launch switches to the workers' user")
         for path in (h.HOSTILE, h.ECHO):
             if not h.can_exec_as("nobody", path):

@@ -56,7 +56,7 @@ START_TEST(test_need_and_target)
 	unsigned long long a = 1 + 8 + 2 * 43, b = 3 + 8 + 2 * 43;
 
 	ck_assert_uint_eq(config_fds_need(&cfg), CONFIG_FDS_FIXED + a + b);
-	ck_assert_uint_eq(config_fds_need(&cfg), 608); /* 416 fixed + 97 + 95 */
+	ck_assert_uint_eq(config_fds_need(&cfg), 392); /* 200 fixed + 97 + 95 */
 	/* Start: room for a reload replacing every service. */
 	ck_assert_uint_eq(config_fds_target(&cfg, &cfg), CONFIG_FDS_FIXED + 2 * (a + b));
 	struct config empty = { 0 };
@@ -120,8 +120,8 @@ START_TEST(test_check_prefork_when_maxproc_is_zero)
 	struct config empty = { 0 };
 	config_fds_check(&empty, 10, "hard RLIMIT_NOFILE", &errs);
 	ck_assert_uint_eq(errs.n, 1);
-	ck_assert_str_eq(errs.msgs[0], "master: needs 416 file descriptors, more than the 10 "
-			 "hard RLIMIT_NOFILE allows"); /* 64 + 64 control + 288 fd block */
+	ck_assert_str_eq(errs.msgs[0], "master: needs 200 file descriptors, more than the 10 "
+			 "hard RLIMIT_NOFILE allows"); /* 64 + 64 control + 72 fd block */
 	diag_free(&errs);
 }
 END_TEST
@@ -133,7 +133,7 @@ START_TEST(test_describe)
 	char buf[384];
 
 	config_fds_describe(&cfg, buf, sizeof(buf));
-	ck_assert_ptr_nonnull(strstr(buf, "needs 540 file descriptors in the master (416 fixed, 2 "
+	ck_assert_ptr_nonnull(strstr(buf, "needs 324 file descriptors in the master (200 fixed, 2 "
 				     "services, up to 53 workers at 2 each)"));
 	ck_assert_ptr_nonnull(strstr(buf, "maxproc 0 (no limit) counted at prefork for \"b\""));
 	cfg.nservices = 1;

@@ -6,8 +6,7 @@
  * the cgroup.procs fallback; and failing steps (chroot, rlimit, setns,
  * execve) reported by name and errno with the child already reaped; the
  * command exec'd from its fd (the path unused, the fd not inherited); a
- * jail swapped under a mount namespace refused; launch_begin (no wait for
- * the exec) copying the spec and reporting a failed step at the reaping;
+ * jail swapped under a mount namespace refused;
  * cgroup_create() making a service cgroup below a missing cgroup_parent
  * (no controllers: this host's cgroup2 has none to spare) and refusing a
  * parent outside cgroup2 without creating anything.
@@ -248,84 +247,6 @@ START_TEST(test_jail_swapped_in_namespace)
 }
 END_TEST
 
-/* launch_begin: the caller's spec is copied, so the caller may write
- * over it the moment the call returns; the child gets what the spec said
- * then, and writes its pid into its own copy of LISTEN_PID. */
-START_TEST(test_begin_copies_the_spec)
-{
-	char listen_pid[] = "LISTEN_PID=0000000000";
-	char var[] = "X=before";
-	char script[] = "echo X=$X LISTEN_PID=$LISTEN_PID >&2";
-	char *argv[] = { "sh", "-c", script, NULL };
-	char *envp[] = { var, listen_pid, NULL };
-	struct launch_error e;
-	int errp[2], status;
-	char want[64];
-
-	if (!root())
-		return;
-	ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
-	struct launch_spec spec = {
-		.path = "/bin/sh", .argv = argv, .envp = envp,
-		.pid_digits = listen_pid + strlen("LISTEN_PID="),
-		.pid_digits_size = sizeof(listen_pid) - strlen("LISTEN_PID="),
-		.status_fd = -1, .stderr_fd = errp[1], .set_ids = true, .uid = NOBODY,
-		.gid = NOBODY, .parent = getpid(), .umask = 027,
-	};
-	pid_t pid = launch_begin(&launcher, &spec, &e);
-	ck_assert_int_gt(pid, 0);
-	ck_assert_uint_eq(launcher.inflight, 1); /* it did not wait */
-	memset(var, 'Z', sizeof(var) - 1);
-	memset(script, ' ', sizeof(script) - 1);
-	close(errp[1]);
-	ssize_t n = read(errp[0], out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = '\0';
-	close(errp[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sh: %s", out);
-	snprintf(want, sizeof(want), "X=before LISTEN_PID=%ld\n", (long)pid);
-	ck_assert_str_eq(out, want);
-	ck_assert_str_eq(listen_pid, "LISTEN_PID=0000000000"); /* ours untouched */
-	ck_assert(!launch_outcome(&launcher, pid, &e)); /* it exec'd */
-	ck_assert_uint_eq(launcher.inflight, 0);
-}
-END_TEST
-
-/* launch_begin: a step that fails after the clone is learned at the
- * child's reaping, by its pid, once. */
-START_TEST(test_begin_failure_at_reaping)
-{
-	char listen_pid[] = "LISTEN_PID=0000000000";
-	char *argv[] = { "sh", "-c", "true", NULL };
-	char *envp[] = { listen_pid, NULL };
-	struct launch_isolation iso;
-	struct launch_error e = { NULL, 0 };
-	int status;
-
-	if (!root())
-		return;
-	launch_isolation_init(&iso);
-	iso.root_fd = launcher.devnull_fd; /* not a directory */
-	struct launch_spec spec = {
-		.path = "/bin/sh", .argv = argv, .envp = envp,
-		.pid_digits = listen_pid + strlen("LISTEN_PID="),
-		.pid_digits_size = sizeof(listen_pid) - strlen("LISTEN_PID="),
-		.status_fd = -1, .stderr_fd = launcher.devnull_fd, .set_ids = true,
-		.uid = NOBODY, .gid = NOBODY, .parent = getpid(), .iso = &iso,
-	};
-	pid_t pid = launch_begin(&launcher, &spec, &e);
-	ck_assert_int_gt(pid, 0);
-	ck_assert_ptr_null(e.step);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 127);
-	ck_assert(launch_outcome(&launcher, pid, &e));
-	ck_assert_str_eq(e.step, "chroot");
-	ck_assert_int_eq(e.err, ENOTDIR);
-	ck_assert(!launch_outcome(&launcher, pid, &e)); /* told once */
-	ck_assert_uint_eq(launcher.inflight, 0);
-}
-END_TEST
-
 /* A fresh cgroup at the top of the cgroup2 mount, or NULL. */
 static const char *test_cgroup(char *buf, size_t size)
 {
@@ -417,8 +338,6 @@ static Suite *launch_suite(void)
 	tcase_add_test(tc, test_failing_steps);
 	tcase_add_test(tc, test_exec_fd);
 	tcase_add_test(tc, test_jail_swapped_in_namespace);
-	tcase_add_test(tc, test_begin_copies_the_spec);
-	tcase_add_test(tc, test_begin_failure_at_reaping);
 	tcase_add_test(tc, test_cgroup_placement);
 	tcase_add_test(tc, test_cgroup_create);
 	suite_add_tcase(suite, tc);
