@@ -38,7 +38,6 @@
  * here, it needs every spec in its own memory, and it is one more process
  * to supervise. The capability steps live in launch_caps.c, the
  * confinement (rlimits, cgroup, namespaces, jail) in launch_confine.c.
-
  *
  * The wait for the exec, and why it is not CLONE_VFORK's: launch_wait.c. */
 #include "launch.h"

@@ -7,7 +7,7 @@
  * CLONE_FILES) (clone3 with CLONE_INTO_CGROUP when the service has a
  * cgroup) on a small stack of its own; the master waits for its exec as
  * vfork would, but looks at it while it waits (a child stopped before its
- * exec is killed: launch.c); it shares the master's memory until exec,
+ * exec is killed: launch_wait.c); it shares the master's memory until exec,
  * and therefore runs only
  * raw system calls, in this order: its own fd table, made of the few low
  * fds the parent put in the launcher's block (launch_block.c: the cost

@@ -36,8 +36,9 @@
  *   fork-child                forks a child that keeps the listening
  *                             socket and answers "ORPHAN", then serves
  *   stop-launches SECS        says ready and for SECS s waits for each
- *                             next pid the kernel gives out and sends it
- *                             SIGSTOP until that goes through (a new
+ *                             next pid the kernel gives out and, if it
+ *                             is a child of the master not yet exec'd,
+ *                             sends it SIGSTOP until that goes through (a new
  *                             worker of the same user is signalable from
  *                             its setresuid on, before its exec); one
  *                             found already exec'd is continued. Then
@@ -338,12 +339,14 @@ static long hostile_last_pid(void)
 	return last;
 }
 
-/* Whether pid still runs under the name "master": a launch not yet
- * exec'd (/proc/PID/stat is readable by anyone). */
+/* Whether pid is a child of our master still running under the name
+ * "master": a launch not yet exec'd (/proc/PID/stat is readable by
+ * anyone). Nothing of anyone else's is ever stopped. */
 static int hostile_is_master(long pid)
 {
 	char path[40], buf[HOSTILE_STAT_BYTES];
 	ssize_t n = -1;
+	long ppid = 0;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
@@ -354,6 +357,9 @@ static int hostile_is_master(long pid)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
+	const char *end = strrchr(buf, ')');
+	if (end == NULL || sscanf(end, ") %*c %ld", &ppid) != 1 || ppid != (long)getppid())
+		return 0;
 	return strstr(buf, " (master) ") != NULL;
 }
 
@@ -389,7 +395,7 @@ static int hostile_stop_launches(struct hostile *h, int argc, char **argv)
 		/* EPERM: it exists, still root's. */
 		while (hostile_now_ms() < until && kill((pid_t)next, 0) < 0 && errno == ESRCH)
 			;
-		if (next != (long)getpid())
+		if (next != (long)getpid() && hostile_is_master(next))
 			stops += hostile_stop_one(next, until);
 	}
 	fprintf(stderr, "hostile: %ld launches stopped before their exec\n", stops);
