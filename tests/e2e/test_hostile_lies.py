@@ -215,8 +215,8 @@ class StoppedLaunch(HostileTestCase):
         """A worker of the same user as a service's new workers can signal
         each of them from its setresuid on, before its exec, and SIGSTOP
         cannot be blocked. Under vfork the master would wait for that exec
-        for ever. Here a hostile worker stops every pid the kernel gives
-        out (for up to ATTACK_S s) while another service of its user
+        for ever. Here a hostile worker stops each new child of the master
+        before its exec (for up to ATTACK_S s) while another service of its user
         (max_use=1; maxproc 8, room beside workers it stopped after their
         exec) is made to launch a worker per request: the master stays
         responsive (Bystander), logs the launches it killed, and no child
