@@ -29,6 +29,7 @@
 #define TEST_SLOW_CLIENTS 4
 #define TEST_SLOW_REQUEST_MS 15   /* longer than LIBMASTER_REPORT_MS */
 #define TEST_LINGER_PAUSE_US 2000  /* well inside LIBMASTER_REPORT_MS */
+#define TEST_TRIES_MAX 5           /* attempts of a timing-dependent script */
 
 /* The test's handler: reads one line and echoes it, after *ctx ms (ctx
  * NULL: at once). */
@@ -320,6 +321,17 @@ static void test_session_end(struct test_session *t)
 		close(t->lfd[i]);
 }
 
+/* A scripted session whose timing may not come out (the test itself
+ * descheduled at the wrong moment): once() is tried up to
+ * TEST_TRIES_MAX times and must come out once. */
+static void test_tries(int (*once)(void))
+{
+	int attempt = 0;
+
+	while (!once())
+		ck_assert_int_lt(++attempt, TEST_TRIES_MAX);
+}
+
 /* One attempt of lingering_worker_takes_the_next_client: 1 if the
  * worker said "spare" for the second client, 0 if the test came too late
  * (the worker had said "idle") or too early (b was already queued when
@@ -363,10 +375,7 @@ static int test_linger_once(void)
  * 10 ms: a test descheduled that long tries again, at most 5 times. */
 START_TEST(lingering_worker_takes_the_next_client)
 {
-	int attempt = 0;
-
-	while (!test_linger_once())
-		ck_assert_int_lt(++attempt, 5);
+	test_tries(test_linger_once);
 }
 END_TEST
 
@@ -423,10 +432,7 @@ static int test_queued_once(void)
  * for a test descheduled where the script needs it not to be. */
 START_TEST(queued_client_after_a_wait_is_next)
 {
-	int attempt = 0;
-
-	while (!test_queued_once())
-		ck_assert_int_lt(++attempt, 5);
+	test_tries(test_queued_once);
 }
 END_TEST
 
