@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -91,5 +92,12 @@ void config_free(struct config *cfg);
 
 /* "inet 127.0.0.1:7070" style printable address of addrs[i] (for status). */
 void config_format_addr(const struct service_addr *a, char *buf, size_t size);
+
+/* worker_stderr=shared: the service's workers share one stderr socket
+ * (relay_shared.h) instead of a pipe each. */
+static inline bool config_stderr_shared(const struct service_config *sc)
+{
+	return sc->set.worker_stderr != NULL && strcmp(sc->set.worker_stderr, "shared") == 0;
+}
 
 #endif

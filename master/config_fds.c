@@ -17,10 +17,16 @@ unsigned long long config_fds_workers(const struct service_config *sc, bool *fro
 	return most + leaving + 1;
 }
 
+unsigned config_fds_per_worker(const struct service_config *sc)
+{
+	return config_stderr_shared(sc) ? CONFIG_FDS_PER_WORKER_SHARED : CONFIG_FDS_PER_WORKER;
+}
+
 unsigned long long config_fds_service(const struct service_config *sc)
 {
 	return sc->naddrs + CONFIG_FDS_PER_SERVICE +
-	       CONFIG_FDS_PER_WORKER * config_fds_workers(sc, NULL);
+	       (config_stderr_shared(sc) ? CONFIG_FDS_STDERR_SHARED : 0) +
+	       config_fds_per_worker(sc) * config_fds_workers(sc, NULL);
 }
 
 unsigned long long config_fds_need(const struct config *cfg)
@@ -58,7 +64,7 @@ void config_fds_check(const struct config *cfg, unsigned long long max,
 	diag_add(errs, "%s:%u: \"%s\": the master would hold %llu file descriptors, more than "
 		 "the %llu %s allows; this service alone needs %llu (%u per worker, up to %llu "
 		 "workers: %s %u, leaving %llu, starting 1)", top->file, top->line, top->name,
-		 need, max, max_source, config_fds_service(top), CONFIG_FDS_PER_WORKER, workers,
+		 need, max, max_source, config_fds_service(top), config_fds_per_worker(top), workers,
 		 from_prefork ? "prefork (maxproc 0)" : "maxproc",
 		 from_prefork ? top->set.prefork : top->set.maxproc,
 		 workers - 1 - (from_prefork ? top->set.prefork : top->set.maxproc));
@@ -67,7 +73,7 @@ void config_fds_check(const struct config *cfg, unsigned long long max,
 int config_fds_describe(const struct config *cfg, char *buf, size_t size)
 {
 	unsigned long long workers = 0;
-	size_t counted_at_prefork = 0;
+	size_t counted_at_prefork = 0, shared = 0;
 	const char *first = NULL;
 
 	for (size_t i = 0; i < cfg->nservices; i++) {
@@ -75,11 +81,14 @@ int config_fds_describe(const struct config *cfg, char *buf, size_t size)
 		workers += config_fds_workers(&cfg->services[i], &from_prefork);
 		if (from_prefork && counted_at_prefork++ == 0)
 			first = cfg->services[i].name;
+		shared += config_stderr_shared(&cfg->services[i]);
 	}
+	/* "at 1 or 2 each": some services share their workers' stderr. */
+	const char *each = shared == 0 ? "2" : shared == cfg->nservices ? "1" : "1 or 2";
 	int n = snprintf(buf, size, "the configuration needs %llu file descriptors in the master "
-			 "(%u fixed, %zu service%s, up to %llu workers at %u each)",
+			 "(%u fixed, %zu service%s, up to %llu workers at %s each)",
 			 config_fds_need(cfg), CONFIG_FDS_FIXED, cfg->nservices,
-			 cfg->nservices == 1 ? "" : "s", workers, CONFIG_FDS_PER_WORKER);
+			 cfg->nservices == 1 ? "" : "s", workers, each);
 	if (counted_at_prefork > 0 && n >= 0 && (size_t)n < size)
 		n += snprintf(buf + n, size - (size_t)n, "; maxproc 0 (no limit) counted at prefork for "
 			      "\"%s\"%s: more workers than that may fail to start (EMFILE)", first,

@@ -4,9 +4,11 @@
  *
  * Pure: numbers in, numbers and errors out (the limit the host allows is
  * the caller's, fdlimit.h). Per worker the master holds its end of the
- * status channel and the read end of the worker's stderr pipe; per
- * service its listening sockets and the fds its isolation keeps open;
- * then a fixed part (control clients, the loop, logs, containment). */
+ * status channel and the read end of the worker's stderr pipe (only the
+ * channel with worker_stderr=shared, relay_shared.h); per service its
+ * listening sockets and the fds its isolation keeps open (and the shared
+ * stderr socket); then a fixed part (control clients, the loop, logs,
+ * containment). */
 #ifndef MASTER_CONFIG_FDS_H
 #define MASTER_CONFIG_FDS_H
 
@@ -18,6 +20,8 @@
 #include "launch.h"
 
 #define CONFIG_FDS_PER_WORKER 2u   /* status channel + stderr pipe, master side */
+#define CONFIG_FDS_PER_WORKER_SHARED 1u /* worker_stderr=shared: the channel alone */
+#define CONFIG_FDS_STDERR_SHARED 3u /* the shared socket's two ends, its pause timer */
 #define CONFIG_FDS_PER_SERVICE 8u  /* exec, jail, cgroup dir and procs, namespaces, spare */
 #define CONFIG_FDS_CONTROL 64u     /* = CONTROL_CLIENTS_MAX (checked in the unit test) */
 /* The launcher's fd block (launch.h, launch_block.c): its slots are the
@@ -34,6 +38,8 @@
  * while their successors start (max_retiring, or as many again where it
  * is 0), plus one starting. */
 unsigned long long config_fds_workers(const struct service_config *sc, bool *from_prefork);
+/* The master's fds per worker of the service (its worker_stderr). */
+unsigned config_fds_per_worker(const struct service_config *sc);
 /* The service's fds in the master at its maximum. */
 unsigned long long config_fds_service(const struct service_config *sc);
 /* The whole configuration's, fixed part included. */

@@ -257,11 +257,13 @@ struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
 		return NULL;
 	}
 	int fd = w->stderr_watch.fd;
-	if (event_add(&m->loop, &w->stderr_watch, fd, EPOLLIN, monitor_on_stderr) < 0) {
-		w->stderr_watch.fd = fd;
-		monitor_close_stderr(w); /* unread: the worker gets EPIPE */
+	if (fd >= 0) { /* -1: the service's shared socket (relay_shared.h) */
+		if (event_add(&m->loop, &w->stderr_watch, fd, EPOLLIN, monitor_on_stderr) < 0) {
+			w->stderr_watch.fd = fd;
+			monitor_close_stderr(w); /* unread: the worker gets EPIPE */
+		}
+		relay_attach(&w->relay, &m->loop, &w->stderr_watch); /* lets it pause the pipe */
 	}
-	relay_attach(&w->relay, &m->loop, &w->stderr_watch); /* lets it pause the pipe */
 	lifelog_born(w, now_ms);
 	if (w->daemon != NULL) { /* no status channel: its NOTIFY_SOCKET, if any */
 		monitor_notify_watch(w, now_ms);
@@ -296,6 +298,8 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 	for (int i = 0; i < MONITOR_STDERR_FINAL_READS && w->stderr_watch.fd >= 0 &&
 			relay_read(&w->relay, w->stderr_watch.fd, name, w->pid); i++)
 		;
+	/* Shared: what is queued, read while its pid still routes to it. */
+	relay_shared_drain(&svc->stderr_shared, MONITOR_STDERR_FINAL_READS);
 	relay_flush(&w->relay, name, w->pid);
 	monitor_close_stderr(w);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -164,7 +165,36 @@ static bool relay_pause(struct relay *r, uint64_t now_ms)
 	return true;
 }
 
-bool relay_read(struct relay *r, int fd, const char *service, pid_t pid)
+/* One read: plain, or with the writer's credentials on a shared stream
+ * (the kernel never joins two writers' bytes in one read there). */
+static ssize_t relay_recv(int fd, char *buf, size_t want, bool shared, pid_t *sender)
+{
+	if (!shared)
+		return read(fd, buf, want);
+	union {
+		struct cmsghdr align;
+		char space[CMSG_SPACE(sizeof(struct ucred))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = want };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = control.space, .msg_controllen = sizeof(control.space) };
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	*sender = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n > 0 && c != NULL; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred cred;
+			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+			*sender = cred.pid;
+		}
+	return n;
+}
+
+/* Reads fd within r's budget, pausing it past that; each read's bytes go
+ * to the relay `route` names for their writer (r itself without a route,
+ * or for a writer it does not know). */
+static bool relay_pump(struct relay *r, int fd, const char *service, pid_t pid,
+		       relay_route_fn *route, void *ctx)
 {
 	char buf[RELAY_BUF_BYTES];
 	size_t total = 0;
@@ -184,16 +214,32 @@ bool relay_read(struct relay *r, int fd, const char *service, pid_t pid)
 			want = sizeof(buf);
 		if (want > RELAY_READ_MAX_BYTES - total)
 			want = RELAY_READ_MAX_BYTES - total;
-		ssize_t n = read(fd, buf, want);
+		pid_t writer = pid;
+		ssize_t n = relay_recv(fd, buf, want, route != NULL, &writer);
 		if (n == 0)
 			return false;
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
 		relaylimit_did_read(&r->limit, (size_t)n, now);
 		total += (size_t)n;
-		relay_split(r, buf, (size_t)n, service, pid, now);
+		struct relay *to = route != NULL ? route(ctx, writer) : NULL;
+		if (to == NULL)
+			to = r;
+		relay_start(to, now);
+		relay_split(to, buf, (size_t)n, service, writer, now);
 	}
 	return true;
+}
+
+bool relay_read(struct relay *r, int fd, const char *service, pid_t pid)
+{
+	return relay_pump(r, fd, service, pid, NULL, NULL);
+}
+
+bool relay_read_shared(struct relay *r, int fd, const char *service,
+		       relay_route_fn *route, void *ctx)
+{
+	return relay_pump(r, fd, service, 0, route, ctx);
 }
 
 void relay_flush(struct relay *r, const char *service, pid_t pid)

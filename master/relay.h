@@ -45,6 +45,15 @@ void relay_attach(struct relay *r, struct event_loop *loop, struct event_watch *
 /* Reads what is available from fd and logs complete lines. Returns false
  * at end-of-file or error (the pipe is finished). */
 bool relay_read(struct relay *r, int fd, const char *service, pid_t pid);
+/* A stream many processes write (worker_stderr=shared, relay_shared.h):
+ * each read carries its writer's pid (SCM_CREDENTIALS, set by the kernel),
+ * and route(ctx, pid) names the relay that keeps that writer's unfinished
+ * line and log limits, or NULL for r's own. r holds the stream's read
+ * budget and pauses it (relay_attach). The pid a writer is logged under is
+ * the kernel's, never the writer's word. */
+typedef struct relay *relay_route_fn(void *ctx, pid_t pid);
+bool relay_read_shared(struct relay *r, int fd, const char *service,
+		       relay_route_fn *route, void *ctx);
 /* Logs a final unterminated line and the suppression summary (counting
  * what is still unread in the pipe), frees the buffer and the timer. Call
  * before the pipe's watch is removed, and always before the relay's memory

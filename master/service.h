@@ -15,6 +15,7 @@
 #include "listener.h"
 #include "policy.h"
 #include "ratelimit.h"
+#include "relay_shared.h"
 #include "throttle.h"
 #include "wakeup.h"
 
@@ -62,6 +63,7 @@ struct service {
 	char *pid_digits;
 	char *max_use_digits;   /* MASTER_MAX_USE: each worker's jittered limit */
 	char *notify_name;      /* ready=notify: NOTIFY_SOCKET, each worker's own (notifysock.h) */
+	struct relay_shared stderr_shared; /* worker_stderr=shared: every worker's fd 2 */
 	/* the pool: every worker is on `workers` and on exactly one list of
 	 * its state (serving) or its exit phase (leaving), each ordered by the
 	 * time its members entered it, so every timer is at a list head */

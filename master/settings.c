@@ -65,6 +65,8 @@ const struct settings_row settings_table[] = {
 	SETTINGS_SW(ready, ready, "protocol notify exec", "protocol"),
 	SETTINGS_S(watchdog_timeout, watchdog_timeout_s, SETTINGS_DURATION, 0, 86400, "0"),
 	SETTINGS_SW(stop_signal, stop_signal, "TERM INT QUIT HUP USR1 USR2 WINCH", "TERM"),
+	/* stderr: a pipe per worker, or one socket per service (relay_shared.h) */
+	SETTINGS_SW(worker_stderr, worker_stderr, "own shared", "own"),
 	/* isolation */
 	/* Relative: in run_directory, made by the master (config.c, isolation.c). */
 	SETTINGS_M(chroot_directory, SETTINGS_PATH, "empty"),

@@ -83,6 +83,7 @@ struct service_settings {
 	char *ready;                /* protocol, notify (sd_notify) or exec (config_ready.h) */
 	unsigned watchdog_timeout_s; /* ready=notify: WATCHDOG=1 missing this long; 0 = none */
 	char *stop_signal;          /* ready=notify|exec: how it is told to stop ("TERM") */
+	char *worker_stderr;        /* own: a pipe per worker; shared: one per service (relay_shared.h) */
 	/* isolation (issue 3) */
 	char *group;                /* "" = the user's primary group */
 	char *chroot;               /* -o chroot=DIR; "" = chroot_directory */

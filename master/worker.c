@@ -241,23 +241,28 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
 	    ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, chan) < 0
 	    : worker_daemon_prepare(w, svc) < 0)
 		goto fail_errno;
+	/* Its stderr: a pipe of its own, or the service's shared socket. */
 	e.step = "pipe";
-	if (pipe2(errp, O_CLOEXEC) < 0)
-		goto fail_errno;
+	if (!svc->stderr_shared.open) {
+		if (pipe2(errp, O_CLOEXEC) < 0)
+			goto fail_errno;
+		fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	}
 	/* The worker's end blocks (a worker is a plain program); ours never. */
 	if (chan[1] >= 0)
 		fcntl(chan[1], F_SETFL, fcntl(chan[1], F_GETFL) & ~O_NONBLOCK);
-	fcntl(errp[0], F_SETFL, O_NONBLOCK);
 
 	uint64_t seq = svc->spawn_seq++;
 	w->max_use = retire_jitter(c->set.max_use, c->set.lifetime_jitter_pct, seq);
 	/* The child reads the environment from here until it execs. */
 	if (svc->max_use_digits != NULL)
 		snprintf(svc->max_use_digits, WORKER_DIGITS_BYTES, "%u", w->max_use);
-	pid = worker_launch(svc, &w->leaf, chan[1], errp[1], &e);
+	pid = worker_launch(svc, &w->leaf, chan[1],
+			    svc->stderr_shared.open ? svc->stderr_shared.write_fd : errp[1], &e);
 	if (chan[1] >= 0)
 		close(chan[1]);
-	close(errp[1]);
+	if (errp[1] >= 0)
+		close(errp[1]);
 	chan[1] = errp[1] = -1;
 	if (pid < 0)
 		goto fail;

@@ -1,6 +1,6 @@
 """The master's own fd limit (issue 11): raised at start to what its
-configuration needs (config_fds.h: two fds per worker, its sockets, a
-fixed part, room for a reload), the workers keep the limit the master was
+configuration needs (config_fds.h: two fds per worker, one with
+worker_stderr=shared, its sockets, a fixed part, room for a reload), the workers keep the limit the master was
 started with unless rlimit_nofile is set, and a configuration the host
 cannot hold is refused at load and at reload, with the numbers and the
 master.cf line. The expected numbers are computed here from the same rule,
@@ -25,7 +25,13 @@ PER_SERVICE = 8          # CONFIG_FDS_PER_SERVICE
 CAP_SYS_RESOURCE = 24
 
 
-def service_fds(maxproc, max_retiring=2, naddrs=1):
+STDERR_SHARED = 3        # CONFIG_FDS_STDERR_SHARED: the socket's ends, its timer
+
+
+def service_fds(maxproc, max_retiring=2, naddrs=1, shared=False):
+    """worker_stderr=shared: 1 fd per worker (the status channel), not 2."""
+    if shared:
+        return naddrs + PER_SERVICE + STDERR_SHARED + (maxproc + max_retiring + 1)
     return naddrs + PER_SERVICE + 2 * (maxproc + max_retiring + 1)
 
 
@@ -149,14 +155,13 @@ class FdLimitTest(h.MasterTestCase):
         self.assertEqual(m.wait_exit(10), 1)
         self.assertIn(want, m.log())
 
-    def test_ten_thousand_workers_need_more_than_twenty_thousand(self):
-        """prefork 2,500 in four services: `master -n` says it needs more
-        than 20,000 fds, and accepts it exactly where the host allows that
-        many (no process is started)."""
-        cf = "".join("127.0.0.1:{PORT%d} inet n y n - 2500 {ECHO} -o prefork=2500\n" % (i + 1)
-                     for i in range(4))
-        need = FIXED + 4 * service_fds(2500)
-        self.assertGreater(need, 20000)
+    def check_need(self, opts, shared):
+        """`master -n` on prefork 2,500 in four services: accepted with the
+        need where the host allows it, refused with the numbers where not.
+        Returns the need."""
+        cf = "".join("127.0.0.1:{PORT%d} inet n y n - 2500 {ECHO} -o prefork=2500 %s\n"
+                     % (i + 1, opts) for i in range(4))
+        need = FIXED + 4 * service_fds(2500, shared=shared)
         most, source = host_most()
         m = self.limited(cf, None, start=False, nports=4)
         r = subprocess.run(m.command("-n"), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -164,12 +169,25 @@ class FdLimitTest(h.MasterTestCase):
         out, err = r.stdout.decode(), r.stderr.decode()
         if need <= most:
             self.assertEqual(r.returncode, 0, err)
-            self.assertIn("needs %d file descriptors in the master (128 fixed, 4 services, up to "
-                          "10012 workers at 2 each)" % need, out)
+            self.assertIn("needs %d file descriptors in the master (%d fixed, 4 services, up to "
+                          "10012 workers at %d each)" % (need, FIXED, 1 if shared else 2), out)
         else:
             self.assertEqual(r.returncode, 1, out)
             self.assertIn("the master would hold %d file descriptors, more than the %d %s"
                           % (need, most, source), err)
+        return need
+
+    def test_ten_thousand_workers_need_more_than_twenty_thousand(self):
+        """prefork 2,500 in four services: `master -n` says it needs more
+        than 20,000 fds, and accepts it exactly where the host allows that
+        many (no process is started)."""
+        self.assertGreater(self.check_need("", False), 20000)
+
+    def test_ten_thousand_workers_with_shared_stderr(self):
+        """The same with worker_stderr=shared: one master fd per worker,
+        10,260 in all, under 20,000 (accepted on this VM, whose hard limit
+        is 20,000)."""
+        self.assertEqual(self.check_need("-o worker_stderr=shared", True), 10260)
 
     def test_reload_refused_beyond_the_most(self):
         """A reload to a configuration the host cannot hold is refused with

@@ -36,14 +36,20 @@ FULL_STABLE_S = 1.5
 SUPPRESSED_RX = r"%s\[%d\]: \((\d+) bytes, (\d+) lines suppressed\)$"
 
 
-def flood_config(mode, extra_svc=True):
-    cf = "flood unix n n n - 1 {STDERRFLOOD} -o prefork=1 %s\n" % mode
+def flood_config(mode, extra_svc=True, opts="", workers=1):
+    cf = "flood unix n n n - %d {STDERRFLOOD} -o prefork=%d %s %s\n" % (
+        workers, workers, opts, mode)
     if extra_svc:
         cf += "127.0.0.1:{PORT1} inet n n n - 4 echo -o prefork=2\n"
     return cf
 
 
 class StderrFlood(h.MasterTestCase):
+    OPTS = ""   # the flooding service's extra options
+
+    def cf(self, mode, extra_svc=True):
+        return flood_config(mode, extra_svc, self.OPTS)
+
     def echo_name(self, m):
         return "127.0.0.1:%d" % m.ports["PORT1"]
 
@@ -84,7 +90,7 @@ class StderrFlood(h.MasterTestCase):
     def test_01_flood_bounded(self):
         """Whole lines as fast as a worker can write them: the log grows at
         the rate limit, the master stays cool, the summary line appears."""
-        m = self.master(flood_config("flood"), nports=1)
+        m = self.master(self.cf("flood"), nports=1)
         pid = self.flood_pid(m)
         m.wait_log(r"^flood\[%d\]: x{99}$" % pid)
         rate, cpu = self.measure_flood(m)
@@ -97,7 +103,7 @@ class StderrFlood(h.MasterTestCase):
 
     def test_02_endless_line(self):
         """One line without end: cut into capped pieces, and limited."""
-        m = self.master(flood_config("nonl"), nports=1)
+        m = self.master(self.cf("nonl"), nports=1)
         pid = self.flood_pid(m)
         mm = m.wait_log(r"^flood\[%d\]: (x+)$" % pid)
         self.assertLessEqual(len(mm.group(1)), 1024, "a log line past the cap")
@@ -109,7 +115,7 @@ class StderrFlood(h.MasterTestCase):
 
     def test_03_summary_when_logging_resumes(self):
         """A burst, then quiet, then one line: the summary comes first."""
-        m = self.master(flood_config("burst 500", extra_svc=False))
+        m = self.master(self.cf("burst 500", extra_svc=False))
         pid = self.flood_pid(m)
         m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
         lines = m.log().splitlines()
@@ -122,7 +128,7 @@ class StderrFlood(h.MasterTestCase):
 
     def test_04_summary_at_exit(self):
         """A worker that floods and exits: its summary line is logged."""
-        m = self.master(flood_config("floodexit 300", extra_svc=False), wait=False)
+        m = self.master(self.cf("floodexit 300", extra_svc=False), wait=False)
         mm = m.wait_log(r"^flood\[(\d+)\]: \((\d+) bytes, (\d+) lines suppressed\)$")
         pid = int(mm.group(1))
         self.assertGreater(int(mm.group(2)), 0)
@@ -133,7 +139,7 @@ class StderrFlood(h.MasterTestCase):
     def test_05_control_characters_escaped(self):
         """Control characters, ANSI escapes, C1 controls and invalid UTF-8
         reach the log as \\xNN; nothing can forge a line of its own."""
-        m = self.master(flood_config("ansi", extra_svc=False))
+        m = self.master(self.cf("ansi", extra_svc=False))
         pid = self.flood_pid(m)
         m.wait_log(r"^flood\[%d\]: ansi done$" % pid)
         with open(m.log_path, "rb") as f:
@@ -155,7 +161,7 @@ class StderrFlood(h.MasterTestCase):
         self.assertFalse([l for l in lines if l.startswith("master[1]")])
 
     def slow_reader(self, kind):
-        m = self.master(flood_config("flood"), nports=1, start=False,
+        m = self.master(self.cf("flood"), nports=1, start=False,
                         stderr_pipe=kind)
         m.start()
         addr = m.addr(self.echo_name(m))
@@ -190,3 +196,71 @@ class StderrFlood(h.MasterTestCase):
     def test_07_slow_socket_reader(self):
         """stderr on a stream socket nobody reads (journald's kind)."""
         self.slow_reader("socket")
+
+
+def master_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+class SharedStderrFlood(StderrFlood):
+    """The same hostile workers with worker_stderr=shared (relay_shared.h):
+    one socket is the stderr of every worker of the service. The flood is
+    bounded the same way (tests 01-05, inherited); what the master's own
+    stderr does is not this option's (06, 07 not repeated)."""
+    OPTS = "-o worker_stderr=shared"
+    test_06_slow_pipe_reader = None
+    test_07_slow_socket_reader = None
+    WORKERS = 8
+
+    def test_08_lines_under_the_writers_pid(self):
+        """Each worker's line is logged under the pid that wrote it (the
+        kernel's, from the socket), not a neighbour's; all share one
+        socket as fd 2."""
+        m = self.master(flood_config("burst 0", False, self.OPTS, self.WORKERS))
+        pids = m.worker_pids("flood")
+        self.assertEqual(len(pids), self.WORKERS)
+        for pid in pids:
+            m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
+        said = re.findall(r"^flood\[(\d+)\]: after the burst pid=(\d+)$", m.log(), re.M)
+        self.assertEqual(len(said), self.WORKERS)
+        for prefix, content in said:
+            self.assertEqual(prefix, content, "a line logged under another pid")
+        sockets = {os.readlink("/proc/%d/fd/2" % pid) for pid in pids}
+        self.assertEqual(len(sockets), 1, "fd 2 differs: %s" % sockets)
+        self.assertTrue(sockets.pop().startswith("socket:"))
+
+    def test_09_one_master_fd_per_worker(self):
+        """The master holds 1 fd per worker shared, 2 with a pipe each:
+        the same configuration in both ways, WORKERS workers."""
+        held = {}
+        for opts in ("", self.OPTS):
+            m = self.master(flood_config("burst 0", False, opts, self.WORKERS))
+            pids = m.worker_pids("flood")
+            for pid in pids:   # idle and logged: no pause timer, no partial line
+                m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
+            held[opts] = master_fds(m.pid)
+            m.stop()
+        # Shared: WORKERS pipes fewer, the socket's two ends more.
+        self.assertEqual(held[""] - held[self.OPTS], self.WORKERS - 2, held)
+
+    def test_10_reload_between_own_and_shared(self):
+        """A reload that changes worker_stderr replaces the service: the
+        new workers get the other kind of fd 2 and are still logged under
+        their pids; the old generation's socket closes with it (no fd
+        left behind, the master goes on)."""
+        m = self.master(flood_config("burst 0", False, self.OPTS, 2))
+        old = set(m.worker_pids("flood"))
+        for pid in old:
+            m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
+        fds_before = master_fds(m.pid)
+        m.write("master.cf", flood_config("burst 0", False, "", 2))
+        rc, out, err = m.ctl("reload")
+        self.assertEqual(rc, 0, out + err)
+        m.wait_for(lambda st: not old & set(m.worker_pids("flood")) and
+                   len(m.worker_pids("flood")) == 2, what="a new generation of 2")
+        for pid in m.worker_pids("flood"):
+            m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
+            self.assertTrue(os.readlink("/proc/%d/fd/2" % pid).startswith("pipe:"))
+        # 2 pipes in, the socket's 2 ends out (once the old one is gone).
+        m.wait_for(lambda st: master_fds(m.pid) == fds_before, what="the shared socket closed")
+        self.assertTrue(m.alive())

@@ -49,6 +49,40 @@ START_TEST(test_workers)
 }
 END_TEST
 
+/* worker_stderr=shared: one fd per worker, the socket counted once. */
+START_TEST(test_shared_stderr)
+{
+	struct service_config a = svc("a", 1, 1, 10000, 100, 1);
+	unsigned long long workers = 10000 + 100 + 1;
+
+	ck_assert_uint_eq(config_fds_per_worker(&a), 2);
+	ck_assert_uint_eq(config_fds_service(&a), 1 + CONFIG_FDS_PER_SERVICE + 2 * workers);
+	a.set.worker_stderr = (char *)"shared";
+	ck_assert_uint_eq(config_fds_per_worker(&a), 1);
+	ck_assert_uint_eq(config_fds_service(&a), 1 + CONFIG_FDS_PER_SERVICE + 3 + workers);
+	/* 10,000 workers fit a limit of 20,000 this way, not the other. */
+	struct config cfg = { .services = &a, .nservices = 1 };
+	ck_assert_uint_eq(config_fds_need(&cfg), 200 + 1 + 8 + 3 + 10101);
+	struct diag errs = { 0 };
+	config_fds_check(&cfg, 20000, "hard RLIMIT_NOFILE", &errs);
+	ck_assert_uint_eq(errs.n, 0);
+	a.set.worker_stderr = (char *)"own";
+	config_fds_check(&cfg, 20000, "hard RLIMIT_NOFILE", &errs);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "(2 per worker, up to 10101 workers"));
+	diag_free(&errs);
+	/* The log line says which. */
+	char buf[384];
+	a.set.worker_stderr = (char *)"shared";
+	config_fds_describe(&cfg, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "up to 10101 workers at 1 each)"));
+	struct service_config two[2] = { a, svc("b", 2, 1, 10, 2, 1) };
+	cfg = (struct config){ .services = two, .nservices = 2 };
+	config_fds_describe(&cfg, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "workers at 1 or 2 each)"));
+}
+END_TEST
+
 START_TEST(test_need_and_target)
 {
 	struct service_config s[2] = { svc("a", 1, 1, 40, 2, 1), svc("b", 2, 40, 40, 2, 3) };
@@ -184,6 +218,7 @@ int main(void)
 	TCase *tc = tcase_create("budget");
 
 	tcase_add_test(tc, test_workers);
+	tcase_add_test(tc, test_shared_stderr);
 	tcase_add_test(tc, test_need_and_target);
 	tcase_add_test(tc, test_ten_thousand_workers);
 	tcase_add_test(tc, test_check_names_numbers_and_the_biggest_service);

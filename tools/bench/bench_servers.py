@@ -129,6 +129,7 @@ class Server:
         self.case, self.pool = base_case(case), pool
         self.protocol = "http" if case == "apache" else args.protocol
         self.payload = args.payload
+        self.master_opts = getattr(args, "master_opts", "") or ""
         self.tmp = tempfile.mkdtemp(prefix=f"bench-{case}-")
         os.chmod(self.tmp, 0o755)  # workers run as nobody (Apache reads its files here)
         self.log_path = os.path.join(self.tmp, "server.log")
@@ -210,7 +211,7 @@ class Server:
                     f'daemon_directory = "{self.build}/services"\n')
         self._write("master.cf", f"127.0.0.1:{self.port} inet n y n - {pool} {worker}"
                     f" -o max_use={max_use} -o prefork={pool}"
-                    f" -o listen_backlog={LISTEN_BACKLOG}{extra}\n")
+                    f" -o listen_backlog={LISTEN_BACKLOG}{extra} {self.master_opts}\n")
         return [os.path.join(self.build, "master/master"), "-f", "-c", self.tmp]
 
     def _xinetd_cmd(self):

@@ -1,0 +1,76 @@
+/* relay_shared.c - owns a service's shared stderr socket (relay_shared.h):
+ * its making, its watch in the loop, its draining and closing.
+ *
+ * Nothing here is fatal: a socket that cannot be made fails the service's
+ * creation (the caller's error); a read error ends the watch. */
+#include "relay_shared.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void relay_shared_on_read(struct event_watch *ew, uint32_t revents)
+{
+	struct relay_shared *s = EVENT_OWNER(ew, struct relay_shared, watch);
+
+	(void)revents;
+	/* The master holds the write end: the read end never sees its end;
+	 * an error stops the watch, and workers' writes fail from then on. */
+	if (!relay_read_shared(&s->own, ew->fd, s->service, s->route, s->ctx))
+		relay_shared_close(s);
+}
+
+int relay_shared_open(struct relay_shared *s, struct event_loop *loop, const char *service,
+		      relay_route_fn *route, void *ctx)
+{
+	int sv[2], on = 1;
+
+	*s = (struct relay_shared){ .write_fd = -1, .watch.fd = -1, .service = service,
+				    .loop = loop, .route = route, .ctx = ctx };
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	/* Credentials on every read; the kernel attaches them at each write.
+	 * One way only: a worker reading its stderr gets end-of-file, not
+	 * another worker's bytes. */
+	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0 ||
+	    fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 || shutdown(sv[0], SHUT_WR) < 0 ||
+	    event_add(loop, &s->watch, sv[0], EPOLLIN, relay_shared_on_read) < 0) {
+		int err = errno;
+		close(sv[0]);
+		close(sv[1]);
+		s->watch.fd = -1;
+		errno = err;
+		return -1;
+	}
+	s->write_fd = sv[1];
+	s->open = true;
+	relay_attach(&s->own, loop, &s->watch); /* lets the budget pause it */
+	return 0;
+}
+
+void relay_shared_drain(struct relay_shared *s, unsigned reads)
+{
+	for (unsigned i = 0; i < reads && s->open && s->watch.fd >= 0; i++)
+		if (!relay_read_shared(&s->own, s->watch.fd, s->service, s->route, s->ctx)) {
+			relay_shared_close(s);
+			return;
+		}
+}
+
+void relay_shared_close(struct relay_shared *s)
+{
+	if (!s->open)
+		return;
+	relay_flush(&s->own, s->service, 0);
+	int fd = s->watch.fd;
+	if (fd >= 0) {
+		event_del(s->loop, &s->watch);
+		close(fd);
+	}
+	s->watch.fd = -1;
+	close(s->write_fd);
+	s->write_fd = -1;
+	s->open = false;
+}
