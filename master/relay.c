@@ -166,7 +166,12 @@ static bool relay_pause(struct relay *r, uint64_t now_ms)
 }
 
 /* One read: plain, or with the writer's credentials on a shared stream
- * (the kernel never joins two writers' bytes in one read there). */
+ * (the kernel never joins two writers' bytes in one read there).
+ *
+ * A writer may send fds down a socket (SCM_RIGHTS). The control buffer
+ * holds the credentials and nothing more, so the kernel installs none of
+ * them in the master (it drops them, MSG_CTRUNC); any that did arrive
+ * would be closed below, never kept. */
 static ssize_t relay_recv(int fd, char *buf, size_t want, bool shared, pid_t *sender)
 {
 	if (!shared)
@@ -180,13 +185,22 @@ static ssize_t relay_recv(int fd, char *buf, size_t want, bool shared, pid_t *se
 			      .msg_control = control.space, .msg_controllen = sizeof(control.space) };
 	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	*sender = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n > 0 && c != NULL; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
 			struct ucred cred;
 			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
 			*sender = cred.pid;
+		} else if (c->cmsg_type == SCM_RIGHTS) {
+			size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < nfds; i++) {
+				int passed;
+				memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof(passed));
+				close(passed);
+			}
 		}
+	}
 	return n;
 }
 
@@ -220,8 +234,11 @@ static bool relay_pump(struct relay *r, int fd, const char *service, pid_t pid,
 			return false;
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
-		relaylimit_did_read(&r->limit, (size_t)n, now);
-		total += (size_t)n;
+		size_t cost = (size_t)n;
+		if (route != NULL && cost < RELAYLIMIT_READ_MIN_CHARGE_BYTES)
+			cost = RELAYLIMIT_READ_MIN_CHARGE_BYTES; /* a read, not just bytes */
+		relaylimit_did_read(&r->limit, cost, now);
+		total += cost;
 		struct relay *to = route != NULL ? route(ctx, writer) : NULL;
 		if (to == NULL)
 			to = r;

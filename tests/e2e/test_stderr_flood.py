@@ -32,6 +32,7 @@ REQUESTS = 200
 # an skb with its overhead).
 FULL_BYTES = {True: 60000, "socket": 16000}
 FULL_STABLE_S = 1.5
+FDS_MESSAGES = 500      # test_11: 16 fds each, 8,000 in all
 
 SUPPRESSED_RX = r"%s\[%d\]: \((\d+) bytes, (\d+) lines suppressed\)$"
 
@@ -264,3 +265,37 @@ class SharedStderrFlood(StderrFlood):
         # 2 pipes in, the socket's 2 ends out (once the old one is gone).
         m.wait_for(lambda st: master_fds(m.pid) == fds_before, what="the shared socket closed")
         self.assertTrue(m.alive())
+
+    def test_11_fds_sent_down_stderr_are_not_kept(self):
+        """A worker that sends fds (SCM_RIGHTS) down its stderr socket:
+        none reaches the master's fd table; its lines are still logged."""
+        m = self.master(flood_config("burst 0", False, self.OPTS, 1))
+        pid = m.worker_pids("flood")[0]
+        m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
+        before = set(os.listdir("/proc/%d/fd" % m.pid))
+        m.write("master.cf", flood_config("burst 0", False, self.OPTS, 1)
+                + "sender unix n n n - 1 {STDERRFLOOD} -o prefork=1 %s fds %d\n"
+                % (self.OPTS, FDS_MESSAGES))
+        rc, out, err = m.ctl("reload")
+        self.assertEqual(rc, 0, out + err)
+        mm = m.wait_log(r"^sender\[(\d+)\]: fds sent pid=\1$")
+        sent = int(mm.group(1))
+        logged = [l for l in m.log().splitlines() if l == "sender[%d]: with fds" % sent]
+        self.assertGreater(len(logged), 0)
+        new = {}
+        for fd in set(os.listdir("/proc/%d/fd" % m.pid)) - before:
+            try:
+                new[fd] = os.readlink("/proc/%d/fd/%s" % (m.pid, fd))
+            except OSError:
+                pass
+        kept = sum(1 for v in new.values() if v == "/dev/null")
+        self.assertEqual(kept, 0, "%d of the fds sent were kept" % kept)
+
+    def test_12_two_writers_of_tiny_lines(self):
+        """A worker and its child writing 2-byte lines in turn: every read
+        is one line, so the read budget counts reads, not only bytes; the
+        master's CPU stays low and status answers."""
+        m = self.master(self.cf("tiny"), nports=1)
+        rate, cpu = self.measure_flood(m)
+        self.assertLess(rate, LOG_MAX_BYTES_PER_S, "log grew %.0f bytes/s" % rate)
+        self.assertLess(cpu, MASTER_CPU_MAX_PCT, "master CPU %.1f%%" % cpu)

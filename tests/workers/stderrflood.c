@@ -12,6 +12,12 @@
  *   floodexit MS    floods for MS milliseconds, then exits 0
  *   ansi            writes lines full of control characters, ANSI escapes,
  *                   C1 controls and invalid UTF-8, then idles
+ * and, for worker_stderr=shared (fd 2 a socket the service shares):
+ *   tiny            forks a child; both write 2-byte lines as fast as they
+ *                   can, so no read of the master's finds two writes of one
+ *                   writer together (a read a line)
+ *   fds N           sends N messages with STDERRFLOOD_FDS_PER_MSG fds each
+ *                   (SCM_RIGHTS) down fd 2, writes "fds sent pid=PID", idles
  * It leaves on "stop" or end-of-file on its status channel (checked between
  * writes; a write blocked on a full pipe waits for the master). */
 #include <errno.h>
@@ -19,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +35,7 @@
 #define STDERRFLOOD_LINE_DEFAULT_BYTES 100
 #define STDERRFLOOD_BURST_QUIET_MS 1500
 #define STDERRFLOOD_IDLE_MAX_S 600
+#define STDERRFLOOD_FDS_PER_MSG 16
 
 static int stderrflood_status_fd = -1;
 
@@ -75,6 +84,48 @@ static void stderrflood_flood(const char *buf, size_t len, long long end_ms)
 			exit(0);
 		if (end_ms >= 0 && stderrflood_now_ms() >= end_ms)
 			return;
+	}
+}
+
+/* Two writers, one line each per write, until told to go (the child dies
+ * with its parent). */
+static void stderrflood_tiny(void)
+{
+	pid_t parent = getpid();
+
+	if (fork() == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
+		for (;;)
+			if (write(2, "c\n", 2) < 0 && errno != EINTR)
+				_exit(1);
+	}
+	stderrflood_flood("p\n", 2, -1);
+}
+
+/* fd 0 (/dev/null) STDERRFLOOD_FDS_PER_MSG times in each of n messages. */
+static void stderrflood_send_fds(long n)
+{
+	union {
+		struct cmsghdr align;
+		char space[CMSG_SPACE(sizeof(int) * STDERRFLOOD_FDS_PER_MSG)];
+	} control;
+	char text[] = "with fds\n";
+
+	for (long i = 0; i < n; i++) {
+		struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) - 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = control.space,
+				      .msg_controllen = sizeof(control.space) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * STDERRFLOOD_FDS_PER_MSG);
+		int fds[STDERRFLOOD_FDS_PER_MSG] = { 0 };
+		memcpy(CMSG_DATA(c), fds, sizeof(fds));
+		if (sendmsg(2, &msg, MSG_NOSIGNAL) < 0)
+			exit(1);
 	}
 }
 
@@ -129,6 +180,14 @@ int main(int argc, char **argv)
 		stderrflood_say("invalid \xff\xfe utf8 \xc3\x28 ok \xc3\xa9t\xc3\xa9\n");
 		stderrflood_say("fake newline\rmaster[1]: error: forged\n");
 		stderrflood_say("ansi done\n");
+		stderrflood_idle();
+	} else if (strcmp(mode, "tiny") == 0) {
+		stderrflood_tiny();
+	} else if (strcmp(mode, "fds") == 0) {
+		stderrflood_send_fds(arg);
+		char msg[64];
+		snprintf(msg, sizeof(msg), "fds sent pid=%ld\n", (long)getpid());
+		stderrflood_say(msg);
 		stderrflood_idle();
 	} else {
 		fprintf(stderr, "stderrflood: unknown mode %s\n", mode);
