@@ -22,11 +22,26 @@ unsigned config_fds_per_worker(const struct service_config *sc)
 	return config_stderr_shared(sc) ? CONFIG_FDS_PER_WORKER_SHARED : CONFIG_FDS_PER_WORKER;
 }
 
-unsigned long long config_fds_service(const struct service_config *sc)
+static unsigned long long config_fds_service_as(const struct service_config *sc, bool shared)
 {
 	return sc->naddrs + CONFIG_FDS_PER_SERVICE +
-	       (config_stderr_shared(sc) ? CONFIG_FDS_STDERR_SHARED : 0) +
-	       config_fds_per_worker(sc) * config_fds_workers(sc, NULL);
+	       (shared ? CONFIG_FDS_STDERR_SHARED + CONFIG_FDS_PER_WORKER_SHARED * config_fds_workers(sc, NULL)
+		       : CONFIG_FDS_PER_WORKER * config_fds_workers(sc, NULL));
+}
+
+unsigned long long config_fds_service(const struct service_config *sc)
+{
+	return config_fds_service_as(sc, config_stderr_shared(sc));
+}
+
+/* The need were every service's stderr shared: the refusal's hint. */
+static unsigned long long config_fds_need_shared(const struct config *cfg)
+{
+	unsigned long long n = CONFIG_FDS_FIXED;
+
+	for (size_t i = 0; i < cfg->nservices; i++)
+		n += config_fds_service_as(&cfg->services[i], true);
+	return n;
 }
 
 unsigned long long config_fds_need(const struct config *cfg)
@@ -61,13 +76,19 @@ void config_fds_check(const struct config *cfg, unsigned long long max,
 	}
 	bool from_prefork;
 	unsigned long long workers = config_fds_workers(top, &from_prefork);
+	/* One fd per worker instead of two may be enough: say so. */
+	char hint[128] = "";
+	unsigned long long shared = config_fds_need_shared(cfg);
+	if (shared < need && shared <= max)
+		snprintf(hint, sizeof(hint), "; with worker_stderr=shared (one master fd per "
+			 "worker, not two) it would need %llu", shared);
 	diag_add(errs, "%s:%u: \"%s\": the master would hold %llu file descriptors, more than "
 		 "the %llu %s allows; this service alone needs %llu (%u per worker, up to %llu "
-		 "workers: %s %u, leaving %llu, starting 1)", top->file, top->line, top->name,
+		 "workers: %s %u, leaving %llu, starting 1)%s", top->file, top->line, top->name,
 		 need, max, max_source, config_fds_service(top), config_fds_per_worker(top), workers,
 		 from_prefork ? "prefork (maxproc 0)" : "maxproc",
 		 from_prefork ? top->set.prefork : top->set.maxproc,
-		 workers - 1 - (from_prefork ? top->set.prefork : top->set.maxproc));
+		 workers - 1 - (from_prefork ? top->set.prefork : top->set.maxproc), hint);
 }
 
 int config_fds_describe(const struct config *cfg, char *buf, size_t size)

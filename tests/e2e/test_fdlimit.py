@@ -175,6 +175,10 @@ class FdLimitTest(h.MasterTestCase):
             self.assertEqual(r.returncode, 1, out)
             self.assertIn("the master would hold %d file descriptors, more than the %d %s"
                           % (need, most, source), err)
+            shared_need = FIXED + 4 * service_fds(2500, shared=True)
+            if not shared and shared_need <= most:   # the refusal says what would fit
+                self.assertIn("with worker_stderr=shared (one master fd per worker, not two)"
+                              " it would need %d" % shared_need, err)
         return need
 
     def test_ten_thousand_workers_need_more_than_twenty_thousand(self):

@@ -70,6 +70,8 @@ START_TEST(test_shared_stderr)
 	config_fds_check(&cfg, 20000, "hard RLIMIT_NOFILE", &errs);
 	ck_assert_uint_eq(errs.n, 1);
 	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "(2 per worker, up to 10101 workers"));
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "starting 1); with worker_stderr=shared (one "
+				     "master fd per worker, not two) it would need 10313"));
 	diag_free(&errs);
 	/* The log line says which. */
 	char buf[384];
@@ -125,7 +127,7 @@ START_TEST(test_check_names_numbers_and_the_biggest_service)
 	struct config cfg = { .services = s, .nservices = 3 };
 	unsigned long long need = config_fds_need(&cfg);
 	struct diag errs = { 0 };
-	char want[256];
+	char want[384];
 
 	config_fds_check(&cfg, need, "fs.nr_open", &errs);
 	ck_assert_uint_eq(diag_count(&errs), 0); /* exactly at the limit: fits */
@@ -134,8 +136,14 @@ START_TEST(test_check_names_numbers_and_the_biggest_service)
 	snprintf(want, sizeof(want), "/etc/master/master.cf:5: \"big\": the master would hold %llu "
 		 "file descriptors, more than the %llu hard RLIMIT_NOFILE allows; this service "
 		 "alone needs %u (2 per worker, up to 1003 workers: maxproc 1000, leaving 2, "
-		 "starting 1)", need, need - 1, 1 + 8 + 2 * 1003);
+		 "starting 1); with worker_stderr=shared (one master fd per worker, not two) it "
+		 "would need 1355", need, need - 1, 1 + 8 + 2 * 1003);
 	ck_assert_str_eq(errs.msgs[0], want);
+	diag_free(&errs);
+	/* The hint only where shared would fit: 200 + 25 + 1015 + 115. */
+	config_fds_check(&cfg, 1354, "hard RLIMIT_NOFILE", &errs);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_ptr_null(strstr(errs.msgs[0], "worker_stderr"));
 	diag_free(&errs);
 }
 END_TEST
