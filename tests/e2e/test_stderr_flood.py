@@ -226,6 +226,7 @@ class SharedStderrFlood(StderrFlood):
         self.assertEqual(len(said), self.WORKERS)
         for prefix, content in said:
             self.assertEqual(prefix, content, "a line logged under another pid")
+        self.assertEqual(m.service("flood")["stderr"], "shared")
         sockets = {os.readlink("/proc/%d/fd/2" % pid) for pid in pids}
         self.assertEqual(len(sockets), 1, "fd 2 differs: %s" % sockets)
         self.assertTrue(sockets.pop().startswith("socket:"))
@@ -262,6 +263,7 @@ class SharedStderrFlood(StderrFlood):
         for pid in m.worker_pids("flood"):
             m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
             self.assertTrue(os.readlink("/proc/%d/fd/2" % pid).startswith("pipe:"))
+        self.assertEqual(m.service("flood")["stderr"], "own")
         # 2 pipes in, the socket's 2 ends out (once the old one is gone).
         m.wait_for(lambda st: master_fds(m.pid) == fds_before, what="the shared socket closed")
         self.assertTrue(m.alive())
