@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cmsg.h"
+
 /* Credentials plus a few passed fds; more are discarded by the kernel
  * (MSG_CTRUNC), which closes them itself. */
 #define NOTIFYSOCK_FDS_MAX 16
@@ -47,29 +49,6 @@ fail:;
 	return -1;
 }
 
-static void notifysock_cmsgs(struct msghdr *mh, struct notifysock_dgram *d)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET)
-			continue;
-		if (c->cmsg_type == SCM_CREDENTIALS &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
-			struct ucred uc;
-			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
-			d->pid = uc.pid;
-			d->uid = uc.uid;
-		} else if (c->cmsg_type == SCM_RIGHTS) {
-			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < n; i++) {
-				int passed;
-				memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				close(passed);
-			}
-			d->fds += (unsigned)n;
-		}
-	}
-}
-
 int notifysock_recv(int fd, char *buf, size_t size, struct notifysock_dgram *d)
 {
 	union {
@@ -88,7 +67,11 @@ int notifysock_recv(int fd, char *buf, size_t size, struct notifysock_dgram *d)
 	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	notifysock_cmsgs(&mh, d);
+	struct cmsg_sender from;
+	cmsg_take(&mh, &from);
+	d->pid = from.pid;
+	d->uid = from.uid;
+	d->fds = from.fds;
 	d->truncated = (size_t)n > size || (mh.msg_flags & MSG_TRUNC) != 0;
 	d->len = (size_t)n > size ? size : (size_t)n;
 	return 1;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cmsg.h"
 #include "log.h"
 #include "logtext.h"
 
@@ -171,7 +172,7 @@ static bool relay_pause(struct relay *r, uint64_t now_ms)
  * A writer may send fds down a socket (SCM_RIGHTS). The control buffer
  * holds the credentials and nothing more, so the kernel installs none of
  * them in the master (it drops them, MSG_CTRUNC); any that did arrive
- * would be closed below, never kept. */
+ * would be closed (cmsg.h), never kept. */
 static ssize_t relay_recv(int fd, char *buf, size_t want, bool shared, pid_t *sender)
 {
 	if (!shared)
@@ -185,22 +186,11 @@ static ssize_t relay_recv(int fd, char *buf, size_t want, bool shared, pid_t *se
 			      .msg_control = control.space, .msg_controllen = sizeof(control.space) };
 	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	*sender = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET)
-			continue;
-		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
-			struct ucred cred;
-			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-			*sender = cred.pid;
-		} else if (c->cmsg_type == SCM_RIGHTS) {
-			size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < nfds; i++) {
-				int passed;
-				memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof(passed));
-				close(passed);
-			}
-		}
-	}
+	if (n < 0)
+		return n; /* the control data is not the kernel's */
+	struct cmsg_sender from;
+	cmsg_take(&msg, &from);
+	*sender = from.pid;
 	return n;
 }
 
