@@ -19,9 +19,7 @@
 #include "log.h"
 #include "master.h"
 #include "notifysock.h"
-#include "pidmap.h"
 #include "protocol.h"
-#include "worker.h"
 
 #define SERVICE_PID_DIGITS_BYTES 16
 
@@ -116,17 +114,6 @@ static int service_build_env(struct service *svc)
 			svc->notify_name = svc->envp[i] + 14;
 	}
 	return 0;
-}
-
-/* worker_stderr=shared: bytes go to the relay of the worker that wrote
- * them, if it is one of ours (relay_shared.h); a pid not in the map (a
- * worker's child, one reaped already) is the stream's own. */
-static struct relay *service_stderr_route(void *ctx, pid_t pid)
-{
-	struct service *svc = ctx;
-	struct worker *w = pid > 0 ? pidmap_get(&svc->m->pids, pid) : NULL;
-
-	return w != NULL && w->svc == svc ? &w->relay : NULL;
 }
 
 void service_free(struct service *svc)
@@ -264,12 +251,6 @@ struct service *service_create(struct master *m, const struct master_settings *m
 	}
 	if (service_build_env(svc) < 0) {
 		log_err("service %s: out of memory", c->name);
-		service_free(svc);
-		return NULL;
-	}
-	if (config_stderr_shared(c) &&
-	    relay_shared_open(&svc->stderr_shared, &m->loop, c->name, service_stderr_route, svc) < 0) {
-		log_err("service %s: stderr socket: %s", c->name, strerror(errno));
 		service_free(svc);
 		return NULL;
 	}

@@ -106,7 +106,7 @@ static void status_json_service(const struct service *svc, bool usage, uint64_t 
 	else
 		outbuf_printf(o, "%" PRId64, svc->last_failure_wall_s);
 	outbuf_printf(o, ",\"ready\":\"%s\",\"stderr\":\"%s\",", c->set.ready,
-		      svc->stderr_shared.open ? "shared" : "own");
+		      config_stderr_shared(c) ? "shared" : "own");
 	/* the wakeup column: 0 = none; next_in null while none is scheduled */
 	outbuf_printf(o, "\"wakeup\":{\"interval\":%u,\"after_use\":%s,\"sent\":%" PRIu64
 		      ",\"skipped\":%" PRIu64 ",\"next_in\":", c->wakeup_s,

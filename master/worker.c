@@ -180,6 +180,17 @@ const char *worker_state_name(const struct worker *w)
 	return "unknown";
 }
 
+/* worker_stderr=shared: bytes go to the relay of the worker that wrote
+ * them, if it is one of this service's (relay_shared.h); a pid not in the
+ * map (a worker's child, one reaped already) is the stream's own. */
+static struct relay *worker_stderr_route(void *ctx, pid_t pid)
+{
+	struct service *svc = ctx;
+	struct worker *w = pid > 0 ? pidmap_get(&svc->m->pids, pid) : NULL;
+
+	return w != NULL && w->svc == svc ? &w->relay : NULL;
+}
+
 static pid_t worker_launch(struct service *svc, struct contain_leaf *leaf, int status_fd,
 			   int stderr_fd, struct launch_error *e)
 {
@@ -241,7 +252,12 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
 	    ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, chan) < 0
 	    : worker_daemon_prepare(w, svc) < 0)
 		goto fail_errno;
-	/* Its stderr: a pipe of its own, or the service's shared socket. */
+	/* Its stderr: a pipe of its own, or the service's shared socket,
+	 * opened with the first worker (again after a read error closed it). */
+	e.step = "stderr socket";
+	if (config_stderr_shared(c) && !svc->stderr_shared.open &&
+	    relay_shared_open(&svc->stderr_shared, &m->loop, c->name, worker_stderr_route, svc) < 0)
+		goto fail_errno;
 	e.step = "pipe";
 	if (!svc->stderr_shared.open) {
 		if (pipe2(errp, O_CLOEXEC) < 0)
