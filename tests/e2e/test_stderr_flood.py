@@ -214,18 +214,21 @@ class SharedStderrFlood(StderrFlood):
     WORKERS = 8
 
     def test_08_lines_under_the_writers_pid(self):
-        """Each worker's line is logged under the pid that wrote it (the
-        kernel's, from the socket), not a neighbour's; all share one
-        socket as fd 2."""
-        m = self.master(flood_config("burst 0", False, self.OPTS, self.WORKERS))
+        """Each worker's lines (4, written as it starts, all at once) are
+        logged under the pid that wrote them (the kernel's, from the
+        socket), in order, none under a neighbour's; all share one socket
+        as fd 2."""
+        m = self.master(flood_config("startlines 4", False, self.OPTS, self.WORKERS))
         pids = m.worker_pids("flood")
         self.assertEqual(len(pids), self.WORKERS)
         for pid in pids:
-            m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
-        said = re.findall(r"^flood\[(\d+)\]: after the burst pid=(\d+)$", m.log(), re.M)
-        self.assertEqual(len(said), self.WORKERS)
-        for prefix, content in said:
+            m.wait_log(r"^flood\[%d\]: starting line 4 of 4 pid=%d$" % (pid, pid))
+        said = re.findall(r"^flood\[(\d+)\]: starting line (\d) of 4 pid=(\d+)$", m.log(), re.M)
+        self.assertEqual(len(said), 4 * self.WORKERS)
+        for prefix, _, content in said:
             self.assertEqual(prefix, content, "a line logged under another pid")
+        for pid in pids:
+            self.assertEqual([i for p, i, _ in said if p == str(pid)], ["1", "2", "3", "4"])
         self.assertEqual(m.service("flood")["stderr"], "shared")
         sockets = {os.readlink("/proc/%d/fd/2" % pid) for pid in pids}
         self.assertEqual(len(sockets), 1, "fd 2 differs: %s" % sockets)

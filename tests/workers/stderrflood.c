@@ -16,6 +16,8 @@
  *   tiny            forks a child; both write 2-byte lines as fast as they
  *                   can, so no read of the master's finds two writes of one
  *                   writer together (a read a line)
+ *   startlines N    writes N lines "starting line I of N pid=PID" before
+ *                   it says "ready" (a daemon that logs as it starts), idles
  *   fds N           sends N messages with STDERRFLOOD_FDS_PER_MSG fds each
  *                   (SCM_RIGHTS) down fd 2, writes "fds sent pid=PID", idles
  * It leaves on "stop" or end-of-file on its status channel (checked between
@@ -148,10 +150,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	stderrflood_status_fd = atoi(fd_env);
+	long arg = argc > 2 ? atol(argv[2]) : 0;
+	if (strcmp(mode, "startlines") == 0) {
+		char msg[96];
+		for (long i = 1; i <= arg; i++) {
+			snprintf(msg, sizeof(msg), "starting line %ld of %ld pid=%ld\n", i, arg,
+				 (long)getpid());
+			stderrflood_say(msg);
+		}
+	}
 	if (send(stderrflood_status_fd, "ready", 5, MSG_NOSIGNAL) != 5)
 		return 1;
 
-	long arg = argc > 2 ? atol(argv[2]) : 0;
 	if (strcmp(mode, "flood") == 0) {
 		size_t line = arg > 1 && arg <= 4096 ? (size_t)arg : STDERRFLOOD_LINE_DEFAULT_BYTES;
 		/* Whole lines per write: a chunk that is a multiple of the line. */
@@ -180,6 +190,8 @@ int main(int argc, char **argv)
 		stderrflood_say("invalid \xff\xfe utf8 \xc3\x28 ok \xc3\xa9t\xc3\xa9\n");
 		stderrflood_say("fake newline\rmaster[1]: error: forged\n");
 		stderrflood_say("ansi done\n");
+		stderrflood_idle();
+	} else if (strcmp(mode, "startlines") == 0) {
 		stderrflood_idle();
 	} else if (strcmp(mode, "tiny") == 0) {
 		stderrflood_tiny();
