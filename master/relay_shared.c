@@ -11,15 +11,27 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "log.h"
+
+/* The master holds the write end, so an end of the stream means a worker
+ * shut the socket down (shutdown(2) acts on the socket every worker
+ * shares), or an error: its writers' stderr is dead from now on. The next
+ * worker opens a new one (worker.c). */
+static void relay_shared_ended(struct relay_shared *s)
+{
+	log_warn("service %s: the workers' shared stderr was shut down (by a worker?); "
+		 "the workers that hold it lose their stderr, new workers get a new one",
+		 s->service);
+	relay_shared_close(s);
+}
+
 static void relay_shared_on_read(struct event_watch *ew, uint32_t revents)
 {
 	struct relay_shared *s = EVENT_OWNER(ew, struct relay_shared, watch);
 
 	(void)revents;
-	/* The master holds the write end: the read end never sees its end;
-	 * an error stops the watch, and workers' writes fail from then on. */
 	if (!relay_read_shared(&s->own, ew->fd, s->service, s->route, s->ctx))
-		relay_shared_close(s);
+		relay_shared_ended(s);
 }
 
 int relay_shared_open(struct relay_shared *s, struct event_loop *loop, const char *service,
@@ -54,7 +66,7 @@ void relay_shared_drain(struct relay_shared *s, unsigned reads)
 {
 	for (unsigned i = 0; i < reads && s->open && s->watch.fd >= 0; i++)
 		if (!relay_read_shared(&s->own, s->watch.fd, s->service, s->route, s->ctx)) {
-			relay_shared_close(s);
+			relay_shared_ended(s);
 			return;
 		}
 }

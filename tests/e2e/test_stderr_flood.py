@@ -304,3 +304,21 @@ class SharedStderrFlood(StderrFlood):
         rate, cpu = self.measure_flood(m)
         self.assertLess(rate, LOG_MAX_BYTES_PER_S, "log grew %.0f bytes/s" % rate)
         self.assertLess(cpu, MASTER_CPU_MAX_PCT, "master CPU %.1f%%" % cpu)
+
+    def test_13_shut_down_socket_is_replaced(self):
+        """A worker shuts the shared socket down (its siblings' stderr goes
+        with it: shutdown acts on the socket): the master says so, and the
+        next worker gets a new socket, whose lines are logged."""
+        m = self.master(self.cf("shutdown", extra_svc=False))
+        first = m.worker_pids("flood")[0]
+        m.wait_log(r"^flood\[%d\]: before shutdown pid=%d$" % (first, first))
+        m.wait_log(r"warning: service flood: the workers' shared stderr was shut down")
+        rc, out, err = m.ctl("recycle", "flood")
+        self.assertEqual(rc, 0, out + err)
+        m.wait_for(lambda st: m.worker_pids("flood") not in ([], [first]), what="a successor")
+        second = m.worker_pids("flood")[0]
+        m.wait_log(r"^flood\[%d\]: before shutdown pid=%d$" % (second, second))
+        # The successor was not handed the dead socket (a write to it
+        # would have killed it with SIGPIPE before its line).
+        self.assertNotIn("signal 13", m.log())
+        self.assertTrue(m.alive())

@@ -18,6 +18,9 @@
  *                   writer together (a read a line)
  *   startlines N    writes N lines "starting line I of N pid=PID" before
  *                   it says "ready" (a daemon that logs as it starts), idles
+ *   shutdown        writes "before shutdown pid=PID", shuts fd 2 down for
+ *                   writing (the socket the service's workers share), checks
+ *                   a write then fails, idles
  *   fds N           sends N messages with STDERRFLOOD_FDS_PER_MSG fds each
  *                   (SCM_RIGHTS) down fd 2, writes "fds sent pid=PID", idles
  * It leaves on "stop" or end-of-file on its status channel (checked between
@@ -192,6 +195,14 @@ int main(int argc, char **argv)
 		stderrflood_say("ansi done\n");
 		stderrflood_idle();
 	} else if (strcmp(mode, "startlines") == 0) {
+		stderrflood_idle();
+	} else if (strcmp(mode, "shutdown") == 0) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "before shutdown pid=%ld\n", (long)getpid());
+		stderrflood_say(msg);
+		signal(SIGPIPE, SIG_IGN);
+		if (shutdown(2, SHUT_WR) < 0 || write(2, "after\n", 6) >= 0)
+			return 1;
 		stderrflood_idle();
 	} else if (strcmp(mode, "tiny") == 0) {
 		stderrflood_tiny();
