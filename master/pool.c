@@ -117,6 +117,10 @@ void pool_update(struct service *svc, uint64_t now_ms)
 		svc->deadline_ms = t < next ? t : next;
 		return;
 	}
+	if (svc->stderr_lost) { /* relay_shared.h: a worker shut it down */
+		svc->stderr_lost = false;
+		evict_recycle_all(svc);
+	}
 	struct policy_pool p = service_pool_counts(svc, now_ms);
 	if (svc->demand_seen && policy_at_maxproc(&p))
 		pool_note_saturation(svc, now_ms);

@@ -16,13 +16,17 @@
 /* The master holds the write end, so an end of the stream means a worker
  * shut the socket down (shutdown(2) acts on the socket every worker
  * shares), or an error: its writers' stderr is dead from now on. The next
- * worker opens a new one (worker.c). */
+ * worker opens a new one (worker.c); the owner hears of it. */
 static void relay_shared_ended(struct relay_shared *s)
 {
-	log_warn("service %s: the workers' shared stderr was shut down (by a worker?); "
-		 "the workers that hold it lose their stderr, new workers get a new one",
-		 s->service);
+	relay_shared_end_fn *ended = s->ended;
+	void *ctx = s->ctx;
+
+	log_warn("service %s: the workers' shared stderr was shut down (by a worker?): "
+		 "they are replaced, and their successors get a new one", s->service);
 	relay_shared_close(s);
+	if (ended != NULL)
+		ended(ctx);
 }
 
 static void relay_shared_on_read(struct event_watch *ew, uint32_t revents)
@@ -35,12 +39,12 @@ static void relay_shared_on_read(struct event_watch *ew, uint32_t revents)
 }
 
 int relay_shared_open(struct relay_shared *s, struct event_loop *loop, const char *service,
-		      relay_route_fn *route, void *ctx)
+		      relay_route_fn *route, relay_shared_end_fn *ended, void *ctx)
 {
 	int sv[2], on = 1;
 
 	*s = (struct relay_shared){ .write_fd = -1, .watch.fd = -1, .service = service,
-				    .loop = loop, .route = route, .ctx = ctx };
+				    .loop = loop, .route = route, .ended = ended, .ctx = ctx };
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	/* Credentials on every read; the kernel attaches them at each write.

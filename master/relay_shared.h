@@ -22,6 +22,10 @@
 #include "event.h"
 #include "relay.h"
 
+/* Told when the stream ends (a worker shut the socket down): the workers
+ * holding it have lost their stderr. */
+typedef void relay_shared_end_fn(void *ctx);
+
 struct relay_shared {
 	bool open;
 	int write_fd;             /* each worker's fd 2 */
@@ -30,13 +34,15 @@ struct relay_shared {
 	const char *service;      /* the name lines are logged under */
 	struct event_loop *loop;
 	relay_route_fn *route;
-	void *ctx;
+	relay_shared_end_fn *ended;
+	void *ctx;               /* route's and ended's */
 };
 
 /* Opens the socket and watches its read end in loop. 0, or -1 with errno
- * (s stays closed). service must outlive s. */
+ * (s stays closed). service must outlive s. When the stream ends, s is
+ * closed (logged), then ended(ctx) is called. */
 int relay_shared_open(struct relay_shared *s, struct event_loop *loop, const char *service,
-		      relay_route_fn *route, void *ctx);
+		      relay_route_fn *route, relay_shared_end_fn *ended, void *ctx);
 /* Reads what is queued, at most `reads` times the per-wake-up budget: at
  * a worker's reaping, so its last lines are logged under it. */
 void relay_shared_drain(struct relay_shared *s, unsigned reads);

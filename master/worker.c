@@ -191,6 +191,16 @@ static struct relay *worker_stderr_route(void *ctx, pid_t pid)
 	return w != NULL && w->svc == svc ? &w->relay : NULL;
 }
 
+/* The shared stderr was shut down: the workers holding it are recycled
+ * (pool.c), so none serves on without a stderr. */
+static void worker_stderr_ended(void *ctx)
+{
+	struct service *svc = ctx;
+
+	svc->stderr_lost = true;
+	svc->dirty = true;
+}
+
 static pid_t worker_launch(struct service *svc, struct contain_leaf *leaf, int status_fd,
 			   int stderr_fd, struct launch_error *e)
 {
@@ -256,7 +266,8 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
 	 * opened with the first worker (again after a read error closed it). */
 	e.step = "stderr socket";
 	if (config_stderr_shared(c) && !svc->stderr_shared.open &&
-	    relay_shared_open(&svc->stderr_shared, &m->loop, c->name, worker_stderr_route, svc) < 0)
+	    relay_shared_open(&svc->stderr_shared, &m->loop, c->name, worker_stderr_route,
+			      worker_stderr_ended, svc) < 0)
 		goto fail_errno;
 	e.step = "pipe";
 	if (!svc->stderr_shared.open) {

@@ -307,16 +307,17 @@ class SharedStderrFlood(StderrFlood):
 
     def test_13_shut_down_socket_is_replaced(self):
         """A worker shuts the shared socket down (its siblings' stderr goes
-        with it: shutdown acts on the socket): the master says so, and the
-        next worker gets a new socket, whose lines are logged."""
-        m = self.master(self.cf("shutdown", extra_svc=False))
-        first = m.worker_pids("flood")[0]
-        m.wait_log(r"^flood\[%d\]: before shutdown pid=%d$" % (first, first))
+        with it: shutdown acts on the socket): the master says so, replaces
+        the workers that hold it (make-before-break), and their successor
+        gets a new socket, whose lines are logged."""
+        m = self.master(self.cf("shutdown {DIR}/shut-down-once", extra_svc=False))
+        # The first worker shuts it down as it starts: it may be gone by
+        # the first status, so it is known by its line.
+        first = int(m.wait_log(r"^flood\[(\d+)\]: before shutdown pid=\1$").group(1))
         m.wait_log(r"warning: service flood: the workers' shared stderr was shut down")
-        rc, out, err = m.ctl("recycle", "flood")
-        self.assertEqual(rc, 0, out + err)
-        m.wait_for(lambda st: m.worker_pids("flood") not in ([], [first]), what="a successor")
-        second = m.worker_pids("flood")[0]
+        st = m.wait_for(lambda st: [p for p in m.worker_pids("flood", st) if p != first],
+                        what="a successor")
+        second = [p for p in m.worker_pids("flood", st) if p != first][0]
         m.wait_log(r"^flood\[%d\]: before shutdown pid=%d$" % (second, second))
         # The successor was not handed the dead socket (a write to it
         # would have killed it with SIGPIPE before its line).

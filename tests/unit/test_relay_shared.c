@@ -96,7 +96,7 @@ START_TEST(test_each_writer_has_its_own_line)
 	int go[2];
 	char expect[128];
 
-	ck_assert_int_eq(relay_shared_open(&shared, &loop, "svc", route, NULL), 0);
+	ck_assert_int_eq(relay_shared_open(&shared, &loop, "svc", route, NULL, NULL), 0);
 	ck_assert_int_eq(pipe(go), 0);
 	/* A starts a line, B writes a whole one, A ends its line. */
 	writer_pid[0] = writer("alpha-", go[0], "end\n");
@@ -121,7 +121,7 @@ START_TEST(test_stranger_logged_under_its_own_pid)
 {
 	char expect[128];
 
-	ck_assert_int_eq(relay_shared_open(&shared, &loop, "svc", route, NULL), 0);
+	ck_assert_int_eq(relay_shared_open(&shared, &loop, "svc", route, NULL, NULL), 0);
 	writer_pid[0] = writer_pid[1] = 0; /* nobody is a worker */
 	pid_t pid = writer("from a child\n", -1, NULL);
 	reap(pid);
@@ -142,7 +142,7 @@ START_TEST(test_worker_end_is_write_only)
 {
 	char c;
 
-	ck_assert_int_eq(relay_shared_open(&shared, &loop, "svc", route, NULL), 0);
+	ck_assert_int_eq(relay_shared_open(&shared, &loop, "svc", route, NULL, NULL), 0);
 	pid_t pid = writer("queued\n", -1, NULL);
 	reap(pid);
 	/* A worker that reads its stderr gets end-of-file at once. */

@@ -18,14 +18,16 @@
  *                   writer together (a read a line)
  *   startlines N    writes N lines "starting line I of N pid=PID" before
  *                   it says "ready" (a daemon that logs as it starts), idles
- *   shutdown        writes "before shutdown pid=PID", shuts fd 2 down for
- *                   writing (the socket the service's workers share), checks
- *                   a write then fails, idles
+ *   shutdown FILE   writes "before shutdown pid=PID"; the first worker to
+ *                   create FILE then shuts fd 2 down for writing (the
+ *                   socket the service's workers share) and checks that a
+ *                   write fails; idles
  *   fds N           sends N messages with STDERRFLOOD_FDS_PER_MSG fds each
  *                   (SCM_RIGHTS) down fd 2, writes "fds sent pid=PID", idles
  * It leaves on "stop" or end-of-file on its status channel (checked between
  * writes; a write blocked on a full pipe waits for the master). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,13 +198,17 @@ int main(int argc, char **argv)
 		stderrflood_idle();
 	} else if (strcmp(mode, "startlines") == 0) {
 		stderrflood_idle();
-	} else if (strcmp(mode, "shutdown") == 0) {
+	} else if (strcmp(mode, "shutdown") == 0 && argc > 2) {
 		char msg[64];
 		snprintf(msg, sizeof(msg), "before shutdown pid=%ld\n", (long)getpid());
 		stderrflood_say(msg);
-		signal(SIGPIPE, SIG_IGN);
-		if (shutdown(2, SHUT_WR) < 0 || write(2, "after\n", 6) >= 0)
-			return 1;
+		int once = open(argv[2], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (once >= 0) {
+			close(once);
+			signal(SIGPIPE, SIG_IGN);
+			if (shutdown(2, SHUT_WR) < 0 || write(2, "after\n", 6) >= 0)
+				return 1;
+		}
 		stderrflood_idle();
 	} else if (strcmp(mode, "tiny") == 0) {
 		stderrflood_tiny();
