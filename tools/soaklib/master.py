@@ -60,8 +60,10 @@ class Config:
             # Reload toggle: max_idle (the pool rolls over to a new generation).
             "%s inet n %s n - 8 echo -o max_use=10 -o prefork=4 -o max_idle=%s"
             % (self.names["echo"], u, "3s" if t["echo"] else "2s"),
+            # The shared stderr socket (worker_stderr=shared) under kills
+            # and reloads: each toggle replaces the service and its socket.
             "soakunix unix n %s n - 8 echo -o prefork=3 -o max_idle=2s -o max_use=%d"
-            % (u, 99 if t["unix"] else 100),
+            " -o worker_stderr=shared" % (u, 99 if t["unix"] else 100),
             "%s inet n %s n - 4 %s/services/spawn -o prefork=%d -o max_idle=2s argv=/bin/cat"
             % (self.names["spawn"], u, self.build, 2 if t["spawn"] else 1),
         ]
