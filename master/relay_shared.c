@@ -1,8 +1,9 @@
 /* relay_shared.c - owns a service's shared stderr socket (relay_shared.h):
  * its making, its watch in the loop, its draining and closing.
  *
- * Nothing here is fatal: a socket that cannot be made fails the service's
- * creation (the caller's error); a read error ends the watch. */
+ * Nothing here is fatal: a socket that cannot be made fails the start of
+ * the worker it was for (the caller's error, worker.c); the stream's end
+ * or a read error is logged, the socket closed and the owner told. */
 #include "relay_shared.h"
 
 #include <errno.h>
