@@ -130,6 +130,7 @@ class Server:
         self.protocol = "http" if case == "apache" else args.protocol
         self.payload = args.payload
         self.master_opts = getattr(args, "master_opts", "") or ""
+        self.master_conf = getattr(args, "master_conf", "") or ""
         self.tmp = tempfile.mkdtemp(prefix=f"bench-{case}-")
         os.chmod(self.tmp, 0o755)  # workers run as nobody (Apache reads its files here)
         self.log_path = os.path.join(self.tmp, "server.log")
@@ -208,7 +209,7 @@ class Server:
                   if self.protocol == "line" else "echo")
         os.mkdir(self._path("run"))
         self._write("master.conf", f'run_directory = "{self.tmp}/run"\n'
-                    f'daemon_directory = "{self.build}/services"\n')
+                    f'daemon_directory = "{self.build}/services"\n{self.master_conf}\n')
         self._write("master.cf", f"127.0.0.1:{self.port} inet n y n - {pool} {worker}"
                     f" -o max_use={max_use} -o prefork={pool}"
                     f" -o listen_backlog={LISTEN_BACKLOG}{extra} {self.master_opts}\n")
