@@ -32,11 +32,8 @@ static void relay_shared_ended(struct relay_shared *s)
 
 static void relay_shared_on_read(struct event_watch *ew, uint32_t revents)
 {
-	struct relay_shared *s = EVENT_OWNER(ew, struct relay_shared, watch);
-
 	(void)revents;
-	if (!relay_read_shared(&s->own, ew->fd, s->service, s->route, s->ctx))
-		relay_shared_ended(s);
+	relay_shared_drain(EVENT_OWNER(ew, struct relay_shared, watch), 1);
 }
 
 int relay_shared_open(struct relay_shared *s, struct event_loop *loop, const char *service,

@@ -43,8 +43,9 @@ struct relay_shared {
  * closed (logged), then ended(ctx) is called. */
 int relay_shared_open(struct relay_shared *s, struct event_loop *loop, const char *service,
 		      relay_route_fn *route, relay_shared_end_fn *ended, void *ctx);
-/* Reads what is queued, at most `reads` times the per-wake-up budget: at
- * a worker's reaping, so its last lines are logged under it. */
+/* Reads what is queued, at most `reads` times the per-wake-up budget: once
+ * a wake-up, and at a worker's reaping, so its last lines are logged
+ * under it. The stream's end closes s (see relay_shared_open). */
 void relay_shared_drain(struct relay_shared *s, unsigned reads);
 /* Logs what is left, stops watching, closes both ends. Safe on a closed s. */
 void relay_shared_close(struct relay_shared *s);
