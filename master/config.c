@@ -1,7 +1,8 @@
 /* config.c - owns config_load(): master.conf, `master -o` and master.cf
- * read, checked and resolved (addresses, unix socket paths, executables;
- * user and group ids through config_ids.c, the isolation settings through
- * config_isolation.c, the jail and command fds through config_paths.c)
+ * read, checked and resolved (unix socket paths, executables; inet
+ * addresses through config_addr.c, user and group ids through
+ * config_ids.c, the isolation settings through config_isolation.c, the
+ * jail and command fds through config_paths.c)
  * as one unit, every error collected, and all or nothing; plus
  * config_free() and config_format_addr().
  *
@@ -65,74 +66,6 @@ static void config_absolute(char **path, const char *run_directory, struct diag 
 	*path = abs;
 }
 
-/* Returns 0, or -1 when out of memory. */
-static int config_add_addr(struct service_config *sc, const struct sockaddr *sa, socklen_t len)
-{
-	for (size_t i = 0; i < sc->naddrs; i++)
-		if (sc->addrs[i].len == len && memcmp(&sc->addrs[i].sa, sa, len) == 0)
-			return 0; /* getaddrinfo repeats addresses (hosts file, protocols) */
-	struct service_addr *a = realloc(sc->addrs, (sc->naddrs + 1) * sizeof(*a));
-	if (a == NULL)
-		return -1;
-	sc->addrs = a;
-	memset(&a[sc->naddrs], 0, sizeof(*a));
-	memcpy(&a[sc->naddrs].sa, sa, len);
-	a[sc->naddrs++].len = len;
-	return 0;
-}
-
-/* Splits "[host:]port" or "[v6]:port". *host stays NULL for "port" alone.
- * Returns NULL, or why the name is malformed. */
-static const char *config_inet_split(const char *name, char **host, char **port)
-{
-	const char *colon = strrchr(name, ':');
-
-	if (name[0] == '[') {
-		const char *close = strchr(name, ']');
-		if (close == NULL || close[1] != ':')
-			return "expected [host]:port";
-		*host = strndup(name + 1, (size_t)(close - name - 1));
-		*port = strdup(close + 2);
-	} else if (colon != NULL) {
-		if (strchr(name, ':') != colon)
-			return "an IPv6 address needs brackets, as in [::1]:port";
-		*host = strndup(name, (size_t)(colon - name));
-		*port = strdup(colon + 1);
-	} else {
-		*port = strdup(name);
-	}
-	if (*port == NULL || ((colon != NULL || name[0] == '[') && *host == NULL))
-		return "out of memory";
-	if (**port == '\0' || (*host != NULL && **host == '\0'))
-		return "expected [host:]port";
-	return NULL;
-}
-
-/* Every address of the name, looked up once, now, within the load's
- * resolve_timeout (resolve.h has the rule). */
-static void config_resolve_inet(struct service_config *sc, struct resolver *res,
-				unsigned timeout_s, const char *where, struct diag *errs)
-{
-	struct resolve_answer ans;
-	char *host = NULL, *port = NULL, rwhy[RESOLVE_WHY_BYTES];
-	const char *why = config_inet_split(sc->name, &host, &port);
-
-	if (why != NULL) {
-		diag_add(errs, "%s: inet service \"%s\": %s", where, sc->name, why);
-	} else if (resolve_lookup(res, host, port, timeout_s, &ans, rwhy, sizeof(rwhy)) < 0) {
-		diag_add(errs, "%s: cannot resolve \"%s\": %s", where, sc->name, rwhy);
-	} else {
-		for (size_t i = 0; i < ans.n; i++)
-			if (config_add_addr(sc, (const struct sockaddr *)&ans.a[i].sa,
-					    (socklen_t)ans.a[i].len) < 0) {
-				diag_oom(errs, where);
-				break;
-			}
-	}
-	free(host);
-	free(port);
-}
-
 static void config_resolve_unix(struct service_config *sc, const struct master_settings *m,
 				const char *where, struct diag *errs)
 {
@@ -156,7 +89,7 @@ static void config_resolve_unix(struct service_config *sc, const struct master_s
 			 sizeof(sun.sun_path) - 1);
 	} else {
 		memcpy(sun.sun_path, path, len + 1);
-		if (config_add_addr(sc, (const struct sockaddr *)&sun,
+		if (config_addr_add(sc, (const struct sockaddr *)&sun,
 				    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1)) < 0)
 			diag_oom(errs, where);
 	}
@@ -272,7 +205,7 @@ static void config_service(struct config *cfg, struct mastercf_entry *e, const c
 	}
 
 	if (sc->type == SERVICE_INET) {
-		config_resolve_inet(sc, res, cfg->master.resolve_timeout_s, where, errs);
+		config_addr_resolve_inet(sc, res, cfg->master.resolve_timeout_s, where, errs);
 		config_addr_check(sc, where, errs);
 	} else
 		config_resolve_unix(sc, &cfg->master, where, errs);

@@ -8,7 +8,6 @@
 #include "control.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,28 +63,6 @@ static void control_client_close(struct control_client *cl)
 	list_append(&cl->ctl->free, &cl->link);
 	cl->ctl->nclients--;
 	outbuf_free(&cl->out);
-}
-
-static void control_status(struct master *m, int argc, char **argv, struct outbuf *out)
-{
-	enum status_format fmt = STATUS_TEXT;
-	const char *service = NULL;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			fmt = STATUS_JSON;
-		else if (strcmp(argv[i], "--prometheus") == 0)
-			fmt = STATUS_PROMETHEUS;
-		else if (strcmp(argv[i], "--check") == 0)
-			fmt = STATUS_CHECK;
-		else if (service == NULL && argv[i][0] != '-')
-			service = argv[i];
-		else {
-			outbuf_printf(out, "error: status: unexpected argument \"%s\"\n", argv[i]);
-			return;
-		}
-	}
-	status_render(m, service, fmt, out);
 }
 
 /* recycle SERVICE|all: make-before-break is the pool's (pool_recycle). */
@@ -152,7 +129,7 @@ static void control_dispatch(struct control_client *cl, char *line)
 			outbuf_printf(&cl->out, "error: %s\n", req.error);
 		break;
 	case CONTROL_REQUEST_STATUS:
-		control_status(m, req.argc, req.argv, &cl->out);
+		status_request(m, req.argc, req.argv, &cl->out);
 		break;
 	case CONTROL_REQUEST_STOP:
 		log_info("stop requested by masterctl");
@@ -304,42 +281,12 @@ static void control_accept(struct event_watch *w, uint32_t revents)
 	}
 }
 
-/* admin_group as looked up: found with gid, or the lookup's errno. */
-static void control_admin_apply(struct control *ctl, const char *admin_group, bool found,
-				gid_t gid, int err)
-{
-	free(ctl->admin_name);
-	ctl->admin_name = NULL;
-	ctl->admin_set = false;
-	if (admin_group != NULL && admin_group[0] != '\0') {
-		if (!found) {
-			log_warn("admin_group \"%s\": %s; only root and uid %ld may use masterctl",
-				 admin_group, err ? strerror(err) : "no such group",
-				 (long)geteuid());
-		} else if ((ctl->admin_name = strdup(admin_group)) != NULL) {
-			ctl->admin_gid = gid;
-			ctl->admin_set = true;
-		}
-	}
-	control_auth_apply_mode(ctl);
-}
-
-void control_set_admin_group(struct control *ctl, const char *admin_group)
-{
-	struct group *gr = NULL;
-
-	errno = 0;
-	if (admin_group != NULL && admin_group[0] != '\0')
-		gr = getgrnam(admin_group);
-	control_admin_apply(ctl, admin_group, gr != NULL, gr ? gr->gr_gid : 0, errno);
-}
-
 /* After a reload: the group was looked up by the reload's reader, off the
  * loop (config.c), so no lookup blocks here. */
 static void control_reloaded(void *arg, const struct config *cfg)
 {
-	control_admin_apply(arg, cfg->master.admin_group, cfg->admin_found, cfg->admin_gid,
-			    cfg->admin_errno);
+	control_auth_set_group(arg, cfg->master.admin_group, cfg->admin_found, cfg->admin_gid,
+			       cfg->admin_errno);
 }
 
 /* The run directory was made again: so is the control socket. */
@@ -374,7 +321,7 @@ int control_open(struct control *ctl, struct master *m, const char *path,
 			close(fd);
 		return -1;
 	}
-	control_set_admin_group(ctl, admin_group);
+	control_auth_lookup_group(ctl, admin_group);
 	reload_on_applied(m, control_reloaded, ctl);
 	return 0;
 }

@@ -60,8 +60,6 @@ struct control {
 int control_open(struct control *ctl, struct master *m, const char *path,
 		 const char *admin_group);
 void control_close(struct control *ctl);
-/* (Re)resolves admin_group and sets the socket's group and mode. */
-void control_set_admin_group(struct control *ctl, const char *admin_group);
 /* Drops clients past their deadline; returns the next deadline. */
 uint64_t control_expire(struct control *ctl, uint64_t now_ms);
 /* Checks the socket's directory again and, if the socket file is gone or

@@ -1,9 +1,10 @@
-/* control_auth.c - owns the control socket's access check and file mode
- * (see control_auth.h). */
+/* control_auth.c - owns the control socket's access check, its file mode
+ * and the admin_group behind both (see control_auth.h). */
 #include "control_auth.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,33 @@ int control_auth_apply_mode(const struct control *ctl)
 	}
 	close(fd);
 	return rc < 0 ? -1 : 0;
+}
+
+void control_auth_set_group(struct control *ctl, const char *admin_group, bool found, gid_t gid,
+			    int err)
+{
+	free(ctl->admin_name);
+	ctl->admin_name = NULL;
+	ctl->admin_set = false;
+	if (admin_group != NULL && admin_group[0] != '\0') {
+		if (!found) {
+			log_warn("admin_group \"%s\": %s; only root and uid %ld may use masterctl",
+				 admin_group, err ? strerror(err) : "no such group",
+				 (long)geteuid());
+		} else if ((ctl->admin_name = strdup(admin_group)) != NULL) {
+			ctl->admin_gid = gid;
+			ctl->admin_set = true;
+		}
+	}
+	(void)control_auth_apply_mode(ctl);
+}
+
+void control_auth_lookup_group(struct control *ctl, const char *admin_group)
+{
+	struct group *gr = NULL;
+
+	errno = 0;
+	if (admin_group != NULL && admin_group[0] != '\0')
+		gr = getgrnam(admin_group);
+	control_auth_set_group(ctl, admin_group, gr != NULL, gr ? gr->gr_gid : 0, errno);
 }

@@ -20,5 +20,13 @@ bool control_auth_allowed(const struct control *ctl, int fd, uid_t *uid, char *w
  * on the file's own fd, only if it is still the socket bound
  * (control_sock.h): never through a symlink. */
 int control_auth_apply_mode(const struct control *ctl);
+/* admin_group as a lookup found it (gid), or did not (err: its errno, 0
+ * for "no such group"): kept in ctl, warned about if missing, and the
+ * socket's group and mode set to match. */
+void control_auth_set_group(struct control *ctl, const char *admin_group, bool found, gid_t gid,
+			    int err);
+/* The same, looking admin_group up here: at start only, since the lookup
+ * may block (NSS); a reload's reader looks it up off the loop. */
+void control_auth_lookup_group(struct control *ctl, const char *admin_group);
 
 #endif

@@ -249,3 +249,25 @@ void status_summary(struct master *m, char *buf, size_t size)
 	if (len > 0 && (size_t)len < size && throttled > 0)
 		snprintf(buf + len, size - (size_t)len, ", %u throttled", throttled);
 }
+
+void status_request(struct master *m, int argc, char **argv, struct outbuf *out)
+{
+	enum status_format fmt = STATUS_TEXT;
+	const char *service = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			fmt = STATUS_JSON;
+		else if (strcmp(argv[i], "--prometheus") == 0)
+			fmt = STATUS_PROMETHEUS;
+		else if (strcmp(argv[i], "--check") == 0)
+			fmt = STATUS_CHECK;
+		else if (service == NULL && argv[i][0] != '-')
+			service = argv[i];
+		else {
+			outbuf_printf(out, "error: status: unexpected argument \"%s\"\n", argv[i]);
+			return;
+		}
+	}
+	status_render(m, service, fmt, out);
+}

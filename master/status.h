@@ -24,6 +24,9 @@ enum status_format { STATUS_TEXT, STATUS_JSON, STATUS_PROMETHEUS, STATUS_CHECK }
 /* service: NULL for all. An unknown name renders an "error: " reply. */
 void status_render(struct master *m, const char *service, enum status_format fmt,
 		   struct outbuf *out);
+/* `status [SERVICE] [--json|--prometheus|--check]` as masterctl sends it
+ * (argv[0] is "status"); the reply, or an "error: " line, goes to out. */
+void status_request(struct master *m, int argc, char **argv, struct outbuf *out);
 /* "3 services, 7 workers (5 idle, 2 busy)[, N draining][, N throttled]" */
 void status_summary(struct master *m, char *buf, size_t size);
 /* running, throttled or draining. */
