@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -263,6 +264,18 @@ int main(int argc, char **argv)
 	int pidfd = -1, ready_fd = -1, rc = 1;
 
 	daemon_fix_std_fds();
+	/* Not dumpable, before anything else: a launch runs in the master's
+	 * memory (clone(CLONE_VM), launch.c) and, between dropping its
+	 * capabilities and its exec, looks to the kernel like any process of
+	 * its uid without privilege. A launch that changes uid makes the
+	 * memory non-dumpable by itself; one under unpriv=n keeps uid 0, and a
+	 * dumpable master would let any unpriv=n worker (uid 0, no
+	 * capabilities) open /proc/PID/mem or /proc/PID/fd of the launch:
+	 * the master's own memory and fd table. Not dumpable, that takes
+	 * CAP_SYS_PTRACE. The flag belongs to the memory, so every launch and
+	 * helper sharing it has it; an exec gives the worker memory of its
+	 * own, dumpable again. The cost: the master leaves no core dump. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	switch (options_parse(argc, argv, &args)) {
 	case OPTIONS_RUN: break;
 	case OPTIONS_DONE: return 0;

@@ -250,5 +250,39 @@ class StoppedLaunch(HostileTestCase):
                      detail=m.detail)
 
 
+class LaunchMemory(HostileTestCase):
+    def test_launch_memory_not_open_to_workers(self):
+        """A launch shares the master's memory until its exec (clone with
+        CLONE_VM) and, once it has dropped its capabilities, looks to the
+        kernel like any process of its uid. Under unpriv=n that uid is 0,
+        so a hostile unpriv=n worker (uid 0, no capabilities) hunts each
+        new child of the master for ATTACK_S s and tries to open its
+        /proc/PID/mem read-write while another unpriv=n service launches
+        a worker per request. The master is not dumpable: not one open
+        succeeds, though the attack reached launches before their exec."""
+        self.require_root("unpriv=n workers run as root without capabilities")
+        self.m = m = self.hostile_master(
+            "hostile unix n n n - 1 {HOSTILE} -o prefork=1 mem-launches %d\n" % ATTACK_S,
+            "%s unix n n n - 8 echo -o prefork=1 -o max_use=1"
+            " -o throttle_min=1 -o throttle_max=1\n" % VICTIM_SVC)
+        self.wait_echo(m)
+        victim = m.addr(VICTIM_SVC)
+        with Bystander(m) as by:
+            end = time.monotonic() + ATTACK_S
+            while time.monotonic() < end:
+                try:  # a launch per request
+                    h.echo_once(victim, "x", 0.5)
+                except OSError:
+                    pass
+        by.check(self)
+        verdict = h.read_all(m.addr("hostile"), 15)
+        got = dict(re.findall(r"(launches|tries|opened)=(\d+)", verdict))
+        self.assertEqual(len(got), 3, "no verdict from the hostile worker: %r" % verdict)
+        self.assertGreater(int(got["launches"]), 0,
+                           "the attack saw no launch before its exec: %r" % verdict)
+        self.assertEqual(int(got["opened"]), 0,
+                         "a worker opened a launch's memory, the master's: %r" % verdict)
+
+
 if __name__ == "__main__":
     unittest.main()

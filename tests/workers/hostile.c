@@ -44,6 +44,16 @@
  *                             found already exec'd is continued. Then
  *                             lingers; prints the count of launches it
  *                             stopped before their exec to stderr
+ *   mem-launches SECS         says ready and for SECS s waits for each
+ *                             next pid the kernel gives out and, while
+ *                             it is a child of the master not yet
+ *                             exec'd, tries to open its /proc/PID/mem
+ *                             read-write (the master's memory: a launch
+ *                             shares it until its exec). Then answers
+ *                             each client "hostile mem-launches
+ *                             launches=L tries=T opened=O" (launches
+ *                             seen before their exec, opens tried on
+ *                             them, opens that succeeded)
  *   say WORD...               sends each word as one packet ('_' sent as
  *                             a blank: next_3 is "next 3"), then waits
  *                             for the end of its channel (or 600 s)
@@ -383,6 +393,58 @@ static int hostile_stop_one(long pid, long long until_ms)
 	return 0;
 }
 
+/* Opens pid's memory read-write while it is still a launch (the master's
+ * image): 1 if the kernel let us, with *tries counting the attempts. */
+static int hostile_mem_one(long pid, long long until_ms, long *tries)
+{
+	char path[40];
+
+	snprintf(path, sizeof(path), "/proc/%ld/mem", pid);
+	while (hostile_now_ms() < until_ms && hostile_is_master(pid)) {
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		++*tries;
+		if (fd >= 0) {
+			/* Still the master's image after the open (an exec is
+			 * for good): the fd holds the master's memory, not a
+			 * worker's that exec'd in between. */
+			int got = hostile_is_master(pid);
+			close(fd);
+			if (got)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int hostile_mem_launches(struct hostile *h, int argc, char **argv)
+{
+	long long end = hostile_now_ms() + (argc > 0 ? atoi(argv[0]) : 10) * 1000LL;
+	long launches = 0, tries = 0, opened = 0;
+	char verdict[HOSTILE_STAT_BYTES];
+
+	hostile_say(h, "ready");
+	while (hostile_now_ms() < end) {
+		long next = hostile_last_pid() + 1;
+		long long until = hostile_now_ms() + HOSTILE_PID_WAIT_MS;
+		while (hostile_now_ms() < until && kill((pid_t)next, 0) < 0 && errno == ESRCH)
+			;
+		if (next != (long)getpid() && hostile_is_master(next)) {
+			long before = tries;
+			opened += hostile_mem_one(next, until, &tries);
+			launches += tries > before;
+		}
+	}
+	snprintf(verdict, sizeof(verdict), "launches=%ld tries=%ld opened=%ld",
+		 launches, tries, opened);
+	fprintf(stderr, "hostile: %s\n", verdict);
+	for (;;) {
+		int fd = hostile_accept();
+		if (fd < 0)
+			return 0;
+		hostile_answer(h, fd, verdict);
+	}
+}
+
 static int hostile_stop_launches(struct hostile *h, int argc, char **argv)
 {
 	long long end = hostile_now_ms() + (argc > 0 ? atoi(argv[0]) : 10) * 1000LL;
@@ -454,6 +516,8 @@ int main(int argc, char **argv)
 		return hostile_fork_child(&h);
 	if (strcmp(h.mode, "stop-launches") == 0)
 		return hostile_stop_launches(&h, argc, argv);
+	if (strcmp(h.mode, "mem-launches") == 0)
+		return hostile_mem_launches(&h, argc, argv);
 	if (strcmp(h.mode, "say") == 0)
 		return hostile_say_words(&h, argc, argv);
 	fprintf(stderr, "hostile: unknown mode \"%s\"\n", h.mode);
