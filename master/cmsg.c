@@ -2,8 +2,34 @@
  * Nothing here is fatal. */
 #include "cmsg.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "log.h"
+
+/* Linux 6.16; the asm-generic number (x86, arm, riscv...), which glibc
+ * 2.36 does not name yet. */
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
+
+int cmsg_refuse_fds(int fd)
+{
+	static bool warned;
+	int off = 0;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off)) == 0)
+		return 0;
+	if (!warned) {
+		warned = true;
+		log_warn("SO_PASSRIGHTS: %s (Linux 6.16 or later): workers can still pass the "
+			 "master fds, and one whose last close blocks holds up the master",
+			 strerror(errno));
+	}
+	return -1;
+}
 
 void cmsg_take(struct msghdr *mh, struct cmsg_sender *out)
 {

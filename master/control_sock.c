@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cmsg.h"
 #include "log.h"
 #include "rundir.h"
 
@@ -71,6 +72,8 @@ static int control_sock_bind(struct control *ctl)
 		log_err("control socket %s: %s", ctl->path, strerror(errno));
 		return -1;
 	}
+	/* No fds from clients (cmsg.h): the connections accepted inherit it. */
+	(void)cmsg_refuse_fds(fd);
 	/* stale: a live master would hold the pid file lock. A symlink goes
 	 * as a name; what it points to is not touched. */
 	if (unlinkat(ctl->dir_fd, ctl->name, 0) < 0 && errno != ENOENT)

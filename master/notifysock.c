@@ -29,6 +29,7 @@ int notifysock_open(char *name, size_t size)
 	sun.sun_family = AF_UNIX;
 	/* An address of the family alone: the kernel binds a unique
 	 * abstract name (unix(7), "autobind"). */
+	(void)cmsg_refuse_fds(fd); /* a passed fd's close could block us (cmsg.h) */
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sun, sizeof(sa_family_t)) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sun, &len) < 0)

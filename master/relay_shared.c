@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cmsg.h"
 #include "log.h"
 
 /* The master holds the write end, so an end of the stream means a worker
@@ -48,6 +49,7 @@ int relay_shared_open(struct relay_shared *s, struct event_loop *loop, const cha
 	/* Credentials on every read; the kernel attaches them at each write.
 	 * One way only: a worker reading its stderr gets end-of-file, not
 	 * another worker's bytes. */
+	(void)cmsg_refuse_fds(sv[0]); /* a passed fd's close could block us (cmsg.h) */
 	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0 ||
 	    fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 || shutdown(sv[0], SHUT_WR) < 0 ||
 	    event_add(loop, &s->watch, sv[0], EPOLLIN, relay_shared_on_read) < 0) {

@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cmsg.h"
+
 static const char trigger_byte = TRIGGER_WAKEUP_BYTE;
 
 static enum trigger_result trigger_fail(int fd, char *why, size_t size, const char *what)
@@ -78,6 +80,9 @@ static enum trigger_result trigger_local(const struct service_config *c, char *w
 
 	if (fd < 0)
 		return trigger_fail(-1, why, size, "socket");
+	/* The worker at the other end could send fds back: closing them
+	 * could block us (cmsg.h). */
+	(void)cmsg_refuse_fds(fd);
 	if (c->type == SERVICE_UNIX_DGRAM) {
 		if (sendto(fd, &trigger_byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL, sa,
 			   c->addrs[0].len) != 1)

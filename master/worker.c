@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cmsg.h"
 #include "isolation.h"
 #include "launch.h"
 #include "master.h"
@@ -262,6 +263,8 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
 	    ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, chan) < 0
 	    : worker_daemon_prepare(w, svc) < 0)
 		goto fail_errno;
+	if (chan[0] >= 0)
+		(void)cmsg_refuse_fds(chan[0]); /* its fds could block us (cmsg.h) */
 	/* Its stderr: a pipe of its own, or the service's shared socket,
 	 * opened with the first worker (again after a read error closed it). */
 	e.step = "stderr socket";

@@ -36,6 +36,7 @@ ECHO = os.path.join(BUILD, "services", "echo")
 SPAWN = os.path.join(BUILD, "services", "spawn")
 TESTWORKER = os.path.join(BUILD, "tests", "testworker")
 HOSTILE = os.path.join(BUILD, "tests", "hostile")
+PASSFD = os.path.join(BUILD, "tests", "passfd")
 PYWORKER = os.path.join(SRC, "tests", "workers", "pyworker.py")
 STDERRFLOOD = os.path.join(BUILD, "tests", "stderrflood")
 TYPESWORKER = os.path.join(BUILD, "tests", "typesworker")
@@ -272,7 +273,7 @@ def substitute(text, dirname, ports=None):
     repl = {
         "{BUILD}": BUILD, "{SRC}": SRC, "{DIR}": dirname,
         "{ECHO}": ECHO, "{SPAWN}": SPAWN, "{TESTWORKER}": TESTWORKER,
-        "{HOSTILE}": HOSTILE,
+        "{HOSTILE}": HOSTILE, "{PASSFD}": PASSFD,
         "{PYWORKER}": PYWORKER, "{STDERRFLOOD}": STDERRFLOOD,
         "{TYPESWORKER}": TYPESWORKER,
     }

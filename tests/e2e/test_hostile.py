@@ -12,6 +12,7 @@ issue 8 (docs/protocol.md once updated): the log lines named there ("protocol vi
 """
 
 import re
+import socket
 import threading
 import time
 import unittest
@@ -269,6 +270,58 @@ class Memory(HostileTestCase):
             self.assertDiesWithin(m, pid, start, 1 + 1 + 3,
                                   "the worker retired for rss_max")
         by.check(self)
+
+
+PASSFD_LINGER_S = 30      # how long the passed socket's last close would wait
+PASSFD_WATCH_S = 3.0 * h.TIME_SCALE
+SO_PASSRIGHTS = 83        # Linux 6.16 (asm-generic number)
+
+
+def kernel_refuses_fds():
+    """Whether this kernel has SO_PASSRIGHTS."""
+    a, b = socket.socketpair()
+    try:
+        a.setsockopt(socket.SOL_SOCKET, SO_PASSRIGHTS, 0)
+        return True
+    except OSError:
+        return False
+    finally:
+        a.close()
+        b.close()
+
+
+class PassedFds(HostileTestCase):
+    """A worker passes the master an fd whose last close blocks: a loopback
+    TCP socket with a full send queue and SO_LINGER 30 s, inside the queue
+    of a socketpair (tests/workers/passfd.c). Had it reached the master, the
+    close (the master's own, or the kernel's discard for want of room)
+    would run in the master and hold its loop for 30 s. The master refuses
+    fds on every socket a worker can send to (master/cmsg.h): the worker's
+    sendmsg fails, the master never waits, and the bystander sees it
+    answer throughout."""
+
+    def check_refused(self, where, options=""):
+        if not kernel_refuses_fds():
+            self.skipTest("the kernel lacks SO_PASSRIGHTS (Linux 6.16): passed fds "
+                          "still reach the master there (docs/security.md)")
+        m = self.hostile_master("hostile unix n n n - 1 {PASSFD} -o prefork=1%s %d %s\n"
+                                % (options, PASSFD_LINGER_S, where))
+        self.wait_echo(m)
+        with Bystander(m) as by:
+            time.sleep(PASSFD_WATCH_S)  # the watch itself: the bystander's calls
+        by.check(self)
+        verdict = h.read_all(m.addr(HOSTILE_SVC), 5)
+        self.assertTrue(verdict.startswith("passfd refused"),
+                        "the worker's fd was not refused: %r" % verdict)
+
+    def test_07a_status_channel_refuses_fds(self):
+        self.check_refused("status")
+
+    def test_07b_shared_stderr_refuses_fds(self):
+        self.check_refused("stderr", " -o worker_stderr=shared")
+
+    def test_07c_notify_socket_refuses_fds(self):
+        self.check_refused("notify", " -o ready=notify")
 
 
 if __name__ == "__main__":
