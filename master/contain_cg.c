@@ -131,13 +131,17 @@ static void contain_cg_kill_each(int dirfd, const char *name, void *arg)
 
 int contain_cg_kill(int dirfd, const char *name, const struct contain_cg_ops *ops)
 {
-	if (contain_cg_write(dirfd, name, "cgroup.kill", "1") == 0)
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	/* Before 5.14: frozen, nothing forks between reading a cgroup.procs
-	 * and the kills; SIGKILL still reaches frozen processes. */
-	(void)contain_cg_write(dirfd, name, "cgroup.freeze", "1");
+	if (contain_cg_write(dirfd, name, "cgroup.kill", "1") < 0) {
+		if (errno != ENOENT)
+			return -1;
+		/* Before 5.14: frozen, nothing forks between reading a
+		 * cgroup.procs and the kills; SIGKILL still reaches frozen
+		 * processes. */
+		(void)contain_cg_write(dirfd, name, "cgroup.freeze", "1");
+	}
+	/* After cgroup.kill too, for what it passes over (contain_cg.h):
+	 * each pid by pidfd, checked to be ours (ops->kill_pid); those
+	 * already dying take a redundant SIGKILL. */
 	struct contain_cg_walk w = { .ops = ops, .depth = CONTAIN_CG_DEPTH_MAX };
 	contain_cg_kill_each(dirfd, name, &w);
 	return 0;

@@ -28,9 +28,13 @@ struct contain_cg_ops {
  * -1 if it cannot be read. */
 int contain_cg_populated(int dirfd, const char *name);
 /* Kills every process in dirfd/name and below: "1" into its cgroup.kill,
- * or, without one, "1" into cgroup.freeze (nothing forks meanwhile) and
- * ops->kill_pid for each pid of every cgroup.procs in the subtree.
- * Returns 0, or -1 with errno. */
+ * or, without one, "1" into cgroup.freeze (nothing forks meanwhile); then
+ * ops->kill_pid for each pid of every cgroup.procs in the subtree, in
+ * both cases: cgroup.kill passes over a process whose main thread has
+ * exited while its other threads live on (seen on Linux 6.18: such a
+ * worker, ignoring SIGTERM, outlived every kill and held `stop` for
+ * ever), and kill(2) of its pid ends it. Returns 0, or -1 with errno (no
+ * cgroup.kill written, nothing signalled). */
 int contain_cg_kill(int dirfd, const char *name, const struct contain_cg_ops *ops);
 /* Processes listed in the cgroup.procs files of dirfd/name and below. */
 unsigned contain_cg_count(int dirfd, const char *name, unsigned depth);

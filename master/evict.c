@@ -184,6 +184,29 @@ uint64_t evict_startup(struct service *svc, uint64_t now_ms)
 					    evict_startup_act, now_ms));
 }
 
+/* Killed and still not reaped: the kill missed something (worker.h).
+ * The list is short (workers between their SIGKILL and their reaping, and
+ * reaped ones whose leaf still drains: containment's), so it is scanned. */
+static uint64_t evict_dying(struct service *svc, uint64_t now_ms)
+{
+	uint64_t next = CLOCK_NEVER_MS;
+	struct list *pos, *tmp;
+
+	LIST_FOREACH_SAFE(pos, tmp, &svc->kill_sent) {
+		struct worker *w = LIST_ENTRY(pos, struct worker, timer_link);
+		if (w->reaped)
+			continue;
+		if (w->deadline_ms <= now_ms) {
+			log_warn("service %s: worker %ld still not reaped %.0fs after SIGKILL: "
+				 "killed again", svc->cfg->name, (long)w->pid,
+				 (double)(now_ms - w->phase_since_ms) / 1000.0);
+			worker_kill_again(w, now_ms);
+		}
+		next = evict_min(next, w->deadline_ms);
+	}
+	return next;
+}
+
 uint64_t evict_timers(struct service *svc, uint64_t now_ms)
 {
 	uint64_t next = CLOCK_NEVER_MS;
@@ -201,6 +224,7 @@ uint64_t evict_timers(struct service *svc, uint64_t now_ms)
 					     evict_stopping_act, now_ms));
 	next = evict_min(next, evict_expire(svc, &svc->term_sent, evict_deadline_due,
 					     evict_terminating_act, now_ms));
+	next = evict_min(next, evict_dying(svc, now_ms));
 	return next;
 }
 

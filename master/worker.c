@@ -155,9 +155,15 @@ bool worker_kill(struct worker *w, uint64_t now_ms)
 {
 	if (!worker_advance(w, WORKER_DYING, now_ms))
 		return false;
-	w->deadline_ms = 0;
+	w->deadline_ms = now_ms + WORKER_KILL_RECHECK_MS;
 	worker_signal(w, SIGKILL);
 	return true;
+}
+
+void worker_kill_again(struct worker *w, uint64_t now_ms)
+{
+	w->deadline_ms = now_ms + WORKER_KILL_RECHECK_MS;
+	worker_signal(w, SIGKILL);
 }
 
 void worker_lingering(struct worker *w, uint64_t now_ms)

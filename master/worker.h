@@ -30,6 +30,9 @@ struct service;
 
 /* Why the master killed a worker, as its death line says (lifelog.h). */
 #define WORKER_KILL_WHY_BYTES 96
+/* A SIGKILL is final, but the kill that sends it may miss: a worker not
+ * reaped this long after it is killed again, and logged. */
+#define WORKER_KILL_RECHECK_MS 5000u
 
 enum worker_phase {
 	WORKER_SERVING,     /* capacity: starting, idle or busy */
@@ -57,7 +60,8 @@ struct worker {
 	uint64_t started_ms;
 	uint64_t state_since_ms;  /* entered its state; for busy: its request began */
 	uint64_t phase_since_ms;  /* entered its exit phase */
-	uint64_t deadline_ms;     /* stopping, terminating: the next step then */
+	uint64_t deadline_ms;     /* stopping, terminating: the next step then;
+				   * dying: when to look again (WORKER_KILL_RECHECK_MS) */
 	struct policy_flood flood; /* a channel kept full (monitor.c) */
 	struct event_watch status_watch;
 	struct event_watch stderr_watch;
@@ -92,8 +96,11 @@ bool worker_stop(struct worker *w, uint64_t now_ms, unsigned timeout_s);
 bool worker_tell_stop(struct worker *w);
 /* SIGTERM now; SIGKILL due after grace_s. */
 bool worker_terminate(struct worker *w, uint64_t now_ms, unsigned grace_s);
-/* SIGKILL now. */
+/* SIGKILL now; looked at again WORKER_KILL_RECHECK_MS later. */
 bool worker_kill(struct worker *w, uint64_t now_ms);
+/* A dying worker still not reaped at its deadline: SIGKILL again (it and
+ * its leaf), the next look WORKER_KILL_RECHECK_MS later. */
+void worker_kill_again(struct worker *w, uint64_t now_ms);
 
 /* Its main process was reaped but what it started is still being killed
  * (its cgroup is not empty yet): no longer capacity, never signalled by

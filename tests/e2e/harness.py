@@ -149,14 +149,32 @@ def proc_fds(pid):
 
 def pid_alive(pid, starttime=None):
     """True if pid is a live (non-zombie) process, and, when starttime is
-    given, the same process as the one seen then (not a recycled pid)."""
+    given, the same process as the one seen then (not a recycled pid). A
+    process whose main thread has exited shows "Z" in its stat while its
+    other threads run on: alive while any of its threads is."""
     st = proc_stat(pid)
     if st is None:
         return False
     state, _, start = st
     if starttime is not None and start != starttime:
         return False
-    return state not in ("Z", "X")
+    if state not in ("Z", "X"):
+        return True
+    try:
+        tids = [int(t) for t in os.listdir("/proc/%d/task" % pid)]
+    except OSError:
+        return False
+    return any((proc_stat_tid(pid, t) or "Z") not in ("Z", "X") for t in tids if t != pid)
+
+
+def proc_stat_tid(pid, tid):
+    """The state of thread tid of pid, or None if gone."""
+    try:
+        with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return data[data.rindex(")") + 2:].split()[0]
 
 
 def pid_is_our_zombie(pid):

@@ -217,6 +217,26 @@ class Common:
         self.assertRegex(m.log(), r"terminating worker %d: did not stop within stop_timeout" % w)
         self.assertAllGone(kids, "the child of the stubborn worker", m)
 
+    def test_06_zombie_leaders_gone_after_stop(self):
+        """Processes whose main thread has exited while another thread runs
+        on (zombie leaders, which cgroup.kill passes over on Linux 6.18):
+        the worker, busy and deaf to "stop" and SIGTERM, and the child it
+        forked. `masterctl stop` still ends after stop_timeout (2 s) and
+        kill_grace (1 s): the master exits 0 and neither is left."""
+        m = self.forker("zombie")
+        w = self.only_worker(m)
+        kids = self.lingerers(m, w, 1)
+        worker = {w: h.proc_stat(w)[2]}
+        self.addCleanup(self.kill_all, worker)
+        s = h.connect(m.addr())
+        self.addCleanup(s.close)
+        self.assertEqual(h.read_line(s), "forker pid=%d" % w)
+        m.wait_for(lambda st: m.service(st=st)["workers"]["busy"] == 1, 5, "busy")
+        m.ctl("stop", check=True)
+        self.assertEqual(m.wait_exit(10), 0, m.log_tail())
+        self.assertAllGone(kids, "the zombie-leader child", m)
+        self.assertAllGone(worker, "the zombie-leader worker", m)
+
 
 class CgroupContainment(Base, Common):
     """What only cgroups can do: a sweep when the master dies, and finding a

@@ -18,7 +18,7 @@ START_TEST(test_killed_busy_worker_does_not_hang)
 	f.now += 2900;
 	fake_say(&f, pid, "ready"); /* wrong word: killed */
 	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
-	f.now += 5000; /* past max_busy; not reaped yet */
+	f.now += WORKER_KILL_RECHECK_MS - 1; /* past max_busy; not reaped yet */
 	fake_turn(&f); /* returns: the killed worker is off the busy list */
 	fake_turn(&f);
 	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
@@ -69,10 +69,40 @@ START_TEST(test_max_busy_terminates_then_kills)
 	f.now += 1;
 	fake_turn(&f);
 	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
-	f.now += 10000;
+	f.now += WORKER_KILL_RECHECK_MS - 1;
 	fake_turn(&f);
 	ck_assert_uint_eq(fake_signalled(&f, pid, SIGTERM), 1);
 	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	fake_fini(&f);
+}
+END_TEST
+
+/* A SIGKILL that missed (cgroup.kill passes over a process whose main
+ * thread has exited): a worker not reaped WORKER_KILL_RECHECK_MS after its
+ * kill is killed again, every WORKER_KILL_RECHECK_MS, until it is reaped;
+ * never after (its pid may be a stranger's by then). */
+START_TEST(test_unreaped_kill_is_repeated)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t pid = fake_start_one(&f);
+
+	fake_say(&f, pid, "busy");
+	fake_say(&f, pid, "ready"); /* wrong word: killed */
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	f.now += WORKER_KILL_RECHECK_MS - 1;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 1);
+	f.now += 1;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 2);
+	f.now += WORKER_KILL_RECHECK_MS;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 3);
+	fake_exit(&f, pid, SIGKILL);
+	f.now += 10 * WORKER_KILL_RECHECK_MS;
+	fake_turn(&f);
+	ck_assert_uint_eq(fake_signalled(&f, pid, SIGKILL), 3);
 	fake_fini(&f);
 }
 END_TEST
@@ -335,6 +365,7 @@ int main(void)
 	tcase_add_test(tc, test_killed_busy_worker_does_not_hang);
 	tcase_add_test(tc, test_repeated_busy_is_a_violation);
 	tcase_add_test(tc, test_max_busy_terminates_then_kills);
+	tcase_add_test(tc, test_unreaped_kill_is_repeated);
 	tcase_add_test(tc, test_retiring_worker_that_keeps_serving);
 	tcase_add_test(tc, test_make_before_break);
 	tcase_add_test(tc, test_closed_channel);

@@ -16,6 +16,10 @@
  *   stubborn  forks one child like "child"; the worker itself ignores
  *           "stop" while serving (its handler sleeps) and answers SIGTERM
  *           by writing "forker: SIGTERM" to stderr, then sleeping on
+ *   zombie  "stubborn" with every process a zombie leader: the child and
+ *           the worker each go on in a thread and end their main thread
+ *           (the child lingers, the worker serves), which cgroup.kill
+ *           passes over (Linux 6.18)
  * Every process it leaves behind ignores SIGTERM and SIGHUP (only a kill
  * ends it), sleeps, and first creates DIR/p.PID holding "WORKERPID
  * STARTTIME\n" (its own start time from /proc/self/stat), so the test knows
@@ -25,11 +29,13 @@
  * that answers each connection with "forker pid=PID\n" and closes it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -88,7 +94,25 @@ static void forker_linger(void)
 	_exit(0);
 }
 
-/* kind: 0 stays in the group, 1 setsid, 2 double fork. */
+/* Goes on in a new thread running fn and ends the main thread alone: the
+ * process lives on with a zombie leader. */
+static void forker_zombie_leader(void *(*fn)(void *))
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, fn, NULL) != 0)
+		_exit(1);
+	syscall(SYS_exit, 0);
+}
+
+static void *forker_thread_linger(void *arg)
+{
+	(void)arg;
+	forker_linger();
+	return NULL;
+}
+
+/* kind: 0 stays in the group, 1 setsid, 2 double fork, 3 a zombie leader. */
 static int forker_fork(int kind)
 {
 	pid_t pid = fork();
@@ -106,6 +130,8 @@ static int forker_fork(int kind)
 		if (grandchild != 0)
 			_exit(grandchild < 0 ? 1 : 0);
 	}
+	if (kind == 3)
+		forker_zombie_leader(forker_thread_linger);
 	forker_linger();
 	return 0;
 }
@@ -128,6 +154,13 @@ static void forker_hang(int fd, void *ctx)
 		;
 }
 
+static void *forker_thread_serve(void *arg)
+{
+	(void)arg;
+	_exit(libmaster_run(forker_hang, NULL));
+	return NULL;
+}
+
 static void forker_answer(int fd, void *ctx)
 {
 	char line[64];
@@ -140,7 +173,7 @@ static void forker_answer(int fd, void *ctx)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: forker child|setsid|bomb|orphan|stubborn DIR [N]\n");
+		fprintf(stderr, "usage: forker child|setsid|bomb|orphan|stubborn|zombie DIR [N]\n");
 		return 2;
 	}
 	forker_dir = argv[2];
@@ -157,6 +190,11 @@ int main(int argc, char **argv)
 		if (forker_fork(0) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
 			return 1;
 		return libmaster_run(forker_hang, NULL);
+	} else if (strcmp(argv[1], "zombie") == 0) {
+		struct sigaction sa = { .sa_handler = forker_on_term };
+		if (forker_fork(3) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+			return 1;
+		forker_zombie_leader(forker_thread_serve);
 	} else if (strcmp(argv[1], "bomb") == 0) {
 		int n = argc > 3 ? atoi(argv[3]) : FORKER_BOMB_DEFAULT;
 		if (n < 1 || n > FORKER_BOMB_MAX) {
