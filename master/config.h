@@ -93,6 +93,18 @@ void config_free(struct config *cfg);
 /* "inet 127.0.0.1:7070" style printable address of addrs[i] (for status). */
 void config_format_addr(const struct service_addr *a, char *buf, size_t size);
 
+/* The most workers of the service on their way out at once (retiring,
+ * told to stop, killed, not yet gone): max_leaving, or maxproc where it is
+ * 0 (prefork where that is 0 too, "no limit"). At that many the pool starts
+ * no worker, not even a successor (policy.h): the bound holds whatever the
+ * workers say or do, and so does the master's fd budget (config_fds.h). */
+static inline unsigned config_leaving_max(const struct service_config *sc)
+{
+	unsigned n = sc->set.max_leaving ? sc->set.max_leaving
+		   : sc->set.maxproc ? sc->set.maxproc : sc->set.prefork;
+	return n > 0 ? n : 1;
+}
+
 /* worker_stderr=shared: the service's workers share one stderr socket
  * (relay_shared.h) instead of a pipe each. */
 static inline bool config_stderr_shared(const struct service_config *sc)

@@ -13,8 +13,7 @@ unsigned long long config_fds_workers(const struct service_config *sc, bool *fro
 		*from_prefork = most == 0;
 	if (most == 0)
 		most = sc->set.prefork; /* "no limit": budget what it keeps */
-	unsigned long long leaving = sc->set.max_retiring != 0 ? sc->set.max_retiring : most;
-	return most + leaving + 1;
+	return most + config_leaving_max(sc) + 1;
 }
 
 unsigned config_fds_per_worker(const struct service_config *sc)

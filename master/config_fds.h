@@ -35,8 +35,8 @@
 
 /* The workers a service can have at once: maxproc (or prefork where
  * maxproc is 0, "no limit": *from_prefork says so), plus those leaving
- * while their successors start (max_retiring, or as many again where it
- * is 0), plus one starting. */
+ * while their successors start (config_leaving_max: max_leaving, or as
+ * many again), plus one starting. */
 unsigned long long config_fds_workers(const struct service_config *sc, bool *from_prefork);
 /* The master's fds per worker of the service (its worker_stderr). */
 unsigned config_fds_per_worker(const struct service_config *sc);

@@ -25,6 +25,20 @@ static unsigned policy_cap(const struct policy_pool *p)
 	return p->maxproc ? p->maxproc : UINT32_MAX;
 }
 
+/* Workers that may be started under the bound on leaving ones (policy.h):
+ * with maxproc, until maxproc + leaving_max in all; without, while fewer
+ * than leaving_max are leaving. */
+static unsigned policy_room(const struct policy_pool *p)
+{
+	if (p->leaving_max == 0)
+		return UINT32_MAX;
+	if (p->maxproc == 0)
+		return p->retiring < p->leaving_max ? UINT32_MAX : 0;
+	unsigned long long all = (unsigned long long)policy_live(p) + p->retiring;
+	unsigned long long bound = (unsigned long long)p->maxproc + p->leaving_max;
+	return all < bound ? (unsigned)(bound - all) : 0;
+}
+
 static unsigned policy_wanted(const struct policy_pool *p)
 {
 	unsigned live = policy_live(p);
@@ -44,7 +58,10 @@ struct policy_spawn policy_spawn(const struct policy_pool *p)
 	unsigned live = policy_live(p);
 	unsigned want = policy_wanted(p);
 	unsigned deficit = want > live ? want - live : 0;
+	unsigned room = policy_room(p);
 
+	if (deficit > room)
+		deficit = room;
 	s.exempt = deficit < p->replace_credits ? deficit : p->replace_credits;
 	s.limited = deficit - s.exempt;
 	return s;
@@ -64,9 +81,10 @@ bool policy_may_stop_retiring(const struct policy_pool *p,
 			      uint64_t retiring_since_ms, uint64_t now_ms)
 {
 	/* Make-before-break: capacity is back (no successor still starting,
-	 * at least prefork serving), or the successor is overdue. */
+	 * at least prefork serving), or the successor is overdue, or none can
+	 * start (no room under the bound on leaving workers). */
 	return (p->starting == 0 && policy_live(p) >= p->prefork) ||
-	       now_ms >= retiring_since_ms + POLICY_HANDOVER_MAX_MS;
+	       now_ms >= retiring_since_ms + POLICY_HANDOVER_MAX_MS || policy_room(p) == 0;
 }
 
 unsigned policy_clamp_credits(const struct policy_pool *p)

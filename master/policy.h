@@ -9,6 +9,12 @@
  *    live: they are on their way out and their successors may already run.
  *  - maxproc caps live workers, so a successor can start while the worker
  *    it replaces finishes its last request (make-before-break).
+ *  - leaving_max bounds the rest: workers on their way out (retiring,
+ *    told to stop, killed, not yet reaped) are a worker's word away from
+ *    gone, and a worker can say "retiring" and never go. At maxproc +
+ *    leaving_max workers in all (or leaving_max leaving, maxproc 0), no
+ *    worker is started, not even a successor; an idle retiring worker is
+ *    then stopped at once (break before make: there is no room to make).
  *  - replace_credits counts normal retirements not yet replaced (plus the
  *    initial pool): forks that use a credit bypass the limiter, so normal
  *    recycling is never throttled; growth and crash replacement are.
@@ -39,6 +45,7 @@ struct policy_pool {
 	unsigned prefork;
 	unsigned maxproc;          /* 0 = no limit */
 	unsigned starting, idle, busy, retiring;
+	unsigned leaving_max;      /* the bound on retiring; 0 = none */
 	unsigned replace_credits;
 	bool demand;               /* a client is waiting in the listen backlog */
 	bool slack;                /* a worker had capacity to spare just now */

@@ -59,6 +59,7 @@ const struct settings_row settings_table[] = {
 	SETTINGS_S(rss_max, rss_max_bytes, SETTINGS_SIZE, 0, 1ULL << 50, "0"),
 	SETTINGS_S(lifetime_jitter, lifetime_jitter_pct, SETTINGS_PERCENT, 0, 50, "10%"),
 	SETTINGS_S(max_retiring, max_retiring, SETTINGS_UINT, 0, 100000, "2"),
+	SETTINGS_S(max_leaving, max_leaving, SETTINGS_UINT, 0, 100000, "0"),
 	SETTINGS_S(throttle_min, throttle_min_s, SETTINGS_DURATION, 1, 3600, "1s"),
 	SETTINGS_S(throttle_max, throttle_max_s, SETTINGS_DURATION, 1, 86400, "60s"),
 	/* workers that do not speak the protocol (config_ready.c, foreign.h) */

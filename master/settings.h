@@ -78,6 +78,7 @@ struct service_settings {
 	unsigned long long rss_max_bytes; /* retire when idle above this; 0 = no limit */
 	unsigned lifetime_jitter_pct; /* spread of max_use and max_lifetime, percent */
 	unsigned max_retiring;      /* master-initiated retirements at once */
+	unsigned max_leaving;       /* workers on their way out at once; 0: maxproc */
 	unsigned throttle_min_s;    /* crash-loop back-off, first interval */
 	unsigned throttle_max_s;    /* crash-loop back-off, cap */
 	char *ready;                /* protocol, notify (sd_notify) or exec (config_ready.h) */

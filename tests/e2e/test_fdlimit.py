@@ -28,11 +28,13 @@ CAP_SYS_RESOURCE = 24
 STDERR_SHARED = 3        # CONFIG_FDS_STDERR_SHARED: the socket's ends, its timer
 
 
-def service_fds(maxproc, max_retiring=2, naddrs=1, shared=False):
-    """worker_stderr=shared: 1 fd per worker (the status channel), not 2."""
+def service_fds(maxproc, max_leaving=0, naddrs=1, shared=False):
+    """maxproc + max_leaving (maxproc where 0) + 1 workers; with
+    worker_stderr=shared 1 fd per worker (the status channel), not 2."""
+    workers = maxproc + (max_leaving or maxproc) + 1
     if shared:
-        return naddrs + PER_SERVICE + STDERR_SHARED + (maxproc + max_retiring + 1)
-    return naddrs + PER_SERVICE + 2 * (maxproc + max_retiring + 1)
+        return naddrs + PER_SERVICE + STDERR_SHARED + workers
+    return naddrs + PER_SERVICE + 2 * workers
 
 
 def may_raise_hard():
@@ -102,7 +104,7 @@ class FdLimitTest(h.MasterTestCase):
         m = self.limited(cf, (64, hard), nports=2)
         need = FIXED + 2 * service_fds(40)
         target = min(2 * need - FIXED, hard)
-        m.wait_log(r"needs %d file descriptors in the master \(%d fixed, 2 services, up to 86 "
+        m.wait_log(r"needs %d file descriptors in the master \(%d fixed, 2 services, up to 162 "
                    r"workers at 2 each\); RLIMIT_NOFILE 64:%d -> %d:%d"
                    % (need, FIXED, hard, target, hard))
         self.assertEqual(nofile(m.pid), (target, hard))
@@ -148,20 +150,21 @@ class FdLimitTest(h.MasterTestCase):
         rc, err = m.run_check()
         self.assertEqual(rc, 1, err)
         want = ('master.cf:1: "s0": the master would hold %d file descriptors, more than the '
-                '%d %s allows; this service alone needs %d (2 per worker, up to 100003 '
-                'workers: maxproc 100000, leaving 2, starting 1)' % (need, most, source, per))
+                '%d %s allows; this service alone needs %d (2 per worker, up to 200001 '
+                'workers: maxproc 100000, leaving 100000, starting 1)' % (need, most, source, per))
         self.assertIn(want, err)
         m.start(wait=False)
         self.assertEqual(m.wait_exit(10), 1)
         self.assertIn(want, m.log())
 
     def check_need(self, opts, shared):
-        """`master -n` on prefork 2,500 in four services: accepted with the
+        """`master -n` on prefork 2,500 in four services, max_leaving=2 (a
+        big pool's budget: 2 leaving each, not 2,500): accepted with the
         need where the host allows it, refused with the numbers where not.
         Returns the need."""
-        cf = "".join("127.0.0.1:{PORT%d} inet n y n - 2500 {ECHO} -o prefork=2500 %s\n"
-                     % (i + 1, opts) for i in range(4))
-        need = FIXED + 4 * service_fds(2500, shared=shared)
+        cf = "".join("127.0.0.1:{PORT%d} inet n y n - 2500 {ECHO} -o prefork=2500"
+                     " -o max_leaving=2 %s\n" % (i + 1, opts) for i in range(4))
+        need = FIXED + 4 * service_fds(2500, 2, shared=shared)
         most, source = host_most()
         m = self.limited(cf, None, start=False, nports=4)
         r = subprocess.run(m.command("-n"), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -175,7 +178,7 @@ class FdLimitTest(h.MasterTestCase):
             self.assertEqual(r.returncode, 1, out)
             self.assertIn("the master would hold %d file descriptors, more than the %d %s"
                           % (need, most, source), err)
-            shared_need = FIXED + 4 * service_fds(2500, shared=True)
+            shared_need = FIXED + 4 * service_fds(2500, 2, shared=True)
             if not shared and shared_need <= most:   # the refusal says what would fit
                 self.assertIn("with worker_stderr=shared (one master fd per worker, not two)"
                               " it would need %d" % shared_need, err)

@@ -272,6 +272,52 @@ class Memory(HostileTestCase):
         by.check(self)
 
 
+OUTNUMBER_WATCH_S = 4.0 * h.TIME_SCALE
+
+
+class Outnumber(HostileTestCase):
+    """Workers that say they are leaving and never go. maxproc counts
+    serving workers only (make-before-break), so each such worker used to
+    have a successor started for it at once, and its successor did the
+    same: hundreds of processes at maxproc 2, the master's fds exhausted
+    (found by an adversarial run). Now at most maxproc + max_leaving
+    workers of a service exist at once (config_leaving_max: maxproc where
+    max_leaving is 0), whatever they say; the bystander is untouched."""
+
+    def check_bounded(self, words, bound, options=""):
+        m = self.hostile_master(
+            "hostile unix n n n - 2 {HOSTILE} -o prefork=2%s say %s\n" % (options, words))
+        self.wait_echo(m)
+        most = 0
+        with Bystander(m) as by:
+            end = time.monotonic() + OUTNUMBER_WATCH_S
+            while time.monotonic() < end:
+                most = max(most, len(hostile_procs(m)))
+                time.sleep(0.05)
+        by.check(self)
+        self.assertGreater(most, 0, "no hostile worker ran")
+        self.assertLessEqual(most, bound, "%d hostile workers at once (bound %d)"
+                             % (most, bound))
+        st = m.status()
+        total = len(m.worker_pids(HOSTILE_SVC, st))
+        self.assertLessEqual(total, bound, "status shows %d hostile workers" % total)
+        return m
+
+    def test_08a_busy_retiring_then_hang(self):
+        """"busy", "retiring", then nothing (and "stop" ignored): each is in
+        its last request until max_busy (1 h)."""
+        self.check_bounded("ready busy retiring", 2 + 2)
+
+    def test_08b_idle_retiring_then_ignore_stop(self):
+        """"retiring" at once, "stop" ignored: each waits out the handover
+        and stop_timeout."""
+        self.check_bounded("ready retiring", 2 + 2)
+
+    def test_08c_max_leaving(self):
+        """max_leaving=1 sets the bound below maxproc's."""
+        self.check_bounded("ready busy retiring", 2 + 1, " -o max_leaving=1")
+
+
 PASSFD_LINGER_S = 30      # how long the passed socket's last close would wait
 PASSFD_WATCH_S = 3.0 * h.TIME_SCALE
 SO_PASSRIGHTS = 83        # Linux 6.16 (asm-generic number)

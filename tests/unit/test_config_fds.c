@@ -1,7 +1,7 @@
 /* test_config_fds.c - the master's fd budget (config_fds.c): workers per
- * service (maxproc, prefork where maxproc is 0, those leaving), the need
- * of a configuration, the reload target, the load-time refusal with its
- * numbers and file:line, the log line; and fdlimit.c's raise within the
+ * service (maxproc, prefork where maxproc is 0, those leaving: max_leaving),
+ * the need of a configuration, the reload target, the load-time refusal
+ * with its numbers and file:line, the log line; and fdlimit.c's raise within the
  * hard limit, its "partial" beyond it and the original limits it keeps. */
 #include <check.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@ _Static_assert(CONFIG_FDS_CONTROL == CONTROL_CLIENTS_MAX,
 	       "the fd budget counts every control client");
 
 static struct service_config svc(const char *name, unsigned line, unsigned prefork,
-				 unsigned maxproc, unsigned max_retiring, size_t naddrs)
+				 unsigned maxproc, unsigned max_leaving, size_t naddrs)
 {
 	struct service_config sc;
 
@@ -28,7 +28,7 @@ static struct service_config svc(const char *name, unsigned line, unsigned prefo
 	sc.naddrs = naddrs;
 	sc.set.prefork = prefork;
 	sc.set.maxproc = maxproc;
-	sc.set.max_retiring = max_retiring;
+	sc.set.max_leaving = max_leaving;
 	return sc;
 }
 
@@ -42,7 +42,7 @@ START_TEST(test_workers)
 	struct service_config b = svc("b", 2, 7, 0, 2, 1);
 	ck_assert_uint_eq(config_fds_workers(&b, &pre), 7 + 2 + 1);
 	ck_assert(pre);
-	/* max_retiring 0: every worker may be leaving while its successor starts. */
+	/* max_leaving 0: as many leaving as maxproc (config_leaving_max). */
 	struct service_config c = svc("c", 3, 1, 100, 0, 1);
 	ck_assert_uint_eq(config_fds_workers(&c, NULL), 100 + 100 + 1);
 	ck_assert_uint_eq(config_fds_service(&c), 1 + CONFIG_FDS_PER_SERVICE + 2 * 201);

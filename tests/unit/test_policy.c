@@ -11,9 +11,10 @@ static struct policy_pool pool(unsigned prefork, unsigned maxproc, unsigned star
 			       unsigned idle, unsigned busy, unsigned retiring,
 			       unsigned credits, bool demand)
 {
-	struct policy_pool p = { prefork, maxproc, starting, idle, busy, retiring, credits, demand,
-				 false };
-	return p;
+	struct policy_pool p = { .prefork = prefork, .maxproc = maxproc, .starting = starting,
+				 .idle = idle, .busy = busy, .retiring = retiring,
+				 .replace_credits = credits, .demand = demand };
+	return p; /* leaving_max 0: no bound (test_leaving_bound has one) */
 }
 
 START_TEST(test_initial_pool_is_exempt)
@@ -124,6 +125,35 @@ START_TEST(test_handover)
 }
 END_TEST
 
+/* Workers that say "retiring" and never go: with maxproc, no worker is
+ * started past maxproc + leaving_max in all, not even a successor with a
+ * credit; without maxproc, none while leaving_max are leaving. At the
+ * bound an idle retiring worker may be stopped at once. */
+START_TEST(test_leaving_bound)
+{
+	struct policy_pool p = pool(2, 4, 0, 0, 0, 7, 3, false);
+	struct policy_spawn s;
+
+	p.leaving_max = 4;
+	s = policy_spawn(&p); /* 7 leaving of at most 4 + 4: room for 1 of the 2 */
+	ck_assert_uint_eq(s.exempt + s.limited, 1);
+	ck_assert(!policy_may_stop_retiring(&p, 0, 0));
+	p.starting = 1;
+	p.retiring = 7; /* 1 + 7 = maxproc + leaving_max */
+	s = policy_spawn(&p);
+	ck_assert_uint_eq(s.exempt + s.limited, 0);
+	ck_assert(policy_may_stop_retiring(&p, 0, 0)); /* no room: break first */
+	p.leaving_max = 0; /* no bound: the successor starts */
+	ck_assert_uint_eq(policy_spawn(&p).exempt, 1);
+	/* maxproc 0 ("no limit"): only the leaving ones count. */
+	p = pool(2, 0, 0, 0, 0, 2, 2, false);
+	p.leaving_max = 2;
+	ck_assert_uint_eq(policy_spawn(&p).exempt + policy_spawn(&p).limited, 0);
+	p.retiring = 1;
+	ck_assert_uint_eq(policy_spawn(&p).exempt, 2);
+}
+END_TEST
+
 START_TEST(test_protocol_state_machine)
 {
 	struct policy_worker pw = { POLICY_STARTING, false, 0 };
@@ -224,6 +254,7 @@ int main(void)
 	tcase_add_test(tc, test_maxproc_caps_growth);
 	tcase_add_test(tc, test_credits_clamped_to_deficit);
 	tcase_add_test(tc, test_handover);
+	tcase_add_test(tc, test_leaving_bound);
 	tcase_add_test(tc, test_protocol_state_machine);
 	tcase_add_test(tc, test_next_count_cannot_wrap);
 	tcase_add_test(tc, test_flood_rule);
