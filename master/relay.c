@@ -50,6 +50,28 @@ static void relay_summary(struct relay *r, const char *service, pid_t pid)
 	log_worker_line(service, pid, text, (size_t)n);
 }
 
+void relay_service_flush(struct relaylimit *l, const char *service)
+{
+	uint64_t bytes, lines;
+
+	if (relaylimit_summary(l, &bytes, &lines))
+		log_warn("service %s: its workers' stderr over the service's limit: %" PRIu64
+			 " bytes, %" PRIu64 " lines suppressed", service, bytes, lines);
+}
+
+/* Whether the line passes the worker's limit, then the service's. */
+static bool relay_may_log(struct relay *r, size_t bytes, const char *service, uint64_t now_ms)
+{
+	if (!relaylimit_line(&r->limit, bytes, now_ms))
+		return false;
+	if (r->service_limit == NULL)
+		return true;
+	if (!relaylimit_line(r->service_limit, bytes, now_ms))
+		return false;
+	relay_service_flush(r->service_limit, service); /* resumed: say what was not */
+	return true;
+}
+
 /* Logs (or suppresses) one log line's worth of p[0..n): returns the bytes
  * it took, which is all of them unless the escaped text filled the line. */
 static size_t relay_piece(struct relay *r, const char *p, size_t n, bool more_follows,
@@ -59,7 +81,7 @@ static size_t relay_piece(struct relay *r, const char *p, size_t n, bool more_fo
 	size_t used;
 	size_t len = logtext_escape(out, sizeof(out), p, n, more_follows, &used);
 
-	if (relaylimit_line(&r->limit, used, now_ms)) {
+	if (relay_may_log(r, used, service, now_ms)) {
 		relay_summary(r, service, pid);
 		log_worker_line(service, pid, out, len);
 	}
@@ -152,7 +174,10 @@ static bool relay_pause(struct relay *r, uint64_t now_ms)
 		}
 		r->timer_open = true;
 	}
-	uint64_t wait_ms = relaylimit_resume_ms(&r->limit, now_ms) - now_ms;
+	uint64_t resume = relaylimit_resume_ms(&r->limit, now_ms);
+	if (r->service_limit != NULL && relaylimit_resume_ms(r->service_limit, now_ms) > resume)
+		resume = relaylimit_resume_ms(r->service_limit, now_ms);
+	uint64_t wait_ms = resume - now_ms;
 	if (wait_ms == 0)
 		wait_ms = 1;
 	struct itimerspec its = { .it_value = {
@@ -209,6 +234,8 @@ static bool relay_pump(struct relay *r, int fd, const char *service, pid_t pid,
 		return true; /* an event from before the pause */
 	while (total < RELAY_READ_MAX_BYTES) {
 		size_t want = relaylimit_readable(&r->limit, now);
+		if (r->service_limit != NULL && relaylimit_readable(r->service_limit, now) < want)
+			want = relaylimit_readable(r->service_limit, now);
 		if (want == 0) {
 			if (relay_pause(r, now))
 				return true;
@@ -228,6 +255,8 @@ static bool relay_pump(struct relay *r, int fd, const char *service, pid_t pid,
 		if (route != NULL && cost < RELAYLIMIT_READ_MIN_CHARGE_BYTES)
 			cost = RELAYLIMIT_READ_MIN_CHARGE_BYTES; /* a read, not just bytes */
 		relaylimit_did_read(&r->limit, cost, now);
+		if (r->service_limit != NULL)
+			relaylimit_did_read(r->service_limit, cost, now);
 		total += cost;
 		struct relay *to = route != NULL ? route(ctx, writer) : NULL;
 		if (to == NULL)

@@ -34,6 +34,7 @@ struct relay {
 	bool paused;              /* not reading the pipe until the timer fires */
 	bool timer_open;          /* timer holds a timerfd in the loop */
 	struct relaylimit limit;
+	struct relaylimit *service_limit; /* the service's, shared; NULL: none */
 	struct event_loop *loop;  /* set by relay_attach */
 	struct event_watch *pipe; /* the stderr pipe's watch (its owner's) */
 	struct event_watch timer;
@@ -54,6 +55,12 @@ bool relay_read(struct relay *r, int fd, const char *service, pid_t pid);
 typedef struct relay *relay_route_fn(void *ctx, pid_t pid);
 bool relay_read_shared(struct relay *r, int fd, const char *service,
 		       relay_route_fn *route, void *ctx);
+/* A line logged must pass the worker's limit and then the service's
+ * (service_limit, shared by all its relays: relaylimit.h): a service
+ * whose workers keep being replaced is bounded too. What the service's
+ * limit suppresses is summed up under the service's name when its logging
+ * resumes, and by relay_service_flush at the service's end. */
+void relay_service_flush(struct relaylimit *l, const char *service);
 /* Logs a final unterminated line and the suppression summary (counting
  * what is still unread in the pipe), frees the buffer and the timer. Call
  * before the pipe's watch is removed, and always before the relay's memory

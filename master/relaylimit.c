@@ -11,12 +11,21 @@ void relaylimit_init(struct relaylimit *l, uint64_t now_ms)
 	l->dropped_bytes = l->dropped_lines = 0;
 }
 
+void relaylimit_init_service(struct relaylimit *l, uint64_t now_ms)
+{
+	relaylimit_init(l, now_ms);
+	bucket_init(&l->lines, RELAYLIMIT_SERVICE_LINES_PER_S, RELAYLIMIT_SERVICE_LINES_BURST,
+		    now_ms);
+	bucket_init(&l->bytes, RELAYLIMIT_SERVICE_BYTES_PER_S, RELAYLIMIT_SERVICE_BYTES_BURST,
+		    now_ms);
+	bucket_init(&l->read, RELAYLIMIT_SERVICE_READ_BYTES_PER_S,
+		    RELAYLIMIT_SERVICE_READ_BURST_BYTES, now_ms);
+}
+
 static bool relaylimit_refilled(struct relaylimit *l, uint64_t now_ms)
 {
-	return bucket_level(&l->lines, now_ms) >=
-		       (uint64_t)RELAYLIMIT_LINES_BURST * RELAYLIMIT_RESUME_PCT / 100u &&
-	       bucket_level(&l->bytes, now_ms) >=
-		       (uint64_t)RELAYLIMIT_BYTES_BURST * RELAYLIMIT_RESUME_PCT / 100u;
+	return bucket_level(&l->lines, now_ms) >= l->lines.burst * RELAYLIMIT_RESUME_PCT / 100u &&
+	       bucket_level(&l->bytes, now_ms) >= l->bytes.burst * RELAYLIMIT_RESUME_PCT / 100u;
 }
 
 bool relaylimit_line(struct relaylimit *l, size_t bytes, uint64_t now_ms)

@@ -31,6 +31,19 @@
 #define RELAYLIMIT_LINES_BURST 2000u
 #define RELAYLIMIT_BYTES_PER_S (32u * 1024u)
 #define RELAYLIMIT_BYTES_BURST (256u * 1024u)
+/* Logged per service, all its workers' stderr together: each new worker
+ * starts with a full burst of its own, so a service whose workers come and
+ * go (a worker that writes its burst and leaves, replaced at once) had no
+ * bound at all: measured, 103 MB/s of log from one service. */
+#define RELAYLIMIT_SERVICE_LINES_PER_S 1000u
+#define RELAYLIMIT_SERVICE_LINES_BURST 10000u
+#define RELAYLIMIT_SERVICE_BYTES_PER_S (256u * 1024u)
+#define RELAYLIMIT_SERVICE_BYTES_BURST (2048u * 1024u)
+/* Read per service, all its workers' pipes together (logged or dropped):
+ * each new worker's own read budget starts full too, so churning workers
+ * had the master read (and drop) 100 MB/s, half a CPU. */
+#define RELAYLIMIT_SERVICE_READ_BYTES_PER_S (2048u * 1024u)
+#define RELAYLIMIT_SERVICE_READ_BURST_BYTES (2048u * 1024u)
 /* Suppression ends once both buckets hold this share of their burst. */
 #define RELAYLIMIT_RESUME_PCT 10u
 /* Read per worker (logged or dropped): rate, burst, and how much must have
@@ -55,6 +68,8 @@ struct relaylimit {
 };
 
 void relaylimit_init(struct relaylimit *l, uint64_t now_ms);
+/* A service's budget (RELAYLIMIT_SERVICE_*). */
+void relaylimit_init_service(struct relaylimit *l, uint64_t now_ms);
 /* A log line of `bytes` worker bytes: true if it may be logged, false if
  * it is suppressed (and counted). */
 bool relaylimit_line(struct relaylimit *l, size_t bytes, uint64_t now_ms);

@@ -136,6 +136,7 @@ void service_free(struct service *svc)
 		listener_unlink(svc->cfg, &svc->socks[0].made);
 	wakeup_fini(&svc->wake);
 	relay_shared_close(&svc->stderr_shared);
+	relay_service_flush(&svc->stderr_budget, svc->cfg->name);
 	if (svc->iso != NULL)
 		isolation_destroy(svc->iso);
 	for (char **e = svc->envp; e && *e; e++)
@@ -223,6 +224,7 @@ struct service *service_create(struct master *m, const struct master_settings *m
 	list_init(&svc->kill_sent);
 	list_init(&svc->silent);
 	ratelimit_init(&svc->limiter, c->set.spawn_rate);
+	relaylimit_init_service(&svc->stderr_budget, clock_now_ms());
 	svc->deadline_ms = CLOCK_NEVER_MS;
 	svc->lifetime_next_ms = CLOCK_NEVER_MS;
 	wakeup_init(&svc->wake, &m->loop);

@@ -64,6 +64,7 @@ struct service {
 	char *max_use_digits;   /* MASTER_MAX_USE: each worker's jittered limit */
 	char *notify_name;      /* ready=notify: NOTIFY_SOCKET, each worker's own (notifysock.h) */
 	struct relay_shared stderr_shared; /* worker_stderr=shared: every worker's fd 2 */
+	struct relaylimit stderr_budget;   /* all its workers' stderr logged (relay.h) */
 	bool stderr_lost;       /* it was shut down: recycle its holders (pool.c) */
 	/* the pool: every worker is on `workers` and on exactly one list of
 	 * its state (serving) or its exit phase (leaving), each ordered by the

@@ -278,6 +278,8 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
 	    relay_shared_open(&svc->stderr_shared, &m->loop, c->name, worker_stderr_route,
 			      worker_stderr_ended, svc) < 0)
 		goto fail_errno;
+	svc->stderr_shared.own.service_limit = &svc->stderr_budget;
+	w->relay.service_limit = &svc->stderr_budget;
 	e.step = "pipe";
 	if (!svc->stderr_shared.open) {
 		if (pipe2(errp, O_CLOEXEC) < 0)

@@ -147,6 +147,23 @@ def proc_fds(pid):
     return out
 
 
+SO_PASSRIGHTS = 83        # Linux 6.16 (asm-generic number)
+
+
+def kernel_refuses_fds():
+    """Whether this kernel has SO_PASSRIGHTS (the master then refuses fds
+    passed to it: master/cmsg.h)."""
+    a, b = socket.socketpair()
+    try:
+        a.setsockopt(socket.SOL_SOCKET, SO_PASSRIGHTS, 0)
+        return True
+    except OSError:
+        return False
+    finally:
+        a.close()
+        b.close()
+
+
 def pid_alive(pid, starttime=None):
     """True if pid is a live (non-zombie) process, and, when starttime is
     given, the same process as the one seen then (not a recycled pid). A

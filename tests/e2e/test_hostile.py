@@ -12,7 +12,6 @@ issue 8 (docs/protocol.md once updated): the log lines named there ("protocol vi
 """
 
 import re
-import socket
 import threading
 import time
 import unittest
@@ -320,20 +319,6 @@ class Outnumber(HostileTestCase):
 
 PASSFD_LINGER_S = 30      # how long the passed socket's last close would wait
 PASSFD_WATCH_S = 3.0 * h.TIME_SCALE
-SO_PASSRIGHTS = 83        # Linux 6.16 (asm-generic number)
-
-
-def kernel_refuses_fds():
-    """Whether this kernel has SO_PASSRIGHTS."""
-    a, b = socket.socketpair()
-    try:
-        a.setsockopt(socket.SOL_SOCKET, SO_PASSRIGHTS, 0)
-        return True
-    except OSError:
-        return False
-    finally:
-        a.close()
-        b.close()
 
 
 class PassedFds(HostileTestCase):
@@ -347,7 +332,7 @@ class PassedFds(HostileTestCase):
     answer throughout."""
 
     def check_refused(self, where, options=""):
-        if not kernel_refuses_fds():
+        if not h.kernel_refuses_fds():
             self.skipTest("the kernel lacks SO_PASSRIGHTS (Linux 6.16): passed fds "
                           "still reach the master there (docs/security.md)")
         m = self.hostile_master("hostile unix n n n - 1 {PASSFD} -o prefork=1%s %d %s\n"

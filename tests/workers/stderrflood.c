@@ -10,6 +10,9 @@
  *                   master's bucket refills), writes "after the burst
  *                   pid=PID", then idles
  *   floodexit MS    floods for MS milliseconds, then exits 0
+ *   churn N         says "busy" and "retiring" (a request, its last), writes
+ *                   N 100-byte lines (within one worker's burst), says
+ *                   "idle" and exits 0: its successor starts at once
  *   ansi            writes lines full of control characters, ANSI escapes,
  *                   C1 controls and invalid UTF-8, then idles
  * and, for worker_stderr=shared (fd 2 a socket the service shares):
@@ -23,7 +26,8 @@
  *                   socket the service's workers share) and checks that a
  *                   write fails; idles
  *   fds N           sends N messages with STDERRFLOOD_FDS_PER_MSG fds each
- *                   (SCM_RIGHTS) down fd 2, writes "fds sent pid=PID", idles
+ *                   (SCM_RIGHTS) down fd 2 (one refused goes again without),
+ *                   writes "fds sent pid=PID refused=R", idles
  * It leaves on "stop" or end-of-file on its status channel (checked between
  * writes; a write blocked on a full pipe waits for the master). */
 #include <errno.h>
@@ -111,9 +115,13 @@ static void stderrflood_tiny(void)
 	stderrflood_flood("p\n", 2, -1);
 }
 
-/* fd 0 (/dev/null) STDERRFLOOD_FDS_PER_MSG times in each of n messages. */
-static void stderrflood_send_fds(long n)
+/* fd 0 (/dev/null) STDERRFLOOD_FDS_PER_MSG times in each of n messages.
+ * A message the master refuses (EPERM: it takes no fds, Linux 6.16) goes
+ * again without them. Returns how many were refused. */
+static long stderrflood_send_fds(long n)
 {
+	long refused = 0;
+
 	union {
 		struct cmsghdr align;
 		char space[CMSG_SPACE(sizeof(int) * STDERRFLOOD_FDS_PER_MSG)];
@@ -131,9 +139,14 @@ static void stderrflood_send_fds(long n)
 		c->cmsg_len = CMSG_LEN(sizeof(int) * STDERRFLOOD_FDS_PER_MSG);
 		int fds[STDERRFLOOD_FDS_PER_MSG] = { 0 };
 		memcpy(CMSG_DATA(c), fds, sizeof(fds));
-		if (sendmsg(2, &msg, MSG_NOSIGNAL) < 0)
+		if (sendmsg(2, &msg, MSG_NOSIGNAL) >= 0)
+			continue;
+		if (errno != EPERM)
 			exit(1);
+		refused++;
+		stderrflood_say(text);
 	}
+	return refused;
 }
 
 static void stderrflood_fill(char *buf, size_t line_bytes, int newlines)
@@ -189,6 +202,18 @@ int main(int argc, char **argv)
 		snprintf(msg, sizeof(msg), "after the burst pid=%ld\n", (long)getpid());
 		stderrflood_say(msg);
 		stderrflood_idle();
+	} else if (strcmp(mode, "churn") == 0) {
+		size_t line = STDERRFLOOD_LINE_DEFAULT_BYTES, per = STDERRFLOOD_CHUNK_BYTES / line;
+		stderrflood_fill(buf, line, 1);
+		if (send(stderrflood_status_fd, "busy", 4, MSG_NOSIGNAL) != 4 ||
+		    send(stderrflood_status_fd, "retiring", 8, MSG_NOSIGNAL) != 8)
+			return 1;
+		for (long left = arg; left > 0; left -= (long)per) {
+			size_t n = left < (long)per ? (size_t)left : per;
+			if (write(2, buf, n * line) < 0 && errno != EINTR)
+				return 1;
+		}
+		return send(stderrflood_status_fd, "idle", 4, MSG_NOSIGNAL) == 4 ? 0 : 1;
 	} else if (strcmp(mode, "ansi") == 0) {
 		stderrflood_say("red \x1b[31mRED\x1b[0m bell \a nul-less cr \r over\n");
 		stderrflood_say("title \x1b]0;pwned\x07 c1 \xc2\x9b" "31m del \x7f tab\tend\n");
@@ -213,9 +238,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "tiny") == 0) {
 		stderrflood_tiny();
 	} else if (strcmp(mode, "fds") == 0) {
-		stderrflood_send_fds(arg);
+		long refused = stderrflood_send_fds(arg);
 		char msg[64];
-		snprintf(msg, sizeof(msg), "fds sent pid=%ld\n", (long)getpid());
+		snprintf(msg, sizeof(msg), "fds sent pid=%ld refused=%ld\n", (long)getpid(), refused);
 		stderrflood_say(msg);
 		stderrflood_idle();
 	} else {
