@@ -44,6 +44,10 @@ uint64_t evict_daemons(struct service *svc, uint64_t now_ms)
 				 svc->cfg->set.watchdog_timeout_s);
 			evict_terminate(w, now_ms, why);
 			break;
+		case WORKER_DAEMON_RESUME:
+			worker_daemon_resume_notify(w);
+			next = now_ms; /* its other timers */
+			break;
 		case WORKER_DAEMON_NOTHING:
 			break;
 		}

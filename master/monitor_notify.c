@@ -39,6 +39,11 @@
 #define MONITOR_NOTIFY_PER_WAKEUP 32u
 #define MONITOR_NOTIFY_REFUSED_LOG_MS 1000u
 #define MONITOR_NOTIFY_WHY_BYTES 160
+/* A sender found to be no process of the worker's leaf is refused again
+ * without a look for this long: the look reads the leaf's cgroup.procs,
+ * and anyone can send to the abstract name (measured: an outsider's flood
+ * held the master at 98% of a CPU). */
+#define MONITOR_NOTIFY_STRANGER_MS 1000u
 
 /* Logs a refused datagram, at most once a second per worker (a flood
  * of them costs a counter). */
@@ -109,9 +114,18 @@ static void monitor_notify_on_readable(struct event_watch *ew, uint32_t revents)
 					 w->svc->cfg->name, (long)w->pid);
 			return;
 		}
-		if (!worker_daemon_holds(w, dg.pid)) {
+		if ((dg.pid == d->stranger && now_ms < d->stranger_until_ms) ||
+		    !worker_daemon_holds(w, dg.pid)) {
+			if (dg.pid != d->stranger || now_ms >= d->stranger_until_ms) {
+				d->stranger = dg.pid;
+				d->stranger_until_ms = now_ms + MONITOR_NOTIFY_STRANGER_MS;
+			}
 			monitor_notify_refuse(w, now_ms, "a datagram from pid %ld, not a process "
 					      "of this worker", (long)dg.pid);
+			if (!bucket_take(&d->strangers, 1, now_ms)) {
+				worker_daemon_pause_notify(w, now_ms);
+				return;
+			}
 			continue;
 		}
 		if (!bucket_take(&d->budget, 1, now_ms)) {
@@ -133,6 +147,8 @@ void monitor_notify_watch(struct worker *w, uint64_t now_ms)
 	int fd = d->notify_watch.fd;
 
 	bucket_init(&d->budget, WORKER_DAEMON_NOTIFY_RATE_PER_S, WORKER_DAEMON_NOTIFY_BURST,
+		    now_ms);
+	bucket_init(&d->strangers, WORKER_DAEMON_STRANGERS_PER_S, WORKER_DAEMON_STRANGERS_BURST,
 		    now_ms);
 	if (fd < 0)
 		return; /* ready=exec */

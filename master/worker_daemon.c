@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,7 +106,14 @@ enum worker_daemon_due worker_daemon_due(const struct worker *w, uint64_t now_ms
 	const struct worker_daemon *d = w->daemon;
 	const struct service_config *c = w->svc->cfg;
 
-	if (d == NULL || w->reaped || w->phase >= WORKER_STOPPING)
+	if (d == NULL || w->reaped)
+		return WORKER_DAEMON_NOTHING;
+	if (d->paused_until_ms != 0) {
+		if (now_ms >= d->paused_until_ms)
+			return WORKER_DAEMON_RESUME;
+		worker_daemon_at(d->paused_until_ms, next_ms);
+	}
+	if (w->phase >= WORKER_STOPPING)
 		return WORKER_DAEMON_NOTHING;
 	if (d->ready_ms == 0) {
 		if (c->ready != SERVICE_READY_EXEC || w->phase != WORKER_SERVING)
@@ -131,6 +139,24 @@ enum worker_daemon_due worker_daemon_due(const struct worker *w, uint64_t now_ms
 		worker_daemon_at(t, next_ms);
 	}
 	return WORKER_DAEMON_NOTHING;
+}
+
+void worker_daemon_pause_notify(struct worker *w, uint64_t now_ms)
+{
+	struct worker_daemon *d = w->daemon;
+
+	event_set(&w->svc->m->loop, &d->notify_watch, 0);
+	d->paused_until_ms = now_ms + WORKER_DAEMON_NOTIFY_PAUSE_MS;
+	w->svc->dirty = true; /* the evictor's next deadline: the resume */
+}
+
+void worker_daemon_resume_notify(struct worker *w)
+{
+	struct worker_daemon *d = w->daemon;
+
+	d->paused_until_ms = 0;
+	if (d->notify_watch.fd >= 0 && w->phase != WORKER_DYING)
+		event_set(&w->svc->m->loop, &d->notify_watch, EPOLLIN);
 }
 
 bool worker_daemon_holds(struct worker *w, pid_t pid)

@@ -36,6 +36,13 @@ struct worker;
  * overdraft is a flood (killed, like a status flood). */
 #define WORKER_DAEMON_NOTIFY_RATE_PER_S 100u
 #define WORKER_DAEMON_NOTIFY_BURST 1000u
+/* Datagrams from strangers (anyone may send to an abstract name): past
+ * this budget the socket is not read for WORKER_DAEMON_NOTIFY_PAUSE_MS, so
+ * a flood from outside costs the master next to nothing (it held the
+ * master at 98% of a CPU). The worker's own datagrams wait meanwhile. */
+#define WORKER_DAEMON_STRANGERS_PER_S 200u
+#define WORKER_DAEMON_STRANGERS_BURST 1000u
+#define WORKER_DAEMON_NOTIFY_PAUSE_MS 100u
 
 struct worker_daemon {
 	struct worker *w;
@@ -50,6 +57,10 @@ struct worker_daemon {
 	struct event_watch main_watch;   /* that pidfd (monitor_notify.c) */
 	uint64_t refused_log_ms;         /* datagrams refused: logged once a second */
 	unsigned refused;
+	pid_t stranger;                  /* the last sender refused as no process of */
+	uint64_t stranger_until_ms;      /* its leaf, and until when that holds */
+	struct bucket strangers;         /* datagrams refused as such */
+	uint64_t paused_until_ms;        /* its socket not read until then; 0: read */
 	char status[NOTIFYMSG_STATUS_MAX_BYTES + 1]; /* its last STATUS= */
 };
 
@@ -70,10 +81,15 @@ enum worker_daemon_due {
 	WORKER_DAEMON_SETTLED, /* ready=exec: alive for the settle time */
 	WORKER_DAEMON_PROVEN,  /* ready for WORKER_DAEMON_PROVEN_MS */
 	WORKER_DAEMON_HUNG,    /* no WATCHDOG=1 for watchdog_timeout (or a trigger) */
+	WORKER_DAEMON_RESUME,  /* its NOTIFY_SOCKET's pause is over */
 };
 enum worker_daemon_due worker_daemon_due(const struct worker *w, uint64_t now_ms,
 					 uint64_t *next_ms);
 
+/* Stops reading its NOTIFY_SOCKET for WORKER_DAEMON_NOTIFY_PAUSE_MS (the
+ * evictor resumes it: WORKER_DAEMON_RESUME), and reads it again. */
+void worker_daemon_pause_notify(struct worker *w, uint64_t now_ms);
+void worker_daemon_resume_notify(struct worker *w);
 /* Whether pid may speak for w: its main process or a process of its leaf
  * (its process group without cgroups). */
 bool worker_daemon_holds(struct worker *w, pid_t pid);

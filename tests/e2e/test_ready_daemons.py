@@ -8,12 +8,15 @@ followed, settings refused at load."""
 
 import os
 import re
+import socket
 import time
 
 import harness as h
 
 PYDAEMON = os.path.join(h.SRC, "tests", "workers", "pydaemon.py")
 SDNOTIFYD = os.path.join(h.SRC, "tests", "workers", "sdnotifyd.py")
+OUTSIDER_FLOOD_S = 3.0
+OUTSIDER_CPU_MAX_PCT = 5.0   # before: 98% here
 
 
 def running(m, n, name=None, timeout=15.0):
@@ -251,6 +254,39 @@ class Notify(h.MasterTestCase):
         running(m, 1, "127.0.0.2:0")   # the thief's own READY=1 counts
         p = procs(m, "127.0.0.1:0")[0]
         self.assertEqual((p["pid"], p["state"], p["status_text"]), (victim, "starting", None))
+
+    def test_outsider_flood_costs_the_master_nothing(self):
+        """Anyone may send to a daemon's abstract NOTIFY_SOCKET: here the
+        test process itself, no process of the worker, floods it for 3 s.
+        Each such datagram used to cost a read of the leaf's cgroup.procs
+        (the master at 98% of a CPU); now a refused sender is remembered
+        for a second and, past 200 refusals a second, the socket is left
+        unread for 100 ms: the master stays under 5% of a CPU, logs the
+        refusals, and the daemon goes on serving, unharmed."""
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify\n" % SDNOTIFYD,
+                        wait=False)
+        running(m, 1)
+        pid = m.worker_pids()[0]
+        name = h.proc_environ(pid)["NOTIFY_SOCKET"]
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(s.close)
+        s.settimeout(0.05)   # a full queue: wait for the master to read
+        sent, cpu0, t0 = 0, h.cpu_seconds(m.pid), time.monotonic()
+        while time.monotonic() - t0 < OUTSIDER_FLOOD_S:
+            try:
+                s.sendto(b"STATUS=flood", "\0" + name[1:])
+                sent += 1
+            except (BlockingIOError, socket.timeout):
+                pass
+        share = 100.0 * (h.cpu_seconds(m.pid) - cpu0) / (time.monotonic() - t0)
+        print("\n  %d datagrams sent, master CPU %.1f%%" % (sent, share), flush=True)
+        self.assertGreater(sent, 0)
+        self.assertLess(share, OUTSIDER_CPU_MAX_PCT, "master CPU %.1f%% under the flood" % share)
+        m.wait_log(r"worker %d: NOTIFY_SOCKET: refused a datagram from pid %d, not a "
+                   r"process of this worker" % (pid, os.getpid()), 5)
+        self.assertEqual(m.worker_pids(), [pid], "the daemon was harmed")
+        self.assertEqual(procs(m)[0]["status_text"], "serving on fd 3")
+        h.echo_check(m.addr(), "after the flood")
 
     def test_flood_is_killed(self):
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify flood\n"
