@@ -235,7 +235,7 @@ static void config_check_fds(const struct config *cfg, struct diag *errs)
 		config_fds_check(cfg, max, source, errs);
 }
 
-/* admin_group's gid, looked up here (on the reload thread) so that the
+/* admin_group's and status_group's gids, looked up here (on the reload thread) so that the
  * loop applies it without a lookup. An unknown group is no error: the
  * control socket then stays root's (control.c warns). */
 int config_load(const char *dir, char *const *overrides, struct config *out,
@@ -278,7 +278,7 @@ int config_load_with(const char *dir, char *const *overrides, struct settings_re
 	config_absolute(&out->master.control_socket, out->master.run_directory, errs);
 	out->master.own_jail = out->master.chroot_directory[0] != '/';
 	config_absolute(&out->master.chroot_directory, out->master.run_directory, errs);
-	config_ids_admin(out);
+	config_ids_control(out);
 	config_isolation_check_master(&out->master, conf, errs);
 	config_rundir_check(&out->master, conf, errs);
 

@@ -62,16 +62,22 @@ struct service_config {
 	unsigned line;          /* first line of the entry */
 };
 
+/* A group named in master.conf as looked up: its gid, or the errno of the
+ * failed lookup (0: no such group). */
+struct config_group {
+	bool found;
+	gid_t gid;
+	int err;
+};
+
 struct config {
 	char *dir;
 	struct master_settings master;
 	struct service_config *services;
 	size_t nservices;
-	/* admin_group, resolved at load (so a reload's lookup runs off the
-	 * loop): its gid, or the errno of the failed lookup (0: no such group). */
-	bool admin_found;
-	gid_t admin_gid;
-	int admin_errno;
+	/* admin_group and status_group, resolved at load (so a reload's
+	 * lookup runs off the loop). */
+	struct config_group admin, status;
 };
 
 /* Loads DIR/master.conf then DIR/master.cf. overrides: NULL-terminated

@@ -98,18 +98,22 @@ void config_ids_service(struct service_config *sc, const struct master_settings 
 	sc->ngroups = (size_t)n;
 }
 
-void config_ids_admin(struct config *cfg)
+static void config_ids_control_group(const char *name, struct config_group *out)
 {
-	const char *name = cfg->master.admin_group;
-
 	if (name == NULL || name[0] == '\0')
 		return;
 	errno = 0;
 	struct group *gr = getgrnam(name);
 	if (gr == NULL) {
-		cfg->admin_errno = errno;
+		out->err = errno;
 		return;
 	}
-	cfg->admin_found = true;
-	cfg->admin_gid = gr->gr_gid;
+	out->found = true;
+	out->gid = gr->gr_gid;
+}
+
+void config_ids_control(struct config *cfg)
+{
+	config_ids_control_group(cfg->master.admin_group, &cfg->admin);
+	config_ids_control_group(cfg->master.status_group, &cfg->status);
 }

@@ -10,8 +10,8 @@
  * Errors go to errs as "WHERE: unknown user \"NAME\"" and the like. */
 void config_ids_service(struct service_config *sc, const struct master_settings *m,
 			const char *where, struct diag *errs);
-/* admin_group's gid into cfg (admin_found), or the lookup's errno
- * (admin_errno) for control.c to report. */
-void config_ids_admin(struct config *cfg);
+/* admin_group's and status_group's gids into cfg->admin and cfg->status,
+ * or the lookups' errno, for control.c to report. */
+void config_ids_control(struct config *cfg);
 
 #endif

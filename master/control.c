@@ -37,6 +37,7 @@ struct control_client {
 	struct event_watch watch;
 	struct list link;   /* ctl->clients, or ctl->free */
 	uid_t uid;          /* the caller's, for the per-uid share */
+	enum control_access access; /* what it may ask (control_auth.h) */
 	char in[CONTROL_REQUEST_MAX_BYTES];
 	size_t inlen;
 	struct outbuf out;
@@ -121,7 +122,14 @@ static void control_dispatch(struct control_client *cl, char *line)
 	struct master *m = cl->ctl->m;
 	struct control_request req;
 
-	switch (control_request_parse(line, &req)) {
+	enum control_request_verb verb = control_request_parse(line, &req);
+	if (verb != CONTROL_REQUEST_INVALID && verb != CONTROL_REQUEST_STATUS &&
+	    cl->access != CONTROL_ACCESS_ALL) {
+		outbuf_printf(&cl->out, "error: permission denied: members of status_group \"%s\" "
+			      "may ask for status only\n", cl->ctl->status.name);
+		return;
+	}
+	switch (verb) {
 	case CONTROL_REQUEST_INVALID:
 		if (req.error_arg != NULL)
 			outbuf_printf(&cl->out, "error: %s \"%s\"\n", req.error, req.error_arg);
@@ -261,7 +269,8 @@ static void control_accept(struct event_watch *w, uint32_t revents)
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (!control_auth_allowed(ctl, fd, &uid, why, sizeof(why))) {
+		enum control_access access = control_auth_allowed(ctl, fd, &uid, why, sizeof(why));
+		if (access == CONTROL_ACCESS_NONE) {
 			control_refuse(ctl, fd, why);
 			continue;
 		}
@@ -271,6 +280,7 @@ static void control_accept(struct event_watch *w, uint32_t revents)
 		memset(cl, 0, sizeof(*cl));
 		cl->ctl = ctl;
 		cl->uid = uid;
+		cl->access = access;
 		cl->deadline_ms = clock_now_ms() + CONTROL_CLIENT_TIMEOUT_MS;
 		list_append(&ctl->clients, &cl->link);
 		ctl->nclients++;
@@ -281,12 +291,11 @@ static void control_accept(struct event_watch *w, uint32_t revents)
 	}
 }
 
-/* After a reload: the group was looked up by the reload's reader, off the
- * loop (config.c), so no lookup blocks here. */
+/* After a reload: the groups were looked up by the reload's reader, off
+ * the loop (config.c), so no lookup blocks here. */
 static void control_reloaded(void *arg, const struct config *cfg)
 {
-	control_auth_set_group(arg, cfg->master.admin_group, cfg->admin_found, cfg->admin_gid,
-			       cfg->admin_errno);
+	control_auth_set_groups(arg, cfg);
 }
 
 /* The run directory was made again: so is the control socket. */
@@ -295,8 +304,7 @@ static void control_on_rundir_repair(void *arg)
 	(void)control_repair(arg);
 }
 
-int control_open(struct control *ctl, struct master *m, const char *path,
-		 const char *admin_group)
+int control_open(struct control *ctl, struct master *m, const char *path)
 {
 	ctl->m = m;
 	rundir_on_repair(&m->rundir, control_on_rundir_repair, ctl);
@@ -321,7 +329,7 @@ int control_open(struct control *ctl, struct master *m, const char *path,
 			close(fd);
 		return -1;
 	}
-	control_auth_lookup_group(ctl, admin_group);
+	control_auth_set_groups(ctl, &m->cfg); /* looked up by config_load */
 	reload_on_applied(m, control_reloaded, ctl);
 	return 0;
 }
@@ -363,8 +371,10 @@ void control_close(struct control *ctl)
 	ctl->slots = NULL;
 	free(ctl->path);
 	ctl->path = NULL;
-	free(ctl->admin_name);
-	ctl->admin_name = NULL;
+	free(ctl->admin.name);
+	ctl->admin.name = NULL;
+	free(ctl->status.name);
+	ctl->status.name = NULL;
 }
 
 uint64_t control_expire(struct control *ctl, uint64_t now_ms)

@@ -1,9 +1,10 @@
 /* control.h - the control socket masterctl talks to: a Unix stream socket
- * in the run directory (mode 0600; 0660 with group admin_group when that is
- * set). One request line per connection, one reply, then close. Callers are
- * checked by peer credentials (root, the master's own uid, members of
- * admin_group: control_auth.c); requests are bounded in size and time, and
- * every client is served without blocking, so a slow or hostile client
+ * in the run directory (mode 0600; 0660 with the group of admin_group or
+ * status_group when one is set; 0666 with both: control_auth.h). One
+ * request line per connection, one reply, then close. Callers are checked
+ * by peer credentials (root, the master's own uid, members of admin_group;
+ * members of status_group for `status` only: control_auth.c); requests are
+ * bounded in size and time, and every client is served without blocking, so a slow or hostile client
  * never holds up the master or other clients; clients are bounded in
  * number, per uid, and accepted a few per loop turn, so a flood of
  * connections neither grows the master nor stalls its loop. */
@@ -32,6 +33,13 @@
 struct master;
 struct control_client;
 
+/* A group of callers, resolved (set) or not. */
+struct control_group {
+	bool set;
+	gid_t gid;
+	char *name;
+};
+
 struct control {
 	struct master *m;
 	struct event_watch watch;
@@ -51,14 +59,12 @@ struct control {
 	ino_t ino;            /* group the master changes */
 	uint64_t refused_log_ms;
 	unsigned refused_quiet; /* refusals not logged since */
-	bool admin_set;      /* admin_group resolved */
-	gid_t admin_gid;
-	char *admin_name;
+	struct control_group admin;  /* admin_group: may do anything */
+	struct control_group status; /* status_group: may ask for status only */
 };
 
-/* Opens the socket at path; admin_group may be NULL or "". */
-int control_open(struct control *ctl, struct master *m, const char *path,
-		 const char *admin_group);
+/* Opens the socket at path, for m->cfg's admin_group and status_group. */
+int control_open(struct control *ctl, struct master *m, const char *path);
 void control_close(struct control *ctl);
 /* Drops clients past their deadline; returns the next deadline. */
 uint64_t control_expire(struct control *ctl, uint64_t now_ms);

@@ -1,10 +1,9 @@
 /* control_auth.c - owns the control socket's access check, its file mode
- * and the admin_group behind both (see control_auth.h). */
+ * and the admin_group and status_group behind both (see control_auth.h). */
 #include "control_auth.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "control.h"
 #include "control_sock.h"
 #include "log.h"
@@ -63,29 +63,33 @@ static bool control_auth_peer_groups_have(int fd, pid_t pid, gid_t gid)
 	return found;
 }
 
-bool control_auth_allowed(const struct control *ctl, int fd, uid_t *uid, char *why,
-			  size_t size)
+/* Whether the peer (cred, on fd) is in g. */
+static bool control_auth_member(const struct control_group *g, int fd, const struct ucred *cred)
+{
+	return g->set && (cred->gid == g->gid || control_auth_peer_groups_have(fd, cred->pid, g->gid));
+}
+
+enum control_access control_auth_allowed(const struct control *ctl, int fd, uid_t *uid,
+					 char *why, size_t size)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		snprintf(why, size, "cannot read the caller's credentials: %s", strerror(errno));
-		return false;
+		return CONTROL_ACCESS_NONE;
 	}
 	*uid = cred.uid;
-	if (cred.uid == 0 || cred.uid == geteuid())
-		return true;
-	if (ctl->admin_set && (cred.gid == ctl->admin_gid ||
-			       control_auth_peer_groups_have(fd, cred.pid, ctl->admin_gid)))
-		return true;
-	if (ctl->admin_set)
-		snprintf(why, size, "uid %ld is not root, the master's uid %ld, or a member of "
-			 "admin_group \"%s\"", (long)cred.uid, (long)geteuid(), ctl->admin_name);
-	else
-		snprintf(why, size, "uid %ld is not root or the master's uid %ld (admin_group "
-			 "is not set)", (long)cred.uid, (long)geteuid());
-	return false;
+	if (cred.uid == 0 || cred.uid == geteuid() || control_auth_member(&ctl->admin, fd, &cred))
+		return CONTROL_ACCESS_ALL;
+	if (control_auth_member(&ctl->status, fd, &cred))
+		return CONTROL_ACCESS_STATUS;
+	snprintf(why, size, "uid %ld is not root, the master's uid %ld, or a member of "
+		 "admin_group%s%s%s or status_group%s%s%s", (long)cred.uid, (long)geteuid(),
+		 ctl->admin.set ? " \"" : " (not set)", ctl->admin.set ? ctl->admin.name : "",
+		 ctl->admin.set ? "\"" : "", ctl->status.set ? " \"" : " (not set)",
+		 ctl->status.set ? ctl->status.name : "", ctl->status.set ? "\"" : "");
+	return CONTROL_ACCESS_NONE;
 }
 
 /* chmod of an O_PATH fd: fchmodat2 (Linux 6.6) with AT_EMPTY_PATH, else
@@ -115,12 +119,14 @@ int control_auth_apply_mode(const struct control *ctl)
 		return -1;
 	}
 	/* chown first: a moment of 0660 with the old group grants nothing new. */
-	if (ctl->admin_set) {
-		rc = fchownat(fd, "", (uid_t)-1, ctl->admin_gid, AT_EMPTY_PATH);
+	const struct control_group *one = ctl->admin.set ? &ctl->admin : &ctl->status;
+	bool two = ctl->admin.set && ctl->status.set && ctl->admin.gid != ctl->status.gid;
+	if (one->set) {
+		rc = fchownat(fd, "", (uid_t)-1, one->gid, AT_EMPTY_PATH);
 		if (rc == 0)
-			rc = control_auth_fchmod(fd, 0660);
+			rc = control_auth_fchmod(fd, two ? 0666 : 0660);
 		if (rc < 0)
-			log_err("control socket %s: group %s: %s", ctl->path, ctl->admin_name,
+			log_err("control socket %s: group %s: %s", ctl->path, one->name,
 				strerror(errno));
 	} else {
 		rc = control_auth_fchmod(fd, 0600);
@@ -133,31 +139,29 @@ int control_auth_apply_mode(const struct control *ctl)
 	return rc < 0 ? -1 : 0;
 }
 
-void control_auth_set_group(struct control *ctl, const char *admin_group, bool found, gid_t gid,
-			    int err)
+/* One group as cfg's load found it (what: its setting's name). */
+static void control_auth_group(struct control_group *g, const char *what, const char *name,
+			       const struct config_group *found, const char *grants)
 {
-	free(ctl->admin_name);
-	ctl->admin_name = NULL;
-	ctl->admin_set = false;
-	if (admin_group != NULL && admin_group[0] != '\0') {
-		if (!found) {
-			log_warn("admin_group \"%s\": %s; only root and uid %ld may use masterctl",
-				 admin_group, err ? strerror(err) : "no such group",
-				 (long)geteuid());
-		} else if ((ctl->admin_name = strdup(admin_group)) != NULL) {
-			ctl->admin_gid = gid;
-			ctl->admin_set = true;
-		}
+	free(g->name);
+	g->name = NULL;
+	g->set = false;
+	if (name == NULL || name[0] == '\0')
+		return;
+	if (!found->found)
+		log_warn("%s \"%s\": %s; its members may not %s", what, name,
+			 found->err ? strerror(found->err) : "no such group", grants);
+	else if ((g->name = strdup(name)) != NULL) {
+		g->gid = found->gid;
+		g->set = true;
 	}
-	(void)control_auth_apply_mode(ctl);
 }
 
-void control_auth_lookup_group(struct control *ctl, const char *admin_group)
+void control_auth_set_groups(struct control *ctl, const struct config *cfg)
 {
-	struct group *gr = NULL;
-
-	errno = 0;
-	if (admin_group != NULL && admin_group[0] != '\0')
-		gr = getgrnam(admin_group);
-	control_auth_set_group(ctl, admin_group, gr != NULL, gr ? gr->gr_gid : 0, errno);
+	control_auth_group(&ctl->admin, "admin_group", cfg->master.admin_group, &cfg->admin,
+			   "use masterctl");
+	control_auth_group(&ctl->status, "status_group", cfg->master.status_group, &cfg->status,
+			   "ask for status");
+	(void)control_auth_apply_mode(ctl);
 }

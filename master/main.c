@@ -232,8 +232,8 @@ static int main_setup(struct master *m, int *pidfd, bool foreground)
 	if (contain_init(&m->contain, &m->cfg.master, &m->loop, foreground,
 			 monitor_contained_gone, m) < 0)
 		return -1;
-	if (control_open(&m->control, m, m->cfg.master.control_socket,
-			 m->cfg.master.admin_group) < 0 || service_create_all(m) < 0)
+	if (control_open(&m->control, m, m->cfg.master.control_socket) < 0 ||
+	    service_create_all(m) < 0)
 		return -1;
 	return 0;
 }

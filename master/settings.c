@@ -77,6 +77,7 @@ const struct settings_row settings_table[] = {
 	/* auto, cgroup or subreaper (contain.h) */
 	SETTINGS_M(containment, SETTINGS_NAME, "auto"),
 	SETTINGS_M(admin_group, SETTINGS_STRING, ""),
+	SETTINGS_M(status_group, SETTINGS_STRING, ""),
 	/* reload.c: a configuration still loading after this is refused */
 	{ "reload_timeout", SETTINGS_DURATION, false, offsetof(struct master_settings,
 	  reload_timeout_s), 1, 3600, "30s", NULL },

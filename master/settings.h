@@ -42,6 +42,7 @@ struct master_settings {
 				 * service (contain_path.h: the base rule) */
 	char *containment;      /* "auto", "cgroup" or "subreaper" (contain.h) */
 	char *admin_group;      /* members may use masterctl too; "" = none */
+	char *status_group;     /* members may ask for status, nothing else; "" = none */
 	unsigned reload_timeout_s; /* a reload still loading after this is refused */
 	unsigned resolve_timeout_s; /* master.cf's host names of one load, together */
 	unsigned dynamic_uid_min; /* user=dynamic: the uids (and gids) handed out */

@@ -2,7 +2,8 @@
  * master's own Prometheus text (`masterctl status --prometheus`) over
  * HTTP/1.0 as "GET /metrics" (metricsd(8)). It runs unprivileged like any
  * service and reads the text through the control socket, which it may use
- * as a member of admin_group (its -o group=, or a supplementary group).
+ * as a member of status_group (its -o group=, or a supplementary group):
+ * for status, and nothing else.
  *
  *   metricsd [CONTROL_SOCKET]    (default /run/master/master.ctl)
  *

@@ -260,6 +260,41 @@ class Access(h.MasterTestCase):
         rc, _, err = self.ctl_as(m, NOBODY + ["--clear-groups"], "status")
         self.assertEqual(rc, 1, "refused after admin_group was removed")
 
+    def test_25c_status_group(self):
+        """status_group: its members may ask for status (metricsd's need),
+        and nothing else: stop, reload and recycle are refused, and the
+        master goes on. With admin_group as well (another group) the socket
+        is 0666 and the credentials alone decide."""
+        gid = grp.getgrnam("nogroup").gr_gid
+        m = self.master("127.0.0.1:0 inet n n n - 1 echo\n", 'status_group = "nogroup"\n')
+        ctl = m.path("run", "master.ctl")
+        st = os.stat(ctl)
+        self.assertEqual((st.st_gid, st.st_mode & 0o777), (gid, 0o660))
+        rc, out, err = self.ctl_as(m, NOBODY + ["--clear-groups"], "status", "--json")
+        self.assertEqual(rc, 0, "status_group member refused status: %s" % err)
+        self.assertTrue(out.startswith("{"), out)
+        for verb in (["stop"], ["stop", "--now"], ["reload"], ["recycle", "all"]):
+            rc, out, err = self.ctl_as(m, NOBODY + ["--clear-groups"], *verb)
+            self.assertEqual(rc, 1, "a status_group member ran %s: %s" % (verb, out))
+            self.assertIn('error: permission denied: members of status_group "nogroup" may '
+                          'ask for status only', err)
+        self.assertTrue(m.alive(), "a status_group member stopped the master")
+        self.assertEqual(m.ctl("status")[0], 0)
+        # Both groups: 0666, each member gets its own rights.
+        m.write("master.conf", 'run_directory = "{DIR}/run"\n'
+                'daemon_directory = "{BUILD}/services"\n'
+                'status_group = "nogroup"\nadmin_group = "daemon"\n')
+        self.assertEqual(m.ctl("reload")[0], 0)
+        self.assertEqual(os.stat(ctl).st_mode & 0o777, 0o666)
+        rc, _, err = self.ctl_as(m, NOBODY + ["--clear-groups"], "reload")
+        self.assertEqual(rc, 1, "a status_group member reloaded")
+        rc, _, err = self.ctl_as(m, ["--reuid=nobody", "--regid=daemon", "--clear-groups"],
+                                 "recycle", "all")
+        self.assertEqual(rc, 0, "an admin_group member was refused: %s" % err)
+        rc, _, err = self.ctl_as(m, ["--reuid=nobody", "--regid=%d" % os.getgid(),
+                                     "--clear-groups"], "status")
+        self.assertEqual(rc, 1, "a member of neither asked for status")
+
 
 class Hostile(h.MasterTestCase):
     def test_26a_slow_clients_do_not_block_status(self):

@@ -188,7 +188,7 @@ class Journal(h.MasterTestCase):
 
 class Metrics(h.MasterTestCase):
     def metrics_master(self):
-        self.require_root("metricsd runs as nobody, a member of admin_group")
+        self.require_root("metricsd runs as nobody, a member of status_group")
         if not h.can_exec_as("nobody", METRICSD):
             self.skipTest("nobody cannot execute %s (the build directory is not"
                           " searchable by others)" % METRICSD)
@@ -196,7 +196,7 @@ class Metrics(h.MasterTestCase):
             "127.0.0.1:{PORT1} inet n n n - 1 {TESTWORKER} -o prefork=1 hang\n"
             "127.0.0.1:{PORT2} inet n y n - 2 metricsd -o user=nobody -o group=nogroup"
             " {DIR}/run/master.ctl\n",
-            'admin_group = "nogroup"\n', nports=2)
+            'status_group = "nogroup"\n', nports=2)
         return m, ("127.0.0.1", m.ports["PORT2"]), ("127.0.0.1", m.ports["PORT1"])
 
     def test_metrics_over_http(self):

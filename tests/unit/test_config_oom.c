@@ -208,8 +208,8 @@ static void oom_summary(const struct config *cfg, char *buf, size_t size)
 	size_t len = 0;
 
 	len += (size_t)snprintf(buf + len, size - len, "%s %u %d %u|", cfg->master.pid_file,
-				cfg->master.reload_timeout_s, cfg->admin_found,
-				(unsigned)cfg->admin_gid);
+				cfg->master.reload_timeout_s, cfg->admin.found,
+				(unsigned)cfg->admin.gid);
 	for (size_t i = 0; i < cfg->nservices && len < size; i++) {
 		const struct service_config *s = &cfg->services[i];
 		len += (size_t)snprintf(buf + len, size - len, "%s %s %zu %u %u %zu %s;", s->name,
