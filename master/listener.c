@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cmsg.h"
 #include "log.h"
 #include "rundir.h"
 
@@ -180,6 +181,13 @@ static int listener_socket(const struct service_config *c, const struct service_
 		log_err("service %s: socket: %s", c->name, strerror(errno));
 		return -1;
 	}
+	/* No fds through a unix service's socket but a pass service's: one a
+	 * client parks in the queue, if no worker takes it, has its last
+	 * close in the master when the master closes the socket (cmsg.h);
+	 * a lingering one held a reload and a stop (an adversarial run).
+	 * Before bind and listen: the connections it queues inherit it. */
+	if (family == AF_UNIX && c->type != SERVICE_PASS)
+		(void)cmsg_refuse_fds(fd);
 	if (family != AF_UNIX) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (family == AF_INET6)

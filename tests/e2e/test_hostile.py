@@ -12,12 +12,14 @@ issue 8 (docs/protocol.md once updated): the log lines named there ("protocol vi
 """
 
 import re
+import socket
+import struct
 import threading
 import time
 import unittest
 
 import harness as h
-from bystander import (HOSTILE_SVC, Bystander, HostileTestCase,
+from bystander import (ECHO_LINE, HOSTILE_SVC, Bystander, HostileTestCase,
                        cpu_share, hostile_procs, rss_kib, try_read, try_read_sock)
 
 
@@ -317,7 +319,50 @@ class Outnumber(HostileTestCase):
         self.check_bounded("ready busy retiring", 2 + 1, " -o max_leaving=1")
 
 
-PASSFD_LINGER_S = 30      # how long the passed socket's last close would wait
+PASSFD_LINGER_S = 30
+
+
+def lingering_nest(linger_s):
+    """(nest, peer): a loopback TCP socket whose peer never reads, its send
+    queue full and SO_LINGER linger_s, inside the queue of the socketpair
+    end `nest`: its last close waits up to linger_s. peer is its unread
+    end, to be closed by the caller."""
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1)
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    c.connect(lst.getsockname())
+    peer, _ = lst.accept()
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lst.close()
+    c.setblocking(False)
+    for _ in range(16384):          # 64 MiB at most; full long before
+        try:
+            c.send(b"x" * 4096)
+        except BlockingIOError:
+            break
+    c.setblocking(True)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, linger_s))
+    a, nest = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    socket.send_fds(a, [b"x"], [c.fileno()])
+    c.close()
+    a.close()
+    return nest, peer
+
+
+def defuse_nest(nest):
+    """Takes the lingering socket back out of nest and resets it (linger
+    0): closing nest then does not wait."""
+    try:
+        _, fds, _, _ = socket.recv_fds(nest, 1, 1, socket.MSG_DONTWAIT)
+    except OSError:
+        fds = []
+    for fd in fds:
+        s = socket.socket(fileno=fd)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    nest.close()      # how long the passed socket's last close would wait
 PASSFD_WATCH_S = 3.0 * h.TIME_SCALE
 
 
@@ -353,6 +398,39 @@ class PassedFds(HostileTestCase):
 
     def test_07c_notify_socket_refuses_fds(self):
         self.check_refused("notify", " -o ready=notify")
+
+    def test_07d_unix_service_queue_refuses_fds(self):
+        """A client, not a worker: it passes the lingering socket to a unix
+        (stream and datagram) service whose worker takes nothing, so it
+        would stay in the queue of the socket the master holds, and the
+        master's close of it, at a reload that removes the service or at
+        stop, would be the last: the loop held for the linger (an
+        adversarial run: status timing out from then on). The master's
+        unix service sockets refuse fds (a pass service's excepted: fds
+        are what it carries), so the send fails with EPERM, and the reload
+        that removes both services leaves the master answering."""
+        if not h.kernel_refuses_fds():
+            self.skipTest("the kernel lacks SO_PASSRIGHTS (Linux 6.16)")
+        m = self.hostile_master(
+            "hostile unix n n n - 1 {HOSTILE} -o prefork=1 say ready\n",
+            "dgram unix-dgram n n n - 1 {HOSTILE} -o prefork=1 say ready\n")
+        self.wait_echo(m)
+        stream = h.connect(m.addr(HOSTILE_SVC))
+        self.addCleanup(stream.close)
+        dgram = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(dgram.close)
+        dgram.connect(m.addr("dgram"))
+        for to in (stream, dgram):
+            nest, peer = lingering_nest(PASSFD_LINGER_S)
+            self.addCleanup(peer.close)
+            self.addCleanup(defuse_nest, nest)
+            with self.assertRaises(PermissionError, msg="fds passed to a unix service"):
+                socket.send_fds(to, [b"x"], [nest.fileno()])
+        m.write("master.cf", ECHO_LINE)
+        with Bystander(m) as by:
+            self.assertEqual(m.ctl("reload")[0], 0)
+            m.wait_for(lambda st: len(st["services"]) == 1, 10, "both services removed")
+        by.check(self)
 
 
 if __name__ == "__main__":
