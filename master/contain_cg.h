@@ -21,8 +21,11 @@ struct contain_cg_ops {
 };
 
 /* How deep the master looks below a service's cgroup: its leaves, and
- * what a worker could have made below its leaf. */
-#define CONTAIN_CG_DEPTH_MAX 4
+ * what a worker could have made below its leaf (only an unpriv=n worker
+ * can: it owns the files; docs/security.md, "What containment does not
+ * do"). cgroup.kill reaches any depth; the pid-by-pid kill after it and
+ * the removal of what a worker made stop here. */
+#define CONTAIN_CG_DEPTH_MAX 16
 
 /* 1 if dirfd/name/cgroup.events says "populated 1", 0 if "populated 0",
  * -1 if it cannot be read. */

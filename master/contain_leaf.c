@@ -184,10 +184,17 @@ static bool contain_leaf_drop(struct contain *c, struct contain_leaf *leaf)
 		return true;
 	}
 	if (unlinkat(leaf->svc_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
-		if (errno == EBUSY)
-			return false;
-		/* Gone for us all the same: nothing runs in it. */
-		log_warn("containment: removing %s/%s: %m", c->base, name);
+		int err = errno;
+		if (contain_cg_populated(leaf->svc_fd, name) == 1)
+			return false; /* something entered it meanwhile */
+		/* Busy with nothing running: cgroups a worker made below its
+		 * leaf (an unpriv=n worker owns the files). Without this the
+		 * leaf drained for ever, and so did a stop (an adversarial
+		 * run). Removed deepest first; what is left, nothing runs in:
+		 * gone for us all the same, said. */
+		if (err != EBUSY || contain_cg_remove(leaf->svc_fd, name, contain_ops(c),
+						      CONTAIN_CG_DEPTH_MAX) < 0)
+			log_warn("containment: removing %s/%s: %s", c->base, name, strerror(err));
 	}
 	if (leaf->wd >= 0) {
 		pidmap_remove(&c->watches, leaf->wd);

@@ -254,6 +254,25 @@ class CgroupContainment(Base, Common):
             self.skipTest("the master chose %r: %s" % (c.get("mode"), c.get("why")))
         return c
 
+    def test_16_cgroup_a_worker_made_does_not_wedge_its_leaf(self):
+        """An unpriv=n worker makes a cgroup below its leaf (it owns the
+        files) and forks a child: at its retirement the child is killed,
+        the leaf is removed with what the worker made in it, the worker
+        counts as gone, and the master stops in bounded time. Before, the
+        leaf's rmdir failed (EBUSY) for ever: the worker stayed "stopping"
+        and `stop` never ended (an adversarial run)."""
+        m = self.forker("subcg")
+        self.containment(m)
+        w = self.only_worker(m)
+        kids = self.lingerers(m, w, 1)
+        m.ctl("recycle", m.service()["name"], check=True)
+        self.assertAllGone(kids, "the child of worker %d" % w, m)
+        m.wait_for(lambda st: w not in m.worker_pids(st=st)
+                   and m.status().get("containment", {}).get("draining", 0) == 0,
+                   GONE_S, "worker %d gone, no leaf draining" % w)
+        m.ctl("stop", check=True)
+        self.assertEqual(m.wait_exit(10), 0, m.log_tail())
+
     def test_10_status_and_log_say_cgroup(self):
         m = self.forker("child")
         c = self.containment(m)

@@ -16,6 +16,8 @@
  *   stubborn  forks one child like "child"; the worker itself ignores
  *           "stop" while serving (its handler sleeps) and answers SIGTERM
  *           by writing "forker: SIGTERM" to stderr, then sleeping on
+ *   subcg   makes a cgroup "x" below its own (it can: an unpriv=n worker
+ *           owns its leaf's files), then forks one child like "child"
  *   zombie  "stubborn" with every process a zombie leader: the child and
  *           the worker each go on in a thread and end their main thread
  *           (the child lingers, the worker serves), which cgroup.kill
@@ -35,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,6 +95,37 @@ static void forker_linger(void)
 	while (nanosleep(&left, &left) < 0 && errno == EINTR)
 		;
 	_exit(0);
+}
+
+/* mkdir of a cgroup "x" below this process's own (cgroup2's mount point
+ * from /proc/self/mountinfo, the cgroup from /proc/self/cgroup). */
+static int forker_subcgroup(void)
+{
+	char line[FORKER_PATH_BYTES], mnt[FORKER_PATH_BYTES] = "", cg[FORKER_PATH_BYTES] = "";
+	char path[2 * FORKER_PATH_BYTES + 4];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (f != NULL && mnt[0] == '\0' && fgets(line, sizeof(line), f) != NULL) {
+		char *dash = strstr(line, " - cgroup2 ");
+		if (dash != NULL && sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			mnt[0] = '\0';
+	}
+	if (f != NULL)
+		fclose(f);
+	f = fopen("/proc/self/cgroup", "re");
+	while (f != NULL && cg[0] == '\0' && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "0::", 3) == 0 && sscanf(line + 3, "%4095s", cg) != 1)
+			cg[0] = '\0';
+	if (f != NULL)
+		fclose(f);
+	if (mnt[0] == '\0' || cg[0] == '\0')
+		return -1;
+	snprintf(path, sizeof(path), "%s%s/x", mnt, cg);
+	if (mkdir(path, 0755) < 0) {
+		perror("forker: mkdir");
+		return -1;
+	}
+	return 0;
 }
 
 /* Goes on in a new thread running fn and ends the main thread alone: the
@@ -173,7 +207,7 @@ static void forker_answer(int fd, void *ctx)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: forker child|setsid|bomb|orphan|stubborn|zombie DIR [N]\n");
+		fprintf(stderr, "usage: forker child|setsid|bomb|orphan|stubborn|zombie|subcg DIR [N]\n");
 		return 2;
 	}
 	forker_dir = argv[2];
@@ -190,6 +224,9 @@ int main(int argc, char **argv)
 		if (forker_fork(0) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
 			return 1;
 		return libmaster_run(forker_hang, NULL);
+	} else if (strcmp(argv[1], "subcg") == 0) {
+		if (forker_subcgroup() < 0 || forker_fork(0) < 0)
+			return 1;
 	} else if (strcmp(argv[1], "zombie") == 0) {
 		struct sigaction sa = { .sa_handler = forker_on_term };
 		if (forker_fork(3) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
