@@ -22,6 +22,7 @@
 #include "reload_load.h"
 #include "reload_plan.h"
 #include "sdnotify.h"
+#include "service.h"
 #include "status.h"
 
 #define RELOAD_MS_PER_S 1000u
@@ -173,11 +174,42 @@ void reload_on_applied(struct master *m, void (*fn)(void *arg, const struct conf
 	m->reload.applied_arg = arg;
 }
 
+/* The most fds the generations still draining from earlier reloads may
+ * hold: each at its service's maximum (config_fds.h). */
+static unsigned long long reload_draining_fds(const struct master *m)
+{
+	unsigned long long n = 0;
+
+	for (const struct service *svc = m->draining; svc != NULL; svc = svc->next)
+		n += config_fds_service(svc->cfg);
+	return n;
+}
+
 /* Both generations hold workers during the handover: room for both
- * (config_fds.h). The new one alone fits: config_load checked it. */
+ * (config_fds.h), and for the generations earlier reloads left draining.
+ * Those are what a burst of reloads piles up while workers take their
+ * time to leave (an adversarial run: 20 reloads, 169 workers of a
+ * maxproc 8 service, the master's fds exhausted and other services'
+ * launches failing): past what the host allows, a reload is refused
+ * until they are gone. The new one alone fits: config_load checked it. */
 static int reload_fd_limit(struct master *m, struct config *nc, struct outbuf *reply)
 {
-	unsigned long long want = config_fds_target(&m->cfg, nc);
+	unsigned long long draining = reload_draining_fds(m);
+	unsigned long long want = config_fds_target(&m->cfg, nc) + draining;
+	unsigned long long most;
+	const char *source;
+
+	if (draining > 0 && fdlimit_max(&most, &source) == 0 && want > most) {
+		outbuf_printf(reply, "error: the generations earlier reloads left draining may "
+			      "hold %llu file descriptors: with this reload the master would need "
+			      "%llu, more than the %llu %s allows; nothing changed (again once "
+			      "they are gone: status shows them)\n", draining, want, most, source);
+		log_err("reload refused: generations still draining may hold %llu fds, %llu in "
+			"all with this one, more than the %llu %s allows", draining, want, most,
+			source);
+		config_free(nc);
+		return -1;
+	}
 	int rc = fdlimit_raise(want);
 
 	if (rc > 0)

@@ -25,6 +25,8 @@ PER_SERVICE = 8          # CONFIG_FDS_PER_SERVICE
 CAP_SYS_RESOURCE = 24
 
 
+DRAIN_LIMIT = 400         # test_reload_burst: the master's hard fd limit
+DRAIN_RELOADS = 20
 STDERR_SHARED = 3        # CONFIG_FDS_STDERR_SHARED: the socket's ends, its timer
 
 
@@ -130,6 +132,37 @@ class FdLimitTest(h.MasterTestCase):
         self.assertEqual(nofile(m.pid), (2 * need - FIXED, 2 * need - FIXED))
         for pid in m.worker_pids():
             self.assertEqual(nofile(pid), (64, 64))
+
+    def test_reload_burst_refused_while_generations_drain(self):
+        """Workers that take their time to leave ("stop" ignored: they go at
+        stop_timeout's SIGTERM, 30 s) and a burst of reloads that replace
+        their service each time: every reload leaves a generation
+        draining. Under a hard limit of 400, once those generations may
+        hold more than the host allows a reload is refused, naming them,
+        instead of the master running out of fds (an adversarial run:
+        399 of 400 fds, other services' launches failing). The master
+        stays under its limit and the other service, one launch per
+        request, keeps serving."""
+        self.require_root("rlimits; workers switch to nobody")
+        cf = ("127.0.0.1:{PORT1} inet n y n - 2 {ECHO} -o prefork=1 -o max_use=1\n"
+              "slow unix n n n - 8 {HOSTILE} -o prefork=8 -o stop_timeout=30 "
+              "-o max_use=%d say ready\n")
+        m = self.limited(cf % 1000, (DRAIN_LIMIT, DRAIN_LIMIT), nports=1)
+        refused = None
+        for i in range(DRAIN_RELOADS):
+            m.write("master.cf", cf % (1001 + i))
+            rc, out, err = m.ctl("reload")
+            if rc != 0:
+                refused = out + err
+                break
+            h.echo_check(m.addr("127.0.0.1:%d" % m.ports["PORT1"]), "reload %d" % i)
+        self.assertIsNotNone(refused, "%d reloads, none refused" % DRAIN_RELOADS)
+        self.assertIn("the generations earlier reloads left draining may hold", refused)
+        self.assertIn("more than the %d hard RLIMIT_NOFILE allows" % DRAIN_LIMIT, refused)
+        self.assertLess(len(os.listdir("/proc/%d/fd" % m.pid)), DRAIN_LIMIT)
+        for i in range(5):
+            h.echo_check(m.addr("127.0.0.1:%d" % m.ports["PORT1"]), "after %d" % i)
+        self.assertNotIn("Too many open files", m.log())
 
     def test_refuses_what_the_host_cannot_hold(self):
         """A configuration needing more than the host's most: `master -n`
