@@ -30,9 +30,17 @@
 #define NAMESPACE_TMPFS_OPTIONS "mode=1777,size=%llu"
 #define NAMESPACE_OPTIONS_BYTES 64
 
+/* Without a jail, a private /tmp would leave the host's other places any
+ * user may write: a worker's files there outlive it, and a dynamic uid's
+ * next holder (another service) could read them (an adversarial run did,
+ * in /dev/shm). Each gets a tmpfs of its own too, where the host has it. */
+static const char *const namespace_also[] = { "/var/tmp", "/dev/shm" };
+#define NAMESPACE_ALSO_N (sizeof(namespace_also) / sizeof(namespace_also[0]))
+
 struct namespace_job {
 	bool net;
 	const char *tmp_dir;
+	bool also;               /* tmp_dir is the host's /tmp: namespace_also too */
 	char tmp_options[NAMESPACE_OPTIONS_BYTES]; /* formatted by the parent */
 	int netns_fd, mntns_fd;  /* written by the helper */
 	const char *step;        /* set by the helper when a step failed */
@@ -62,6 +70,11 @@ static int namespace_helper(void *arg)
 		if (syscall(SYS_mount, "tmpfs", j->tmp_dir, "tmpfs", MS_NOSUID | MS_NODEV,
 			    j->tmp_options) != 0)
 			return namespace_fail(j, "mount tmpfs");
+		for (size_t i = 0; j->also && i < NAMESPACE_ALSO_N; i++)
+			if (syscall(SYS_mount, "tmpfs", namespace_also[i], "tmpfs",
+				    MS_NOSUID | MS_NODEV, j->tmp_options) != 0 &&
+			    errno != ENOENT && errno != ENOTDIR)
+				return namespace_fail(j, "mount tmpfs on /var/tmp or /dev/shm");
 		if ((fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
 			return namespace_fail(j, "open mount namespace");
 		j->mntns_fd = (int)fd;
@@ -88,6 +101,7 @@ int namespace_create(bool net, const char *tmp_dir, unsigned long long tmp_size_
 		return 0;
 	flags |= (net ? CLONE_NEWNET : 0) | (tmp_dir != NULL ? CLONE_NEWNS : 0);
 	snprintf(j.tmp_options, sizeof(j.tmp_options), NAMESPACE_TMPFS_OPTIONS, tmp_size_bytes);
+	j.also = tmp_dir != NULL && strcmp(tmp_dir, "/tmp") == 0;
 	void *stack = mmap(NULL, NAMESPACE_STACK_BYTES, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED) {

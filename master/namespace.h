@@ -2,7 +2,8 @@
  * created and entered by each of its workers (setns in launch.c): a
  * network namespace with nothing in it (private_network), and a mount
  * namespace whose /tmp is a fresh, empty tmpfs of a bounded size
- * (private_tmp, private_tmp_size). One per
+ * (private_tmp, private_tmp_size), and so are /var/tmp and /dev/shm
+ * (each a tmpfs of that size) for a service without a jail. One per
  * service, not per worker, so a launch stays one setns away from it. */
 #ifndef MASTER_NAMESPACE_H
 #define MASTER_NAMESPACE_H

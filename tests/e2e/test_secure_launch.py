@@ -258,18 +258,27 @@ class Namespaces(Probe):
         return d + "/probe"
 
     def test_22b_private_tmp(self):
-        fd, path = tempfile.mkstemp(prefix="master-e2e-host-", dir="/tmp")
-        os.close(fd)
-        self.addCleanup(os.unlink, path)
+        """private_tmp: /tmp, and /var/tmp and /dev/shm (places any user may
+        write, where a dynamic uid's next holder read what the last one
+        left: an adversarial run) are empty tmpfs of the service's own; a
+        service without it sees the host's files there."""
+        dirs = [d for d in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(d)]
+        host = {}
+        for d in dirs:
+            fd, path = tempfile.mkstemp(prefix="master-e2e-host-", dir=d)
+            os.close(fd)
+            self.addCleanup(os.unlink, path)
+            host[d] = os.path.basename(path)
         probe = self.probe_outside_tmp()
         m = self.start("127.0.0.1:0 inet n y n - 1 %s -o private_tmp=yes\n"
                        "127.0.0.1:{PORT1} inet n y n - 1 {PROBE}\n" % probe, nports=1)
         names = m.service_names()
-        r = self.probe(m, name=names[0])
-        self.assertEqual(r["tmp"], [], "private /tmp is not empty")
-        self.assertEqual(r["tmp_error"], 0)
-        self.assertIn(os.path.basename(path), self.probe(m, name=names[1])["tmp"])
-        self.assertIn(os.path.basename(path), os.listdir("/tmp"))
+        private, shared = self.probe(m, name=names[0]), self.probe(m, name=names[1])
+        for d in dirs:
+            key = d.strip("/").replace("/", "_")   # tmp, var_tmp, dev_shm
+            self.assertEqual(private[key], [], "private %s is not empty" % d)
+            self.assertEqual(private[key + "_error"], 0)
+            self.assertIn(host[d], shared[key], "%s: the host's file not seen" % d)
 
 
     def test_22c_private_tmp_command_under_tmp_rejected(self):

@@ -16,7 +16,8 @@
  * status (Uid Gid Groups CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs
  * Seccomp, now), startup (fds, fd_targets, env, umask, SigBlk SigIgn
  * SigCgt), securebits, cwd, root, root_dev, root_ino, rlimits (soft and
- * hard, -1 = unlimited), interfaces (/proc/net/dev), tmp (names in /tmp),
+ * hard, -1 = unlimited), interfaces (/proc/net/dev), tmp, var_tmp, dev_shm
+ * (names in /tmp, /var/tmp, /dev/shm),
  * setuid0 (rc and errno of setuid(0)), cgroup (/proc/self/cgroup), and
  * connect / forks / kill0 / environ / write when asked (each with the
  * errno of the attempt, 0 if it worked). */
@@ -205,8 +206,27 @@ static void probe_rlimits_json(FILE *out)
 	fprintf(out, "},");
 }
 
+/* "KEY":[the entries of dir],"KEY_error":errno (0: listed), */
+static void probe_dir_json(FILE *out, const char *key, const char *path)
+{
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	fprintf(out, "\"%s\":[", key);
+	while (dir != NULL && (de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		fprintf(out, "%s", n++ ? "," : "");
+		probe_str(out, de->d_name);
+	}
+	fprintf(out, "],\"%s_error\":%d,", key, dir == NULL ? errno : 0);
+	if (dir != NULL)
+		closedir(dir);
+}
+
 /* Names listed one per line after a header (interfaces), or directory
- * entries (/tmp), as a JSON array. */
+ * entries (/tmp, /var/tmp, /dev/shm), as JSON arrays. */
 static void probe_lists_json(FILE *out)
 {
 	FILE *fp = fopen("/proc/net/dev", "re");
@@ -224,19 +244,10 @@ static void probe_lists_json(FILE *out)
 	}
 	if (fp != NULL)
 		fclose(fp);
-	fprintf(out, "],\"tmp\":[");
-	DIR *dir = opendir("/tmp");
-	struct dirent *de;
-	n = 0;
-	while (dir != NULL && (de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		fprintf(out, "%s", n++ ? "," : "");
-		probe_str(out, de->d_name);
-	}
-	if (dir != NULL)
-		closedir(dir);
-	fprintf(out, "],\"tmp_error\":%d,", dir == NULL ? errno : 0);
+	fprintf(out, "],");
+	probe_dir_json(out, "tmp", "/tmp");
+	probe_dir_json(out, "var_tmp", "/var/tmp");
+	probe_dir_json(out, "dev_shm", "/dev/shm");
 }
 
 static void probe_connect_json(FILE *out, int port)
