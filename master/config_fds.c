@@ -76,11 +76,14 @@ void config_fds_check(const struct config *cfg, unsigned long long max,
 	bool from_prefork;
 	unsigned long long workers = config_fds_workers(top, &from_prefork);
 	/* One fd per worker instead of two may be enough: say so. */
-	char hint[128] = "";
+	char hint[192] = "";
 	unsigned long long shared = config_fds_need_shared(cfg);
 	if (shared < need && shared <= max)
 		snprintf(hint, sizeof(hint), "; with worker_stderr=shared (one master fd per "
 			 "worker, not two) it would need %llu", shared);
+	else if (top->set.max_leaving == 0)
+		snprintf(hint, sizeof(hint), "; max_leaving (as many as maxproc when 0) bounds "
+			 "the workers leaving at once");
 	diag_add(errs, "%s:%u: \"%s\": the master would hold %llu file descriptors, more than "
 		 "the %llu %s allows; this service alone needs %llu (%u per worker, up to %llu "
 		 "workers: %s %u, leaving %llu, starting 1)%s", top->file, top->line, top->name,

@@ -144,6 +144,14 @@ START_TEST(test_check_names_numbers_and_the_biggest_service)
 	config_fds_check(&cfg, 1354, "hard RLIMIT_NOFILE", &errs);
 	ck_assert_uint_eq(errs.n, 1);
 	ck_assert_ptr_null(strstr(errs.msgs[0], "worker_stderr"));
+	ck_assert_ptr_null(strstr(errs.msgs[0], "max_leaving")); /* it is set: 2 */
+	diag_free(&errs);
+	/* max_leaving left at 0 (as many as maxproc): the other hint. */
+	s[1].set.max_leaving = 0;
+	config_fds_check(&cfg, 1354, "hard RLIMIT_NOFILE", &errs);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "leaving 1000, starting 1); max_leaving (as "
+				     "many as maxproc when 0) bounds the workers leaving at once"));
 	diag_free(&errs);
 }
 END_TEST
