@@ -86,8 +86,8 @@ class TestQuickstart(unittest.TestCase):
         text, taken = uncommented_example()
         # The metricsd example runs in a group the operator makes for it
         # (its comment says so); nogroup exists everywhere and stands in.
-        self.assertIn("group=master-admin", text, "the metricsd example changed")
-        text = text.replace("group=master-admin", "group=nogroup")
+        self.assertIn("group=master-status", text, "the metricsd example changed")
+        text = text.replace("group=master-status", "group=nogroup")
         self.assertIn("relay", taken, "the example's spawn service not found in etc/master.cf")
         with open(os.path.join(d, "master.cf"), "w") as f:
             f.write(text)
