@@ -235,9 +235,9 @@ static void config_check_fds(const struct config *cfg, struct diag *errs)
 		config_fds_check(cfg, max, source, errs);
 }
 
-/* admin_group's and status_group's gids, looked up here (on the reload thread) so that the
- * loop applies it without a lookup. An unknown group is no error: the
- * control socket then stays root's (control.c warns). */
+/* admin_group's and status_group's gids, looked up here (on the reload
+ * thread) so that the loop applies them without a lookup. An unknown group
+ * is no error: its members are then refused (control_auth.c warns). */
 int config_load(const char *dir, char *const *overrides, struct config *out,
 		struct diag *errs)
 {

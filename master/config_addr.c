@@ -7,8 +7,8 @@
 #include "config_addr.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>

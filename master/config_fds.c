@@ -23,9 +23,10 @@ unsigned config_fds_per_worker(const struct service_config *sc)
 
 static unsigned long long config_fds_service_as(const struct service_config *sc, bool shared)
 {
-	return sc->naddrs + CONFIG_FDS_PER_SERVICE +
-	       (shared ? CONFIG_FDS_STDERR_SHARED + CONFIG_FDS_PER_WORKER_SHARED * config_fds_workers(sc, NULL)
-		       : CONFIG_FDS_PER_WORKER * config_fds_workers(sc, NULL));
+	unsigned per = shared ? CONFIG_FDS_PER_WORKER_SHARED : CONFIG_FDS_PER_WORKER;
+
+	return sc->naddrs + CONFIG_FDS_PER_SERVICE + (shared ? CONFIG_FDS_STDERR_SHARED : 0) +
+	       per * config_fds_workers(sc, NULL);
 }
 
 unsigned long long config_fds_service(const struct service_config *sc)

@@ -125,8 +125,10 @@ static void control_dispatch(struct control_client *cl, char *line)
 	enum control_request_verb verb = control_request_parse(line, &req);
 	if (verb != CONTROL_REQUEST_INVALID && verb != CONTROL_REQUEST_STATUS &&
 	    cl->access != CONTROL_ACCESS_ALL) {
+		/* The name may be gone: a reload dropped it since the accept. */
+		const char *name = cl->ctl->status.name;
 		outbuf_printf(&cl->out, "error: permission denied: members of status_group \"%s\" "
-			      "may ask for status only\n", cl->ctl->status.name);
+			      "may ask for status only\n", name != NULL ? name : "");
 		return;
 	}
 	switch (verb) {

@@ -4,10 +4,11 @@
  * request line per connection, one reply, then close. Callers are checked
  * by peer credentials (root, the master's own uid, members of admin_group;
  * members of status_group for `status` only: control_auth.c); requests are
- * bounded in size and time, and every client is served without blocking, so a slow or hostile client
- * never holds up the master or other clients; clients are bounded in
- * number, per uid, and accepted a few per loop turn, so a flood of
- * connections neither grows the master nor stalls its loop. */
+ * bounded in size and time, and every client is served without blocking,
+ * so a slow or hostile client never holds up the master or other clients;
+ * clients are bounded in number, per uid, and accepted a few per loop
+ * turn, so a flood of connections neither grows the master nor stalls its
+ * loop. */
 #ifndef MASTER_CONTROL_H
 #define MASTER_CONTROL_H
 

@@ -65,6 +65,21 @@ static void monitor_notify_refuse(struct worker *w, uint64_t now_ms, const char 
 	d->refused_log_ms = now_ms;
 }
 
+/* Whether pid is no process of w's: found so within the last
+ * MONITOR_NOTIFY_STRANGER_MS, or now (and then remembered). */
+static bool monitor_notify_stranger(struct worker *w, pid_t pid, uint64_t now_ms)
+{
+	struct worker_daemon *d = w->daemon;
+
+	if (pid == d->stranger && now_ms < d->stranger_until_ms)
+		return true;
+	if (worker_daemon_holds(w, pid))
+		return false;
+	d->stranger = pid;
+	d->stranger_until_ms = now_ms + MONITOR_NOTIFY_STRANGER_MS;
+	return true;
+}
+
 static void monitor_notify_apply(struct worker *w, const struct notifymsg *msg, uint64_t now_ms)
 {
 	struct worker_daemon *d = w->daemon;
@@ -114,12 +129,7 @@ static void monitor_notify_on_readable(struct event_watch *ew, uint32_t revents)
 					 w->svc->cfg->name, (long)w->pid);
 			return;
 		}
-		if ((dg.pid == d->stranger && now_ms < d->stranger_until_ms) ||
-		    !worker_daemon_holds(w, dg.pid)) {
-			if (dg.pid != d->stranger || now_ms >= d->stranger_until_ms) {
-				d->stranger = dg.pid;
-				d->stranger_until_ms = now_ms + MONITOR_NOTIFY_STRANGER_MS;
-			}
+		if (monitor_notify_stranger(w, dg.pid, now_ms)) {
 			monitor_notify_refuse(w, now_ms, "a datagram from pid %ld, not a process "
 					      "of this worker", (long)dg.pid);
 			if (!bucket_take(&d->strangers, 1, now_ms)) {

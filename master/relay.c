@@ -175,8 +175,10 @@ static bool relay_pause(struct relay *r, uint64_t now_ms)
 		r->timer_open = true;
 	}
 	uint64_t resume = relaylimit_resume_ms(&r->limit, now_ms);
-	if (r->service_limit != NULL && relaylimit_resume_ms(r->service_limit, now_ms) > resume)
-		resume = relaylimit_resume_ms(r->service_limit, now_ms);
+	if (r->service_limit != NULL) {
+		uint64_t svc = relaylimit_resume_ms(r->service_limit, now_ms);
+		resume = svc > resume ? svc : resume;
+	}
 	uint64_t wait_ms = resume - now_ms;
 	if (wait_ms == 0)
 		wait_ms = 1;
@@ -234,8 +236,10 @@ static bool relay_pump(struct relay *r, int fd, const char *service, pid_t pid,
 		return true; /* an event from before the pause */
 	while (total < RELAY_READ_MAX_BYTES) {
 		size_t want = relaylimit_readable(&r->limit, now);
-		if (r->service_limit != NULL && relaylimit_readable(r->service_limit, now) < want)
-			want = relaylimit_readable(r->service_limit, now);
+		if (r->service_limit != NULL) {
+			size_t svc = relaylimit_readable(r->service_limit, now);
+			want = svc < want ? svc : want;
+		}
 		if (want == 0) {
 			if (relay_pause(r, now))
 				return true;

@@ -274,11 +274,12 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
 	/* Its stderr: a pipe of its own, or the service's shared socket,
 	 * opened with the first worker (again after a read error closed it). */
 	e.step = "stderr socket";
-	if (config_stderr_shared(c) && !svc->stderr_shared.open &&
-	    relay_shared_open(&svc->stderr_shared, &m->loop, c->name, worker_stderr_route,
-			      worker_stderr_ended, svc) < 0)
-		goto fail_errno;
-	svc->stderr_shared.own.service_limit = &svc->stderr_budget;
+	if (config_stderr_shared(c) && !svc->stderr_shared.open) {
+		if (relay_shared_open(&svc->stderr_shared, &m->loop, c->name, worker_stderr_route,
+				      worker_stderr_ended, svc) < 0)
+			goto fail_errno;
+		svc->stderr_shared.own.service_limit = &svc->stderr_budget;
+	}
 	w->relay.service_limit = &svc->stderr_budget;
 	e.step = "pipe";
 	if (!svc->stderr_shared.open) {

@@ -232,14 +232,21 @@ class Access(h.MasterTestCase):
         m.wait_log(r"refused a client: uid 65534")
         self.assertEqual(m.ctl("status")[0], 0)
 
-    def test_25b_admin_group(self):
-        """admin_group: its members (primary or supplementary group) may;
-        others still may not. The socket is 0660, group admin_group."""
+    def master_with_group(self, setting):
+        """A master whose `setting` (admin_group, status_group) is nogroup:
+        (master, control socket path, nogroup's gid), the socket checked to
+        be 0660 and nogroup's."""
         gid = grp.getgrnam("nogroup").gr_gid
-        m = self.master("127.0.0.1:0 inet n n n - 1 echo\n", 'admin_group = "nogroup"\n')
+        m = self.master("127.0.0.1:0 inet n n n - 1 echo\n", '%s = "nogroup"\n' % setting)
         ctl = m.path("run", "master.ctl")
         st = os.stat(ctl)
         self.assertEqual((st.st_gid, st.st_mode & 0o777), (gid, 0o660))
+        return m, ctl, gid
+
+    def test_25b_admin_group(self):
+        """admin_group: its members (primary or supplementary group) may;
+        others still may not. The socket is 0660, group admin_group."""
+        m, ctl, gid = self.master_with_group("admin_group")
         rc, out, err = self.ctl_as(m, NOBODY + ["--clear-groups"], "status", "--json")
         self.assertEqual(rc, 0, "primary group member refused: %s" % err)
         rc, out, err = self.ctl_as(m, ["--reuid=nobody", "--regid=daemon",
@@ -265,11 +272,7 @@ class Access(h.MasterTestCase):
         and nothing else: stop, reload and recycle are refused, and the
         master goes on. With admin_group as well (another group) the socket
         is 0666 and the credentials alone decide."""
-        gid = grp.getgrnam("nogroup").gr_gid
-        m = self.master("127.0.0.1:0 inet n n n - 1 echo\n", 'status_group = "nogroup"\n')
-        ctl = m.path("run", "master.ctl")
-        st = os.stat(ctl)
-        self.assertEqual((st.st_gid, st.st_mode & 0o777), (gid, 0o660))
+        m, ctl, _ = self.master_with_group("status_group")
         rc, out, err = self.ctl_as(m, NOBODY + ["--clear-groups"], "status", "--json")
         self.assertEqual(rc, 0, "status_group member refused status: %s" % err)
         self.assertTrue(out.startswith("{"), out)
