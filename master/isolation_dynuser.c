@@ -12,17 +12,43 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ipcclean.h"
 #include "log.h"
 #include "statedir.h"
 
 #define ISOLATION_DYNUSER_WHY_BYTES 512
 #define ISOLATION_DYNUSER_HINT_BYTES 256
+#define ISOLATION_DYNUSER_UIDS_BYTES 32
 #define ISOLATION_DYNUSER_MODE 0700        /* the service's uid alone */
 #define ISOLATION_DYNUSER_SHARED_MODE 0770 /* per-worker uids, the service's gid */
+
+/* What uids min..max left (ipcclean.c), logged for service if anything. */
+static void isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
+{
+	struct ipcclean_count n = { 0, 0 };
+	char uids[ISOLATION_DYNUSER_UIDS_BYTES];
+
+	if (geteuid() != 0)
+		return;
+	ipcclean_range(min, max, &n);
+	if (n.removed == 0 && n.failed == 0)
+		return;
+	if (min == max)
+		snprintf(uids, sizeof(uids), "uid %u", (unsigned)min);
+	else
+		snprintf(uids, sizeof(uids), "uids %u..%u", (unsigned)min, (unsigned)max);
+	log_warn("service %s: %s left %u IPC objects or /dev/shm, /dev/mqueue entries: %u "
+		 "removed%s", service, uids, n.removed + n.failed, n.removed,
+		 n.failed > 0 ? ", the rest could not be" : "");
+}
 
 static int isolation_dynuser_take(struct isolation_dynuser *d, uint64_t hint, uid_t *uid,
 				  char *err, size_t errsize)
 {
+	/* Nothing held (the master's first dynamic user): what a master that
+	 * died left goes before any uid of the range is handed out. */
+	if (d->pool->held == 0)
+		isolation_dynuser_clean(d->service, d->min, d->max);
 	int rc = dynuser_alloc(d->pool, d->min, d->max, hint, uid);
 
 	if (rc < 0) {
@@ -37,6 +63,15 @@ static int isolation_dynuser_take(struct isolation_dynuser *d, uint64_t hint, ui
 			 (unsigned)d->min, (unsigned)d->max, (unsigned)d->pool->min,
 			 (unsigned)d->pool->max, (unsigned)*uid);
 	return 0;
+}
+
+/* One holder of uid less; a uid nobody holds any more leaves nothing in
+ * the host's IPC namespaces for its next holder. */
+static void isolation_dynuser_give_back(struct isolation_dynuser *d, uid_t uid)
+{
+	dynuser_release(d->pool, uid);
+	if (dynuser_holders(d->pool, uid) == 0)
+		isolation_dynuser_clean(d->service, uid, uid);
 }
 
 int isolation_dynuser_init(struct isolation_dynuser *d, struct dynuser *pool,
@@ -97,8 +132,8 @@ void isolation_dynuser_fini(struct isolation_dynuser *d)
 		/* Workers still alive (the master exits): their uids go too. */
 		for (size_t i = 0; i < d->workers.cap; i++)
 			if (d->workers.slots[i].pid != 0)
-				dynuser_release(d->pool, (uid_t)(uintptr_t)d->workers.slots[i].value);
-		dynuser_release(d->pool, d->uid);
+				isolation_dynuser_give_back(d, (uid_t)(uintptr_t)d->workers.slots[i].value);
+		isolation_dynuser_give_back(d, d->uid);
 		if (dynuser_holders(d->pool, d->uid) == 0 && d->state_dir != NULL &&
 		    statedir_release(d->state_dir, why, sizeof(why)) < 0)
 			log_warn("service %s: state_directory: %s", d->service, why);
@@ -153,5 +188,5 @@ void isolation_dynuser_reaped(struct isolation_dynuser *d, pid_t pid)
 
 	if (d->pool == NULL || !d->per_worker || (uid = pidmap_remove(&d->workers, pid)) == NULL)
 		return;
-	dynuser_release(d->pool, (uid_t)(uintptr_t)uid);
+	isolation_dynuser_give_back(d, (uid_t)(uintptr_t)uid);
 }

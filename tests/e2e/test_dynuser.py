@@ -7,7 +7,8 @@ a sibling's. The uids come from dynamic_uid_min..dynamic_uid_max, none in
 /etc/passwd, no supplementary groups; a uid goes back when its worker is
 reaped (a range just large enough keeps serving through recycling) and
 when its service is removed by a reload (the only uid of a one-uid range
-serves the next service); the state directory is made with the uid as
+serves the next service); what a released uid left in SysV IPC, POSIX
+message queues and /dev/shm is removed; the state directory is made with the uid as
 owner, named to the worker by STATE_DIRECTORY, writable by it alone, and
 goes back to root when the service goes. A range that /etc/passwd uses is
 refused at load with the passwd file and line.
@@ -15,6 +16,7 @@ refused at load with the passwd file and line.
 Everything here needs root (the master switches ids): skipped otherwise.
 """
 
+import ctypes
 import errno
 import json
 import os
@@ -25,12 +27,42 @@ import unittest
 import harness as h
 
 PROBE = os.path.join(h.BUILD, "tests", "probe")
+LEAVER = os.path.join(h.BUILD, "tests", "leaver")
 RANGE_MIN = 61184           # systemd's DynamicUser= range, our default
 RANGE_MAX = 65519
 
 
 def passwd_uids():
     return {p.pw_uid for p in pwd.getpwall()}
+
+
+def sysv_ids(kind):
+    """The ids of the host's SysV objects of kind (shm, sem, msg)."""
+    with open("/proc/sysvipc/" + kind) as f:
+        return {int(line.split()[1]) for line in f.readlines()[1:]}
+
+
+def mq_exists(name):
+    """Whether POSIX message queue /name exists (whether or not the host
+    mounted /dev/mqueue)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.mq_open(("/" + name).encode(), os.O_RDONLY)
+    if fd >= 0:
+        libc.mq_close(fd)
+        return True
+    return False
+
+
+def left_behind(r):
+    """What of a leaver's report (tests/workers/leaver.c) still exists."""
+    there = []
+    there += ["shm %d" % i for i in r["shm"] if i in sysv_ids("shm")]
+    there += ["sem %d" % r["sem"]] if r["sem"] in sysv_ids("sem") else []
+    there += ["msg %d" % r["msg"]] if r["msg"] in sysv_ids("msg") else []
+    there += ["mq " + r["mq"]] if mq_exists(r["mq"]) else []
+    there += [p for p in ("/dev/shm/" + r["shm_file"], "/dev/shm/%s.d" % r["shm_file"])
+              if os.path.lexists(p)]
+    return there
 
 
 class DynUser(h.MasterTestCase):
@@ -199,6 +231,93 @@ class DynUser(h.MasterTestCase):
         st = m.wait_for(lambda st: st["services"] and m.service("two", st)["workers"]["idle"],
                         15, "service two ready")
         self.assertEqual(self.assertDynamic(m.worker_pids("two", st)[0])[0], lo)
+
+    def leave(self, m, name=None):
+        text = h.read_all(m.addr(name))
+        try:
+            r = json.loads(text)
+        except ValueError:
+            self.fail("leaver answer is not JSON: %r\n%s" % (text, m.log_tail()))
+        self.assertEqual(r["errors"], "", r)
+        return r
+
+    def test_60g_ipc_removed_with_service_uid(self):
+        """A one-uid range: what the service's workers left in SysV IPC,
+        POSIX message queues and /dev/shm (a segment given to root
+        included) stays while the service holds the uid, and is gone once
+        a reload removed the service and its uid came back, before the
+        next service can get it."""
+        if not h.can_exec_as("nobody", LEAVER):
+            self.skipTest("others cannot execute %s" % LEAVER)
+        lo = RANGE_MIN + 300
+        conf = "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo)
+        m = self.start("one unix n y n - 1 %s -o user=dynamic -o max_use=1\n" % LEAVER, conf)
+        r = self.leave(m, "one")
+        self.assertEqual(r["uid"], lo)
+        h.poll_until(lambda: not h.pid_alive(r["pid"]), 10, "worker %d gone" % r["pid"])
+        m.wait_for(lambda st: m.worker_pids("one", st) and
+                   r["pid"] not in m.worker_pids("one", st), 10, "a new worker of one")
+        self.assertEqual(len(left_behind(r)), 7, "the worker's leavings, kept while the "
+                         "service holds its uid: %s" % left_behind(r))
+        m.write("master.cf", "")
+        rc, out, err = m.ctl("reload", timeout=15)
+        self.assertEqual(rc, 0, out + err)
+        m.wait_for(lambda st: st.get("draining") == [] and not st["services"], 15,
+                   "service one drained")
+        self.assertEqual(left_behind(r), [], m.log_tail())
+        self.assertIn("uid %d left" % lo, m.log())
+
+    def test_60h_ipc_removed_with_worker_uid(self):
+        """dynamic_user=worker, max_use=1: what each worker left is gone
+        once it is reaped and its uid came back."""
+        if not h.can_exec_as("nobody", LEAVER):
+            self.skipTest("others cannot execute %s" % LEAVER)
+        lo = RANGE_MIN + 400
+        m = self.start("127.0.0.1:0 inet n y n - 1 %s -o user=dynamic -o dynamic_user=worker"
+                       " -o max_use=1\n" % LEAVER,
+                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 3))
+        reports = [self.leave(m) for _ in range(3)]
+        for r in reports:
+            self.assertTrue(lo < r["uid"] <= lo + 3, r)
+            m.wait_for(lambda st: r["pid"] not in m.worker_pids(None, st), 10,
+                       "worker %d reaped" % r["pid"])
+            h.poll_until(lambda: not left_behind(r), 5, "worker %d's leavings removed"
+                         % r["pid"], detail=lambda: "%s\n%s" % (left_behind(r), m.log_tail()))
+        self.assertIn("uid %d left" % reports[0]["uid"], m.log())
+
+    def test_60i_ipc_of_a_dead_master_removed_at_start(self):
+        """What a uid of the range left before this master started (a
+        master that died) is gone before the first uid is handed out."""
+        lo = RANGE_MIN + 500
+        libc = ctypes.CDLL(None, use_errno=True)
+        shm_file = "/dev/shm/dead-master-%d" % os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgid(lo + 1)
+                os.setuid(lo + 1)
+                shm = libc.shmget(0, 4096, 0o1000 | 0o600)   # IPC_PRIVATE, IPC_CREAT
+                with open(shm_file, "w") as f:
+                    f.write("%d\n" % shm)
+                os._exit(0 if shm >= 0 else 1)
+            except BaseException:
+                os._exit(2)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(status, 0, "the child could not leave a segment as uid %d" % (lo + 1))
+        with open(shm_file) as f:
+            shm = int(f.read())
+        self.assertIn(shm, sysv_ids("shm"))
+        try:
+            m = self.start("127.0.0.1:0 inet n y n - 1 {PROBE} -o user=dynamic\n",
+                           "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 3))
+            self.assertNotIn(shm, sysv_ids("shm"), m.log_tail())
+            self.assertFalse(os.path.lexists(shm_file))
+            self.assertIn("uids %d..%d left 2 IPC objects" % (lo, lo + 3), m.log())
+        finally:
+            if os.path.lexists(shm_file):
+                os.unlink(shm_file)
+            if shm in sysv_ids("shm"):
+                libc.shmctl(shm, 0, None)   # IPC_RMID
 
     def test_60f_range_used_by_passwd_refused(self):
         """dynamic_uid_min..max over an existing account: master -n fails

@@ -1,0 +1,216 @@
+/* ipcclean.c - owns removing what a dynamic uid left in the host's shared
+ * kernel namespaces once nobody holds the uid (see ipcclean.h): SysV
+ * shared memory, semaphore sets and message queues, POSIX message queues
+ * and POSIX shared memory (/dev/shm), as systemd's
+ * RemoveIPC= does for its dynamic users. Without it the next service to
+ * get the uid owns what the last one left: its data to read, its memory
+ * (a SysV segment outlives every process) held for good.
+ *
+ * Nothing here is fatal: what cannot be removed is counted and logged by
+ * the caller. The SysV tables are walked by index (*_STAT) only when the
+ * kernel says some object exists (*_INFO), so a host without SysV IPC
+ * pays three system calls a release. POSIX message queues are seen
+ * through a mount of the IPC namespace's mqueue filesystem that the master
+ * makes once and attaches nowhere (fsopen, fsmount: one fd kept for the
+ * master's life), so they are found whether or not the host mounted
+ * /dev/mqueue; where that fails, through /dev/mqueue if it is one. Names
+ * are never followed: the
+ * directories are walked by fd with O_NOFOLLOW, and a directory is
+ * entered only if it is still the one its entry's owner was read from. */
+#include "ipcclean.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/mount.h>
+
+#define IPCCLEAN_MQUEUE_DIR "/dev/mqueue"
+#define IPCCLEAN_SHM_DIR "/dev/shm"
+#define IPCCLEAN_MQUEUE_MAGIC 0x19800202 /* linux/magic.h MQUEUE_MAGIC */
+#define IPCCLEAN_DEPTH_MAX 16            /* directories below /dev/shm */
+
+union ipcclean_semun { /* what semctl(2) says the caller defines */
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+	struct seminfo *__buf;
+};
+
+/* Owned or created by a uid of the range. */
+static bool ipcclean_ours(uid_t uid, uid_t cuid, uid_t min, uid_t max)
+{
+	return (uid >= min && uid <= max) || (cuid >= min && cuid <= max);
+}
+
+static void ipcclean_shm(uid_t min, uid_t max, struct ipcclean_count *n)
+{
+	struct shm_info info;
+	struct shmid_ds ds;
+	int top = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
+
+	if (top < 0 || info.used_ids == 0)
+		return;
+	for (int i = 0; i <= top; i++) {
+		int id = shmctl(i, SHM_STAT_ANY, &ds);
+		if (id < 0 || !ipcclean_ours(ds.shm_perm.uid, ds.shm_perm.cuid, min, max))
+			continue;
+		if (shmctl(id, IPC_RMID, NULL) == 0)
+			n->removed++;
+		else
+			n->failed++;
+	}
+}
+
+static void ipcclean_sem(uid_t min, uid_t max, struct ipcclean_count *n)
+{
+	struct seminfo info;
+	struct semid_ds ds;
+	int top = semctl(0, 0, SEM_INFO, (union ipcclean_semun){ .__buf = &info });
+
+	if (top < 0 || info.semusz == 0)
+		return;
+	for (int i = 0; i <= top; i++) {
+		int id = semctl(i, 0, SEM_STAT_ANY, (union ipcclean_semun){ .buf = &ds });
+		if (id < 0 || !ipcclean_ours(ds.sem_perm.uid, ds.sem_perm.cuid, min, max))
+			continue;
+		if (semctl(id, 0, IPC_RMID) == 0)
+			n->removed++;
+		else
+			n->failed++;
+	}
+}
+
+static void ipcclean_msg(uid_t min, uid_t max, struct ipcclean_count *n)
+{
+	struct msginfo info;
+	struct msqid_ds ds;
+	int top = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&info);
+
+	if (top < 0 || info.msgpool == 0)
+		return;
+	for (int i = 0; i <= top; i++) {
+		int id = msgctl(i, MSG_STAT_ANY, &ds);
+		if (id < 0 || !ipcclean_ours(ds.msg_perm.uid, ds.msg_perm.cuid, min, max))
+			continue;
+		if (msgctl(id, IPC_RMID, NULL) == 0)
+			n->removed++;
+		else
+			n->failed++;
+	}
+}
+
+/* Removes everything below the directory dirfd (closed here), whoever
+ * owns it: it is inside a directory of the released uid. */
+static void ipcclean_tree(int dirfd, int depth, struct ipcclean_count *n);
+
+/* Removes name in dirfd: an entry of the released uid, or, below one
+ * (all), any entry. */
+static void ipcclean_entry(int dirfd, const char *name, bool all, uid_t min, uid_t max,
+			   int depth, struct ipcclean_count *n)
+{
+	struct stat st, opened;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return;
+	if (!all && !(st.st_uid >= min && st.st_uid <= max))
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		int fd = depth < IPCCLEAN_DEPTH_MAX ?
+			 openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+		/* Still the directory that was looked at: not one renamed in. */
+		if (fd < 0 || fstat(fd, &opened) != 0 || opened.st_ino != st.st_ino ||
+		    opened.st_dev != st.st_dev) {
+			if (fd >= 0)
+				close(fd);
+			n->failed++;
+			return;
+		}
+		ipcclean_tree(fd, depth + 1, n);
+	}
+	if (unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0)
+		n->removed++;
+	else if (errno != ENOENT)
+		n->failed++;
+}
+
+/* Each entry of the directory dirfd (closed here): those of the range, or
+ * all of them. */
+static void ipcclean_dir(int dirfd, bool all, uid_t min, uid_t max, int depth,
+			 struct ipcclean_count *n)
+{
+	DIR *dir = fdopendir(dirfd);
+	struct dirent *e;
+
+	if (dir == NULL) {
+		close(dirfd);
+		n->failed++;
+		return;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		ipcclean_entry(dirfd, e->d_name, all, min, max, depth, n);
+	}
+	closedir(dir);
+}
+
+static void ipcclean_tree(int dirfd, int depth, struct ipcclean_count *n)
+{
+	ipcclean_dir(dirfd, true, 0, 0, depth, n);
+}
+
+/* A detached mount of the mqueue filesystem (-1: none could be made). */
+static int ipcclean_mqueue_mount(void)
+{
+	static int mnt = -2;
+	int fs;
+
+	if (mnt != -2)
+		return mnt;
+	mnt = -1;
+	if ((fs = (int)syscall(SYS_fsopen, "mqueue", FSOPEN_CLOEXEC)) < 0)
+		return mnt;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+	close(fs);
+	return mnt;
+}
+
+/* The message queues' directory, open (closed by the caller), or -1. */
+static int ipcclean_mqueue_dir(void)
+{
+	struct statfs fs;
+	int mnt = ipcclean_mqueue_mount();
+	int fd = mnt >= 0 ? openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) :
+		 open(IPCCLEAN_MQUEUE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	/* A /dev/mqueue that is a plain directory is not looked at. */
+	if (fd >= 0 && (fstatfs(fd, &fs) != 0 || fs.f_type != IPCCLEAN_MQUEUE_MAGIC)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void ipcclean_range(uid_t min, uid_t max, struct ipcclean_count *n)
+{
+	ipcclean_shm(min, max, n);
+	ipcclean_sem(min, max, n);
+	ipcclean_msg(min, max, n);
+	int fd = ipcclean_mqueue_dir();
+
+	if (fd >= 0)
+		ipcclean_dir(fd, false, min, max, 0, n);
+	if ((fd = open(IPCCLEAN_SHM_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+		ipcclean_dir(fd, false, min, max, 0, n);
+}

@@ -1,0 +1,21 @@
+/* ipcclean.h - what a released dynamic uid left in the host's shared
+ * kernel namespaces, removed: SysV shared memory, semaphores and message
+ * queues owned or created by it, and its entries in /dev/mqueue and
+ * /dev/shm (a directory of its, with all inside). The caller
+ * (isolation_dynuser.c) calls it once nobody holds the uid, so nothing of
+ * the uid runs any more: in cgroup containment a worker counts as reaped
+ * only once its leaf is empty. */
+#ifndef MASTER_IPCCLEAN_H
+#define MASTER_IPCCLEAN_H
+
+#include <sys/types.h>
+
+struct ipcclean_count {
+	unsigned removed; /* objects and entries removed */
+	unsigned failed;  /* found and not removed */
+};
+
+/* Removes what uids min..max own; adds to *n. */
+void ipcclean_range(uid_t min, uid_t max, struct ipcclean_count *n);
+
+#endif

@@ -1,0 +1,124 @@
+/* leaver.c - a worker that leaves things in the host's shared kernel
+ * namespaces for the next holder of its uid (dynamic-user e2e tests).
+ *
+ * For each connection it makes, 0600 and with no process left to hold
+ * them: a SysV shared memory segment of LEAVER_SHM_BYTES, one more given
+ * to root with IPC_SET (its creator stays this uid), a semaphore set, a
+ * message queue with one message, a POSIX message queue
+ * /dev/mqueue/leaver-PID-N, a file /dev/shm/leaver-PID-N and a directory
+ * /dev/shm/leaver-PID-N.d with a file in it. It answers one JSON line:
+ *   {"pid":P,"uid":U,"shm":[ID,ID],"sem":ID,"msg":ID,"mq":"leaver-PID-N",
+ *    "shm_file":"leaver-PID-N","errors":"what failed, or empty"}
+ * then closes (run it with max_use=1 to have it leave at once). */
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libmaster.h"
+
+#define LEAVER_SHM_BYTES (64 * 1024)
+#define LEAVER_MODE 0600
+#define LEAVER_ANSWER_BYTES 1024
+#define LEAVER_NAME_BYTES 64
+
+struct leaver_msg {
+	long mtype;
+	char mtext[16];
+};
+
+static char leaver_errors[256];
+
+static void leaver_fail(const char *what)
+{
+	size_t len = strlen(leaver_errors);
+
+	snprintf(leaver_errors + len, sizeof(leaver_errors) - len, "%s%s: %s",
+		 len > 0 ? "; " : "", what, strerror(errno));
+}
+
+static int leaver_shm(bool to_root)
+{
+	int id = shmget(IPC_PRIVATE, LEAVER_SHM_BYTES, IPC_CREAT | LEAVER_MODE);
+	struct shmid_ds ds;
+
+	if (id < 0) {
+		leaver_fail("shmget");
+		return -1;
+	}
+	if (to_root) { /* the owner may give it away; the creator stays */
+		if (shmctl(id, IPC_STAT, &ds) != 0)
+			leaver_fail("shmctl IPC_STAT");
+		ds.shm_perm.uid = 0;
+		if (shmctl(id, IPC_SET, &ds) != 0)
+			leaver_fail("shmctl IPC_SET");
+	}
+	return id;
+}
+
+static void leaver_files(const char *name)
+{
+	char path[LEAVER_NAME_BYTES * 2];
+	struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = 16 };
+	mqd_t q;
+	int fd;
+
+	snprintf(path, sizeof(path), "/%s", name);
+	if ((q = mq_open(path, O_CREAT | O_RDWR, LEAVER_MODE, &attr)) == (mqd_t)-1)
+		leaver_fail("mq_open");
+	else if (mq_close(q) != 0)
+		leaver_fail("mq_close");
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, LEAVER_MODE)) < 0 ||
+	    write(fd, "left\n", 5) != 5)
+		leaver_fail(path);
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "/dev/shm/%s.d", name);
+	if (mkdir(path, 0700) != 0)
+		leaver_fail(path);
+	snprintf(path, sizeof(path), "/dev/shm/%s.d/inside", name);
+	if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, LEAVER_MODE)) < 0)
+		leaver_fail(path);
+	else
+		close(fd);
+}
+
+static void leaver_handle(int fd, void *ctx)
+{
+	static unsigned n;
+	char name[LEAVER_NAME_BYTES], answer[LEAVER_ANSWER_BYTES];
+	struct leaver_msg msg = { 1, "left" };
+	int shm = leaver_shm(false), shm_root = leaver_shm(true);
+	int sem = semget(IPC_PRIVATE, 1, IPC_CREAT | LEAVER_MODE);
+	int mq = msgget(IPC_PRIVATE, IPC_CREAT | LEAVER_MODE);
+
+	(void)ctx;
+	leaver_errors[0] = '\0';
+	if (sem < 0)
+		leaver_fail("semget");
+	if (mq < 0)
+		leaver_fail("msgget");
+	else if (msgsnd(mq, &msg, sizeof(msg.mtext), IPC_NOWAIT) != 0)
+		leaver_fail("msgsnd");
+	snprintf(name, sizeof(name), "leaver-%ld-%u", (long)getpid(), n++);
+	leaver_files(name);
+	int len = snprintf(answer, sizeof(answer), "{\"pid\":%ld,\"uid\":%u,\"shm\":[%d,%d],\"sem\":%d,"
+			   "\"msg\":%d,\"mq\":\"%s\",\"shm_file\":\"%s\",\"errors\":\"%s\"}\n",
+			   (long)getpid(), (unsigned)getuid(), shm, shm_root, sem, mq, name, name, leaver_errors);
+	if (write(fd, answer, (size_t)len) != len)
+		perror("leaver: write");
+}
+
+int main(void)
+{
+	return libmaster_run(leaver_handle, NULL);
+}
