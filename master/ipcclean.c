@@ -39,11 +39,9 @@
 #define IPCCLEAN_MQUEUE_MAGIC 0x19800202 /* linux/magic.h MQUEUE_MAGIC */
 #define IPCCLEAN_DEPTH_MAX 16            /* directories below /dev/shm */
 
-union ipcclean_semun { /* what semctl(2) says the caller defines */
-	int val;
+union ipcclean_semun { /* semctl(2)'s fourth argument, as far as used here */
 	struct semid_ds *buf;
-	unsigned short *array;
-	struct seminfo *__buf;
+	struct seminfo *info;
 };
 
 /* Owned or created by a uid of the range. */
@@ -75,7 +73,7 @@ static void ipcclean_sem(uid_t min, uid_t max, struct ipcclean_count *n)
 {
 	struct seminfo info;
 	struct semid_ds ds;
-	int top = semctl(0, 0, SEM_INFO, (union ipcclean_semun){ .__buf = &info });
+	int top = semctl(0, 0, SEM_INFO, (union ipcclean_semun){ .info = &info });
 
 	if (top < 0 || info.semusz == 0)
 		return;
