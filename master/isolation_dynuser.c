@@ -102,6 +102,7 @@ int isolation_dynuser_init(struct isolation_dynuser *d, struct dynuser *pool,
 			d->pool = NULL;
 			goto fail;
 		}
+		d->fresh = true;
 	}
 	d->gid = c->set.group[0] != '\0' ? c->gid : (gid_t)d->uid;
 	if (d->state_dir != NULL) {
@@ -149,6 +150,7 @@ void isolation_dynuser_apply(const struct isolation_dynuser *d, struct launch_sp
 	if (d->pool == NULL)
 		return;
 	spec->uid = d->uid;
+	spec->fresh_uid = d->fresh;
 	spec->gid = d->gid;
 	spec->groups = NULL;
 	spec->ngroups = 0;
@@ -165,13 +167,18 @@ int isolation_dynuser_worker(struct isolation_dynuser *d, struct launch_spec *sp
 	if (isolation_dynuser_take(d, DYNUSER_NEXT, &uid, err, errsize) < 0)
 		return -1;
 	spec->uid = uid;
+	spec->fresh_uid = true;
 	return 0;
 }
 
 void isolation_dynuser_launched(struct isolation_dynuser *d, const struct launch_spec *spec,
 				pid_t pid)
 {
-	if (d->pool == NULL || !d->per_worker)
+	if (d->pool == NULL)
+		return;
+	if (pid > 0 && spec->uid == d->uid)
+		d->fresh = false; /* its first worker emptied its keyrings */
+	if (!d->per_worker)
 		return;
 	if (pid > 0 && pidmap_put(&d->workers, pid, (void *)(uintptr_t)spec->uid) == 0)
 		return;

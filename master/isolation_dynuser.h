@@ -22,6 +22,7 @@ struct isolation_dynuser {
 	uid_t uid;              /* the service's (held while this exists) */
 	gid_t gid;              /* its uid, or the -o group= one */
 	bool per_worker;
+	bool fresh;             /* uid newly taken: no worker has run as it yet */
 	uid_t min, max;         /* the configured range */
 	struct pidmap workers;  /* per_worker: pid -> its uid (as a pointer) */
 	char *state_dir;        /* owned copy; NULL: none */
@@ -37,7 +38,8 @@ int isolation_dynuser_init(struct isolation_dynuser *d, struct dynuser *pool,
 /* Gives every uid back; a uid nobody holds any more takes its state
  * directory back to root (statedir_release). */
 void isolation_dynuser_fini(struct isolation_dynuser *d);
-/* The service's ids into a launch (no supplementary groups). */
+/* The service's ids into a launch (no supplementary groups); fresh_uid
+ * until a worker has been launched as it. */
 void isolation_dynuser_apply(const struct isolation_dynuser *d, struct launch_spec *spec);
 /* per_worker: a fresh uid into spec. Returns 0, or -1 with err. */
 int isolation_dynuser_worker(struct isolation_dynuser *d, struct launch_spec *spec,

@@ -171,7 +171,8 @@ static int launch_child_main(void *arg)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, LAUNCH_KERNEL_SIGSET_BYTES);
 	if (launch_confine(c) < 0 || launch_caps_prepare(c) < 0 ||
-	    launch_set_ids(c) < 0 || launch_caps_clear(c) < 0 || launch_check_ids(c) < 0)
+	    launch_set_ids(c) < 0 || launch_caps_clear(c) < 0 || launch_check_ids(c) < 0 ||
+	    launch_clear_keyrings(c) < 0)
 		return -1;
 	/* A worker never outlives its master: unsupervised, nothing would
 	 * enforce its limits. Set after the id change, which clears it. */

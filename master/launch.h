@@ -109,6 +109,8 @@ struct launch_spec {
 	int status_fd;          /* becomes fd 3+nlisten; -1: none (not a protocol worker) */
 	int stderr_fd;          /* becomes fd 2 */
 	bool set_ids;           /* switch to uid/gid/groups (root master only) */
+	bool fresh_uid;         /* uid is new to its holder (a dynamic user): its
+				 * kernel keyrings are emptied (launch_confine.c) */
 	uid_t uid;
 	gid_t gid;
 	const gid_t *groups;

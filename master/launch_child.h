@@ -80,6 +80,8 @@ int launch_block_place(struct launch_child *c);
 int launch_rlimits(struct launch_child *c, bool nofile_only);
 /* Child side: rlimits, cgroup, namespaces, jail, chdir("/"). */
 int launch_confine(struct launch_child *c);
+/* After the id change: a fresh uid's kernel keyrings emptied. */
+int launch_clear_keyrings(struct launch_child *c);
 
 /* Child side, before the id change: inheritable and ambient sets for the
  * kept capabilities, bounding set emptied, securebits locked. */

@@ -1,6 +1,7 @@
 /* launch_confine.c - owns the child's confinement steps (see launch.h):
- * rlimits, cgroup (the cgroup.procs fallback), namespaces, and the jail,
- * entered through the fd its configuration opened and checked. Runs in
+ * rlimits, cgroup (the cgroup.procs fallback), namespaces, the jail,
+ * entered through the fd its configuration opened and checked, and the
+ * kernel keyrings of a uid new to its holder. Runs in
  * the vfork-style child: raw system calls only (launch_child.h); every fd
  * is the one the parent put in c->fd (launch_block.c), not the spec's. */
 #include "launch_child.h"
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/keyctl.h>
 
 /* Sets the service's rlimits: all but RLIMIT_NOFILE (nofile_only false),
  * or RLIMIT_NOFILE alone (true). The fd limit comes last, once the fds are
@@ -99,4 +101,37 @@ int launch_confine(struct launch_child *c)
 	if ((rc = LAUNCH_SYS(SYS_chdir, "/")) < 0)
 		return launch_fail(c, "chdir /", rc);
 	return 0;
+}
+
+/* A uid new to its holder (a dynamic user's, spec->fresh_uid) starts with
+ * empty kernel keyrings. The user keyring (@u), the user session keyring
+ * (@us) and the persistent keyring of a uid are the kernel's, per uid,
+ * kept after every process of it is gone: what the last holder of the uid
+ * put there (a token, a Kerberos cache) would be the next one's to read,
+ * or planted for it (request_key searches them). Only the uid itself may
+ * clear them, so this runs after the id change. The persistent keyring is
+ * linked into the thread keyring, which the exec discards. A kernel
+ * without keyrings (ENOSYS) or persistent keyrings (EOPNOTSUPP) has
+ * nothing to clear; any other failure fails the launch. */
+LAUNCH_NO_SANITIZE
+int launch_clear_keyrings(struct launch_child *c)
+{
+	static const int rings[] = { KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING };
+	long rc;
+
+	if (!c->spec->set_ids || !c->spec->fresh_uid)
+		return 0;
+	for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++) {
+		rc = LAUNCH_SYS(SYS_keyctl, KEYCTL_CLEAR, rings[i], 0, 0, 0);
+		if (rc == -ENOSYS)
+			return 0;
+		if (rc < 0)
+			return launch_fail(c, "clear keyrings", rc);
+	}
+	rc = LAUNCH_SYS(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_THREAD_KEYRING, 0, 0);
+	if (rc == -EOPNOTSUPP)
+		return 0;
+	if (rc >= 0)
+		rc = LAUNCH_SYS(SYS_keyctl, KEYCTL_CLEAR, rc, 0, 0, 0);
+	return rc < 0 ? launch_fail(c, "clear persistent keyring", rc) : 0;
 }

@@ -243,46 +243,62 @@ class DynUser(h.MasterTestCase):
 
     def test_60g_ipc_removed_with_service_uid(self):
         """A one-uid range: what the service's workers left in SysV IPC,
-        POSIX message queues and /dev/shm (a segment given to root
-        included) stays while the service holds the uid, and is gone once
-        a reload removed the service and its uid came back, before the
-        next service can get it."""
+        POSIX message queues, /dev/shm (a segment given to root included)
+        and the uid's kernel keyrings stays while the service holds the
+        uid (its next worker finds the keys), and is gone once a reload
+        removed the service and its uid came back: the next service to
+        get the uid finds none of it."""
         if not h.can_exec_as("nobody", LEAVER):
             self.skipTest("others cannot execute %s" % LEAVER)
         lo = RANGE_MIN + 300
         conf = "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo)
         m = self.start("one unix n y n - 1 %s -o user=dynamic -o max_use=1\n" % LEAVER, conf)
         r = self.leave(m, "one")
-        self.assertEqual(r["uid"], lo)
+        self.assertEqual((r["uid"], r["found"]), (lo, ""), r)
         h.poll_until(lambda: not h.pid_alive(r["pid"]), 10, "worker %d gone" % r["pid"])
         m.wait_for(lambda st: m.worker_pids("one", st) and
                    r["pid"] not in m.worker_pids("one", st), 10, "a new worker of one")
         self.assertEqual(len(left_behind(r)), 7, "the worker's leavings, kept while the "
                          "service holds its uid: %s" % left_behind(r))
+        sibling = self.leave(m, "one")
+        self.assertEqual(sibling["found"], "@u @us @p", "a sibling shares the keyrings")
         m.write("master.cf", "")
         rc, out, err = m.ctl("reload", timeout=15)
         self.assertEqual(rc, 0, out + err)
         m.wait_for(lambda st: st.get("draining") == [] and not st["services"], 15,
                    "service one drained")
-        self.assertEqual(left_behind(r), [], m.log_tail())
+        self.assertEqual(left_behind(r) + left_behind(sibling), [], m.log_tail())
         self.assertIn("uid %d left" % lo, m.log())
+        m.write("master.cf", "two unix n y n - 1 %s -o user=dynamic\n" % LEAVER)
+        rc, out, err = m.ctl("reload", timeout=15)
+        self.assertEqual(rc, 0, out + err + m.log_tail())
+        m.wait_for(lambda st: st["services"] and m.service("two", st)["workers"]["idle"],
+                   15, "service two ready")
+        r = self.leave(m, "two")
+        self.assertEqual((r["uid"], r["found"]), (lo, ""), "the next holder of uid %d" % lo)
 
     def test_60h_ipc_removed_with_worker_uid(self):
-        """dynamic_user=worker, max_use=1: what each worker left is gone
-        once it is reaped and its uid came back."""
+        """dynamic_user=worker, max_use=1, three uids (the service's and
+        two for workers, reused in turn): what each worker left is gone
+        once it is reaped and its uid came back, and no worker finds its
+        uid's previous holder's keys."""
         if not h.can_exec_as("nobody", LEAVER):
             self.skipTest("others cannot execute %s" % LEAVER)
         lo = RANGE_MIN + 400
         m = self.start("127.0.0.1:0 inet n y n - 1 %s -o user=dynamic -o dynamic_user=worker"
                        " -o max_use=1\n" % LEAVER,
-                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 3))
-        reports = [self.leave(m) for _ in range(3)]
-        for r in reports:
-            self.assertTrue(lo < r["uid"] <= lo + 3, r)
+                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 2))
+        reports = []
+        for _ in range(4):
+            r = h.poll_until(lambda: self.leave(m), 10, "a worker's answer", detail=m.detail)
+            reports.append(r)
+            self.assertEqual(r["found"], "", "uid %d's previous holder's keys: %s"
+                             % (r["uid"], reports))
             m.wait_for(lambda st: r["pid"] not in m.worker_pids(None, st), 10,
                        "worker %d reaped" % r["pid"])
             h.poll_until(lambda: not left_behind(r), 5, "worker %d's leavings removed"
                          % r["pid"], detail=lambda: "%s\n%s" % (left_behind(r), m.log_tail()))
+        self.assertLess(len({r["uid"] for r in reports}), 4, "no uid reused: %s" % reports)
         self.assertIn("uid %d left" % reports[0]["uid"], m.log())
 
     def test_60i_ipc_of_a_dead_master_removed_at_start(self):

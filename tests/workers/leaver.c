@@ -6,9 +6,13 @@
  * to root with IPC_SET (its creator stays this uid), a semaphore set, a
  * message queue with one message, a POSIX message queue
  * /dev/mqueue/leaver-PID-N, a file /dev/shm/leaver-PID-N and a directory
- * /dev/shm/leaver-PID-N.d with a file in it. It answers one JSON line:
+ * /dev/shm/leaver-PID-N.d with a file in it, and a key "leaver" in each
+ * of its uid's kernel keyrings (user, user session, persistent), after
+ * looking for one a previous holder of the uid put there. It answers one
+ * JSON line:
  *   {"pid":P,"uid":U,"shm":[ID,ID],"sem":ID,"msg":ID,"mq":"leaver-PID-N",
- *    "shm_file":"leaver-PID-N","errors":"what failed, or empty"}
+ *    "shm_file":"leaver-PID-N","found":"keys found: @u @us @p, or empty",
+ *    "errors":"what failed, or empty"}
  * then closes (run it with max_use=1 to have it leave at once). */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +25,9 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/keyctl.h>
 
 #include "libmaster.h"
 
@@ -92,10 +98,32 @@ static void leaver_files(const char *name)
 		close(fd);
 }
 
+/* Looks for a "leaver" key in each keyring of the uid (into found), then
+ * adds one. */
+static void leaver_keys(char *found, size_t size)
+{
+	static const char *const names[] = { "@u", "@us", "@p" };
+	long rings[] = { KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING,
+			 syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_THREAD_KEYRING) };
+
+	found[0] = '\0';
+	for (size_t i = 0; i < 3; i++) {
+		if (rings[i] == -1) { /* the persistent one could not be had */
+			leaver_fail(names[i]);
+			continue;
+		}
+		if (syscall(SYS_keyctl, KEYCTL_SEARCH, rings[i], "user", "leaver", 0) >= 0)
+			snprintf(found + strlen(found), size - strlen(found), "%s%s",
+				 found[0] ? " " : "", names[i]);
+		if (syscall(SYS_add_key, "user", "leaver", "left", 4, rings[i]) < 0)
+			leaver_fail(names[i]);
+	}
+}
+
 static void leaver_handle(int fd, void *ctx)
 {
 	static unsigned n;
-	char name[LEAVER_NAME_BYTES], answer[LEAVER_ANSWER_BYTES];
+	char name[LEAVER_NAME_BYTES], answer[LEAVER_ANSWER_BYTES], found[LEAVER_NAME_BYTES];
 	struct leaver_msg msg = { 1, "left" };
 	int shm = leaver_shm(false), shm_root = leaver_shm(true);
 	int sem = semget(IPC_PRIVATE, 1, IPC_CREAT | LEAVER_MODE);
@@ -111,9 +139,11 @@ static void leaver_handle(int fd, void *ctx)
 		leaver_fail("msgsnd");
 	snprintf(name, sizeof(name), "leaver-%ld-%u", (long)getpid(), n++);
 	leaver_files(name);
+	leaver_keys(found, sizeof(found));
 	int len = snprintf(answer, sizeof(answer), "{\"pid\":%ld,\"uid\":%u,\"shm\":[%d,%d],\"sem\":%d,"
-			   "\"msg\":%d,\"mq\":\"%s\",\"shm_file\":\"%s\",\"errors\":\"%s\"}\n",
-			   (long)getpid(), (unsigned)getuid(), shm, shm_root, sem, mq, name, name, leaver_errors);
+			   "\"msg\":%d,\"mq\":\"%s\",\"shm_file\":\"%s\",\"found\":\"%s\","
+			   "\"errors\":\"%s\"}\n",
+			   (long)getpid(), (unsigned)getuid(), shm, shm_root, sem, mq, name, name, found, leaver_errors);
 	if (write(fd, answer, (size_t)len) != len)
 		perror("leaver: write");
 }
