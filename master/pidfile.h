@@ -3,7 +3,8 @@
  * existence, is the truth, so a master that died leaves nothing to clean.
  * The lock belongs to the open file description, so it survives the
  * daemon's forks: taken before them (errors reach the terminal), the pid
- * rewritten by the final process. */
+ * rewritten by the final process. Mode 0600: who can open it can lock it
+ * (pidfile.c); one found readable or not ours is made again. */
 #ifndef MASTER_PIDFILE_H
 #define MASTER_PIDFILE_H
 

@@ -10,6 +10,7 @@ directories it "owns" are chown'ed to it, and what it does is done in a
 forked child that has switched to it. Needs root; skipped otherwise."""
 
 import json
+import fcntl
 import os
 import pwd
 import shutil
@@ -203,6 +204,64 @@ class RootPaths(h.MasterTestCase):
                 self.assertNotEqual(m2.wait_exit(10), 0, "a second master started")
                 self.assertIn("another master is running", m2.log())
                 self.assertEqual(m.status()["master"]["pid"], m.pid)
+
+    def test_40e_pid_file_lock_not_held_by_others(self):
+        """Whoever can open the pid file can flock it, and from the moment
+        a master dies hold off every new one ("another master is
+        running"). The pid file is root's, mode 0600: nobody cannot open
+        it. One left readable (a master of old: 0644) is made again at
+        start, so a lock taken on the old one holds nothing: killed with
+        SIGKILL, the master starts again while nobody holds that lock."""
+        m = self.master(CF, start=False)
+        pidf = m.path("run", "master.pid")
+        os.makedirs(m.run_dir, exist_ok=True)
+        with open(pidf, "w") as f:
+            f.write("1\n")
+        os.chmod(pidf, 0o644)
+        # nobody opens the old file now, and takes its lock once told to.
+        go_r, go_w = os.pipe()
+        held_r, held_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(go_w)
+                os.close(held_r)
+                os.setgroups([])
+                os.setgid(NOGROUP)
+                os.setuid(NOBODY)
+                fd = os.open(pidf, os.O_RDONLY)
+                os.read(go_r, 1)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.write(held_w, b"L")
+                os.read(go_r, 1)        # holds the lock until the test ends
+            finally:
+                os._exit(0)
+        os.close(go_r)
+        os.close(held_w)
+        self.addCleanup(lambda: (h.kill_quiet(pid), h.reap_if_ours(pid)))
+        self.addCleanup(os.close, go_w)
+        m.start()
+        st = os.stat(pidf)
+        self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600))
+        self.assertIn("pid file %s: owned by uid 0, mode 0644: made again, mode 0600" % pidf,
+                      m.log())
+
+        def open_pid_file():
+            try:
+                os.open(pidf, os.O_RDONLY)
+            except PermissionError:
+                return
+            raise AssertionError("nobody opened the pid file")
+        as_nobody(open_pid_file)
+        m.proc.kill()
+        m.wait_exit(10)
+        os.write(go_w, b"g")
+        self.assertEqual(os.read(held_r, 1), b"L", "nobody could not lock the old file")
+        os.close(held_r)
+        m2 = h.Master(None, share=m)
+        self.addCleanup(m2.cleanup)
+        m2.start()
+        self.assertEqual(m2.status()["master"]["pid"], m2.pid)
 
     # --- the jail and the command -----------------------------------------
     def jail_setup(self):
