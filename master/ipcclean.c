@@ -44,13 +44,23 @@ union ipcclean_semun { /* semctl(2)'s fourth argument, as far as used here */
 	struct seminfo *info;
 };
 
-/* Owned or created by a uid of the range. */
-static bool ipcclean_ours(uid_t uid, uid_t cuid, uid_t min, uid_t max)
+struct ipcclean_range {
+	uid_t min, max;
+	bool (*skip)(uid_t uid); /* NULL: none */
+};
+
+static bool ipcclean_in(const struct ipcclean_range *r, uid_t uid)
 {
-	return (uid >= min && uid <= max) || (cuid >= min && cuid <= max);
+	return uid >= r->min && uid <= r->max && (r->skip == NULL || !r->skip(uid));
 }
 
-static void ipcclean_shm(uid_t min, uid_t max, struct ipcclean_count *n)
+/* Owned or created by a uid of the range. */
+static bool ipcclean_ours(const struct ipcclean_range *r, uid_t uid, uid_t cuid)
+{
+	return ipcclean_in(r, uid) || ipcclean_in(r, cuid);
+}
+
+static void ipcclean_shm(const struct ipcclean_range *r, struct ipcclean_count *n)
 {
 	struct shm_info info;
 	struct shmid_ds ds;
@@ -60,7 +70,7 @@ static void ipcclean_shm(uid_t min, uid_t max, struct ipcclean_count *n)
 		return;
 	for (int i = 0; i <= top; i++) {
 		int id = shmctl(i, SHM_STAT_ANY, &ds);
-		if (id < 0 || !ipcclean_ours(ds.shm_perm.uid, ds.shm_perm.cuid, min, max))
+		if (id < 0 || !ipcclean_ours(r, ds.shm_perm.uid, ds.shm_perm.cuid))
 			continue;
 		if (shmctl(id, IPC_RMID, NULL) == 0)
 			n->removed++;
@@ -69,7 +79,7 @@ static void ipcclean_shm(uid_t min, uid_t max, struct ipcclean_count *n)
 	}
 }
 
-static void ipcclean_sem(uid_t min, uid_t max, struct ipcclean_count *n)
+static void ipcclean_sem(const struct ipcclean_range *r, struct ipcclean_count *n)
 {
 	struct seminfo info;
 	struct semid_ds ds;
@@ -79,7 +89,7 @@ static void ipcclean_sem(uid_t min, uid_t max, struct ipcclean_count *n)
 		return;
 	for (int i = 0; i <= top; i++) {
 		int id = semctl(i, 0, SEM_STAT_ANY, (union ipcclean_semun){ .buf = &ds });
-		if (id < 0 || !ipcclean_ours(ds.sem_perm.uid, ds.sem_perm.cuid, min, max))
+		if (id < 0 || !ipcclean_ours(r, ds.sem_perm.uid, ds.sem_perm.cuid))
 			continue;
 		if (semctl(id, 0, IPC_RMID) == 0)
 			n->removed++;
@@ -88,7 +98,7 @@ static void ipcclean_sem(uid_t min, uid_t max, struct ipcclean_count *n)
 	}
 }
 
-static void ipcclean_msg(uid_t min, uid_t max, struct ipcclean_count *n)
+static void ipcclean_msg(const struct ipcclean_range *r, struct ipcclean_count *n)
 {
 	struct msginfo info;
 	struct msqid_ds ds;
@@ -98,7 +108,7 @@ static void ipcclean_msg(uid_t min, uid_t max, struct ipcclean_count *n)
 		return;
 	for (int i = 0; i <= top; i++) {
 		int id = msgctl(i, MSG_STAT_ANY, &ds);
-		if (id < 0 || !ipcclean_ours(ds.msg_perm.uid, ds.msg_perm.cuid, min, max))
+		if (id < 0 || !ipcclean_ours(r, ds.msg_perm.uid, ds.msg_perm.cuid))
 			continue;
 		if (msgctl(id, IPC_RMID, NULL) == 0)
 			n->removed++;
@@ -111,16 +121,16 @@ static void ipcclean_msg(uid_t min, uid_t max, struct ipcclean_count *n)
  * owns it: it is inside a directory of the released uid. */
 static void ipcclean_tree(int dirfd, int depth, struct ipcclean_count *n);
 
-/* Removes name in dirfd: an entry of the released uid, or, below one
- * (all), any entry. */
-static void ipcclean_entry(int dirfd, const char *name, bool all, uid_t min, uid_t max,
+/* Removes name in dirfd: an entry of the range r, or, below one (r NULL),
+ * any entry. */
+static void ipcclean_entry(int dirfd, const char *name, const struct ipcclean_range *r,
 			   int depth, struct ipcclean_count *n)
 {
 	struct stat st, opened;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return;
-	if (!all && !(st.st_uid >= min && st.st_uid <= max))
+	if (r != NULL && !ipcclean_in(r, st.st_uid))
 		return;
 	if (S_ISDIR(st.st_mode)) {
 		int fd = depth < IPCCLEAN_DEPTH_MAX ?
@@ -141,9 +151,9 @@ static void ipcclean_entry(int dirfd, const char *name, bool all, uid_t min, uid
 		n->failed++;
 }
 
-/* Each entry of the directory dirfd (closed here): those of the range, or
- * all of them. */
-static void ipcclean_dir(int dirfd, bool all, uid_t min, uid_t max, int depth,
+/* Each entry of the directory dirfd (closed here): those of the range r,
+ * or all of them (r NULL). */
+static void ipcclean_dir(int dirfd, const struct ipcclean_range *r, int depth,
 			 struct ipcclean_count *n)
 {
 	DIR *dir = fdopendir(dirfd);
@@ -157,14 +167,14 @@ static void ipcclean_dir(int dirfd, bool all, uid_t min, uid_t max, int depth,
 	while ((e = readdir(dir)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		ipcclean_entry(dirfd, e->d_name, all, min, max, depth, n);
+		ipcclean_entry(dirfd, e->d_name, r, depth, n);
 	}
 	closedir(dir);
 }
 
 static void ipcclean_tree(int dirfd, int depth, struct ipcclean_count *n)
 {
-	ipcclean_dir(dirfd, true, 0, 0, depth, n);
+	ipcclean_dir(dirfd, NULL, depth, n);
 }
 
 /* A detached mount of the mqueue filesystem (-1: none could be made). */
@@ -200,15 +210,16 @@ static int ipcclean_mqueue_dir(void)
 	return fd;
 }
 
-void ipcclean_range(uid_t min, uid_t max, struct ipcclean_count *n)
+void ipcclean_range(uid_t min, uid_t max, bool (*skip)(uid_t uid), struct ipcclean_count *n)
 {
-	ipcclean_shm(min, max, n);
-	ipcclean_sem(min, max, n);
-	ipcclean_msg(min, max, n);
+	const struct ipcclean_range r = { min, max, skip };
 	int fd = ipcclean_mqueue_dir();
 
+	ipcclean_shm(&r, n);
+	ipcclean_sem(&r, n);
+	ipcclean_msg(&r, n);
 	if (fd >= 0)
-		ipcclean_dir(fd, false, min, max, 0, n);
+		ipcclean_dir(fd, &r, 0, n);
 	if ((fd = open(IPCCLEAN_SHM_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
-		ipcclean_dir(fd, false, min, max, 0, n);
+		ipcclean_dir(fd, &r, 0, n);
 }

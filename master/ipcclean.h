@@ -8,6 +8,7 @@
 #ifndef MASTER_IPCCLEAN_H
 #define MASTER_IPCCLEAN_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct ipcclean_count {
@@ -15,7 +16,8 @@ struct ipcclean_count {
 	unsigned failed;  /* found and not removed */
 };
 
-/* Removes what uids min..max own; adds to *n. */
-void ipcclean_range(uid_t min, uid_t max, struct ipcclean_count *n);
+/* Removes what uids min..max own, but those skip (if not NULL) names;
+ * adds to *n. */
+void ipcclean_range(uid_t min, uid_t max, bool (*skip)(uid_t uid), struct ipcclean_count *n);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dynreg.h"
 #include "ipcclean.h"
 #include "log.h"
 #include "statedir.h"
@@ -19,10 +20,13 @@
 #define ISOLATION_DYNUSER_WHY_BYTES 512
 #define ISOLATION_DYNUSER_HINT_BYTES 256
 #define ISOLATION_DYNUSER_UIDS_BYTES 32
+/* Uids in a row found held by other masters before a take gives up. */
+#define ISOLATION_DYNUSER_FOREIGN_MAX 64
 #define ISOLATION_DYNUSER_MODE 0700        /* the service's uid alone */
 #define ISOLATION_DYNUSER_SHARED_MODE 0770 /* per-worker uids, the service's gid */
 
-/* What uids min..max left (ipcclean.c), logged for service if anything. */
+/* What uids min..max left (ipcclean.c), logged for service if anything;
+ * uids another master holds are left alone. */
 static void isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
 {
 	struct ipcclean_count n = { 0, 0 };
@@ -30,7 +34,7 @@ static void isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
 
 	if (geteuid() != 0)
 		return;
-	ipcclean_range(min, max, &n);
+	ipcclean_range(min, max, dynreg_held_elsewhere, &n);
 	if (n.removed == 0 && n.failed == 0)
 		return;
 	if (min == max)
@@ -42,19 +46,45 @@ static void isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
 		 n.failed > 0 ? ", the rest could not be" : "");
 }
 
+/* A uid another master holds (dynreg.c) is kept off the allocator while
+ * the search goes on, then given back to it. */
 static int isolation_dynuser_take(struct isolation_dynuser *d, uint64_t hint, uid_t *uid,
 				  char *err, size_t errsize)
 {
+	uid_t foreign[ISOLATION_DYNUSER_FOREIGN_MAX];
+	size_t nforeign = 0;
+	bool root = geteuid() == 0;
+	int rc, reg = 0, err_alloc = 0;
+
+	if (root && dynreg_open(err, errsize) < 0)
+		return -1;
 	/* Nothing held (the master's first dynamic user): what a master that
 	 * died left goes before any uid of the range is handed out. */
 	if (d->pool->held == 0)
 		isolation_dynuser_clean(d->service, d->min, d->max);
-	int rc = dynuser_alloc(d->pool, d->min, d->max, hint, uid);
-
+	while ((rc = dynuser_alloc(d->pool, d->min, d->max, hint, uid)) >= 0 && root &&
+	       (reg = dynreg_take(*uid, err, errsize)) > 0) {
+		foreign[nforeign++] = *uid;
+		if (nforeign == ISOLATION_DYNUSER_FOREIGN_MAX)
+			break;
+	}
+	err_alloc = rc < 0 ? errno : 0;
+	for (size_t i = 0; i < nforeign; i++)
+		dynuser_release(d->pool, foreign[i]);
 	if (rc < 0) {
-		snprintf(err, errsize, errno == ENOSPC ? "dynamic user: every uid of %u..%u is "
-			 "in use (dynamic_uid_min, dynamic_uid_max)" : "dynamic user: %u..%u: %s",
-			 (unsigned)d->min, (unsigned)d->max, strerror(errno));
+		snprintf(err, errsize, err_alloc == ENOSPC ? "dynamic user: every uid of %u..%u is "
+			 "in use (dynamic_uid_min, dynamic_uid_max)%s" : "dynamic user: %u..%u: %s",
+			 (unsigned)d->min, (unsigned)d->max, err_alloc != ENOSPC ?
+			 strerror(err_alloc) : nforeign > 0 ? ", some by other masters or systemd" : "");
+		return -1;
+	}
+	if (reg < 0) { /* err says why */
+		dynuser_release(d->pool, *uid);
+		return -1;
+	}
+	if (reg > 0) { /* *uid is the last of foreign, given back above */
+		snprintf(err, errsize, "dynamic user: %zu uids in a row from %u are held by other "
+			 "masters or systemd (%s)", nforeign, (unsigned)foreign[0], DYNREG_DIR);
 		return -1;
 	}
 	if (rc == 1)
@@ -70,8 +100,10 @@ static int isolation_dynuser_take(struct isolation_dynuser *d, uint64_t hint, ui
 static void isolation_dynuser_give_back(struct isolation_dynuser *d, uid_t uid)
 {
 	dynuser_release(d->pool, uid);
-	if (dynuser_holders(d->pool, uid) == 0)
-		isolation_dynuser_clean(d->service, uid, uid);
+	if (dynuser_holders(d->pool, uid) > 0)
+		return;
+	isolation_dynuser_clean(d->service, uid, uid);
+	dynreg_release(uid); /* after: not another master's to use before */
 }
 
 int isolation_dynuser_init(struct isolation_dynuser *d, struct dynuser *pool,

@@ -335,6 +335,54 @@ class DynUser(h.MasterTestCase):
             if shm in sysv_ids("shm"):
                 libc.shmctl(shm, 0, None)   # IPC_RMID
 
+    def test_60j_masters_share_the_range(self):
+        """Two masters, the same two-uid range, the same service: the
+        second gets the other uid (the host's registry, dynreg.c), a third
+        gets none and says why; the first killed with SIGKILL, a new
+        master gets its uid back."""
+        lo = RANGE_MIN + 600
+        conf = "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 1)
+        cf = "127.0.0.1:0 inet n y n - 1 {PROBE} -o user=dynamic\n"
+        a = self.start(cf, conf)
+        wa = a.worker_pids()[0]
+        ua = self.assertDynamic(wa, lo, lo + 1)[0]
+        b = self.start(cf, conf)
+        ub = self.assertDynamic(b.worker_pids()[0], lo, lo + 1)[0]
+        self.assertNotEqual(ua, ub, "two masters gave uid %d to a service each" % ua)
+        self.assertEqual(os.readlink("/run/master-dynamic-uid/%d" % ua)[:6], "owner.")
+        c = self.start(cf, conf, wait=False)
+        c.wait_log(r"every uid of %d\.\.%d is in use \(dynamic_uid_min, dynamic_uid_max\), "
+                   r"some by other masters or systemd" % (lo, lo + 1), timeout=10)
+        for pid in c.children():
+            self.assertNotIn(self.uid_of(pid)[0], (ua, ub), "the third master's worker")
+        c.stop()
+        a.proc.kill()
+        a.wait_exit(10)
+        h.poll_until(lambda: not h.pid_alive(wa), 10, "the killed master's worker gone")
+        d = self.start(cf, conf)
+        self.assertEqual(self.assertDynamic(d.worker_pids()[0], lo, lo + 1)[0], ua,
+                         "a dead master's uid not reclaimed")
+
+    def test_60k_systemd_dynamic_uid_skipped(self):
+        """A uid systemd's DynamicUser= holds (its lock file in
+        /run/systemd/dynamic-uid) is not handed out."""
+        lo = RANGE_MIN + 700
+        sd = "/run/systemd/dynamic-uid"
+        made = not os.path.isdir(sd)
+        os.makedirs(sd, exist_ok=True)
+        lock = os.path.join(sd, str(lo))
+        if os.path.lexists(lock):
+            self.skipTest("systemd holds uid %d on this host" % lo)
+        open(lock, "w").close()
+        try:
+            m = self.start("127.0.0.1:0 inet n y n - 1 {PROBE} -o user=dynamic\n",
+                           "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 1))
+            self.assertEqual(self.assertDynamic(m.worker_pids()[0], lo, lo + 1)[0], lo + 1)
+        finally:
+            os.unlink(lock)
+            if made:
+                os.rmdir(sd)
+
     def test_60f_range_used_by_passwd_refused(self):
         """dynamic_uid_min..max over an existing account: master -n fails
         naming /etc/passwd and the line."""
