@@ -1,12 +1,24 @@
-/* log.c - owns the format of log lines and the count of dropped ones;
- * logsink.c owns where they go and that writing never blocks.
+/* log.c - owns the format of log lines, the master's own lines kept while
+ * the log is full, and the count of dropped ones; logsink.c owns where
+ * they go and that writing never blocks.
+ *
+ * Workers' lines and the master's share one log. When it is full (a slow
+ * reader, a flood), a worker's line is dropped, but the master's own is
+ * kept (LOG_PENDING_BYTES of them, oldest first) and goes before anything
+ * else once the log takes lines again, which log_flush() tries at every
+ * turn of the loop: an adversarial run had a worker flood its stderr, then
+ * misbehave, and the master's "killing worker" and "killed by signal"
+ * lines about it were dropped with the flood. While any are kept, workers'
+ * lines are dropped without being tried.
  *
  * The log state is a handful of fields set at start-up; log_open() sets
- * all of them, so tests and a re-exec start from a known state. Nothing
- * here is fatal: a line that cannot be written is counted and reported
- * with the next one that can. */
+ * all of them, so tests and a re-exec start from a known state. A mutex
+ * keeps the loop's and the reload thread's lines whole. Nothing here is
+ * fatal: a line that cannot be written or kept is counted, and the count
+ * reported with the next one written. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +38,28 @@
  * foreground logprefix.h's then "master[PID]: " or "SERVICE[PID]: "
  * (a service name longer than this is cut). */
 #define LOG_SERVICE_MAX_BYTES 256
+/* The master's own lines kept while the log is full. */
+#define LOG_PENDING_BYTES (64u * 1024u)
+#define LOG_NOTE_BYTES 128
 
 static struct {
 	bool foreground;
 	bool verbose;
 	enum logprefix_mode mode; /* foreground: journald's <N>, a timestamp, or none */
 	uint64_t dropped;        /* since the last line written */
-	uint64_t dropped_total;
+	uint64_t dropped_master; /* in all, the master's own lines */
+	uint64_t dropped_worker; /* in all, workers' lines */
 	struct logsink sink;
 } log_state = { .foreground = true, .sink = { .fd = STDERR_FILENO } };
+
+/* Kept lines, each a uint16_t length then the line, oldest first. */
+static struct {
+	size_t len;
+	unsigned lines;
+	char buf[LOG_PENDING_BYTES];
+} log_pending;
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const log_level_names[] = { "error", "warning", "info", "debug" };
 static const int log_syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -43,7 +68,9 @@ void log_open(bool foreground, bool verbose)
 {
 	log_state.foreground = foreground;
 	log_state.verbose = verbose;
-	log_state.dropped = log_state.dropped_total = 0;
+	log_state.dropped = log_state.dropped_master = log_state.dropped_worker = 0;
+	log_pending.len = 0;
+	log_pending.lines = 0;
 	log_state.mode = LOGPREFIX_PLAIN;
 	if (foreground) {
 		struct stat st;
@@ -63,6 +90,7 @@ void log_open_syslog(const char *path, bool verbose)
 
 void log_close(void)
 {
+	log_flush(); /* what is kept goes now, or not at all */
 	logsink_close(&log_state.sink);
 	log_state.sink.fd = STDERR_FILENO; /* what is left goes to stderr */
 }
@@ -74,7 +102,22 @@ bool log_verbose(void)
 
 uint64_t log_dropped_total(void)
 {
-	return log_state.dropped_total;
+	return log_state.dropped_master + log_state.dropped_worker;
+}
+
+uint64_t log_dropped_master(void)
+{
+	return log_state.dropped_master;
+}
+
+uint64_t log_dropped_workers(void)
+{
+	return log_state.dropped_worker;
+}
+
+unsigned log_pending_lines(void)
+{
+	return log_pending.lines;
 }
 
 /* Formats the prefix of a line at level into buf: the syslog header in
@@ -107,39 +150,103 @@ static size_t log_prefix(char *buf, size_t size, int syslog_prio, const char *wh
 	return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
 }
 
-/* Writes prefix + escaped text + newline (streams) as one line. */
-static bool log_put(int syslog_prio, const char *who, pid_t pid, const char *text, size_t len)
+/* Formats prefix + escaped text + newline (streams) as one line into
+ * line (LOGSINK_LINE_MAX_BYTES); returns its length. */
+static size_t log_format(char *line, int syslog_prio, const char *who, pid_t pid,
+			 const char *text, size_t len)
 {
-	char line[LOGSINK_LINE_MAX_BYTES];
 	size_t used;
-	size_t n = log_prefix(line, sizeof(line), syslog_prio, who, pid);
+	size_t n = log_prefix(line, LOGSINK_LINE_MAX_BYTES, syslog_prio, who, pid);
 
-	n += logtext_escape(line + n, sizeof(line) - 1 - n, text, len, false, &used);
+	n += logtext_escape(line + n, LOGSINK_LINE_MAX_BYTES - 1 - n, text, len, false, &used);
 	if (log_state.foreground)
 		line[n++] = '\n';
-	return logsink_put(&log_state.sink, line, n);
+	return n;
 }
 
-/* Writes one line, after the count of those dropped before it. */
-static void log_line(int syslog_prio, const char *who, pid_t pid, const char *text, size_t len)
+static void log_drop(bool own)
 {
+	log_state.dropped++;
+	if (own)
+		log_state.dropped_master++;
+	else
+		log_state.dropped_worker++;
+}
+
+/* Keeps one of the master's own lines for later, or drops it. */
+static void log_keep(const char *line, size_t n)
+{
+	uint16_t n16 = (uint16_t)n;
+
+	if (log_pending.len + sizeof(n16) + n > sizeof(log_pending.buf)) {
+		log_drop(true);
+		return;
+	}
+	memcpy(log_pending.buf + log_pending.len, &n16, sizeof(n16));
+	memcpy(log_pending.buf + log_pending.len + sizeof(n16), line, n);
+	log_pending.len += sizeof(n16) + n;
+	log_pending.lines++;
+}
+
+/* Writes what is kept, oldest first, then the count of lines dropped.
+ * True once nothing is owed. */
+static bool log_flush_locked(void)
+{
+	size_t off = 0;
+	uint16_t n16;
+
+	while (off < log_pending.len) {
+		memcpy(&n16, log_pending.buf + off, sizeof(n16));
+		if (!logsink_put(&log_state.sink, log_pending.buf + off + sizeof(n16), n16))
+			break;
+		off += sizeof(n16) + n16;
+		log_pending.lines--;
+	}
+	if (off > 0) {
+		memmove(log_pending.buf, log_pending.buf + off, log_pending.len - off);
+		log_pending.len -= off;
+	}
+	if (log_pending.len > 0)
+		return false;
 	if (log_state.dropped > 0) {
-		char note[64];
-		int n = snprintf(note, sizeof(note), "%s: (%llu log lines dropped)",
-				 log_level_names[LOG_LEVEL_WARN],
-				 (unsigned long long)log_state.dropped);
-		if (!log_put(LOG_WARNING, log_state.foreground ? "master" : NULL, getpid(),
-			     note, (size_t)n)) {
-			log_state.dropped++;
-			log_state.dropped_total++;
-			return;
-		}
+		char note[LOG_NOTE_BYTES], line[LOGSINK_LINE_MAX_BYTES];
+		int k = snprintf(note, sizeof(note), "%s: (%llu log lines dropped; in all %llu of "
+				 "workers, %llu of the master)", log_level_names[LOG_LEVEL_WARN],
+				 (unsigned long long)log_state.dropped,
+				 (unsigned long long)log_state.dropped_worker,
+				 (unsigned long long)log_state.dropped_master);
+		size_t n = log_format(line, LOG_WARNING, log_state.foreground ? "master" : NULL,
+				      getpid(), note, (size_t)k);
+		if (!logsink_put(&log_state.sink, line, n))
+			return false;
 		log_state.dropped = 0;
 	}
-	if (!log_put(syslog_prio, who, pid, text, len)) {
-		log_state.dropped++;
-		log_state.dropped_total++;
+	return true;
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&log_lock);
+	if (log_pending.len > 0 || log_state.dropped > 0)
+		log_flush_locked();
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* Writes one line (own: the master's), after what is owed. */
+static void log_line(bool own, int syslog_prio, const char *who, pid_t pid, const char *text,
+		     size_t len)
+{
+	char line[LOGSINK_LINE_MAX_BYTES];
+	size_t n = log_format(line, syslog_prio, who, pid, text, len);
+
+	pthread_mutex_lock(&log_lock);
+	if (!log_flush_locked() || !logsink_put(&log_state.sink, line, n)) {
+		if (own)
+			log_keep(line, n);
+		else
+			log_drop(false);
 	}
+	pthread_mutex_unlock(&log_lock);
 }
 
 /* log_tap(): per thread, so a reload thread's errors never reach the
@@ -169,7 +276,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		len = sizeof(text) - 1;
 	if (level == LOG_LEVEL_ERR && log_tap_fn != NULL)
 		log_tap_fn(log_tap_arg, text + n);
-	log_line(log_syslog_prio[level], log_state.foreground ? "master" : NULL, getpid(),
+	log_line(true, log_syslog_prio[level], log_state.foreground ? "master" : NULL, getpid(),
 		 text, len);
 }
 
@@ -179,5 +286,5 @@ void log_worker_line(const char *service, pid_t pid, const char *line, size_t le
 	int prio = LOG_INFO;
 	size_t skip = logprefix_worker_priority(line, len, &prio);
 
-	log_line(prio, service, pid, line + skip, len - skip);
+	log_line(false, prio, service, pid, line + skip, len - skip);
 }

@@ -32,8 +32,15 @@ void log_worker_line(const char *service, pid_t pid, const char *line, size_t le
 void log_tap(void (*fn)(void *arg, const char *text), void *arg);
 /* Whether debug lines are logged (-v). */
 bool log_verbose(void);
-/* Lines dropped since the log was opened (a slow reader). */
+/* Lines dropped since the log was opened (a slow reader): in all, the
+ * master's own, workers'. */
 uint64_t log_dropped_total(void);
+uint64_t log_dropped_master(void);
+uint64_t log_dropped_workers(void);
+/* The master's own lines kept while the log is full, not yet written. */
+unsigned log_pending_lines(void);
+/* Writes what is kept, if the log takes it now (each turn of the loop). */
+void log_flush(void);
 
 #define log_err(...) log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -160,6 +160,7 @@ static void main_loop(struct master *m)
 			worker_free(w);
 		}
 		handover_next = reload_tick(m, now);
+		log_flush(); /* the master's own lines kept while the log was full */
 		if (!m->ready_sent && !m->stopping && main_all_ready(m))
 			main_notify_ready(m);
 		if (m->stopping && main_all_gone(m))

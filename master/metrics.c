@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "log.h"
 #include "master.h"
 #include "metrics_text.h"
 #include "outbuf.h"
@@ -169,6 +170,11 @@ void metrics_render(struct master *m, struct outbuf *o)
 	outbuf_printf(o, "master_up %d\n", m->stopping ? 0 : 1);
 	metrics_head(o, "master_reloads_total", "counter", "Successful configuration reloads.");
 	outbuf_printf(o, "master_reloads_total %" PRIu64 "\n", m->reloads);
+	metrics_head(o, "master_log_lines_dropped_total", "counter",
+		     "Log lines dropped while the log was full, by whose they were.");
+	outbuf_printf(o, "master_log_lines_dropped_total{source=\"master\"} %" PRIu64 "\n"
+		      "master_log_lines_dropped_total{source=\"workers\"} %" PRIu64 "\n",
+		      log_dropped_master(), log_dropped_workers());
 	metrics_head(o, "master_workers", "gauge", "Worker processes by service and state.");
 	for (size_t i = 0; i < n; i++) {
 		const char *states[] = { "starting", "idle", "busy", "retiring" };

@@ -54,9 +54,12 @@
 /* A read of a shared stream (relay_shared.h) costs at least this much of
  * the read budget. Two writers taking turns (a worker and its child) make
  * every read one short write: counted in bytes alone, 2-byte lines cost
- * the master half a CPU (measured: 53%) within the budget. So at most
- * RELAYLIMIT_READ_BYTES_PER_S / this reads a second (4,096). */
-#define RELAYLIMIT_READ_MIN_CHARGE_BYTES 256u
+ * the master half a CPU (measured: 53%) within the budget; what a read
+ * costs is the writes queued (one buffer each, ~300 in a full socket), not
+ * its bytes. So at most RELAYLIMIT_SERVICE_READ_BYTES_PER_S / this reads
+ * a second (512). Measured (test_stderr_flood test_12): at 256 bytes
+ * (8,192 reads) 2.3-7.3% of a CPU; at 1 KiB up to 7.3%; at 4 KiB 0-1.3%. */
+#define RELAYLIMIT_READ_MIN_CHARGE_BYTES 4096u
 
 struct relaylimit {
 	struct bucket lines;

@@ -11,6 +11,7 @@
 
 #include "build_config.h"
 #include "clock.h"
+#include "log.h"
 #include "master.h"
 #include "metrics.h"
 #include "outbuf.h"
@@ -219,7 +220,8 @@ void status_render(struct master *m, const char *service, enum status_format fmt
 		      status_seconds(m->started_ms, now), m->stopping ? "stopping" : "running",
 		      m->reloads, m->ready_sent ? "true" : "false");
 	outbuf_json_string(out, m->cfg.dir);
-	outbuf_printf(out, "},\"services\":[");
+	outbuf_printf(out, ",\"log_lines_dropped\":{\"master\":%" PRIu64 ",\"workers\":%" PRIu64
+		      "}},\"services\":[", log_dropped_master(), log_dropped_workers());
 	status_json_list(m->services, service, now, out);
 	outbuf_printf(out, "],\"draining\":[");
 	status_json_list(m->draining, service, now, out);

@@ -205,8 +205,12 @@ class StderrFlood(h.MasterTestCase):
         self.assertFalse(flags & os.O_NONBLOCK, "fd 2 was made O_NONBLOCK")
         self.serve_and_probe(m, addr)
         self.assertGreaterEqual(unread(), FULL_BYTES[kind], "the reader was not stuck")
+        dropped = m.status()["master"]["log_lines_dropped"]
+        self.assertGreater(dropped["workers"], 0, dropped)
+        self.assertEqual(dropped["master"], 0, "the master's own lines are kept: %s" % dropped)
         m.hold_stderr(False)
-        m.wait_log(r"^master\[%d\]: warning: \((\d+) log lines dropped\)$" % m.pid)
+        m.wait_log(r"^master\[%d\]: warning: \((\d+) log lines dropped; in all \d+ of "
+                   r"workers, 0 of the master\)$" % m.pid)
 
     def test_06_slow_pipe_reader(self):
         """stderr on a pipe nobody reads: status still answers at once."""

@@ -1,8 +1,10 @@
-/* test_log.c - the master's log never blocks on a slow reader: lines it
- * cannot write are dropped and counted, the count is logged when writing
- * works again, and the shared fd 2 is not made non-blocking. Real pipes
- * and sockets in place of stderr and /dev/log (each test runs in its own
- * forked child, so replacing fd 2 is local to it). */
+/* test_log.c - the master's log never blocks on a slow reader: the
+ * master's own lines it cannot write are kept (64 KiB of them) and written
+ * first once it can, workers' lines and the master's past that are
+ * dropped and counted, the count is logged when writing works again, and
+ * the shared fd 2 is not made non-blocking. Real pipes and sockets in
+ * place of stderr and /dev/log (each test runs in its own forked child,
+ * so replacing fd 2 is local to it). */
 #include <check.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -66,6 +68,27 @@ static unsigned count_lines(const char *s, unsigned long long *noted)
 	return n;
 }
 
+/* Appends what is readable on r to *all, flushing the log in between,
+ * until nothing is kept any more. */
+static void drain_all(int r, char **all, size_t *len)
+{
+	size_t n;
+	char *got;
+
+	for (int i = 0; i < 1000; i++) {
+		got = drain(r, &n);
+		*all = realloc(*all, *len + n + 1);
+		ck_assert_ptr_nonnull(*all);
+		memcpy(*all + *len, got, n + 1);
+		*len += n;
+		free(got);
+		log_flush();
+		if (log_pending_lines() == 0 && n == 0)
+			return;
+	}
+	ck_abort_msg("the kept lines never went");
+}
+
 /* fd 2 = w; floods the log; the reader (r) reads nothing meanwhile. */
 static void flood_stuck_reader(int r, int w)
 {
@@ -76,33 +99,37 @@ static void flood_stuck_reader(int r, int w)
 	for (int i = 0; i < LINES; i++)
 		log_info("line %d of a flood, long enough to fill a pipe quickly........", i);
 	ck_assert_msg(now_s() - t0 < 2.0, "logging blocked on a full stderr");
+	ck_assert_uint_gt(log_pending_lines(), 0);
 	ck_assert_uint_gt(log_dropped_total(), 0);
+	ck_assert_uint_eq(log_dropped_total(), log_dropped_master());
 	/* The shared description keeps its flags: blocking. */
 	ck_assert_int_eq(fcntl(STDERR_FILENO, F_GETFL) & O_NONBLOCK, 0);
 
-	size_t len;
+	/* The reader is back: what was written, what was kept, the count,
+	 * then the next line; no flood line cut or repeated, in order. */
+	size_t len = 0;
+	char *all = NULL;
 	unsigned long long noted;
-	char *got = drain(r, &len);
-	/* A stream may take part of a line: the rest is owed, not dropped. */
-	bool owed = len > 0 && got[len - 1] != '\n';
-	unsigned written = count_lines(got, &noted) + (owed ? 1 : 0);
-	ck_assert_msg(written + log_dropped_total() == LINES, "written %u dropped %llu noted %llu owed %d len %zu", written, (unsigned long long)log_dropped_total(), noted, owed, len);
-	free(got);
-
-	/* The reader is back: the rest of a cut line, the count, the line. */
+	drain_all(r, &all, &len);
 	log_info("after");
-	got = drain(r, &len);
-	char expect[128];
-	snprintf(expect, sizeof(expect), "master[%ld]: warning: (%llu log lines dropped)\n"
-		 "master[%ld]: info: after\n", (long)getpid(),
-		 (unsigned long long)(log_dropped_total() - noted), (long)getpid());
-	size_t rest = len - strlen(expect);
-	ck_assert_msg(len >= strlen(expect) && strcmp(got + rest, expect) == 0, "got %s", got);
-	if (owed)
-		ck_assert_msg(rest > 0 && memchr(got, '\n', rest) == got + rest - 1, "got %s", got);
-	else
-		ck_assert_uint_eq(rest, 0);
-	free(got);
+	drain_all(r, &all, &len);
+	unsigned written = count_lines(all, &noted);
+	ck_assert_msg(written - 1 + log_dropped_total() == LINES, "written %u dropped %llu",
+		      written, (unsigned long long)log_dropped_total());
+	ck_assert_uint_eq(noted, log_dropped_total());
+	char expect[192];
+	snprintf(expect, sizeof(expect), "master[%ld]: warning: (%llu log lines dropped; in all 0 "
+		 "of workers, %llu of the master)\nmaster[%ld]: info: after\n", (long)getpid(),
+		 noted, noted, (long)getpid());
+	ck_assert_msg(len >= strlen(expect) && strcmp(all + len - strlen(expect), expect) == 0,
+		      "ends %s", all + (len > 300 ? len - 300 : 0));
+	int last = -1;
+	for (const char *p = all; (p = strstr(p, "info: line ")) != NULL; p++) {
+		int k = atoi(p + strlen("info: line "));
+		ck_assert_msg(k > last, "line %d after line %d", k, last);
+		last = k;
+	}
+	free(all);
 	log_close();
 }
 
@@ -121,6 +148,44 @@ START_TEST(test_stderr_stream_socket_never_blocks)
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	flood_stuck_reader(sv[0], sv[1]);
+}
+END_TEST
+
+START_TEST(test_master_lines_outlive_a_worker_flood)
+{
+	/* A worker floods its stderr and, while the log is full, the master
+	 * says what it does about it: that line is kept and written first
+	 * once the reader is back; the workers' lines past the full log are
+	 * dropped, none of the master's. */
+	int p[2];
+	size_t len = 0;
+	char *all = NULL;
+	unsigned long long noted;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+	close(p[1]);
+	log_open(true, false);
+	for (int i = 0; i < LINES; i++)
+		log_worker_line("svc", 42, "a worker's flood, long enough to fill a pipe.......",
+				50);
+	log_warn("service svc: worker 42: killing it");
+	for (int i = 0; i < LINES; i++)
+		log_worker_line("svc", 42, "more of the flood", 17);
+	log_info("service svc: worker 42 killed by signal 9");
+	ck_assert_uint_eq(log_pending_lines(), 2);
+	ck_assert_uint_eq(log_dropped_master(), 0);
+	ck_assert_uint_gt(log_dropped_workers(), LINES);
+	drain_all(p[0], &all, &len);
+	char *kill = strstr(all, "master[");
+	ck_assert_msg(kill != NULL && strstr(kill, "warning: service svc: worker 42: killing it\n"
+					     "master[") == strchr(kill, 'w'), "got %s", kill);
+	ck_assert_ptr_nonnull(strstr(all, "info: service svc: worker 42 killed by signal 9\n"));
+	ck_assert_ptr_null(strstr(all, "more of the flood"));
+	count_lines(all, &noted);
+	ck_assert_uint_eq(noted, log_dropped_workers());
+	free(all);
+	log_close();
 }
 END_TEST
 
@@ -187,23 +252,30 @@ START_TEST(test_syslog_never_blocks)
 		log_warn("datagram %d", i);
 	ck_assert_msg(now_s() - t0 < 2.0, "logging blocked on a full syslog socket");
 	ck_assert_uint_gt(log_dropped_total(), 0);
-	unsigned got = 0;
+	unsigned got = 0, kept = log_pending_lines();
 	ssize_t n;
-	while ((n = recv(rx, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
-		buf[n] = '\0';
-		if (got == 0) /* "<28>Mmm dd hh:mm:ss master[PID]: warning: datagram 0" */
-			ck_assert_msg(strncmp(buf, "<28>", 4) == 0 &&
-				      strstr(buf, " master[") != NULL &&
-				      strstr(buf, "]: warning: datagram 0") != NULL, "got %s", buf);
-		got++;
+	ck_assert_uint_gt(kept, 0);
+	for (int round = 0; round < 1000; round++) {
+		while ((n = recv(rx, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
+			buf[n] = '\0';
+			if (got == 0) /* "<28>Mmm dd hh:mm:ss master[PID]: warning: datagram 0" */
+				ck_assert_msg(strncmp(buf, "<28>", 4) == 0 &&
+					      strstr(buf, " master[") != NULL &&
+					      strstr(buf, "]: warning: datagram 0") != NULL,
+					      "got %s", buf);
+			if (strstr(buf, " log lines dropped;") != NULL)
+				break;
+			got++;
+		}
+		if (n > 0)
+			break; /* the count: every kept line went before it */
+		log_flush();
 	}
+	ck_assert_msg(strstr(buf, "]: warning: (") != NULL &&
+		      strstr(buf, " log lines dropped;") != NULL, "got %s", buf);
+	ck_assert_uint_eq(log_pending_lines(), 0);
 	ck_assert_uint_eq(got + log_dropped_total(), LINES);
 	log_info("after");
-	n = recv(rx, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-	ck_assert_int_gt(n, 0);
-	buf[n] = '\0';
-	ck_assert_msg(strstr(buf, "]: warning: (") != NULL &&
-		      strstr(buf, " log lines dropped)") != NULL, "got %s", buf);
 	n = recv(rx, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	ck_assert_int_gt(n, 0);
 	buf[n] = '\0';
@@ -214,13 +286,18 @@ START_TEST(test_syslog_never_blocks)
 	close(rx);
 	unlink(path);
 	log_info("lost");
+	log_worker_line("svc", 42, "gone", 4);
 	rx = socket(AF_UNIX, SOCK_DGRAM, 0);
 	ck_assert_int_eq(bind(rx, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	log_info("back");
-	n = recv(rx, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-	ck_assert_int_gt(n, 0);
-	buf[n] = '\0';
-	ck_assert_msg(strstr(buf, "(1 log lines dropped)") != NULL, "got %s", buf);
+	const char *want[] = { "]: info: lost", "(1 log lines dropped; in all 1 of workers",
+			       "]: info: back" };
+	for (size_t i = 0; i < 3; i++) {
+		n = recv(rx, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		ck_assert_msg(strstr(buf, want[i]) != NULL, "got %s, want %s", buf, want[i]);
+	}
 	log_close();
 	close(rx);
 	unlink(path);
@@ -237,6 +314,7 @@ int main(void)
 	tcase_add_test(tc, test_stderr_stream_socket_never_blocks);
 	tcase_add_test(tc, test_stderr_terminal_never_blocks);
 	tcase_add_test(tc, test_stderr_escapes);
+	tcase_add_test(tc, test_master_lines_outlive_a_worker_flood);
 	tcase_add_test(tc, test_syslog_never_blocks);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
