@@ -338,6 +338,12 @@ void monitor_main_exited(struct worker *w, int wstatus, uint64_t now_ms)
 {
 	struct master *m = w->svc->m;
 
+	/* A followed main's pidfd fires no more: this exit is handled once.
+	 * Reaped by waitpid(-1) before its pidfd woke us, it would otherwise
+	 * come back through monitor_notify_on_main_exit, and the worker be
+	 * handled twice (its pid, by then another's, removed from the map;
+	 * its leaf queued twice; an adversarial run crashed the master so). */
+	worker_daemon_unwatch_main(w);
 	/* Its pid is free from now on: it leaves the map at once. */
 	pidmap_remove(&m->pids, w->pid);
 	/* A daemon that forked into the background lives on in its child. */

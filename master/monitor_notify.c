@@ -206,10 +206,7 @@ static void monitor_notify_on_main_exit(struct event_watch *ew, uint32_t revents
 
 	(void)revents;
 	/* No signal through the pidfd from here on (containment kills what
-	 * is left by its cgroup). */
-	event_del(&w->svc->m->loop, &d->main_watch);
-	close(d->main_fd);
-	d->main_fd = -1;
+	 * is left by its cgroup); monitor_main_exited closes it. */
 	monitor_main_exited(w, wstatus, clock_now_ms());
 }
 

@@ -60,6 +60,16 @@ static void worker_daemon_unwatch(struct event_loop *loop, struct event_watch *e
 	close(fd);
 }
 
+void worker_daemon_unwatch_main(struct worker *w)
+{
+	struct worker_daemon *d = w->daemon;
+
+	if (d == NULL)
+		return;
+	worker_daemon_unwatch(&w->svc->m->loop, &d->main_watch);
+	d->main_fd = -1;
+}
+
 void worker_daemon_close(struct worker *w)
 {
 	struct worker_daemon *d = w->daemon;

@@ -70,6 +70,8 @@ struct worker_daemon {
 int worker_daemon_prepare(struct worker *w, struct service *svc);
 /* At its exit: its sockets closed and unwatched. */
 void worker_daemon_close(struct worker *w);
+/* The followed main's pidfd, unwatched and closed (its exit is handled). */
+void worker_daemon_unwatch_main(struct worker *w);
 void worker_daemon_free(struct worker *w);
 
 /* It is ready (READY=1, or the settle time of ready=exec passed). */

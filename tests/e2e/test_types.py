@@ -277,6 +277,44 @@ class Reload(h.MasterTestCase):
         m.wait_for(lambda st: st.get("draining") == [], 20, "earlier generations drained")
         self.assertTrue(stat.S_ISFIFO(os.lstat(xpath).st_mode), "the drained unix x removed it")
 
+    def test_23_type_there_and_back_while_the_first_drains(self):
+        """unix q, then unix-dgram q, then unix q again, while a client
+        holds the first generation's worker (so it drains meanwhile), for
+        each other type in the middle: the last unix q is reachable at its
+        path, and stays so once everything earlier drained. (It borrowed
+        the first generation's socket, whose path the middle type's file
+        had taken: unreachable for good, with nothing said.)"""
+        line_q = "q unix n n n - 2 {TESTWORKER} -o prefork=1 slow %d\n"
+        for middle in ("unix-dgram", "fifo", "pass"):
+            with self.subTest(middle=middle):
+                m = self.master(line_q % 2000)   # the held request: 2 s
+                qpath = m.path("run", "public", "q")
+                hold = h.connect(qpath)
+                self.addCleanup(hold.close)
+                hold.sendall(b"held\n")
+                m.wait_for(lambda st: m.service("q", st)["workers"]["busy"] == 1, 10,
+                           "the first worker busy with the held client")
+                m.write("master.cf", (line_q % 10).replace("unix", middle, 1))
+                diff = self.reload(m)
+                self.assertEqual((diff["removed"], diff["added"]), (["q"], ["q"]))
+                m.write("master.cf", line_q % 10)
+                diff = self.reload(m)
+                self.assertEqual((diff["removed"], diff["added"]), (["q"], ["q"]))
+                m.wait_for(lambda st: any(s["name"] == "q" and s["type"] == "unix" and
+                                          s["workers"]["idle"] >= 1 for s in st["services"]),
+                           10, "the last unix q ready")
+                self.assertTrue([d for d in m.status()["draining"] if d["type"] == "unix"],
+                                "the first generation drains (it holds its client)")
+                for when in ("while the first drains", "after"):
+                    self.assertTrue(stat.S_ISSOCK(os.lstat(qpath).st_mode),
+                                    "q is no socket %s" % when)
+                    self.assertEqual(h.echo_once(qpath, "after"), "after", when)
+                    m.wait_for(lambda st: st.get("draining") == [], 20,
+                               "earlier generations drained")
+                self.assertEqual(h.read_line(hold), "held")
+                hold.close()
+                m.cleanup()
+
     def test_22_wakeup_column_change(self):
         """Changing only the wakeup column is a change (a new generation on
         the same fifo), and the new schedule runs at once: wake-ups every

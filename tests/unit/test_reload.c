@@ -3,11 +3,13 @@
  * donor-socket search (reload_donor.c) and reading a configuration on the
  * reload thread (reload_load.c). */
 #include <check.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -112,6 +114,27 @@ static struct service_addr inet_addr(unsigned short port)
 	return a;
 }
 
+/* A unix address at path, whose file is made now (as listener.c would):
+ * its device and inode into *made. */
+static struct service_addr unix_addr(const char *path, struct listener_made *made)
+{
+	struct service_addr a;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&a.sa;
+	struct stat st;
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(stat(path, &st), 0);
+	made->dev = st.st_dev;
+	made->ino = st.st_ino;
+	memset(&a, 0, sizeof(a));
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
+	a.len = sizeof(*sun);
+	return a;
+}
+
 struct fake {
 	struct service svc;
 	struct service_config cfg;
@@ -139,10 +162,17 @@ START_TEST(test_donor_search)
 {
 	struct fake act, drain, other;
 	struct service_addr a7070 = inet_addr(7070), a7071 = inet_addr(7071), a9 = inet_addr(9);
+	char dir[] = "/tmp/test_reload.XXXXXX", path[64];
+	struct listener_made made;
 
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/q", dir);
+	struct service_addr aq = unix_addr(path, &made);
 	fake_service(&act, SERVICE_INET, 7070, 7071, 10, -1); /* 7071 handed over */
 	fake_service(&drain, SERVICE_INET, 7071, 7070, 20, 21);
 	fake_service(&other, SERVICE_UNIX, 9, 9, 30, 31);
+	other.addrs[0] = aq;
+	other.socks[0].made = made;
 	act.svc.next = &other.svc;
 	/* The active service first, else a draining one; a socket already
 	 * handed to a successor (fd -1) is no donor. */
@@ -151,8 +181,18 @@ START_TEST(test_donor_search)
 	ck_assert_ptr_eq(reload_donor_find(&act.svc, &drain.svc, SERVICE_INET, &a7071),
 			 &drain.socks[0]);
 	/* The type must match; an address nobody listens on has no donor. */
-	ck_assert_ptr_eq(reload_donor_find(&act.svc, &drain.svc, SERVICE_UNIX, &a9),
+	ck_assert_ptr_eq(reload_donor_find(&act.svc, &drain.svc, SERVICE_UNIX, &aq),
 			 &other.socks[0]);
+	/* A local socket whose path holds another file now (a reload to
+	 * another type put its own there) is no donor: it reaches no one. */
+	char path2[80];
+	struct listener_made other_file;
+	snprintf(path2, sizeof(path2), "%s.new", path);
+	unix_addr(path2, &other_file);
+	ck_assert_int_eq(rename(path2, path), 0);
+	ck_assert_ptr_null(reload_donor_find(&act.svc, &drain.svc, SERVICE_UNIX, &aq));
+	unlink(path);
+	rmdir(dir);
 	ck_assert_ptr_null(reload_donor_find(&act.svc, &drain.svc, SERVICE_INET, &a9));
 	ck_assert_ptr_null(reload_donor_find(NULL, NULL, SERVICE_INET, &a7070));
 	/* A socket of a service whose configuration has fewer addresses than
