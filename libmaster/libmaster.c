@@ -25,7 +25,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "libmaster.h"
@@ -277,6 +279,14 @@ int libmaster_run(libmaster_handler handler, void *ctx)
 	if (lm.service == NULL || lm.service[0] == '\0')
 		lm.service = program_invocation_short_name;
 	lm.st.service = lm.service;
+	/* Not dumpable: another process of our uid (a sibling a client took
+	 * over, a command spawn runs for a client) may signal us, but not
+	 * trace us, read our memory, or take our fds with pidfd_getfd (the
+	 * listening socket, the status channel): an adversarial run had a
+	 * spawn command answer the next clients on spawn's socket. Root
+	 * (CAP_SYS_PTRACE) still may; a core dump needs suid_dumpable. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		libmaster_log(lm.service, "not dumpable: %s", strerror(errno));
 	/* A client that vanishes mid-reply must cost an EPIPE, not the
 	 * worker and every request it would still have served. */
 	sigemptyset(&sa.sa_mask);

@@ -17,6 +17,7 @@ its connection, and the command knows its client.
 Every process is found and checked by pid (descendants of the master).
 """
 
+import errno
 import os
 import socket
 import time
@@ -156,6 +157,25 @@ class Spawn(h.MasterTestCase):
                 "UNIXREMOTEPID": str(os.getpid())}
         self.assertEqual({k: env.get(k) for k in want}, want, env)
         self.assertNotIn("TCPREMOTEIP", env)
+
+    def test_62g_command_cannot_take_spawns_fds(self):
+        """The command runs as spawn's user: it may not take spawn's fds
+        (the listening socket, the status channel) with pidfd_getfd, nor
+        read its memory: spawn is not dumpable (an adversarial run had
+        one client's command take the listening socket and answer the next
+        clients itself)."""
+        code = ("import os,ctypes;l=ctypes.CDLL(None,use_errno=True);"
+                "p=os.pidfd_open(os.getppid());"
+                "r=[l.syscall(438,p,f,0) for f in range(3,9)];"
+                "print(max(r),ctypes.get_errno())")
+        m = self.master("127.0.0.1:0 inet n y n - 1 {SPAWN} argv=%s -c { %s }\n"
+                        % ("/usr/bin/python3", code))
+        with h.connect(m.addr()) as s:
+            s.shutdown(socket.SHUT_WR)
+            got = h.read_line(s).split()
+        self.assertEqual(got, ["-1", str(errno.EPERM)], "pidfd_getfd on spawn: %s" % got)
+        spawn = m.worker_pids()[0]
+        self.assertEqual(h.proc_status_field(spawn, "Uid")[0], "65534")
 
 
 if __name__ == "__main__":
