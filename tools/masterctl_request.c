@@ -71,7 +71,7 @@ static int masterctl_request_connect(const char *path, const struct diag *conf_e
 	}
 	fprintf(stderr, "masterctl: cannot reach the master at %s: %s%s\n", path,
 		strerror(err), err == EACCES ? " (only root, the master's user and "
-		"members of admin_group may use it)" : err == ENOENT || err == ECONNREFUSED
+		"members of admin_group (status_group: status only) may use it)" : err == ENOENT || err == ECONNREFUSED
 		? " (is the master running?)" : "");
 	if (fd >= 0)
 		close(fd);

@@ -38,7 +38,8 @@ FULL_BYTES = {True: 60000, "socket": 16000}
 FULL_STABLE_S = 1.5
 FDS_MESSAGES = 500      # test_11: 16 fds each, 8,000 in all
 
-SUPPRESSED_RX = r"%s\[%d\]: \((\d+) bytes, (\d+) lines suppressed\)$"
+SUPPRESSED_RX = (r"master\[\d+\]: warning: service %s: worker %d: stderr over its limit: "
+                 r"(\d+) bytes, (\d+) lines suppressed$")
 
 
 def flood_config(mode, extra_svc=True, opts="", workers=1):
@@ -134,12 +135,15 @@ class StderrFlood(h.MasterTestCase):
     def test_04_summary_at_exit(self):
         """A worker that floods and exits: its summary line is logged."""
         m = self.master(self.cf("floodexit 300", extra_svc=False), wait=False)
-        mm = m.wait_log(r"^flood\[(\d+)\]: \((\d+) bytes, (\d+) lines suppressed\)$")
+        mm = m.wait_log(r"service flood: worker (\d+): stderr over its limit: (\d+) bytes, "
+                        r"(\d+) lines suppressed$")
         pid = int(mm.group(1))
         self.assertGreater(int(mm.group(2)), 0)
-        mine = [l for l in m.log().splitlines() if l.startswith("flood[%d]: " % pid)]
-        self.assertRegex(mine[-1], SUPPRESSED_RX % ("flood", pid),
-                         "the summary is the worker's last line")
+        lines = m.log().splitlines()
+        summary = [i for i, l in enumerate(lines) if re.search(SUPPRESSED_RX % ("flood", pid), l)]
+        mine = [i for i, l in enumerate(lines) if l.startswith("flood[%d]: " % pid)]
+        self.assertEqual(len(summary), 1)
+        self.assertGreater(summary[0], mine[-1], "the summary follows the worker's last line")
 
     def test_14_churning_workers_share_one_limit(self):
         """Each worker writes 2,000 100-byte lines (within its own burst)
