@@ -51,14 +51,28 @@ static char *logged(void)
 	return buf;
 }
 
-/* The text of each "svc[7]: " line, in order, as a NULL-ended array. */
+/* The text of each "svc[7]: " line, in order, as a NULL-ended array; the
+ * master's summary of what worker 7's limit suppressed as "(N bytes, M
+ * lines suppressed)" in its place. */
 static char **lines(char *text)
 {
 	static char *out[8192];
-	size_t k = 0;
+	static char summaries[8][64];
+	size_t k = 0, nsum = 0;
+	unsigned long long b, n;
 
 	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && k < 8191;
 	     l = strtok_r(NULL, "\n", &save)) {
+		const char *sum = strstr(l, "]: warning: service svc: worker 7: stderr over its "
+					    "limit: ");
+		if (strncmp(l, "master[", 7) == 0 && sum != NULL && nsum < 8 &&
+		    sscanf(strstr(sum, "limit: ") + 7, "%llu bytes, %llu lines suppressed", &b,
+			   &n) == 2) {
+			snprintf(summaries[nsum], sizeof(summaries[nsum]),
+				 "(%llu bytes, %llu lines suppressed)", b, n);
+			out[k++] = summaries[nsum++];
+			continue;
+		}
 		ck_assert_msg(strncmp(l, "svc[7]: ", 8) == 0, "line %s", l);
 		out[k++] = l + 8;
 	}
