@@ -164,9 +164,11 @@ const char *contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
 				unsigned long long *bytes, char *how, size_t how_size);
 
 /* contain_reaper.c: children and orphans */
-/* waitpid(-1, WNOHANG) with containment: in subreaper mode the child's
- * process group is killed first (while the unreaped child pins its id).
- * Returns a pid, 0 (none), or -1 (errno, ECHILD: no children). */
+/* waitpid(-1, WNOHANG | WUNTRACED | WCONTINUED) with containment: in
+ * subreaper mode an exited child's process group is killed first (while
+ * the unreaped child pins its id). A stopped or continued child is
+ * reported too, not reaped (WIFSTOPPED, WIFCONTINUED). Returns a pid, 0
+ * (none), or -1 (errno, ECHILD: no children). */
 pid_t contain_reaper_reap(struct contain *c, int *wstatus);
 /* A reaped child that is no worker: a worker's orphan, or the guard. */
 void contain_reaper_orphan(struct contain *c, pid_t pid, int wstatus);

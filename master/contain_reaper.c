@@ -65,7 +65,8 @@ pid_t contain_reaper_reap(struct contain *c, int *wstatus)
 			siginfo_t si;
 			memset(&si, 0, sizeof(si));
 			/* Look before reaping: once reaped, its group id is free. */
-			if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+			if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WCONTINUED | WNOHANG |
+				   WNOWAIT) < 0) {
 				if (errno == EINTR)
 					continue;
 				return -1;
@@ -73,11 +74,15 @@ pid_t contain_reaper_reap(struct contain *c, int *wstatus)
 			if (si.si_pid == 0)
 				return 0;
 			which = si.si_pid;
-			if (which != c->guard_pid)
+			bool exited = si.si_code != CLD_STOPPED && si.si_code != CLD_CONTINUED &&
+				      si.si_code != CLD_TRAPPED;
+			if (exited && which != c->guard_pid)
 				contain_reaper_kill_group(c, which);
-			c->scan_wanted = true;
+			c->scan_wanted = c->scan_wanted || exited;
 		}
-		pid_t pid = waitpid(which, wstatus, WNOHANG);
+		/* Stopped and continued children too (the caller tells them
+		 * apart: WIFSTOPPED, WIFCONTINUED). */
+		pid_t pid = waitpid(which, wstatus, WNOHANG | WUNTRACED | WCONTINUED);
 		if (pid < 0 && errno == EINTR)
 			continue;
 		return pid;

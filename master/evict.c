@@ -207,6 +207,29 @@ static uint64_t evict_dying(struct service *svc, uint64_t now_ms)
 	return next;
 }
 
+/* Stopped by a signal (monitor.c saw it): killed once stopped for
+ * WORKER_STOPPED_MAX_MS. An adversarial run had nobody SIGSTOP every
+ * worker of a service: no client served, status and --check healthy. */
+static uint64_t evict_stopped(struct service *svc, uint64_t now_ms)
+{
+	uint64_t next = CLOCK_NEVER_MS;
+	struct list *pos, *tmp;
+
+	if (svc->n_stopped == 0)
+		return next;
+	LIST_FOREACH_SAFE(pos, tmp, &svc->workers) {
+		struct worker *w = LIST_ENTRY(pos, struct worker, all_link);
+		if (w->stopped_ms == 0 || w->reaped)
+			continue;
+		uint64_t due = w->stopped_ms + WORKER_STOPPED_MAX_MS;
+		if (now_ms >= due)
+			evict_kill(w, now_ms, "stopped by a signal and not continued");
+		else
+			next = evict_min(next, due);
+	}
+	return next;
+}
+
 uint64_t evict_timers(struct service *svc, uint64_t now_ms)
 {
 	uint64_t next = CLOCK_NEVER_MS;
@@ -225,6 +248,7 @@ uint64_t evict_timers(struct service *svc, uint64_t now_ms)
 	next = evict_min(next, evict_expire(svc, &svc->term_sent, evict_deadline_due,
 					     evict_terminating_act, now_ms));
 	next = evict_min(next, evict_dying(svc, now_ms));
+	next = evict_min(next, evict_stopped(svc, now_ms));
 	return next;
 }
 

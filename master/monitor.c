@@ -358,6 +358,27 @@ void monitor_main_exited(struct worker *w, int wstatus, uint64_t now_ms)
 	monitor_exited(w, wstatus, now_ms);
 }
 
+/* A signal stopped it, or continued it. Stopped, it still counts as idle
+ * or busy, and serves no one: evict_stopped kills it if it stays so. */
+static void monitor_stop_changed(struct worker *w, int wstatus, uint64_t now_ms)
+{
+	struct service *svc = w->svc;
+	bool stopped = WIFSTOPPED(wstatus);
+
+	if (stopped && w->stopped_ms == 0) {
+		log_warn("service %s: worker %ld stopped by signal %d (another process of its "
+			 "user?): killed if still stopped in %us", svc->cfg->name, (long)w->pid,
+			 WSTOPSIG(wstatus), WORKER_STOPPED_MAX_MS / 1000);
+		w->stopped_ms = now_ms > 0 ? now_ms : 1;
+		svc->n_stopped++;
+	} else if (!stopped && w->stopped_ms != 0) {
+		log_info("service %s: worker %ld continued", svc->cfg->name, (long)w->pid);
+		w->stopped_ms = 0;
+		svc->n_stopped--;
+	}
+	svc->dirty = true;
+}
+
 void monitor_reap(struct master *m, uint64_t now_ms)
 {
 	int wstatus;
@@ -367,6 +388,11 @@ void monitor_reap(struct master *m, uint64_t now_ms)
 	 * group before reaping it (the unreaped child pins the group's id). */
 	while ((pid = contain_reaper_reap(&m->contain, &wstatus)) > 0) {
 		struct worker *w = pidmap_get(&m->pids, pid);
+		if (WIFSTOPPED(wstatus) || WIFCONTINUED(wstatus)) {
+			if (w != NULL) /* not reaped: it lives on (an orphan's scan kills it) */
+				monitor_stop_changed(w, wstatus, now_ms);
+			continue;
+		}
 		if (w == NULL) {
 			contain_reaper_orphan(&m->contain, pid, wstatus); /* a worker's orphan, the guard */
 			continue;

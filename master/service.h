@@ -81,6 +81,7 @@ struct service {
 	unsigned n_starting, n_idle, n_busy; /* serving */
 	unsigned n_retiring;    /* leaving, in any phase */
 	unsigned n_stopping;    /* of those, told to stop or signalled */
+	unsigned n_stopped;     /* stopped by a signal (worker.h, stopped_ms) */
 	unsigned replace_credits; /* owed successors of normal retirements */
 	struct ratelimit limiter;
 	struct throttle throttle;

@@ -173,7 +173,10 @@ static void status_check(struct master *m, const char *service, struct outbuf *o
 	for (struct service *svc = m->services; svc; svc = svc->next) {
 		if (service != NULL && strcmp(svc->cfg->name, service) != 0)
 			continue;
+		/* A worker stopped by a signal counts as idle or busy, and
+		 * serves no one. */
 		unsigned ready = svc->n_idle + svc->n_busy, want = svc->cfg->set.prefork;
+		ready = ready > svc->n_stopped ? ready - svc->n_stopped : 0;
 		n++;
 		if (svc->throttle.failures > 0)
 			outbuf_printf(out, "error: service %s: throttled: %u start failure%s%s%s\n",
@@ -181,11 +184,15 @@ static void status_check(struct master *m, const char *service, struct outbuf *o
 				      svc->throttle.failures == 1 ? "" : "s",
 				      svc->last_failure_ms ? ", last: " : "",
 				      svc->last_failure_ms ? svc->last_failure : "");
-		else if (ready < want)
-			outbuf_printf(out, "error: service %s: %u of %u prefork worker%s ready\n",
+		else if (ready < want) {
+			outbuf_printf(out, "error: service %s: %u of %u prefork worker%s ready",
 				      svc->cfg->name, ready, want, want == 1 ? "" : "s");
-		else
+			if (svc->n_stopped > 0)
+				outbuf_printf(out, " (%u stopped by a signal)", svc->n_stopped);
+			outbuf_printf(out, "\n");
+		} else {
 			continue;
+		}
 		bad++;
 	}
 	if (bad == 0)

@@ -179,6 +179,8 @@ const char *worker_state_name(const struct worker *w)
 		return "retiring";
 	if (w->phase != WORKER_SERVING)
 		return "stopping";
+	if (w->stopped_ms != 0) /* by a signal: it serves no one */
+		return "stopped";
 	switch (w->proto.state) {
 	case POLICY_STARTING: return "starting";
 	case POLICY_IDLE: return w->daemon != NULL ? "running" : "idle";
@@ -355,6 +357,8 @@ void worker_unlink(struct worker *w)
 	worker_count(w, -1);
 	if (w->recycle)
 		svc->recycle_pending--;
+	if (w->stopped_ms != 0)
+		svc->n_stopped--;
 	list_remove(&w->timer_link);
 	list_remove(&w->silent_link);
 	list_remove(&w->all_link);

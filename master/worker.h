@@ -33,6 +33,10 @@ struct service;
 /* A SIGKILL is final, but the kill that sends it may miss: a worker not
  * reaped this long after it is killed again, and logged. */
 #define WORKER_KILL_RECHECK_MS 5000u
+/* A worker stopped by a signal (SIGSTOP from any process of its uid) serves
+ * no one while it still counts as idle or busy: this long stopped, it is
+ * killed and replaced (evict.c, evict_stopped). */
+#define WORKER_STOPPED_MAX_MS 5000u
 
 enum worker_phase {
 	WORKER_SERVING,     /* capacity: starting, idle or busy */
@@ -48,6 +52,8 @@ struct worker {
 	struct policy_worker proto;   /* what it said: state, "retiring", requests */
 	enum worker_phase phase;
 	bool reaped;              /* waitpid returned it: never signal it again */
+	uint64_t stopped_ms;      /* when a signal stopped it (waitpid WUNTRACED); 0:
+				   * running */
 	bool asked;               /* told to go for a normal reason (not for cause) */
 	bool killed;              /* stopped for cause (violation, timeout) */
 	char kill_why[WORKER_KILL_WHY_BYTES]; /* the first such cause, for its death line */

@@ -11,6 +11,8 @@ issue 8 (docs/protocol.md once updated): the log lines named there ("protocol vi
 (plus start_failures, last_failure and the proc state "stopping").
 """
 
+import os
+import signal
 import re
 import socket
 import struct
@@ -364,6 +366,51 @@ def defuse_nest(nest):
         s.close()
     nest.close()      # how long the passed socket's last close would wait
 PASSFD_WATCH_S = 3.0 * h.TIME_SCALE
+
+
+class Stopped(h.MasterTestCase):
+    def test_09_stopped_workers_killed_and_replaced(self):
+        """Any process of the workers' user can SIGSTOP them: stopped, they
+        still counted as idle, served no one, and status --check said
+        healthy for ever. Now the master sees the stop (waitpid
+        WUNTRACED), shows the workers "stopped", --check fails naming
+        them, and WORKER_STOPPED_MAX_MS (5 s) later they are killed and
+        replaced: the service answers again."""
+        m = self.master("127.0.0.1:0 inet n n n - 2 {ECHO} -o prefork=2\n")
+        pids = m.worker_pids()
+        self.assertEqual(len(pids), 2)
+        t0 = time.monotonic()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        st = m.wait_for(lambda st: all(p["state"] == "stopped" for p in m.service(st=st)["procs"]),
+                        3, "both workers shown stopped")
+        rc, out, err = m.ctl("status", "--check")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("0 of 2 prefork workers ready (2 stopped by a signal)", out + err)
+        m.wait_log(r"worker %d stopped by signal %d" % (pids[0], signal.SIGSTOP))
+        m.wait_for(lambda st: len(m.worker_pids(None, st)) == 2 and
+                   not set(m.worker_pids(None, st)) & set(pids) and
+                   m.service(st=st)["workers"]["idle"] == 2, 15, "both replaced")
+        self.assertGreaterEqual(time.monotonic() - t0, 4.5, "killed before 5 s stopped")
+        for pid in pids:
+            h.poll_until(lambda: not h.pid_alive(pid), 5, "stopped worker %d gone" % pid)
+        self.assertEqual(h.echo_once(m.addr(), "again"), "again")
+        self.assertEqual(m.ctl("status", "--check")[0], 0)
+        self.assertEqual(m.service()["killed"], 2)
+
+    def test_09b_continued_worker_kept(self):
+        """Stopped and continued within the 5 s: kept."""
+        m = self.master("127.0.0.1:0 inet n n n - 1 {ECHO} -o prefork=1\n")
+        pid = m.worker_pids()[0]
+        os.kill(pid, signal.SIGSTOP)
+        m.wait_for(lambda st: m.service(st=st)["procs"][0]["state"] == "stopped", 3,
+                   "shown stopped")
+        os.kill(pid, signal.SIGCONT)
+        m.wait_log(r"worker %d continued" % pid)
+        self.assertEqual(m.service()["procs"][0]["state"], "idle")
+        time.sleep(6)   # past the 5 s: nothing may happen to it (measured: nothing does)
+        self.assertEqual(m.worker_pids(), [pid])
+        self.assertEqual(h.echo_once(m.addr(), "kept"), "kept")
 
 
 class PassedFds(HostileTestCase):
