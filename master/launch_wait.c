@@ -12,11 +12,14 @@
  * the kernel clears a word of ours and wakes its futex at the very moment
  * vfork's wait would end (the release of our memory, at the exec or the
  * exit), and the master waits on that futex LAUNCH_EXEC_LOOK_MS at a
- * time. Between two waits it looks at the child: stopped, or not through
- * its exec within LAUNCH_EXEC_WAIT_MAX_MS, it is killed (it cannot have
- * been reaped: the word is still set, so it has not exited) and the
- * launch fails. The master's wait is unchanged otherwise: until the exec,
- * the child borrows its memory.
+ * time. Between two waits it looks at the child: stopped, slowed (its
+ * scheduling policy or nice value no longer the master's: the same user
+ * may make it SCHED_IDLE on a busy CPU, and an adversarial run held the
+ * master 364-564 ms a launch so), or not through its exec within
+ * LAUNCH_EXEC_WAIT_MAX_MS, it is killed (it cannot have been reaped: the
+ * word is still set, so it has not exited) and the launch fails. The
+ * master's wait is unchanged otherwise: until the exec, the child borrows
+ * its memory.
  *
  * Nothing here is fatal. A killed child that does not let go of our memory
  * within LAUNCH_KILLED_WAIT_MS (a kernel wait it cannot leave) keeps its
@@ -29,10 +32,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +84,19 @@ static bool launch_child_stopped(pid_t pid)
 	return end != NULL && end[1] == ' ' && (end[2] == 'T' || end[2] == 't');
 }
 
+/* Has another process changed how the child is scheduled (its policy or
+ * nice value: it was born with the master's)? Its CPUs are not compared:
+ * a cpuset of its cgroup may set them. Only called while its word is
+ * set, as above. */
+static bool launch_child_slowed(pid_t pid)
+{
+	errno = 0;
+	int prio = getpriority(PRIO_PROCESS, (id_t)pid);
+	if (prio == -1 && errno != 0)
+		return false;
+	return prio != getpriority(PRIO_PROCESS, 0) || sched_getscheduler(pid) != sched_getscheduler(0);
+}
+
 /* Waits up to max_ms for the word to be cleared; true once it is. */
 static bool launch_word_wait(struct launcher *l, unsigned max_ms)
 {
@@ -94,8 +112,9 @@ static bool launch_word_wait(struct launcher *l, unsigned max_ms)
 	return true;
 }
 
-/* Until the child has exec'd or exited; 0 then. A child stopped, or slower
- * than LAUNCH_EXEC_WAIT_MAX_MS, is killed and -1 returned with *e set. */
+/* Until the child has exec'd or exited; 0 then. A child stopped, slowed,
+ * or slower than LAUNCH_EXEC_WAIT_MAX_MS, is killed and -1 returned with
+ * *e set. */
 int launch_wait_exec(struct launcher *l, pid_t pid, struct launch_error *e)
 {
 	unsigned waited = 0;
@@ -103,12 +122,15 @@ int launch_wait_exec(struct launcher *l, pid_t pid, struct launch_error *e)
 	while (!launch_word_wait(l, LAUNCH_EXEC_LOOK_MS)) {
 		waited += LAUNCH_EXEC_LOOK_MS;
 		bool stopped = launch_child_stopped(pid);
-		if (!stopped && waited < LAUNCH_EXEC_WAIT_MAX_MS)
+		bool slowed = !stopped && launch_child_slowed(pid);
+		if (!stopped && !slowed && waited < LAUNCH_EXEC_WAIT_MAX_MS)
 			continue;
 		/* Its word is set: not exited, not reaped, ours to signal. */
 		kill(pid, SIGKILL);
 		*e = stopped ? (struct launch_error){ "exec (stopped before it: killed)", ECANCELED }
-			     : (struct launch_error){ "exec (too slow: killed)", ETIMEDOUT };
+		     : slowed ? (struct launch_error){ "exec (slowed before it by another process: "
+						       "killed)", ECANCELED }
+			      : (struct launch_error){ "exec (too slow: killed)", ETIMEDOUT };
 		if (launch_word_wait(l, LAUNCH_KILLED_WAIT_MS))
 			return -1;
 		/* Still in our memory (a kernel wait it cannot leave): its stack

@@ -250,6 +250,51 @@ class StoppedLaunch(HostileTestCase):
                      detail=m.detail)
 
 
+    def test_slowed_before_exec_is_killed(self):
+        """The same attack, but the hostile worker makes each new child of
+        the master SCHED_IDLE on CPU 0 before its exec instead of stopping
+        it (it runs, slowly: no stop to see), while two spinners keep CPU 0
+        busy. The master used to wait for that exec up to 30 s a launch
+        (measured by a tester: status held 364-564 ms); it now kills a
+        launch whose scheduling another process changed, logs it, and
+        stays responsive."""
+        self.require_root("the launch switches to the workers' user")
+        for path in (h.HOSTILE, h.ECHO):
+            if not h.can_exec_as("nobody", path):
+                self.skipTest("nobody cannot execute %s (directory permissions)" % path)
+        spinners = []
+        for _ in range(2):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.sched_setaffinity(0, {0})
+                    end = time.monotonic() + ATTACK_S + 5
+                    while time.monotonic() < end:
+                        pass
+                finally:
+                    os._exit(0)
+            spinners.append(pid)
+        for pid in spinners:
+            self.addCleanup(lambda p=pid: (h.kill_quiet(p), h.reap_if_ours(p)))
+        self.m = m = self.hostile_master(
+            "hostile unix n y n - 1 {HOSTILE} -o prefork=1 -o user=nobody"
+            " idle-launches %d\n" % ATTACK_S,
+            "%s unix n y n - 8 echo -o prefork=1 -o max_use=1 -o user=nobody"
+            " -o throttle_min=1 -o throttle_max=1\n" % VICTIM_SVC)
+        self.wait_echo(m)
+        victim = m.addr(VICTIM_SVC)
+        killed = re.compile(r"cannot start .*exec \(slowed before it by another process: killed\)")
+        with Bystander(m) as by:
+            end = time.monotonic() + ATTACK_S
+            while time.monotonic() < end and not killed.search(m.log()):
+                try:  # a launch per request
+                    h.echo_once(victim, "x", 0.2)
+                except OSError:
+                    pass
+        by.check(self)
+        self.assertRegex(m.log(), killed, "no launch was slowed: the attack did not hit")
+
+
 class LaunchMemory(HostileTestCase):
     def test_launch_memory_not_open_to_workers(self):
         """A launch shares the master's memory until its exec (clone with

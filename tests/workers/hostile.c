@@ -44,6 +44,11 @@
  *                             found already exec'd is continued. Then
  *                             lingers; prints the count of launches it
  *                             stopped before their exec to stderr
+ *   idle-launches SECS        as stop-launches, but instead of stopping
+ *                             each launch it makes it SCHED_IDLE, pinned
+ *                             to CPU 0 (it runs, slowly, where it can
+ *                             be kept from running); prints the count of
+ *                             launches it slowed before their exec
  *   mem-launches SECS         says ready and for SECS s waits for each
  *                             next pid the kernel gives out and, while
  *                             it is a child of the master not yet
@@ -62,6 +67,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +400,26 @@ static int hostile_stop_one(long pid, long long until_ms)
 	return 0;
 }
 
+/* Makes pid SCHED_IDLE on CPU 0 while it is still a launch: 1 if it was
+ * (and still had not exec'd just after). */
+static int hostile_idle_one(long pid, long long until_ms)
+{
+	struct sched_param sp = { 0 };
+	cpu_set_t cpu0;
+
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	while (hostile_now_ms() < until_ms && hostile_is_master(pid)) {
+		if (sched_setscheduler((pid_t)pid, SCHED_IDLE, &sp) == 0) {
+			(void)sched_setaffinity((pid_t)pid, sizeof(cpu0), &cpu0);
+			return hostile_is_master(pid) ? 1 : 0;
+		}
+		if (errno == ESRCH)
+			return 0;
+	}
+	return 0;
+}
+
 /* Opens pid's memory read-write while it is still a launch (the master's
  * image): 1 if the kernel let us, with *tries counting the attempts. */
 static int hostile_mem_one(long pid, long long until_ms, long *tries)
@@ -445,7 +472,7 @@ static int hostile_mem_launches(struct hostile *h, int argc, char **argv)
 	}
 }
 
-static int hostile_stop_launches(struct hostile *h, int argc, char **argv)
+static int hostile_stop_launches(struct hostile *h, int argc, char **argv, bool idle)
 {
 	long long end = hostile_now_ms() + (argc > 0 ? atoi(argv[0]) : 10) * 1000LL;
 	long stops = 0;
@@ -458,9 +485,10 @@ static int hostile_stop_launches(struct hostile *h, int argc, char **argv)
 		while (hostile_now_ms() < until && kill((pid_t)next, 0) < 0 && errno == ESRCH)
 			;
 		if (next != (long)getpid() && hostile_is_master(next))
-			stops += hostile_stop_one(next, until);
+			stops += idle ? hostile_idle_one(next, until) : hostile_stop_one(next, until);
 	}
-	fprintf(stderr, "hostile: %ld launches stopped before their exec\n", stops);
+	fprintf(stderr, "hostile: %ld launches %s before their exec\n", stops,
+		idle ? "slowed" : "stopped");
 	return hostile_linger(h);
 }
 
@@ -515,7 +543,9 @@ int main(int argc, char **argv)
 	if (strcmp(h.mode, "fork-child") == 0)
 		return hostile_fork_child(&h);
 	if (strcmp(h.mode, "stop-launches") == 0)
-		return hostile_stop_launches(&h, argc, argv);
+		return hostile_stop_launches(&h, argc, argv, false);
+	if (strcmp(h.mode, "idle-launches") == 0)
+		return hostile_stop_launches(&h, argc, argv, true);
 	if (strcmp(h.mode, "mem-launches") == 0)
 		return hostile_mem_launches(&h, argc, argv);
 	if (strcmp(h.mode, "say") == 0)
