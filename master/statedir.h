@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #define STATEDIR_DEPTH_MAX 64 /* levels chowned below a state directory */
+#define STATEDIR_CHOWN_ENTRIES_MAX 100000u /* entries chowned at a takeover (statedir.c) */
 #define STATEDIR_XATTR "trusted.master.state" /* root alone reads or sets it */
 
 /* Makes path (mode, owned by uid:gid) if missing. When set_owner and it

@@ -104,6 +104,44 @@ START_TEST(test_prepare_and_take_over)
 }
 END_TEST
 
+START_TEST(test_takeover_bounded)
+{
+	/* A tree past STATEDIR_CHOWN_ENTRIES_MAX entries (a worker can make
+	 * one): the takeover stops there, says so, and the directory itself
+	 * is the new uid's. On tmpfs (/dev/shm): 100,000 files on a disk take
+	 * longer than a test may. */
+	char base[] = "/dev/shm/test_statedir.XXXXXX", sd[64];
+
+	if (geteuid() != 0 || mkdtemp(base) == NULL)
+		return;
+	snprintf(sd, sizeof(sd), "%s/big", base);
+	ck_assert_int_eq(statedir_prepare(sd, 61500, 61500, 0700, true, 61184, 65519, why,
+					  sizeof(why)), 0);
+	int dfd = open(sd, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(dfd, 0);
+	for (unsigned i = 0; i < STATEDIR_CHOWN_ENTRIES_MAX + 7; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "%u", i);
+		int fd = openat(dfd, name, O_CREAT | O_WRONLY, 0600);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	ck_assert_int_eq(statedir_prepare(sd, 61600, 61600, 0700, true, 61184, 65519, why,
+					  sizeof(why)), 1);
+	ck_assert_msg(strstr(why, "7 entries inside not given to uid 61600 (hard-linked, too "
+			      "deep, past 100000 entries") != NULL, "%s", why);
+	assert_owner(sd, 61600, 61600, 0700);
+	for (unsigned i = 0; i < STATEDIR_CHOWN_ENTRIES_MAX + 7; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "%u", i);
+		unlinkat(dfd, name, 0);
+	}
+	close(dfd);
+	rmdir(sd);
+	rmdir(base);
+}
+END_TEST
+
 START_TEST(test_refusals)
 {
 	if (geteuid() != 0)
@@ -163,8 +201,10 @@ static Suite *statedir_suite(void)
 	Suite *s = suite_create("statedir");
 	TCase *tc = tcase_create("statedir");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30); /* test_takeover_bounded makes 100,007 files */
 	tcase_add_test(tc, test_prepare_and_take_over);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_takeover_bounded);
 	tcase_add_test(tc, test_jail);
 	suite_add_tcase(s, tc);
 	return s;
