@@ -3,6 +3,13 @@
  * pool, with a fake launcher and a fake clock: the settle time, the stop
  * signal then SIGKILL, make-before-break rotation, the crash back-off
  * before and after a daemon is proven, the watchdog. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
 #include "fakepool.h"
 #include "notifysock.h"
 #include "wakeup.h"
@@ -51,6 +58,71 @@ START_TEST(test_exec_ready_after_settle_time)
 	ck_assert_uint_eq(f.svc.n_idle, 1);
 	ck_assert_uint_eq(f.nsignals, 0);
 	fake_fini(&f);
+}
+END_TEST
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The followed main process of a daemon (it forked into the background)
+ * is the master's child, watched by pidfd too: waitpid(-1) may reap it
+ * before its pidfd wakes the loop. Its leaf still holding processes (a
+ * fake cgroupfs leaf, populated), the worker lingers, and its pidfd must
+ * go with the exit handled: else it fires later and the same worker is
+ * handled again (its pid, another's by then, dropped from the map, its
+ * leaf queued twice: an adversarial run crashed the master so). */
+START_TEST(test_followed_main_reaped_before_its_pidfd)
+{
+	struct fakepool f;
+	char dir[] = "/tmp/test_worker_daemon.XXXXXX", leaf[64];
+
+	daemon_init(&f, SERVICE_READY_EXEC);
+	pid_t pid = daemon_start_one(&f);
+	struct worker *w = fake_worker(&f, pid);
+	struct worker_daemon *d = w->daemon;
+	struct contain *c = &f.m.contain;
+	list_init(&c->draining);
+	list_init(&c->emptied);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(leaf, sizeof(leaf), "%s/w1", dir);
+	ck_assert_int_eq(mkdir(leaf, 0755), 0);
+	put_file(leaf, "cgroup.events", "populated 1\nfrozen 0\n");
+	put_file(leaf, "cgroup.procs", "");
+	put_file(leaf, "cgroup.kill", "");
+	w->leaf.seq = 1;
+	w->leaf.svc_fd = open(dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(w->leaf.svc_fd, 0);
+
+	pid_t child = fork();
+	if (child == 0)
+		_exit(1);
+	int fd = (int)syscall(SYS_pidfd_open, child, 0);
+	ck_assert_int_ge(fd, 0);
+	d->main_fd = fd;
+	ck_assert_int_eq(event_add(&f.m.loop, &d->main_watch, fd, EPOLLIN, NULL), 0);
+	int wstatus;
+	ck_assert_int_eq(waitpid(child, &wstatus, 0), child); /* the reaper's waitpid */
+	monitor_main_exited(w, wstatus, f.now);
+	ck_assert(!list_empty(&w->leaf.link)); /* lingering: its leaf drains */
+	ck_assert_int_eq(d->main_watch.fd, -1);
+	ck_assert_int_eq(d->main_fd, -1);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), -1); /* closed */
+	const char *files[] = { "cgroup.events", "cgroup.procs", "cgroup.kill" };
+	for (size_t i = 0; i < 3; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "%s/%s", leaf, files[i]);
+		unlink(path);
+	}
+	rmdir(leaf);
+	rmdir(dir);
 }
 END_TEST
 
@@ -190,6 +262,7 @@ int main(void)
 
 	tcase_add_test(tc, test_exec_ready_after_settle_time);
 	tcase_add_test(tc, test_stop_is_stop_signal_then_sigkill);
+	tcase_add_test(tc, test_followed_main_reaped_before_its_pidfd);
 	tcase_add_test(tc, test_stop_signal_setting);
 	tcase_add_test(tc, test_lifetime_make_before_break);
 	tcase_add_test(tc, test_crash_back_off_until_proven);
