@@ -60,57 +60,111 @@ static bool ipcclean_ours(const struct ipcclean_range *r, uid_t uid, uid_t cuid)
 	return ipcclean_in(r, uid) || ipcclean_in(r, cuid);
 }
 
-static void ipcclean_shm(const struct ipcclean_range *r, struct ipcclean_count *n)
+/* One kind of SysV object: its table's highest index and how many are in
+ * use (*_INFO), an index's id, owner and creator (*_STAT_ANY), removal. */
+struct ipcclean_kind {
+	int (*top)(unsigned long *used);
+	int (*stat)(int index, uid_t *uid, uid_t *cuid);
+	int (*remove)(int id);
+};
+
+static int ipcclean_shm_top(unsigned long *used)
 {
 	struct shm_info info;
-	struct shmid_ds ds;
 	int top = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
 
-	if (top < 0 || info.used_ids == 0)
-		return;
-	for (int i = 0; i <= top; i++) {
-		int id = shmctl(i, SHM_STAT_ANY, &ds);
-		if (id < 0 || !ipcclean_ours(r, ds.shm_perm.uid, ds.shm_perm.cuid))
-			continue;
-		if (shmctl(id, IPC_RMID, NULL) == 0)
-			n->removed++;
-		else
-			n->failed++;
-	}
+	*used = top < 0 ? 0 : (unsigned long)info.used_ids;
+	return top;
 }
 
-static void ipcclean_sem(const struct ipcclean_range *r, struct ipcclean_count *n)
+static int ipcclean_shm_stat(int index, uid_t *uid, uid_t *cuid)
+{
+	struct shmid_ds ds;
+	int id = shmctl(index, SHM_STAT_ANY, &ds);
+
+	if (id >= 0) {
+		*uid = ds.shm_perm.uid;
+		*cuid = ds.shm_perm.cuid;
+	}
+	return id;
+}
+
+static int ipcclean_shm_remove(int id)
+{
+	return shmctl(id, IPC_RMID, NULL);
+}
+
+static int ipcclean_sem_top(unsigned long *used)
 {
 	struct seminfo info;
-	struct semid_ds ds;
 	int top = semctl(0, 0, SEM_INFO, (union ipcclean_semun){ .info = &info });
 
-	if (top < 0 || info.semusz == 0)
-		return;
-	for (int i = 0; i <= top; i++) {
-		int id = semctl(i, 0, SEM_STAT_ANY, (union ipcclean_semun){ .buf = &ds });
-		if (id < 0 || !ipcclean_ours(r, ds.sem_perm.uid, ds.sem_perm.cuid))
-			continue;
-		if (semctl(id, 0, IPC_RMID) == 0)
-			n->removed++;
-		else
-			n->failed++;
-	}
+	*used = top < 0 ? 0 : (unsigned long)info.semusz;
+	return top;
 }
 
-static void ipcclean_msg(const struct ipcclean_range *r, struct ipcclean_count *n)
+static int ipcclean_sem_stat(int index, uid_t *uid, uid_t *cuid)
+{
+	struct semid_ds ds;
+	int id = semctl(index, 0, SEM_STAT_ANY, (union ipcclean_semun){ .buf = &ds });
+
+	if (id >= 0) {
+		*uid = ds.sem_perm.uid;
+		*cuid = ds.sem_perm.cuid;
+	}
+	return id;
+}
+
+static int ipcclean_sem_remove(int id)
+{
+	return semctl(id, 0, IPC_RMID);
+}
+
+static int ipcclean_msg_top(unsigned long *used)
 {
 	struct msginfo info;
-	struct msqid_ds ds;
 	int top = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&info);
 
-	if (top < 0 || info.msgpool == 0)
-		return;
-	for (int i = 0; i <= top; i++) {
-		int id = msgctl(i, MSG_STAT_ANY, &ds);
-		if (id < 0 || !ipcclean_ours(r, ds.msg_perm.uid, ds.msg_perm.cuid))
+	*used = top < 0 ? 0 : (unsigned long)info.msgpool;
+	return top;
+}
+
+static int ipcclean_msg_stat(int index, uid_t *uid, uid_t *cuid)
+{
+	struct msqid_ds ds;
+	int id = msgctl(index, MSG_STAT_ANY, &ds);
+
+	if (id >= 0) {
+		*uid = ds.msg_perm.uid;
+		*cuid = ds.msg_perm.cuid;
+	}
+	return id;
+}
+
+static int ipcclean_msg_remove(int id)
+{
+	return msgctl(id, IPC_RMID, NULL);
+}
+
+static const struct ipcclean_kind ipcclean_kinds[] = {
+	{ ipcclean_shm_top, ipcclean_shm_stat, ipcclean_shm_remove },
+	{ ipcclean_sem_top, ipcclean_sem_stat, ipcclean_sem_remove },
+	{ ipcclean_msg_top, ipcclean_msg_stat, ipcclean_msg_remove },
+};
+
+/* The objects of one kind that the range owns or created. */
+static void ipcclean_sysv(const struct ipcclean_kind *k, const struct ipcclean_range *r,
+			  struct ipcclean_count *n)
+{
+	unsigned long used;
+	int top = k->top(&used);
+	uid_t uid, cuid;
+
+	for (int i = 0; used > 0 && i <= top; i++) {
+		int id = k->stat(i, &uid, &cuid);
+		if (id < 0 || !ipcclean_ours(r, uid, cuid))
 			continue;
-		if (msgctl(id, IPC_RMID, NULL) == 0)
+		if (k->remove(id) == 0)
 			n->removed++;
 		else
 			n->failed++;
@@ -215,9 +269,8 @@ void ipcclean_range(uid_t min, uid_t max, bool (*skip)(uid_t uid), struct ipccle
 	const struct ipcclean_range r = { min, max, skip };
 	int fd = ipcclean_mqueue_dir();
 
-	ipcclean_shm(&r, n);
-	ipcclean_sem(&r, n);
-	ipcclean_msg(&r, n);
+	for (size_t i = 0; i < sizeof(ipcclean_kinds) / sizeof(ipcclean_kinds[0]); i++)
+		ipcclean_sysv(&ipcclean_kinds[i], &r, n);
 	if (fd >= 0)
 		ipcclean_dir(fd, &r, 0, n);
 	if ((fd = open(IPCCLEAN_SHM_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)

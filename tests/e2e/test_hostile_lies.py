@@ -211,6 +211,36 @@ class StoppedLaunch(HostileTestCase):
         except OSError:
             return False
 
+    def attack_launches(self, mode, what):
+        """A hostile worker of user nobody runs MODE (tests/workers/
+        hostile.c) for ATTACK_S s while another service of that user
+        (max_use=1; maxproc 8, room beside workers it stopped after their
+        exec) is made to launch a worker per request: the master stays
+        responsive (Bystander) and logs a launch killed, WHAT. The
+        master."""
+        self.require_root("the launch switches to the workers' user")
+        for path in (h.HOSTILE, h.ECHO):
+            if not h.can_exec_as("nobody", path):
+                self.skipTest("nobody cannot execute %s (directory permissions)" % path)
+        self.m = m = self.hostile_master(
+            "hostile unix n y n - 1 {HOSTILE} -o prefork=1 -o user=nobody %s %d\n"
+            % (mode, ATTACK_S),
+            "%s unix n y n - 8 echo -o prefork=1 -o max_use=1 -o user=nobody"
+            " -o throttle_min=1 -o throttle_max=1\n" % VICTIM_SVC)
+        self.wait_echo(m)
+        victim = m.addr(VICTIM_SVC)
+        killed = re.compile(r"cannot start .*exec \(%s: killed\)" % what)
+        with Bystander(m) as by:
+            end = time.monotonic() + ATTACK_S
+            while time.monotonic() < end and not killed.search(m.log()):
+                try:  # a launch per request; stopped workers do not answer
+                    h.echo_once(victim, "x", 0.2)
+                except OSError:
+                    pass
+        by.check(self)
+        self.assertRegex(m.log(), killed, "no launch was hit: the attack did not hit")
+        return m
+
     def test_stopped_before_exec_is_killed(self):
         """A worker of the same user as a service's new workers can signal
         each of them from its setresuid on, before its exec, and SIGSTOP
@@ -221,27 +251,7 @@ class StoppedLaunch(HostileTestCase):
         exec) is made to launch a worker per request: the master stays
         responsive (Bystander), logs the launches it killed, and no child
         of its own image is left stopped."""
-        self.require_root("the launch switches to the workers' user")
-        for path in (h.HOSTILE, h.ECHO):
-            if not h.can_exec_as("nobody", path):
-                self.skipTest("nobody cannot execute %s (directory permissions)" % path)
-        self.m = m = self.hostile_master(
-            "hostile unix n y n - 1 {HOSTILE} -o prefork=1 -o user=nobody"
-            " stop-launches %d\n" % ATTACK_S,
-            "%s unix n y n - 8 echo -o prefork=1 -o max_use=1 -o user=nobody"
-            " -o throttle_min=1 -o throttle_max=1\n" % VICTIM_SVC)
-        self.wait_echo(m)
-        victim = m.addr(VICTIM_SVC)
-        killed = re.compile(r"cannot start .*exec \(stopped before it: killed\)")
-        with Bystander(m) as by:
-            end = time.monotonic() + ATTACK_S
-            while time.monotonic() < end and not killed.search(m.log()):
-                try:  # a launch per request; stopped workers do not answer
-                    h.echo_once(victim, "x", 0.2)
-                except OSError:
-                    pass
-        by.check(self)
-        self.assertRegex(m.log(), killed, "no launch was stopped: the attack did not hit")
+        m = self.attack_launches("stop-launches", "stopped before it")
 
         def none_stopped_unexec():
             return not [p for p in h.descendants(m.pid)
@@ -259,9 +269,6 @@ class StoppedLaunch(HostileTestCase):
         launch whose scheduling another process changed, logs it, and
         stays responsive."""
         self.require_root("the launch switches to the workers' user")
-        for path in (h.HOSTILE, h.ECHO):
-            if not h.can_exec_as("nobody", path):
-                self.skipTest("nobody cannot execute %s (directory permissions)" % path)
         spinners = []
         for _ in range(2):
             pid = os.fork()
@@ -276,23 +283,7 @@ class StoppedLaunch(HostileTestCase):
             spinners.append(pid)
         for pid in spinners:
             self.addCleanup(lambda p=pid: (h.kill_quiet(p), h.reap_if_ours(p)))
-        self.m = m = self.hostile_master(
-            "hostile unix n y n - 1 {HOSTILE} -o prefork=1 -o user=nobody"
-            " idle-launches %d\n" % ATTACK_S,
-            "%s unix n y n - 8 echo -o prefork=1 -o max_use=1 -o user=nobody"
-            " -o throttle_min=1 -o throttle_max=1\n" % VICTIM_SVC)
-        self.wait_echo(m)
-        victim = m.addr(VICTIM_SVC)
-        killed = re.compile(r"cannot start .*exec \(slowed before it by another process: killed\)")
-        with Bystander(m) as by:
-            end = time.monotonic() + ATTACK_S
-            while time.monotonic() < end and not killed.search(m.log()):
-                try:  # a launch per request
-                    h.echo_once(victim, "x", 0.2)
-                except OSError:
-                    pass
-        by.check(self)
-        self.assertRegex(m.log(), killed, "no launch was slowed: the attack did not hit")
+        self.attack_launches("idle-launches", "slowed before it by another process")
 
 
 class LaunchMemory(HostileTestCase):
