@@ -211,9 +211,9 @@ class StoppedLaunch(HostileTestCase):
         except OSError:
             return False
 
-    def attack_launches(self, mode, what):
+    def attack_launches(self, mode, what, seconds=ATTACK_S):
         """A hostile worker of user nobody runs MODE (tests/workers/
-        hostile.c) for ATTACK_S s while another service of that user
+        hostile.c) for seconds s while another service of that user
         (max_use=1; maxproc 8, room beside workers it stopped after their
         exec) is made to launch a worker per request: the master stays
         responsive (Bystander) and logs a launch killed, WHAT. The
@@ -224,14 +224,14 @@ class StoppedLaunch(HostileTestCase):
                 self.skipTest("nobody cannot execute %s (directory permissions)" % path)
         self.m = m = self.hostile_master(
             "hostile unix n y n - 1 {HOSTILE} -o prefork=1 -o user=nobody %s %d\n"
-            % (mode, ATTACK_S),
+            % (mode, seconds),
             "%s unix n y n - 8 echo -o prefork=1 -o max_use=1 -o user=nobody"
             " -o throttle_min=1 -o throttle_max=1\n" % VICTIM_SVC)
         self.wait_echo(m)
         victim = m.addr(VICTIM_SVC)
         killed = re.compile(r"cannot start .*exec \(%s: killed\)" % what)
         with Bystander(m) as by:
-            end = time.monotonic() + ATTACK_S
+            end = time.monotonic() + seconds
             while time.monotonic() < end and not killed.search(m.log()):
                 try:  # a launch per request; stopped workers do not answer
                     h.echo_once(victim, "x", 0.2)
@@ -275,7 +275,7 @@ class StoppedLaunch(HostileTestCase):
             if pid == 0:
                 try:
                     os.sched_setaffinity(0, {0})
-                    end = time.monotonic() + ATTACK_S + 5
+                    end = time.monotonic() + 2 * ATTACK_S + 5
                     while time.monotonic() < end:
                         pass
                 finally:
@@ -283,7 +283,10 @@ class StoppedLaunch(HostileTestCase):
             spinners.append(pid)
         for pid in spinners:
             self.addCleanup(lambda p=pid: (h.kill_quiet(p), h.reap_if_ours(p)))
-        self.attack_launches("idle-launches", "slowed before it by another process")
+        # Twice as long: a launch must be caught between its setresuid and
+        # its exec, then run slower than the master's first look (10 ms).
+        self.attack_launches("idle-launches", "slowed before it by another process",
+                             2 * ATTACK_S)
 
 
 class LaunchMemory(HostileTestCase):
