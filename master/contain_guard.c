@@ -64,6 +64,7 @@ static void contain_guard_main(struct contain *c, int rfd)
 	char bye = 0;
 	ssize_t n;
 
+	log_forked();
 	log_close(); /* its syslog socket is among the fds closed below */
 	setsid();
 	prctl(PR_SET_NAME, "master-guard", 0, 0, 0);

@@ -92,6 +92,8 @@ static int dynreg_make_owner(void)
 	    renameat(dynreg.dirfd, temp, dynreg.dirfd, dynreg.owner) != 0) {
 		int err = errno;
 		unlinkat(dynreg.dirfd, temp, 0);
+		close(dynreg.ownerfd);
+		dynreg.ownerfd = -1;
 		errno = err;
 		return -1;
 	}
@@ -121,8 +123,10 @@ int dynreg_open(char *why, size_t whysize)
 		dynreg.state = DYNREG_NONE;
 		return 1;
 	}
-	if (fstat(dynreg.dirfd, &st) != 0 || st.st_uid != geteuid() ||
-	    (st.st_mode & 07777) != DYNREG_MODE) {
+	if (fstat(dynreg.dirfd, &st) != 0) {
+		snprintf(dynreg.why, sizeof(dynreg.why), "dynamic uid registry %s: %s", DYNREG_DIR,
+			 strerror(errno));
+	} else if (st.st_uid != geteuid() || (st.st_mode & 07777) != DYNREG_MODE) {
 		snprintf(dynreg.why, sizeof(dynreg.why), "dynamic uid registry %s: owned by uid "
 			 "%ld, mode %04o, not root's %04o: refused", DYNREG_DIR, (long)st.st_uid,
 			 st.st_mode & 07777, DYNREG_MODE);

@@ -88,9 +88,20 @@ void log_open_syslog(const char *path, bool verbose)
 	logsink_open_syslog(&log_state.sink, path);
 }
 
+void log_forked(void)
+{
+	/* The only thread now: a lock the reload thread held at the fork
+	 * would be held for ever. The master's kept lines are the master's
+	 * to write, not this copy's. */
+	pthread_mutex_init(&log_lock, NULL);
+	log_pending.len = 0;
+	log_pending.lines = 0;
+}
+
 void log_close(void)
 {
-	log_flush(); /* what is kept goes now, or not at all */
+	/* Not flushed here: main.c flushes before; a forked copy (the guard)
+	 * has dropped what the master kept (log_forked). */
 	logsink_close(&log_state.sink);
 	log_state.sink.fd = STDERR_FILENO; /* what is left goes to stderr */
 }

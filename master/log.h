@@ -22,6 +22,9 @@ void log_open(bool foreground, bool verbose);
  * (log_open uses /dev/log). */
 void log_open_syslog(const char *path, bool verbose);
 void log_close(void);
+/* In a forked copy of the master (the guard), first: the log's lock made
+ * anew, the master's kept lines dropped. */
+void log_forked(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* One line a worker wrote to its stderr (no trailing newline). */

@@ -354,6 +354,7 @@ out:
 	sdnotify_close(&m.notify);
 	sdlisten_done(&m.inherited);
 	config_free(&m.cfg);
+	log_flush(); /* the master's own kept lines go now, or not at all */
 	log_close();
 	return rc;
 }
