@@ -226,6 +226,8 @@ static bool log_flush_locked(void)
 				 (unsigned long long)log_state.dropped,
 				 (unsigned long long)log_state.dropped_worker,
 				 (unsigned long long)log_state.dropped_master);
+		if (k < 0 || (size_t)k >= sizeof(note))
+			k = k < 0 ? 0 : (int)sizeof(note) - 1;
 		size_t n = log_format(line, LOG_WARNING, log_state.foreground ? "master" : NULL,
 				      getpid(), note, (size_t)k);
 		if (!logsink_put(&log_state.sink, line, n))
