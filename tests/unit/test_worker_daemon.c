@@ -98,6 +98,7 @@ START_TEST(test_followed_main_reaped_before_its_pidfd)
 	put_file(leaf, "cgroup.procs", "");
 	put_file(leaf, "cgroup.kill", "");
 	w->leaf.seq = 1;
+	w->leaf.wd = -1; /* no inotify here: the periodic check's */
 	w->leaf.svc_fd = open(dir, O_RDONLY | O_DIRECTORY);
 	ck_assert_int_ge(w->leaf.svc_fd, 0);
 
@@ -115,6 +116,13 @@ START_TEST(test_followed_main_reaped_before_its_pidfd)
 	ck_assert_int_eq(d->main_watch.fd, -1);
 	ck_assert_int_eq(d->main_fd, -1);
 	ck_assert_int_eq(fcntl(fd, F_GETFD), -1); /* closed */
+	/* Its leaf empties: the worker goes (as contain_tick would see). */
+	list_remove(&w->leaf.link);
+	c->ndraining--;
+	close(w->leaf.svc_fd);
+	w->leaf.svc_fd = -1;
+	monitor_contained_gone(&w->leaf, &f.m);
+	fake_fini(&f);
 	const char *files[] = { "cgroup.events", "cgroup.procs", "cgroup.kill" };
 	for (size_t i = 0; i < 3; i++) {
 		char path[128];
