@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/keyctl.h>
 
 #include "build_config.h"
 #include "clock.h"
@@ -36,6 +38,29 @@
 #define MAIN_WAIT_MAX_MS 60000 /* longest sleep: a clock step cannot strand us */
 #define MAIN_FD_TEXT_BYTES 384
 #define MAIN_FD_LIMIT_BYTES 48
+/* The master's session keyring: possessors may view, read (it is empty)
+ * and search it; nobody may add, link, change or clear anything. */
+#define MAIN_KEY_POS_VIEW 0x01000000u   /* keyctl(2)'s permission bits */
+#define MAIN_KEY_POS_READ 0x02000000u
+#define MAIN_KEY_POS_SEARCH 0x08000000u
+#define MAIN_SESSION_KEYRING_PERM (MAIN_KEY_POS_VIEW | MAIN_KEY_POS_READ | MAIN_KEY_POS_SEARCH)
+
+/* A session keyring of the master's own, empty, that its possessors (every
+ * worker inherits it) may look at and nothing more. The one it was started
+ * with (an administrator's login keyring, with pam_keyinit) was every
+ * worker's to read and write, whatever its uid: an adversarial run had a
+ * dynamic-user worker read a root token there, and two services pass
+ * keys through it. A kernel without keyrings has nothing to drop. */
+static void main_session_keyring(void)
+{
+	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0);
+
+	if (id < 0 && errno == ENOSYS)
+		return;
+	if (id < 0 || syscall(SYS_keyctl, KEYCTL_SETPERM, id, MAIN_SESSION_KEYRING_PERM, 0, 0) < 0)
+		fprintf(stderr, "master: session keyring: %s (workers share the one it was "
+			"started with)\n", strerror(errno));
+}
 
 static bool main_all_gone(struct master *m)
 {
@@ -277,6 +302,7 @@ int main(int argc, char **argv)
 	 * helper sharing it has it; an exec gives the worker memory of its
 	 * own, dumpable again. The cost: the master leaves no core dump. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	main_session_keyring();
 	switch (options_parse(argc, argv, &args)) {
 	case OPTIONS_RUN: break;
 	case OPTIONS_DONE: return 0;

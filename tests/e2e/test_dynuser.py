@@ -383,6 +383,28 @@ class DynUser(h.MasterTestCase):
             if made:
                 os.rmdir(sd)
 
+    def test_60l_master_session_keyring_not_shared(self):
+        """Started from a process whose session keyring holds a key (an
+        administrator's login keyring, with pam_keyinit), the master joins
+        an empty one of its own, which its workers may only look at: the
+        key is not found from a worker, and nothing can be added there (a
+        channel between services, keys planted for request_key)."""
+        if not h.can_exec_as("nobody", LEAVER):
+            self.skipTest("others cannot execute %s" % LEAVER)
+        libc = ctypes.CDLL(None, use_errno=True)
+        sys_keyctl, sys_add_key, join, session = 250, 248, 1, -3
+        if libc.syscall(sys_keyctl, join, None) < 0:
+            self.skipTest("no kernel keyrings: errno %d" % ctypes.get_errno())
+        self.addCleanup(libc.syscall, sys_keyctl, join, None)   # a fresh one after
+        self.assertGreaterEqual(libc.syscall(sys_add_key, b"user", b"leaver", b"root-token",
+                                             10, session), 0)
+        lo = RANGE_MIN + 800
+        m = self.start("127.0.0.1:0 inet n y n - 1 %s -o user=dynamic\n" % LEAVER,
+                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo))
+        r = self.leave(m)
+        self.assertNotIn("@s", r["found"], "the starter's key read from a worker: %s" % r)
+        self.assertEqual(r["s_add"], errno.EACCES, r)
+
     def test_60f_range_used_by_passwd_refused(self):
         """dynamic_uid_min..max over an existing account: master -n fails
         naming /etc/passwd and the line."""

@@ -8,10 +8,12 @@
  * /dev/mqueue/leaver-PID-N, a file /dev/shm/leaver-PID-N and a directory
  * /dev/shm/leaver-PID-N.d with a file in it, and a key "leaver" in each
  * of its uid's kernel keyrings (user, user session, persistent), after
- * looking for one a previous holder of the uid put there. It answers one
- * JSON line:
+ * looking for one a previous holder of the uid put there; it looks in its
+ * session keyring (@s, the master's) too, and tries to add one there. It
+ * answers one JSON line:
  *   {"pid":P,"uid":U,"shm":[ID,ID],"sem":ID,"msg":ID,"mq":"leaver-PID-N",
- *    "shm_file":"leaver-PID-N","found":"keys found: @u @us @p, or empty",
+ *    "shm_file":"leaver-PID-N","found":"keys found: @u @us @p @s, or empty",
+ *    "s_add":ERRNO (0: a key was added to @s),
  *    "errors":"what failed, or empty"}
  * then closes (run it with max_use=1 to have it leave at once). */
 #include <errno.h>
@@ -107,6 +109,8 @@ static void leaver_keys(char *found, size_t size)
 			 syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_THREAD_KEYRING) };
 
 	found[0] = '\0';
+	if (syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user", "leaver", 0) >= 0)
+		snprintf(found, size, "@s");
 	for (size_t i = 0; i < 3; i++) {
 		if (rings[i] == -1) { /* the persistent one could not be had */
 			leaver_fail(names[i]);
@@ -118,6 +122,13 @@ static void leaver_keys(char *found, size_t size)
 		if (syscall(SYS_add_key, "user", "leaver", "left", 4, rings[i]) < 0)
 			leaver_fail(names[i]);
 	}
+}
+
+/* 0 if a key could be added to the session keyring, else the errno. */
+static int leaver_session_add(void)
+{
+	return syscall(SYS_add_key, "user", "leaver-s", "x", 1, KEY_SPEC_SESSION_KEYRING) >= 0 ? 0
+		: errno;
 }
 
 static void leaver_handle(int fd, void *ctx)
@@ -142,8 +153,9 @@ static void leaver_handle(int fd, void *ctx)
 	leaver_keys(found, sizeof(found));
 	int len = snprintf(answer, sizeof(answer), "{\"pid\":%ld,\"uid\":%u,\"shm\":[%d,%d],\"sem\":%d,"
 			   "\"msg\":%d,\"mq\":\"%s\",\"shm_file\":\"%s\",\"found\":\"%s\","
-			   "\"errors\":\"%s\"}\n",
-			   (long)getpid(), (unsigned)getuid(), shm, shm_root, sem, mq, name, name, found, leaver_errors);
+			   "\"s_add\":%d,\"errors\":\"%s\"}\n",
+			   (long)getpid(), (unsigned)getuid(), shm, shm_root, sem, mq, name, name, found, leaver_session_add(),
+			   leaver_errors);
 	if (write(fd, answer, (size_t)len) != len)
 		perror("leaver: write");
 }
