@@ -38,6 +38,8 @@
 #define IPCCLEAN_SHM_DIR "/dev/shm"
 #define IPCCLEAN_MQUEUE_MAGIC 0x19800202 /* linux/magic.h MQUEUE_MAGIC */
 #define IPCCLEAN_DEPTH_MAX 16            /* directories below /dev/shm */
+#define IPCCLEAN_ENTRIES_MAX 20000u      /* entries looked at in one release */
+#define IPCCLEAN_SEALED_MODE 0700
 
 union ipcclean_semun { /* semctl(2)'s fourth argument, as far as used here */
 	struct semid_ds *buf;
@@ -171,64 +173,90 @@ static void ipcclean_sysv(const struct ipcclean_kind *k, const struct ipcclean_r
 	}
 }
 
-/* Removes everything below the directory dirfd (closed here), whoever
- * owns it: it is inside a directory of the released uid. */
-static void ipcclean_tree(int dirfd, int depth, struct ipcclean_count *n);
+/* A walk of /dev/shm or /dev/mqueue: what to remove, how many entries it
+ * may still look at (it runs on the master's loop: an adversarial run had
+ * a worker leave a million files there, and the release held the loop 5
+ * s), and the counts. */
+struct ipcclean_walk {
+	const struct ipcclean_range *r;
+	unsigned budget;
+	struct ipcclean_count *n;
+};
 
-/* Removes name in dirfd: an entry of the range r, or, below one (r NULL),
- * any entry. */
-static void ipcclean_entry(int dirfd, const char *name, const struct ipcclean_range *r,
-			   int depth, struct ipcclean_count *n)
+static void ipcclean_dir(int dirfd, struct ipcclean_walk *w, bool all, int depth);
+
+/* What the released uid left at the top and could not be removed (too
+ * deep, too many, busy) becomes root's, mode 0700: nothing below it is
+ * reachable by the next holder of the uid (an adversarial run read a
+ * file 20 directories down otherwise). */
+static void ipcclean_seal(int dirfd, const char *name, const struct stat *st,
+			  struct ipcclean_count *n)
+{
+	struct stat opened;
+	int fd = openat(dirfd, name, (S_ISDIR(st->st_mode) ? O_RDONLY | O_DIRECTORY : O_PATH) |
+			O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && fstat(fd, &opened) == 0 && opened.st_ino == st->st_ino &&
+	    opened.st_dev == st->st_dev && fchownat(fd, "", 0, 0, AT_EMPTY_PATH) == 0 &&
+	    (!S_ISDIR(st->st_mode) || fchmod(fd, IPCCLEAN_SEALED_MODE) == 0))
+		n->sealed++;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Removes name in dirfd: an entry of the range, or, inside one (all), any
+ * entry. */
+static void ipcclean_entry(int dirfd, const char *name, struct ipcclean_walk *w, bool all,
+			   int depth)
 {
 	struct stat st, opened;
 
+	if (w->budget == 0) {
+		w->n->failed++;
+		return;
+	}
+	w->budget--;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return;
-	if (r != NULL && !ipcclean_in(r, st.st_uid))
+	if (!all && !ipcclean_in(w->r, st.st_uid))
 		return;
 	if (S_ISDIR(st.st_mode)) {
 		int fd = depth < IPCCLEAN_DEPTH_MAX ?
 			 openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
 		/* Still the directory that was looked at: not one renamed in. */
-		if (fd < 0 || fstat(fd, &opened) != 0 || opened.st_ino != st.st_ino ||
-		    opened.st_dev != st.st_dev) {
-			if (fd >= 0)
-				close(fd);
-			n->failed++;
-			return;
-		}
-		ipcclean_tree(fd, depth + 1, n);
+		if (fd >= 0 && fstat(fd, &opened) == 0 && opened.st_ino == st.st_ino &&
+		    opened.st_dev == st.st_dev)
+			ipcclean_dir(fd, w, true, depth + 1);
+		else if (fd >= 0)
+			close(fd);
 	}
-	if (unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0)
-		n->removed++;
-	else if (errno != ENOENT)
-		n->failed++;
+	if (unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0) {
+		w->n->removed++;
+	} else if (errno != ENOENT) {
+		w->n->failed++;
+		if (!all)
+			ipcclean_seal(dirfd, name, &st, w->n);
+	}
 }
 
-/* Each entry of the directory dirfd (closed here): those of the range r,
- * or all of them (r NULL). */
-static void ipcclean_dir(int dirfd, const struct ipcclean_range *r, int depth,
-			 struct ipcclean_count *n)
+/* Each entry of the directory dirfd (closed here): those of the range, or
+ * all of them (inside one of the range's). */
+static void ipcclean_dir(int dirfd, struct ipcclean_walk *w, bool all, int depth)
 {
 	DIR *dir = fdopendir(dirfd);
 	struct dirent *e;
 
 	if (dir == NULL) {
 		close(dirfd);
-		n->failed++;
+		w->n->failed++;
 		return;
 	}
 	while ((e = readdir(dir)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		ipcclean_entry(dirfd, e->d_name, r, depth, n);
+		ipcclean_entry(dirfd, e->d_name, w, all, depth);
 	}
 	closedir(dir);
-}
-
-static void ipcclean_tree(int dirfd, int depth, struct ipcclean_count *n)
-{
-	ipcclean_dir(dirfd, NULL, depth, n);
 }
 
 /* A detached mount of the mqueue filesystem (-1: none could be made). */
@@ -267,12 +295,13 @@ static int ipcclean_mqueue_dir(void)
 void ipcclean_range(uid_t min, uid_t max, bool (*skip)(uid_t uid), struct ipcclean_count *n)
 {
 	const struct ipcclean_range r = { min, max, skip };
+	struct ipcclean_walk w = { &r, IPCCLEAN_ENTRIES_MAX, n };
 	int fd = ipcclean_mqueue_dir();
 
 	for (size_t i = 0; i < sizeof(ipcclean_kinds) / sizeof(ipcclean_kinds[0]); i++)
 		ipcclean_sysv(&ipcclean_kinds[i], &r, n);
 	if (fd >= 0)
-		ipcclean_dir(fd, &r, 0, n);
+		ipcclean_dir(fd, &w, false, 0);
 	if ((fd = open(IPCCLEAN_SHM_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
-		ipcclean_dir(fd, &r, 0, n);
+		ipcclean_dir(fd, &w, false, 0);
 }

@@ -13,7 +13,8 @@
 
 struct ipcclean_count {
 	unsigned removed; /* objects and entries removed */
-	unsigned failed;  /* found and not removed */
+	unsigned failed;  /* found and not removed (or not looked at: too many) */
+	unsigned sealed;  /* of those, left at the top made root's, 0700 */
 };
 
 /* Removes what uids min..max own, but those skip (if not NULL) names;

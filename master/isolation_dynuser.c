@@ -29,7 +29,7 @@
  * uids another master holds are left alone. */
 static void isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
 {
-	struct ipcclean_count n = { 0, 0 };
+	struct ipcclean_count n = { 0, 0, 0 };
 	char uids[ISOLATION_DYNUSER_UIDS_BYTES];
 
 	if (geteuid() != 0)
@@ -43,7 +43,8 @@ static void isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
 		snprintf(uids, sizeof(uids), "uids %u..%u", (unsigned)min, (unsigned)max);
 	log_warn("service %s: %s left %u IPC objects or /dev/shm, /dev/mqueue entries: %u "
 		 "removed%s", service, uids, n.removed + n.failed, n.removed,
-		 n.failed > 0 ? ", the rest could not be" : "");
+		 n.failed == 0 ? "" : n.sealed > 0 ? ", the rest could not be (what was left in "
+		 "/dev/shm made root's, 0700)" : ", the rest could not be");
 }
 
 /* A uid another master holds (dynreg.c) is kept off the allocator while

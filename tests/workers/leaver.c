@@ -6,7 +6,8 @@
  * to root with IPC_SET (its creator stays this uid), a semaphore set, a
  * message queue with one message, a POSIX message queue
  * /dev/mqueue/leaver-PID-N, a file /dev/shm/leaver-PID-N and a directory
- * /dev/shm/leaver-PID-N.d with a file in it, and a key "leaver" in each
+ * /dev/shm/leaver-PID-N.d with a file in it, a tree 20 directories deep
+ * /dev/shm/leaver-PID-N.deep/d1/.../d20/secret, and a key "leaver" in each
  * of its uid's kernel keyrings (user, user session, persistent), after
  * looking for one a previous holder of the uid put there; it looks in its
  * session keyring (@s, the master's) too, and tries to add one there. It
@@ -37,6 +38,7 @@
 #define LEAVER_MODE 0600
 #define LEAVER_ANSWER_BYTES 1024
 #define LEAVER_NAME_BYTES 64
+#define LEAVER_DEEP 20         /* directories: past the master's walk (16) */
 
 struct leaver_msg {
 	long mtype;
@@ -72,6 +74,35 @@ static int leaver_shm(bool to_root)
 	return id;
 }
 
+/* /dev/shm/NAME.deep/d1/.../dLEAVER_DEEP/secret. */
+static void leaver_deep(const char *name)
+{
+	char path[LEAVER_NAME_BYTES * 2];
+	int dir, fd;
+
+	snprintf(path, sizeof(path), "/dev/shm/%s.deep", name);
+	if (mkdir(path, 0700) != 0 || (dir = open(path, O_RDONLY | O_DIRECTORY)) < 0) {
+		leaver_fail(path);
+		return;
+	}
+	for (int i = 1; i <= LEAVER_DEEP; i++) {
+		char sub[8];
+		snprintf(sub, sizeof(sub), "d%d", i);
+		int next = mkdirat(dir, sub, 0700) == 0 ? openat(dir, sub, O_RDONLY | O_DIRECTORY) : -1;
+		close(dir);
+		if ((dir = next) < 0) {
+			leaver_fail("deep tree");
+			return;
+		}
+	}
+	if ((fd = openat(dir, "secret", O_CREAT | O_WRONLY, LEAVER_MODE)) < 0 ||
+	    write(fd, "secret\n", 7) != 7)
+		leaver_fail("deep secret");
+	if (fd >= 0)
+		close(fd);
+	close(dir);
+}
+
 static void leaver_files(const char *name)
 {
 	char path[LEAVER_NAME_BYTES * 2];
@@ -98,6 +129,7 @@ static void leaver_files(const char *name)
 		leaver_fail(path);
 	else
 		close(fd);
+	leaver_deep(name);
 }
 
 /* Looks for a "leaver" key in each keyring of the uid (into found), then
