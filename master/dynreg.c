@@ -157,6 +157,17 @@ static int dynreg_read(const char *name, char owner[DYNREG_NAME_BYTES])
 	return 0;
 }
 
+/* Whether systemd's DynamicUser= holds uid (its lock file is there). */
+static bool dynreg_systemd_holds(const char *name)
+{
+	char path[sizeof(DYNREG_SYSTEMD_DIR) + DYNREG_NAME_BYTES];
+
+	if (faccessat(AT_FDCWD, DYNREG_SYSTEMD_DIR, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", DYNREG_SYSTEMD_DIR, name);
+	return faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 int dynreg_take(uid_t uid, char *why, size_t whysize)
 {
 	char name[DYNREG_NAME_BYTES], owner[DYNREG_NAME_BYTES], again[DYNREG_NAME_BYTES];
@@ -167,12 +178,8 @@ int dynreg_take(uid_t uid, char *why, size_t whysize)
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
 	/* The default range is systemd's: a uid it handed out is not ours to
 	 * give (it does not look here, though: see docs/security.md). */
-	if (faccessat(AT_FDCWD, DYNREG_SYSTEMD_DIR, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		char path[sizeof(DYNREG_SYSTEMD_DIR) + DYNREG_NAME_BYTES];
-		snprintf(path, sizeof(path), "%s/%s", DYNREG_SYSTEMD_DIR, name);
-		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			return 1;
-	}
+	if (dynreg_systemd_holds(name))
+		return 1;
 	for (int i = 0; i < DYNREG_TAKE_TRIES; i++) {
 		if (symlinkat(dynreg.owner, dynreg.dirfd, name) == 0)
 			return 0;
@@ -214,9 +221,11 @@ bool dynreg_held_elsewhere(uid_t uid)
 {
 	char name[DYNREG_NAME_BYTES], owner[DYNREG_NAME_BYTES];
 
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	if (dynreg_systemd_holds(name))
+		return true;
 	if (dynreg.state != DYNREG_OPEN)
 		return false;
-	snprintf(name, sizeof(name), "%u", (unsigned)uid);
 	return dynreg_read(name, owner) == 0 && strcmp(owner, dynreg.owner) != 0 &&
 	       dynreg_alive(owner);
 }

@@ -38,8 +38,8 @@ int dynreg_open(char *why, size_t whysize);
 int dynreg_take(uid_t uid, char *why, size_t whysize);
 /* Gives back uid, if this master holds it. */
 void dynreg_release(uid_t uid);
-/* Whether another living master holds uid (the start's sweep of the
- * range leaves its uids alone). */
+/* Whether another living master, or systemd's DynamicUser=, holds uid
+ * (the start's sweep of the range leaves its uids alone). */
 bool dynreg_held_elsewhere(uid_t uid);
 
 #endif

@@ -366,13 +366,18 @@ static void monitor_stop_changed(struct worker *w, int wstatus, uint64_t now_ms)
 	bool stopped = WIFSTOPPED(wstatus);
 
 	if (stopped && w->stopped_ms == 0) {
-		log_warn("service %s: worker %ld stopped by signal %d (another process of its "
-			 "user?): killed if still stopped in %us", svc->cfg->name, (long)w->pid,
-			 WSTOPSIG(wstatus), WORKER_STOPPED_MAX_MS / 1000);
+		if (++w->stops == 1)
+			log_warn("service %s: worker %ld stopped by signal %d (another process of "
+				 "its user?): killed if still stopped in %us", svc->cfg->name,
+				 (long)w->pid, WSTOPSIG(wstatus), WORKER_STOPPED_MAX_MS / 1000);
 		w->stopped_ms = now_ms > 0 ? now_ms : 1;
+		/* Stopped and continued over and over: it is due now. */
+		if (w->stops > WORKER_STOPS_MAX && w->stopped_ms > WORKER_STOPPED_MAX_MS)
+			w->stopped_ms -= WORKER_STOPPED_MAX_MS;
 		svc->n_stopped++;
 	} else if (!stopped && w->stopped_ms != 0) {
-		log_info("service %s: worker %ld continued", svc->cfg->name, (long)w->pid);
+		if (w->stops == 1)
+			log_info("service %s: worker %ld continued", svc->cfg->name, (long)w->pid);
 		w->stopped_ms = 0;
 		svc->n_stopped--;
 	}

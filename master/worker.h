@@ -37,6 +37,11 @@ struct service;
  * no one while it still counts as idle or busy: this long stopped, it is
  * killed and replaced (evict.c, evict_stopped). */
 #define WORKER_STOPPED_MAX_MS 5000u
+/* Stopped this many times (continued in between): killed at the next stop,
+ * as if stopped WORKER_STOPPED_MAX_MS already. Only its first stop and
+ * first continuation are logged: a worker's user stopping and continuing
+ * it in a loop had the master write 6,800 lines a second. */
+#define WORKER_STOPS_MAX 10u
 
 enum worker_phase {
 	WORKER_SERVING,     /* capacity: starting, idle or busy */
@@ -54,6 +59,7 @@ struct worker {
 	bool reaped;              /* waitpid returned it: never signal it again */
 	uint64_t stopped_ms;      /* when a signal stopped it (waitpid WUNTRACED); 0:
 				   * running */
+	unsigned stops;           /* times a signal stopped it */
 	bool asked;               /* told to go for a normal reason (not for cause) */
 	bool killed;              /* stopped for cause (violation, timeout) */
 	char kill_why[WORKER_KILL_WHY_BYTES]; /* the first such cause, for its death line */

@@ -399,14 +399,38 @@ class DynUser(h.MasterTestCase):
         if os.path.lexists(lock):
             self.skipTest("systemd holds uid %d on this host" % lo)
         open(lock, "w").close()
+        libc = ctypes.CDLL(None, use_errno=True)
+        shm = self.segment_of(lo)
         try:
             m = self.start("127.0.0.1:0 inet n y n - 1 {PROBE} -o user=dynamic\n",
                            "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 1))
             self.assertEqual(self.assertDynamic(m.worker_pids()[0], lo, lo + 1)[0], lo + 1)
+            # The start's sweep of the range leaves systemd's uid alone.
+            self.assertIn(shm, sysv_ids("shm"), "systemd's uid's segment removed")
         finally:
+            libc.shmctl(shm, 0, None)   # IPC_RMID
             os.unlink(lock)
             if made:
                 os.rmdir(sd)
+
+    def segment_of(self, uid):
+        """A SysV segment made by a child as uid; its id."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgid(uid)
+                os.setuid(uid)
+                os.write(w, b"%d" % libc.shmget(0, 4096, 0o1000 | 0o600))
+            finally:
+                os._exit(0)
+        os.close(w)
+        with os.fdopen(r) as f:
+            shm = int(f.read())
+        os.waitpid(pid, 0)
+        self.assertGreaterEqual(shm, 0)
+        return shm
 
     def test_60l_master_session_keyring_not_shared(self):
         """Started from a process whose session keyring holds a key (an

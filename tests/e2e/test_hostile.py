@@ -413,6 +413,33 @@ class Stopped(h.MasterTestCase):
         self.assertEqual(h.echo_once(m.addr(), "kept"), "kept")
 
 
+    def test_09c_stopped_over_and_over(self):
+        """Stopped and continued in a loop (a tester had the master log 6,800
+        lines a second so): the first stop and continuation are logged,
+        no more, and past 10 stops the worker is killed at its next stop,
+        without waiting the 5 s."""
+        m = self.master("127.0.0.1:0 inet n n n - 1 {ECHO} -o prefork=1\n")
+        pid = m.worker_pids()[0]
+
+        def state():
+            procs = [p for p in m.service()["procs"] if p["pid"] == pid]
+            return procs[0]["state"] if procs else "gone"
+        for i in range(10):
+            os.kill(pid, signal.SIGSTOP)
+            h.poll_until(lambda: state() == "stopped", 3, "stop %d seen" % (i + 1))
+            os.kill(pid, signal.SIGCONT)
+            h.poll_until(lambda: state() == "idle", 3, "continuation %d seen" % (i + 1))
+        t0 = time.monotonic()
+        os.kill(pid, signal.SIGSTOP)
+        m.wait_for(lambda st: pid not in m.worker_pids(None, st) and
+                   len(m.worker_pids(None, st)) == 1, 10, "worker %d replaced" % pid)
+        self.assertLess(time.monotonic() - t0, 3.0, "waited for the 5 s")
+        log = m.log()
+        self.assertEqual(log.count("worker %d stopped by signal" % pid), 1, log)
+        self.assertEqual(log.count("worker %d continued" % pid), 1, log)
+        self.assertEqual(h.echo_once(m.addr(), "after"), "after")
+
+
 class PassedFds(HostileTestCase):
     """A worker passes the master an fd whose last close blocks: a loopback
     TCP socket with a full send queue and SO_LINGER 30 s, inside the queue
