@@ -21,6 +21,7 @@
 #define DYNREG_OWNER_MODE 0600
 #define DYNREG_NAME_BYTES 48
 #define DYNREG_WHY_BYTES 256
+#define DYNREG_PROC_PATH_BYTES 300 /* "/proc/" NAME "/status" */
 #define DYNREG_OWNER_PREFIX "owner."
 #define DYNREG_TEMP_PREFIX "tmp."
 #define DYNREG_TAKE_TRIES 2 /* once more after a dead master's entry went */
@@ -168,6 +169,45 @@ static bool dynreg_systemd_holds(const char *name)
 	return faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* Whether a process runs as uid (any of its ids), read off /proc: a master
+ * that died without a guard (containment = subreaper) may leave its
+ * workers' processes running, and its uid is not free while they do. Only
+ * when a dead master's entry is to be reclaimed: a walk of every process. */
+static bool dynreg_uid_running(uid_t uid)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *e;
+	bool found = false;
+
+	if (proc == NULL)
+		return true; /* cannot tell: not free */
+	while (!found && (e = readdir(proc)) != NULL) {
+		char path[DYNREG_PROC_PATH_BYTES], line[DYNREG_WHY_BYTES];
+		unsigned long ids[4];
+		char state = '?';
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
+		FILE *f = fopen(path, "re");
+		if (f == NULL)
+			continue;
+		/* State comes before Uid; a zombie (its parent gone too) runs
+		 * nothing. */
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (sscanf(line, "State: %c", &state) == 1 && state == 'Z')
+				break;
+			if (sscanf(line, "Uid: %lu %lu %lu %lu", &ids[0], &ids[1], &ids[2], &ids[3]) == 4) {
+				for (size_t i = 0; i < 4; i++)
+					found = found || ids[i] == (unsigned long)uid;
+				break;
+			}
+		}
+		fclose(f);
+	}
+	closedir(proc);
+	return found;
+}
+
 int dynreg_take(uid_t uid, char *why, size_t whysize)
 {
 	char name[DYNREG_NAME_BYTES], owner[DYNREG_NAME_BYTES], again[DYNREG_NAME_BYTES];
@@ -192,7 +232,7 @@ int dynreg_take(uid_t uid, char *why, size_t whysize)
 			continue; /* given back meanwhile */
 		if (strcmp(owner, dynreg.owner) == 0)
 			return 0;
-		if (dynreg_alive(owner))
+		if (dynreg_alive(owner) || dynreg_uid_running(uid))
 			return 1;
 		/* A dead master's. Removed under the directory's lock, if it
 		 * still names that master: two masters cannot both reclaim it

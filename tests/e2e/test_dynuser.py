@@ -23,6 +23,7 @@ import os
 import pwd
 import shutil
 import stat
+import time
 import unittest
 
 import harness as h
@@ -387,6 +388,40 @@ class DynUser(h.MasterTestCase):
         d = self.start(cf, conf)
         self.assertEqual(self.assertDynamic(d.worker_pids()[0], lo, lo + 1)[0], ua,
                          "a dead master's uid not reclaimed")
+
+    def test_60m_dead_masters_uid_not_free_while_it_runs(self):
+        """containment = subreaper has no guard: a master killed with
+        SIGKILL leaves what its workers started running. Its uid is not
+        reclaimed by another master while a process runs as it."""
+        lo = RANGE_MIN + 900
+        conf = ('containment = "subreaper"\n'
+                "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo))
+        a = self.start("127.0.0.1:0 inet n y n - 1 {SPAWN} -o user=dynamic"
+                       " argv=/bin/sh -c { setsid sleep 60 </dev/null >/dev/null 2>&1 &"
+                       " echo ok; exec sleep 60 }\n", conf)
+        held = h.connect(a.addr())   # the command runs while its client stays
+        self.addCleanup(held.close)
+        self.assertEqual(h.read_line(held), "ok")
+        def sleeps():
+            found = [p for p in h.all_pids() if h.proc_comm(p) == "sleep" and
+                     int((h.proc_status_field(p, "Uid") or ["-1"])[0]) == lo]
+            return found if len(found) == 2 else None
+        left = h.poll_until(sleeps, 5, "the command and its setsid child, as uid %d" % lo)
+        for pid in left:
+            self.addCleanup(h.kill_quiet, pid)
+        a.proc.kill()
+        a.wait_exit(10)
+        # The worker's end takes its command (spawn's parent death signal);
+        # no guard here: the setsid sleep lives on.
+        h.poll_until(lambda: len([p for p in left if h.pid_alive(p)]) == 1, 5,
+                     "the command gone, its setsid child left")
+        left = [p for p in left if h.pid_alive(p)]
+        b = self.start("127.0.0.1:0 inet n y n - 1 {PROBE} -o user=dynamic\n", conf,
+                       wait=False)
+        b.wait_log(r"every uid of %d\.\.%d is in use" % (lo, lo), timeout=10)
+        for pid in left:
+            h.kill_quiet(pid)
+        h.poll_until(lambda: not any(h.pid_alive(p) for p in left), 5, "the sleep gone")
 
     def test_60k_systemd_dynamic_uid_skipped(self):
         """A uid systemd's DynamicUser= holds (its lock file in
