@@ -185,6 +185,21 @@ struct ipcclean_walk {
 
 static void ipcclean_dir(int dirfd, struct ipcclean_walk *w, bool all, int depth);
 
+/* name in dirfd opened with flags (O_NOFOLLOW added), if it is still the
+ * entry st was read from: not one renamed in since. -1 otherwise. */
+static int ipcclean_open_same(int dirfd, const char *name, const struct stat *st, int flags)
+{
+	struct stat opened;
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && (fstat(fd, &opened) != 0 || opened.st_ino != st->st_ino ||
+			opened.st_dev != st->st_dev)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* What the released uid left at the top and could not be removed (too
  * deep, too many, busy) becomes root's, mode 0700: nothing below it is
  * reachable by the next holder of the uid (an adversarial run read a
@@ -192,12 +207,10 @@ static void ipcclean_dir(int dirfd, struct ipcclean_walk *w, bool all, int depth
 static void ipcclean_seal(int dirfd, const char *name, const struct stat *st,
 			  struct ipcclean_count *n)
 {
-	struct stat opened;
-	int fd = openat(dirfd, name, (S_ISDIR(st->st_mode) ? O_RDONLY | O_DIRECTORY : O_PATH) |
-			O_NOFOLLOW | O_CLOEXEC);
+	int fd = ipcclean_open_same(dirfd, name, st,
+				    S_ISDIR(st->st_mode) ? O_RDONLY | O_DIRECTORY : O_PATH);
 
-	if (fd >= 0 && fstat(fd, &opened) == 0 && opened.st_ino == st->st_ino &&
-	    opened.st_dev == st->st_dev && fchownat(fd, "", 0, 0, AT_EMPTY_PATH) == 0 &&
+	if (fd >= 0 && fchownat(fd, "", 0, 0, AT_EMPTY_PATH) == 0 &&
 	    (!S_ISDIR(st->st_mode) || fchmod(fd, IPCCLEAN_SEALED_MODE) == 0))
 		n->sealed++;
 	if (fd >= 0)
@@ -209,7 +222,7 @@ static void ipcclean_seal(int dirfd, const char *name, const struct stat *st,
 static void ipcclean_entry(int dirfd, const char *name, struct ipcclean_walk *w, bool all,
 			   int depth)
 {
-	struct stat st, opened;
+	struct stat st;
 
 	if (w->budget == 0) {
 		w->n->failed++;
@@ -220,15 +233,10 @@ static void ipcclean_entry(int dirfd, const char *name, struct ipcclean_walk *w,
 		return;
 	if (!all && !ipcclean_in(w->r, st.st_uid))
 		return;
-	if (S_ISDIR(st.st_mode)) {
-		int fd = depth < IPCCLEAN_DEPTH_MAX ?
-			 openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-		/* Still the directory that was looked at: not one renamed in. */
-		if (fd >= 0 && fstat(fd, &opened) == 0 && opened.st_ino == st.st_ino &&
-		    opened.st_dev == st.st_dev)
+	if (S_ISDIR(st.st_mode) && depth < IPCCLEAN_DEPTH_MAX) {
+		int fd = ipcclean_open_same(dirfd, name, &st, O_RDONLY | O_DIRECTORY);
+		if (fd >= 0)
 			ipcclean_dir(fd, w, true, depth + 1);
-		else if (fd >= 0)
-			close(fd);
 	}
 	if (unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0) {
 		w->n->removed++;

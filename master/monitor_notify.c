@@ -227,10 +227,7 @@ bool monitor_notify_follow(struct worker *w, int wstatus, uint64_t now_ms)
 			close(fd);
 		return false;
 	}
-	if (d->main_fd >= 0) { /* a main it had left behind already */
-		event_del(&m->loop, &d->main_watch);
-		close(d->main_fd);
-	}
+	worker_daemon_unwatch_main(w); /* a main it had left behind already */
 	d->main_fd = fd;
 	if (event_add(&m->loop, &d->main_watch, fd, EPOLLIN, monitor_notify_on_main_exit) < 0)
 		log_err("service %s: watching process %ld: %m (its exit is seen when its "

@@ -77,8 +77,7 @@ void worker_daemon_close(struct worker *w)
 	if (d == NULL)
 		return;
 	worker_daemon_unwatch(&w->svc->m->loop, &d->notify_watch);
-	worker_daemon_unwatch(&w->svc->m->loop, &d->main_watch);
-	d->main_fd = -1;
+	worker_daemon_unwatch_main(w);
 }
 
 void worker_daemon_free(struct worker *w)
