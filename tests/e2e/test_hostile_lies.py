@@ -263,18 +263,20 @@ class StoppedLaunch(HostileTestCase):
     def test_slowed_before_exec_is_killed(self):
         """The same attack, but the hostile worker makes each new child of
         the master SCHED_IDLE on CPU 0 before its exec instead of stopping
-        it (it runs, slowly: no stop to see), while two spinners keep CPU 0
-        busy. The master used to wait for that exec up to 30 s a launch
+        it (it runs, slowly: no stop to see), while four spinners at nice
+        19 keep CPU 0 busy: a SCHED_IDLE task gets a twentieth of it, the
+        master (nice 0) nearly all it wants. The master used to wait for that exec up to 30 s a launch
         (measured by a tester: status held 364-564 ms); it now kills a
         launch whose scheduling another process changed, logs it, and
         stays responsive."""
         self.require_root("the launch switches to the workers' user")
         spinners = []
-        for _ in range(2):
+        for _ in range(4):
             pid = os.fork()
             if pid == 0:
                 try:
                     os.sched_setaffinity(0, {0})
+                    os.nice(19)
                     end = time.monotonic() + 2 * ATTACK_S + 5
                     while time.monotonic() < end:
                         pass
