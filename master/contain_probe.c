@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procstat.h"
+
 #define CONTAIN_PROBE_PIDS_MAX 1024
 #define CONTAIN_PROBE_NAME_BYTES 48
 #define CONTAIN_PROBE_STATM_BYTES 128
@@ -95,17 +97,11 @@ pid_t contain_leaf_oldest(struct contain *c, const struct contain_leaf *leaf)
 /* Resident bytes of pid (/proc/PID/statm), 0 if it is gone. */
 unsigned long long contain_probe_rss(pid_t pid)
 {
-	char path[CONTAIN_PROBE_NAME_BYTES], buf[CONTAIN_PROBE_STATM_BYTES];
+	char buf[CONTAIN_PROBE_STATM_BYTES];
 	unsigned long long size = 0, resident = 0;
 
-	snprintf(path, sizeof(path), "/proc/%ld/statm", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (procstat_file((long)pid, "statm", buf, sizeof(buf)) < 0)
 		return 0;
-	buf[n] = '\0';
 	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
 		return 0;
 	return resident * (unsigned long long)sysconf(_SC_PAGESIZE);

@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "procstat.h"
 
 #define CONTAIN_SCAN_MIN_INTERVAL_MS 200  /* scans after reaps: at most this often */
 #define CONTAIN_SCAN_PERIOD_MS 10000      /* and in any case this often */
@@ -119,52 +120,31 @@ void contain_reaper_orphan(struct contain *c, pid_t pid, int wstatus)
  * orphan re-parented to us always has SIGCHLD, the kernel sets it then). */
 static pid_t contain_reaper_ppid(const char *pid)
 {
-	char path[64], buf[CONTAIN_STAT_BYTES];
+	char buf[CONTAIN_STAT_BYTES];
+	const char *state, *ppid, *exit_signal;
 
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (procstat_file(strtol(pid, NULL, 10), "stat", buf, sizeof(buf)) < 0)
 		return -1;
-	buf[n] = '\0';
-	/* "PID (COMM) S PPID ...": COMM may hold anything, the last ')' ends it */
-	char *p = strrchr(buf, ')');
-	char state;
-	long ppid;
-	if (p == NULL || sscanf(p + 1, " %c %ld", &state, &ppid) != 2 || state == 'Z' ||
-	    state == 'X')
+	/* "PID (COMM) S PPID ...": a zombie or a dead one has no parent to
+	 * look at; exit_signal (field 38) 0 is a thread, not a process. */
+	if ((state = procstat_field(buf, 3)) == NULL || *state == 'Z' || *state == 'X' ||
+	    (ppid = procstat_field(buf, 4)) == NULL)
 		return -1;
-	/* exit_signal is field 38; field 3 (the state) follows the ')'. */
-	char *f = p + 1;
-	for (int field = 3; field < 38 && f != NULL; field++)
-		f = strchr(f + 1, ' ');
-	if (f != NULL && strtol(f + 1, NULL, 10) == 0)
+	exit_signal = procstat_field(buf, 38);
+	if (exit_signal != NULL && strtol(exit_signal, NULL, 10) == 0)
 		return -1;
-	return (pid_t)ppid;
+	return (pid_t)strtol(ppid, NULL, 10);
 }
 
 unsigned long long contain_reaper_starttime(pid_t pid)
 {
-	char path[64], buf[CONTAIN_STAT_BYTES];
-	unsigned long long start = 0;
+	char buf[CONTAIN_STAT_BYTES];
+	const char *start;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (procstat_file((long)pid, "stat", buf, sizeof(buf)) < 0 ||
+	    (start = procstat_field(buf, 22)) == NULL)
 		return 0;
-	buf[n] = '\0';
-	/* field 22; fields 3 on follow the last ')' */
-	char *p = strrchr(buf, ')');
-	for (int field = 2; p != NULL && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p != NULL)
-		start = strtoull(p + 1, NULL, 10);
-	return start;
+	return strtoull(start, NULL, 10);
 }
 
 void contain_reaper_scan(struct contain *c, uint64_t now_ms)

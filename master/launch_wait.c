@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procstat.h"
+
 #define LAUNCH_EXEC_LOOK_MS 10u        /* how often a slow exec is looked at */
 #define LAUNCH_EXEC_WAIT_MAX_MS 30000u /* a running child that takes longer
 					* is killed (an exec from a hung NFS) */
@@ -68,20 +70,13 @@ int launch_stack_map(struct launcher *l)
  * is still ours. */
 static bool launch_child_stopped(pid_t pid)
 {
-	char path[40], buf[LAUNCH_STAT_BYTES];
-	ssize_t n = -1;
-	int fd;
+	char buf[LAUNCH_STAT_BYTES];
+	const char *state;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	if (n <= 0)
+	if (procstat_file((long)pid, "stat", buf, sizeof(buf)) < 0 ||
+	    (state = procstat_field(buf, 3)) == NULL)
 		return false;
-	buf[n] = '\0';
-	const char *end = strrchr(buf, ')'); /* the name may hold anything */
-	return end != NULL && end[1] == ' ' && (end[2] == 'T' || end[2] == 't');
+	return *state == 'T' || *state == 't';
 }
 
 /* Has another process changed how the child is scheduled (its policy or

@@ -61,7 +61,7 @@ bool procstat_parse(const char *line, long ticks_per_s, long page_bytes, struct 
 bool procstat_read(pid_t pid, struct procstat *out)
 {
 	static long ticks_per_s, page_bytes; /* constant for the system's life */
-	char path[PROCSTAT_PATH_BYTES], buf[PROCSTAT_LINE_BYTES];
+	char buf[PROCSTAT_LINE_BYTES];
 
 	memset(out, 0, sizeof(*out));
 	if (pid <= 0)
@@ -70,14 +70,36 @@ bool procstat_read(pid_t pid, struct procstat *out)
 		ticks_per_s = sysconf(_SC_CLK_TCK);
 		page_bytes = sysconf(_SC_PAGESIZE);
 	}
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (procstat_file((long)pid, "stat", buf, sizeof(buf)) < 0)
+		return false;
+	return procstat_parse(buf, ticks_per_s, page_bytes, out);
+}
+
+ssize_t procstat_file(long pid, const char *name, char *buf, size_t size)
+{
+	char path[PROCSTAT_PATH_BYTES];
+
+	if (size == 0)
+		return -1;
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, name);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return -1;
 	buf[n] = '\0';
-	return procstat_parse(buf, ticks_per_s, page_bytes, out);
+	return n;
+}
+
+const char *procstat_field(const char *line, int field)
+{
+	const char *p = strrchr(line, ')');
+
+	/* Field 3 follows ") "; each further one, one more blank. */
+	for (int i = 2; p != NULL && i < field; i++)
+		p = strchr(p + 1, ' ');
+	return p != NULL && field >= 3 ? p + 1 : NULL;
 }

@@ -1,8 +1,11 @@
 /* test_procstat.c - /proc/PID/stat parsing (a comm with blanks and ")",
- * truncated and malformed lines), a live read of our own process, and a
+ * truncated and malformed lines), its fields by number, a live read of
+ * our own process and of a pseudo file cut at the buffer, and a
  * service's last-failure record (one worker's kill then exit joined;
  * another worker's replacing it; cut at the buffer). */
 #include <check.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +45,43 @@ START_TEST(test_parse_refuses)
 				  " 1 0 99 12345678 300\n", 100, 4096, &ps));
 	ck_assert(!procstat_parse("1234 (echo)" LINE_TAIL, 0, 4096, &ps));
 	ck_assert(!procstat_parse("", 100, 4096, &ps));
+}
+END_TEST
+
+START_TEST(test_field)
+{
+	const char *line = "1234 (a) 9 (b c)" LINE_TAIL;
+	const char *f;
+
+	ck_assert_ptr_nonnull(f = procstat_field(line, 3));
+	ck_assert_int_eq(*f, 'S');
+	ck_assert_ptr_nonnull(f = procstat_field(line, 4));
+	ck_assert_int_eq(strtol(f, NULL, 10), 1);
+	ck_assert_ptr_nonnull(f = procstat_field(line, 22));
+	ck_assert_int_eq(strtol(f, NULL, 10), 99);
+	ck_assert_ptr_null(procstat_field(line, 60));
+	ck_assert_ptr_null(procstat_field(line, 2));
+	ck_assert_ptr_null(procstat_field("1234 echo S 1", 3));
+}
+END_TEST
+
+START_TEST(test_file)
+{
+	char buf[16], stat[512], want[64];
+
+	snprintf(want, sizeof(want), "%ld (", (long)getpid());
+	ck_assert_int_gt(procstat_file(getpid(), "stat", stat, sizeof(stat)), 0);
+	ck_assert(strncmp(stat, want, strlen(want)) == 0);
+	/* Ours, as the kernel writes it: our parent, and SIGCHLD (17) as the
+	 * exit signal (field 38: a thread's is 0). */
+	ck_assert_int_eq(strtol(procstat_field(stat, 4), NULL, 10), getppid());
+	ck_assert_int_eq(strtol(procstat_field(stat, 38), NULL, 10), SIGCHLD);
+	/* Cut at the buffer, terminated. */
+	ck_assert_int_eq(procstat_file(getpid(), "stat", buf, sizeof(buf)), 15);
+	ck_assert_uint_eq(strlen(buf), 15);
+	ck_assert_int_eq(procstat_file(getpid(), "no-such-file", buf, sizeof(buf)), -1);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(procstat_file(getpid(), "stat", buf, 0), -1);
 }
 END_TEST
 
@@ -98,6 +138,8 @@ int main(void)
 
 	tcase_add_test(tc, test_parse);
 	tcase_add_test(tc, test_parse_refuses);
+	tcase_add_test(tc, test_field);
+	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_read_self);
 	tcase_add_test(tc, test_failure_note);
 	suite_add_tcase(s, tc);
