@@ -30,6 +30,7 @@
 #include "outbuf.h"
 #include "pidfile.h"
 #include "pool.h"
+#include "procstat.h"
 #include "reload.h"
 #include "service.h"
 #include "status.h"
@@ -38,6 +39,7 @@
 #define MAIN_WAIT_MAX_MS 60000 /* longest sleep: a clock step cannot strand us */
 #define MAIN_FD_TEXT_BYTES 384
 #define MAIN_FD_LIMIT_BYTES 48
+#define MAIN_OOM_SCORE_BYTES 16 /* "-1000\n" */
 /* The master's session keyring: possessors may view, read (it is empty)
  * and search it; nobody may add, link, change or clear anything. */
 #define MAIN_KEY_POS_VIEW 0x01000000u   /* keyctl(2)'s permission bits */
@@ -281,6 +283,26 @@ static int main_detach(struct master *m, struct options *args, int pidfd, int *r
 	return pidfile_write(pidfd, m->cfg.master.pid_file);
 }
 
+/* Every worker inherits the master's oom_score_adj (OOMScoreAdjust= in
+ * its unit, choom). It cannot be given another one at launch: the launch
+ * shares the master's memory until its exec (clone(CLONE_VM), launch.c),
+ * and the kernel writes a value to every process of a shared memory, the
+ * master too; set after the exec, it would leave a window in which a
+ * worker's children take the master's value for good. So a master
+ * protected from the OOM killer says that its workers are too. */
+static void main_oom_score(void)
+{
+	char buf[MAIN_OOM_SCORE_BYTES];
+
+	if (procstat_file((long)getpid(), "oom_score_adj", buf, sizeof(buf)) < 0)
+		return;
+	long adj = strtol(buf, NULL, 10);
+	if (adj < 0)
+		fprintf(stderr, "master: warning: oom_score_adj is %ld, and every worker "
+			"inherits it: the OOM killer spares them as it spares the master "
+			"(unset OOMScoreAdjust=)\n", adj);
+}
+
 int main(int argc, char **argv)
 {
 	struct options args;
@@ -308,6 +330,7 @@ int main(int argc, char **argv)
 	case OPTIONS_DONE: return 0;
 	case OPTIONS_USAGE: return 2;
 	}
+	main_oom_score();
 	memset(&m, 0, sizeof(m));
 	sdlisten_take(&m.inherited); /* fds 3.., before anything opens one */
 	list_init(&m.dead);

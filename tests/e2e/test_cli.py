@@ -2,6 +2,7 @@
 --help and --version of both, the long options of their SYNOPSIS,
 masterctl's exit statuses (0 done, 1 refused, 2 usage, 3 no master), the
 human status (the master's line, columns aligned with a long service name,
+the master's word on an oom_score_adj its workers inherit,
 each worker's rss and cpu, the last failure and when) and status --check
 for probes."""
 
@@ -97,6 +98,24 @@ class Help(h.MasterTestCase):
             self.assertEqual(rc, 2, "master %s: %s%s" % (args, out, err))
             self.assertIn('"%s"' % word, err)
             self.assertEqual(out, "")
+
+    def test_04_oom_score_adj_inherited_is_said(self):
+        """A master the OOM killer spares (oom_score_adj below 0) says at
+        start that every worker inherits that; at 0 or above it says
+        nothing. choom sets the value; lowering it takes CAP_SYS_RESOURCE."""
+        m = self.master("127.0.0.1:0 inet n n n - 1 echo\n", start=False)
+
+        def start_with(adj):
+            return run("choom", "-n", str(adj), "--", *m.command("-n"))
+        rc, out, err = start_with(100)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("oom_score_adj", err)
+        rc, out, err = start_with(-100)
+        if rc != 0 and "Permission denied" in err:
+            self.skipTest("lowering oom_score_adj needs CAP_SYS_RESOURCE, which this "
+                          "machine's root lacks: " + err.strip())
+        self.assertEqual(rc, 0, err)
+        self.assertIn("oom_score_adj is -100, and every worker inherits it", err)
 
 
 class ExitStatus(h.MasterTestCase):
