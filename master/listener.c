@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -219,10 +220,12 @@ static int listener_socket(const struct service_config *c, const struct service_
 		goto fail;
 	}
 	bound.len = sizeof(bound.sa);
-	if (family != AF_UNIX && getsockname(fd, (struct sockaddr *)&bound.sa, &bound.len) == 0)
+	if (family != AF_UNIX && getsockname(fd, (struct sockaddr *)&bound.sa, &bound.len) == 0) {
 		config_format_addr(&bound, desc, desc_size);
-	else
+		made->bound = bound;
+	} else {
 		config_format_addr(a, desc, desc_size);
+	}
 	return fd;
 fail:
 	if (made->ino != 0)
@@ -296,6 +299,58 @@ void listener_unlink(const struct service_config *c, const struct listener_made 
 	 * reload that changed the type): that one is not ours to remove. */
 	if (lstat(path, &st) == 0 && st.st_dev == made->dev && st.st_ino == made->ino)
 		unlink(path);
+}
+
+/* Whether epoll would report a hang-up or an error on fd now. */
+static bool listener_hung_up(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = 0 };
+
+	return poll(&pfd, 1, 0) != 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+static unsigned listener_port_of(const struct service_addr *a)
+{
+	return a->sa.ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)&a->sa)->sin6_port)
+					   : ntohs(((const struct sockaddr_in *)&a->sa)->sin_port);
+}
+
+/* The port fd is bound to, 0 if none (or stale: see listener_mend). */
+static unsigned listener_port(int fd)
+{
+	struct service_addr a = { .len = sizeof(a.sa) };
+
+	return getsockname(fd, (struct sockaddr *)&a.sa, &a.len) < 0 ? 0 : listener_port_of(&a);
+}
+
+int listener_mend(const struct service_config *c, int fd, const struct listener_made *made,
+		  const char **why)
+{
+	*why = NULL;
+	if (!listener_hung_up(fd))
+		return 0;
+	if (c->type != SERVICE_INET || made->bound.len == 0) {
+		*why = c->type != SERVICE_INET ? "a local socket keeps its shutdown"
+			: "where it was bound is not known";
+		return -1;
+	}
+	/* Bound again first: a port asked for stays the socket's (EINVAL, it
+	 * is bound), port 0's was given back (and getsockname() still shows
+	 * it: no telling), and listen(2) would pick another. */
+	if (bind(fd, (const struct sockaddr *)&made->bound.sa, made->bound.len) < 0 &&
+	    errno != EINVAL) {
+		*why = "its port, given back by the shutdown, is taken";
+		return -1;
+	}
+	if (listen(fd, (int)c->set.listen_backlog) < 0) {
+		*why = "it does not listen again";
+		return -1;
+	}
+	if (listener_hung_up(fd) || listener_port(fd) != listener_port_of(&made->bound)) {
+		*why = "it does not listen where it did";
+		return -1;
+	}
+	return 0;
 }
 
 void listener_set_blocking(const struct service_config *c, int fd, const char *addr,

@@ -45,8 +45,10 @@ static struct service_socket *reload_donor_in(struct service *list, enum service
 			 * since (unix, then unix-dgram, then unix again while the
 			 * first still drains) reaches no client: not borrowed, a
 			 * new one is made (an adversarial run had the service
-			 * unreachable for good, with nothing said). */
-			if (svc->socks[i].fd >= 0 && reload_donor_addr_equal(&svc->cfg->addrs[i], a) &&
+			 * unreachable for good, with nothing said). So does one a
+			 * worker shut down for good (service.c). */
+			if (svc->socks[i].fd >= 0 && !svc->socks[i].shut &&
+			    reload_donor_addr_equal(&svc->cfg->addrs[i], a) &&
 			    reload_donor_still_there(svc->cfg, &svc->socks[i]))
 				return &svc->socks[i];
 	}

@@ -98,7 +98,8 @@ static int reload_plan_prepare(struct master *m, struct config *nc,
 		st->old = reload_plan_find(m->services, st->c);
 		if (st->old == NULL)
 			st->kind = RELOAD_PLAN_ADDED;
-		else if (!all_changed && confdiff_service_equal(st->old->cfg, st->c))
+		else if (!all_changed && service_sockets_shut(st->old) == 0 &&
+			 confdiff_service_equal(st->old->cfg, st->c))
 			st->kind = RELOAD_PLAN_UNCHANGED;
 		else
 			st->kind = RELOAD_PLAN_CHANGED;

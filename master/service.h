@@ -34,6 +34,13 @@ struct service_socket {
 	 * the same address until service_commit() takes it over: never closed
 	 * and re-bound, so no client is refused. NULL: opened by us. */
 	struct service_socket *donor;
+	/* Shut down by a process holding it (service_on_demand): mended this
+	 * many times in the window begun at mend_window_ms; shut once given
+	 * up (its watch dropped, `status --check` fails, a reload makes a new
+	 * socket). */
+	unsigned mends;
+	uint64_t mend_window_ms;
+	bool shut;
 };
 
 struct service_stats {
@@ -157,6 +164,8 @@ void service_free(struct service *svc);
 void service_failure_note(struct service *svc, uint64_t now_ms, long pid, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Same identity (name and type): the same service across configurations. */
+/* How many of svc's sockets were shut down for good (service_socket.shut). */
+unsigned service_sockets_shut(const struct service *svc);
 bool service_same_identity(const struct service_config *a, const struct service_config *b);
 
 #endif

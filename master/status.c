@@ -75,7 +75,8 @@ static void status_json_service(const struct service *svc, bool usage, uint64_t 
 		outbuf_printf(o, "%s", i ? "," : "");
 		outbuf_json_string(o, svc->socks[i].addr);
 	}
-	outbuf_printf(o, "],\"state\":\"%s\",\"workers\":{\"total\":%u,\"idle\":%u,"
+	outbuf_printf(o, "],\"sockets_shut\":%u", service_sockets_shut(svc));
+	outbuf_printf(o, ",\"state\":\"%s\",\"workers\":{\"total\":%u,\"idle\":%u,"
 		      "\"busy\":%u,\"starting\":%u,\"retiring\":%u,\"stopping\":%u,"
 		      "\"running\":%u},"
 		      "\"prefork\":%u,"
@@ -178,7 +179,11 @@ static void status_check(struct master *m, const char *service, struct outbuf *o
 		unsigned ready = svc->n_idle + svc->n_busy, want = svc->cfg->set.prefork;
 		ready = ready > svc->n_stopped ? ready - svc->n_stopped : 0;
 		n++;
-		if (svc->throttle.failures > 0)
+		if (service_sockets_shut(svc) > 0)
+			outbuf_printf(out, "error: service %s: %u of its sockets shut down by a "
+				      "process holding them (masterctl reload makes new ones)\n",
+				      svc->cfg->name, service_sockets_shut(svc));
+		else if (svc->throttle.failures > 0)
 			outbuf_printf(out, "error: service %s: throttled: %u start failure%s%s%s\n",
 				      svc->cfg->name, svc->throttle.failures,
 				      svc->throttle.failures == 1 ? "" : "s",

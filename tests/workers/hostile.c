@@ -30,6 +30,11 @@
  *                             STEP_MIB more every STEP_MS up to CAP_MIB;
  *                             answers after HOLD_MS
  *   ready-then-exit           says ready, exits 0
+ *   shut-listener             serves with busy/idle; a client that sends
+ *                             "shut" within 1 s has the worker call
+ *                             shutdown(2) on the listening socket (which
+ *                             every worker shares), read "shut" and the
+ *                             worker exit 0
  *   ignore-max-use [DELAY_MS=0]
  *                             serves with busy/idle, answering DELAY_MS
  *                             after its "busy"; never retires
@@ -84,6 +89,7 @@
 #define HOSTILE_PAGE_BYTES 4096
 #define HOSTILE_MIB_BYTES (1024 * 1024)
 #define HOSTILE_FLOOD_BATCH 64
+#define HOSTILE_SHUT_WAIT_MS 1000 /* shut-listener: for a client to say "shut" */
 
 struct hostile {
 	const char *mode;
@@ -314,6 +320,42 @@ static int hostile_ignore_max_use(struct hostile *h, int argc, char **argv)
 	}
 }
 
+/* What a client sent within HOSTILE_SHUT_WAIT_MS, NUL-terminated ("" if
+ * nothing). */
+static void hostile_client_says(int fd, char *buf, size_t size)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n = 0;
+
+	if (poll(&pfd, 1, HOSTILE_SHUT_WAIT_MS) > 0)
+		n = recv(fd, buf, size - 1, MSG_DONTWAIT);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+static int hostile_shut_listener(struct hostile *h)
+{
+	char said[16];
+
+	hostile_say(h, "ready");
+	for (;;) {
+		int fd = hostile_accept();
+		if (fd < 0)
+			return 1;
+		hostile_say(h, "busy");
+		hostile_client_says(fd, said, sizeof(said));
+		if (strncmp(said, "shut", 4) == 0) {
+			int rc = shutdown(HOSTILE_LISTEN_FD, SHUT_RDWR);
+			fprintf(stderr, "hostile: shutdown of the listening socket: %s\n",
+				rc == 0 ? "done" : strerror(errno));
+			(void)send(fd, "shut\n", 5, MSG_NOSIGNAL);
+			close(fd);
+			return 0;
+		}
+		hostile_answer(h, fd, "hostile");
+		hostile_say(h, "idle");
+	}
+}
+
 /* The child keeps the listening socket and answers "ORPHAN": whatever a
  * worker starts must not outlive it (issue 9's containment). */
 static int hostile_fork_child(struct hostile *h)
@@ -538,6 +580,8 @@ int main(int argc, char **argv)
 		hostile_say(&h, "ready");
 		return 0;
 	}
+	if (strcmp(h.mode, "shut-listener") == 0)
+		return hostile_shut_listener(&h);
 	if (strcmp(h.mode, "ignore-max-use") == 0)
 		return hostile_ignore_max_use(&h, argc, argv);
 	if (strcmp(h.mode, "fork-child") == 0)
