@@ -32,9 +32,10 @@
 
 /* Without a jail, a private /tmp would leave the host's other places any
  * user may write: a worker's files there outlive it, and a dynamic uid's
- * next holder (another service) could read them (an adversarial run did,
- * in /dev/shm). Each gets a tmpfs of its own too, where the host has it. */
-static const char *const namespace_also[] = { "/var/tmp", "/dev/shm" };
+ * next holder (another service) could read them (adversarial runs did, in
+ * /dev/shm, then in /run/lock: Debian's /var/lock). Each gets a tmpfs of
+ * its own too, where the host has it. */
+static const char *const namespace_also[] = { "/var/tmp", "/dev/shm", "/run/lock" };
 #define NAMESPACE_ALSO_N (sizeof(namespace_also) / sizeof(namespace_also[0]))
 
 struct namespace_job {
@@ -74,7 +75,7 @@ static int namespace_helper(void *arg)
 			if (syscall(SYS_mount, "tmpfs", namespace_also[i], "tmpfs",
 				    MS_NOSUID | MS_NODEV, j->tmp_options) != 0 &&
 			    errno != ENOENT && errno != ENOTDIR)
-				return namespace_fail(j, "mount tmpfs on /var/tmp or /dev/shm");
+				return namespace_fail(j, "mount tmpfs on /var/tmp, /dev/shm or /run/lock");
 		if ((fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
 			return namespace_fail(j, "open mount namespace");
 		j->mntns_fd = (int)fd;

@@ -258,11 +258,11 @@ class Namespaces(Probe):
         return d + "/probe"
 
     def test_22b_private_tmp(self):
-        """private_tmp: /tmp, and /var/tmp and /dev/shm (places any user may
-        write, where a dynamic uid's next holder read what the last one
-        left: an adversarial run) are empty tmpfs of the service's own; a
-        service without it sees the host's files there."""
-        dirs = [d for d in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(d)]
+        """private_tmp: /tmp, and /var/tmp, /dev/shm and /run/lock (places
+        any user may write, where a dynamic uid's next holder read what the
+        last one left: adversarial runs) are empty tmpfs of the service's
+        own; a service without it sees the host's files there."""
+        dirs = [d for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock") if os.path.isdir(d)]
         host = {}
         for d in dirs:
             fd, path = tempfile.mkstemp(prefix="master-e2e-host-", dir=d)
@@ -275,7 +275,7 @@ class Namespaces(Probe):
         names = m.service_names()
         private, shared = self.probe(m, name=names[0]), self.probe(m, name=names[1])
         for d in dirs:
-            key = d.strip("/").replace("/", "_")   # tmp, var_tmp, dev_shm
+            key = d.strip("/").replace("/", "_")   # tmp, var_tmp, dev_shm, run_lock
             self.assertEqual(private[key], [], "private %s is not empty" % d)
             self.assertEqual(private[key + "_error"], 0)
             self.assertIn(host[d], shared[key], "%s: the host's file not seen" % d)

@@ -16,8 +16,8 @@
  * status (Uid Gid Groups CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs
  * Seccomp, now), startup (fds, fd_targets, env, umask, SigBlk SigIgn
  * SigCgt), securebits, cwd, root, root_dev, root_ino, rlimits (soft and
- * hard, -1 = unlimited), interfaces (/proc/net/dev), tmp, var_tmp, dev_shm
- * (names in /tmp, /var/tmp, /dev/shm),
+ * hard, -1 = unlimited), interfaces (/proc/net/dev), tmp, var_tmp, dev_shm,
+ * run_lock (names in /tmp, /var/tmp, /dev/shm, /run/lock),
  * setuid0 (rc and errno of setuid(0)), cgroup (/proc/self/cgroup), and
  * connect / forks / kill0 / environ / write when asked (each with the
  * errno of the attempt, 0 if it worked). */
@@ -248,6 +248,7 @@ static void probe_lists_json(FILE *out)
 	probe_dir_json(out, "tmp", "/tmp");
 	probe_dir_json(out, "var_tmp", "/var/tmp");
 	probe_dir_json(out, "dev_shm", "/dev/shm");
+	probe_dir_json(out, "run_lock", "/run/lock");
 }
 
 static void probe_connect_json(FILE *out, int port)
