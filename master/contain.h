@@ -154,12 +154,12 @@ bool contain_leaf_holds(struct contain *c, const struct contain_leaf *leaf, pid_
 /* The oldest process left in the leaf (a double-forked daemon's main), or
  * 0 (none, or no leaf). */
 pid_t contain_leaf_oldest(struct contain *c, const struct contain_leaf *leaf);
+/* Resident bytes of one process (/proc/PID/statm), 0 if it is gone. */
+unsigned long long contain_probe_rss(pid_t pid);
 /* Memory of everything in the leaf: its memory.current where the leaf has
  * the memory controller, else the sum of its processes' resident sets
  * (pages they share counted once per process); without a leaf, the
  * resident set of main_pid alone. Returns what was measured, for the log. */
-/* Resident bytes of one process (/proc/PID/statm), 0 if it is gone. */
-unsigned long long contain_probe_rss(pid_t pid);
 const char *contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
 				unsigned long long *bytes, char *how, size_t how_size);
 

@@ -21,12 +21,14 @@
 #include "cmsg.h"
 #include "isolation.h"
 #include "launch.h"
+#include "log.h"
 #include "master.h"
 #include "protocol.h"
 #include "retire.h"
 #include "service.h"
 
 #define WORKER_DIGITS_BYTES 16 /* room for an unsigned and its NUL */
+#define WORKER_HOW_BYTES 64    /* how worker_memory measured, for the log */
 
 /* The counts the pool policy reads: serving workers by state, and every
  * worker on its way out as retiring. */
@@ -378,4 +380,15 @@ void worker_free(struct worker *w)
 	worker_daemon_free(w);
 	free(w->relay.partial);
 	free(w);
+}
+
+unsigned long long worker_memory(struct worker *w)
+{
+	char how[WORKER_HOW_BYTES];
+	unsigned long long bytes = 0;
+
+	contain_leaf_memory(&w->leaf, w->pid, &bytes, how, sizeof(how));
+	log_debug("service %s: worker %ld: %llu KiB (%s)", w->svc->cfg->name, (long)w->pid,
+		  bytes >> 10, how);
+	return bytes;
 }

@@ -123,6 +123,10 @@ void worker_lingering(struct worker *w, uint64_t now_ms);
  * list (freed between event batches: an event for it may be pending). */
 void worker_unlink(struct worker *w);
 void worker_free(struct worker *w);
+/* Memory of the worker and all it started, in bytes: its leaf's
+ * (contain_leaf_memory: a daemon's children, spawn's command), or its
+ * own resident set where it has no leaf. For rss_max. */
+unsigned long long worker_memory(struct worker *w);
 
 /* starting, idle, busy, retiring or stopping (stopping, terminating and
  * dying alike: on its way out); a ready daemon is "running". */

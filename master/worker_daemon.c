@@ -24,7 +24,6 @@
 #include "worker.h"
 
 #define WORKER_DAEMON_MS_PER_S 1000u
-#define WORKER_DAEMON_HOW_BYTES 64
 
 int worker_daemon_prepare(struct worker *w, struct service *svc)
 {
@@ -223,15 +222,4 @@ int worker_daemon_stop_signal(const struct worker *w)
 		if (strcmp(name, sigs[i].name) == 0)
 			return sigs[i].sig;
 	return SIGTERM;
-}
-
-unsigned long long worker_daemon_memory(struct worker *w)
-{
-	char how[WORKER_DAEMON_HOW_BYTES];
-	unsigned long long bytes = 0;
-
-	contain_leaf_memory(&w->leaf, w->pid, &bytes, how, sizeof(how));
-	log_debug("service %s: worker %ld: %llu KiB (%s)", w->svc->cfg->name, (long)w->pid,
-		  bytes >> 10, how);
-	return bytes;
 }

@@ -105,7 +105,5 @@ pid_t worker_daemon_successor(struct worker *w, int wstatus);
 bool worker_daemon_signal(struct worker *w, int sig);
 /* The signal that tells it to stop (stop_signal: SIGTERM unless set). */
 int worker_daemon_stop_signal(const struct worker *w);
-/* Memory of the worker and all it started (contain_leaf_memory). */
-unsigned long long worker_daemon_memory(struct worker *w);
 
 #endif

@@ -119,6 +119,22 @@ class Spawn(h.MasterTestCase):
         if worker is not None:
             h.poll_until(lambda: not h.pid_alive(worker), 10, "spawn worker %d gone" % worker)
 
+    def test_62h_rss_max_counts_the_command(self):
+        """rss_max counts what the spawn worker runs: its leaf, not its own
+        80 KiB (a tester's command held 315 MB under rss_max=50M for as
+        long as it liked). Over twice the limit while busy: terminated,
+        the command with it."""
+        m = self.master("127.0.0.1:0 inet n y n - 1 {SPAWN} -o rss_max=20M"
+                        " argv=/usr/bin/python3 -c { import os,time; b = b'x' * (100 << 20);"
+                        " print(os.getpid(), flush=True); time.sleep(600) }\n")
+        with h.connect(m.addr()) as s:
+            pid = int(h.read_line(s))
+            start = h.proc_stat(pid)[2]
+            m.wait_log(r"terminating worker \d+: uses \d+ KiB, over 2 x rss_max \(20480 KiB\)")
+            self.assertAllGone(m, {pid: start}, timeout=10)
+            s.settimeout(h.IO_TIMEOUT_S)
+            self.assertEqual(s.recv(100), b"")
+
     def test_62d_tcp_peer_environment(self):
         m = self.master("127.0.0.1:0 inet n y n - 1 {SPAWN} argv=/usr/bin/env\n")
         host, port = m.addr()
