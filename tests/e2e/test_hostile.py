@@ -120,7 +120,7 @@ class BusyClock(HostileTestCase):
         by.check(self)
 
 
-class Outnumber(HostileTestCase):
+class RetiringServes(HostileTestCase):
     def test_03_retiring_then_serving_is_not_replaced_again(self):
         """Item 3: a worker that says `retiring` with every request and goes
         on taking requests (answering those after the first 0.2 s after its
