@@ -1,5 +1,6 @@
 /* test_pool.c - the pool with a fake launcher and a fake clock: sizing,
- * the fork limiter's exemption for normal retirements, failed launches. */
+ * the fork limiter's exemption for normal retirements (and not for a
+ * worker that leaves unserved), failed launches. */
 #include "fakepool.h"
 #include "unit.h"
 
@@ -118,6 +119,31 @@ START_TEST(test_retirements_bypass_limiter)
 }
 END_TEST
 
+/* A worker that says "retiring" before serving anyone earns no
+ * replacement past the limiter: else a worker that starts, says it is
+ * leaving and goes would churn at launch speed, spawn_rate bypassed (a
+ * mutation audit: no test saw the difference). */
+START_TEST(test_retiring_unserved_is_limited)
+{
+	struct fakepool f;
+	fake_init(&f, 4, 8);
+	f.cfg.set.spawn_rate = 1;
+	ratelimit_init(&f.svc.limiter, 1);
+	pool_start(&f.svc, f.now);
+	for (pid_t p = FAKE_PID_FIRST; p < FAKE_PID_FIRST + 4; p++) {
+		fake_say(&f, p, "ready");
+		fake_say(&f, p, "retiring");
+	}
+	ck_assert_uint_eq(f.svc.replace_credits, 0);
+	fake_turn(&f);
+	for (pid_t p = FAKE_PID_FIRST; p < FAKE_PID_FIRST + 4; p++)
+		fake_exit(&f, p, FAKE_EXIT_OK);
+	fake_turn(&f);
+	ck_assert_uint_le(f.launched, 5); /* the ramp: one a second */
+	fake_fini(&f);
+}
+END_TEST
+
 /* Crash replacements go through the limiter. */
 START_TEST(test_crash_replacement_is_limited)
 {
@@ -149,6 +175,7 @@ int main(void)
 	tcase_add_test(tc, test_failed_launch_throttles);
 	tcase_add_test(tc, test_retirements_bypass_limiter);
 	tcase_add_test(tc, test_crash_replacement_is_limited);
+	tcase_add_test(tc, test_retiring_unserved_is_limited);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
