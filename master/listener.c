@@ -22,10 +22,12 @@
 
 #include "cmsg.h"
 #include "log.h"
+#include "portholder.h"
 #include "rundir.h"
 
 #define LISTENER_UNIX_SOCKET_MODE 0666 /* the directory decides who may connect */
 #define LISTENER_WHY_BYTES 640
+#define LISTENER_HOLDER_BYTES 128 /* "listened on by pid P (COMM), uid U" */
 /* "RUN/.new/" plus two letters (type, private) is no longer than
  * "RUN/public/": a staged path fits wherever the final one does. */
 #define LISTENER_STAGE_DIR ".new"
@@ -167,6 +169,13 @@ static int listener_freebind(const struct service_config *c, int fd, int family)
 	return rc;
 }
 
+/* The port of an inet address (either family). */
+static unsigned listener_port_of(const struct service_addr *a)
+{
+	return a->sa.ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)&a->sa)->sin6_port)
+					   : ntohs(((const struct sockaddr_in *)&a->sa)->sin_port);
+}
+
 /* Binds at a (inet: dirfd -1), or at bind_to, named base in dirfd. */
 static int listener_socket(const struct service_config *c, const struct service_addr *a,
 			   const struct service_addr *bind_to, int dirfd, const char *base,
@@ -204,13 +213,19 @@ static int listener_socket(const struct service_config *c, const struct service_
 	umask(old);
 	if (rc < 0) {
 		int err = errno;
+		char holder[LISTENER_HOLDER_BYTES] = "";
 		config_format_addr(bind_to, desc, desc_size);
+		/* Who has the port: another server, or a process a worker gave
+		 * its socket to, which kept it past the last master's stop. */
+		if (err == EADDRINUSE && family != AF_UNIX)
+			portholder_name(listener_port_of(bind_to), holder, sizeof(holder));
 		/* FILE:LINE: an address not on this host is a configuration
 		 * error the operator fixes there (or with -o freebind=yes). */
-		log_err("%s:%u: service %s: bind %s: %s%s", c->file ? c->file : "master.cf",
+		log_err("%s:%u: service %s: bind %s: %s%s%s%s", c->file ? c->file : "master.cf",
 			c->line, c->name, desc, strerror(err),
 			err == EADDRNOTAVAIL && family != AF_UNIX && !c->set.freebind
-			? " (not an address of this host: -o freebind=yes binds it anyway)" : "");
+			? " (not an address of this host: -o freebind=yes binds it anyway)" : "",
+			holder[0] != '\0' ? ": " : "", holder);
 		goto fail;
 	}
 	if (dirfd >= 0)
@@ -307,12 +322,6 @@ static bool listener_hung_up(int fd)
 	struct pollfd pfd = { .fd = fd, .events = 0 };
 
 	return poll(&pfd, 1, 0) != 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
-}
-
-static unsigned listener_port_of(const struct service_addr *a)
-{
-	return a->sa.ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)&a->sa)->sin6_port)
-					   : ntohs(((const struct sockaddr_in *)&a->sa)->sin_port);
 }
 
 /* The port fd is bound to, 0 if none (or stale: see listener_mend). */

@@ -96,6 +96,24 @@ def local_addresses(name):
         name, 0, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)})
 
 
+class PortHeld(h.MasterTestCase):
+    def test_05_held_port_names_its_holder(self):
+        """A port some process listens on: not started, and the error says
+        who (a worker that gave its listening socket to a process outside
+        its containment kept the port past the master's stop, and the next
+        master said only "Address already in use": an adversarial run)."""
+        held = socket.socket()
+        self.addCleanup(held.close)
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        m = self.master("127.0.0.1:%d inet n n n - 1 echo -o prefork=1\n" % port, wait=False)
+        log = refused(self, m)
+        self.assertRegex(log, r"master\.cf:1: service 127\.0\.0\.1:%d: bind 127\.0\.0\.1:%d: "
+                         r"Address already in use: listened on by pid %d \(python3\), uid %d"
+                         % (port, port, os.getpid(), os.getuid()))
+
+
 class HostNames(h.MasterTestCase):
     def test_10_localhost_every_address(self):
         """localhost:0 binds every address localhost resolves to (127.0.0.1,
