@@ -269,6 +269,17 @@ class HumanStatus(h.MasterTestCase):
         self.assertLess(abs(text_rss - rss_bytes(pid)), 0.1 * rss_bytes(pid) + slack, row[0])
         self.assertGreater(float(found.group(3)), 0.0, row[0])
 
+    def test_22b_small_worker_rss_not_zero(self):
+        """A small static worker's rss is statm's, not /proc/PID/stat's
+        per-CPU estimate, which said 0 for the echo worker's 80 KiB (a
+        tester saw rss 0K in status)."""
+        m = self.master("127.0.0.1:0 inet n n n - 1 echo -o prefork=1\n")
+        pid = m.worker_pids()[0]
+        proc = m.status(m.service_names()[0])["services"][0]["procs"][0]
+        self.assertEqual(proc["pid"], pid)
+        self.assertGreater(proc["rss"], 0)
+        self.assertEqual(proc["rss"], rss_bytes(pid))
+
     def test_23_last_failure_after_a_crash_loop(self):
         """A service whose command exits at once: its last failure (which
         worker, how it ended) and when, in the text and in the JSON."""
