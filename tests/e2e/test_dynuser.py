@@ -18,6 +18,7 @@ Everything here needs root (the master switches ids): skipped otherwise.
 
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import pwd
@@ -32,6 +33,7 @@ PROBE = os.path.join(h.BUILD, "tests", "probe")
 LEAVER = os.path.join(h.BUILD, "tests", "leaver")
 RANGE_MIN = 61184           # systemd's DynamicUser= range, our default
 RANGE_MAX = 65519
+REGISTRY = "/run/master-dynamic-uid"   # master/dynreg.h
 
 
 def passwd_uids():
@@ -88,6 +90,30 @@ def left_behind(r):
         if (st.st_uid, stat.S_IMODE(st.st_mode)) != (0, 0o700):
             there.append(deep)
     return there
+
+
+def registry_owner_alive(owner):
+    """Whether the master of owner file REGISTRY/owner lives: it holds the
+    file's lock (master/dynreg.c)."""
+    try:
+        fd = os.open(os.path.join(REGISTRY, owner), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)    # and the lock with it, if it was free
+
+
+def registry_holder(uid):
+    """The owner.NONCE REGISTRY names as holder of uid, or None."""
+    try:
+        return os.readlink(os.path.join(REGISTRY, str(uid)))
+    except FileNotFoundError:
+        return None
 
 
 class DynUser(h.MasterTestCase):
@@ -411,6 +437,111 @@ class DynUser(h.MasterTestCase):
         for pid in left:
             h.kill_quiet(pid)
         h.poll_until(lambda: not any(h.pid_alive(p) for p in left), 5, "the sleep gone")
+
+    def forget_registry(self, lo, hi):
+        """To be called before the test's masters start (cleanups run last
+        first: this one after the harness killed them). Returns a set for
+        the test to add its masters' owner.NONCE names to: what they left
+        in the host's registry goes, the entries for lo..hi (a master
+        killed with SIGKILL gives nothing back) and the owner files (a
+        master leaves its own for the next one to sweep)."""
+        owners = set()
+        def forget():
+            for uid in range(lo, hi + 1):
+                owner = registry_holder(uid)
+                if owner is not None and not registry_owner_alive(owner):
+                    os.unlink(os.path.join(REGISTRY, str(uid)))
+                    owners.add(owner)
+            for owner in owners:
+                if owner and owner.startswith("owner.") and "/" not in owner and \
+                        os.path.lexists(os.path.join(REGISTRY, owner)) and \
+                        not registry_owner_alive(owner):
+                    os.unlink(os.path.join(REGISTRY, owner))
+        self.addCleanup(forget)
+        return owners
+
+    def test_60n_registry_entry_released_with_uid(self):
+        """The host's registry entry of a uid goes when its master gives
+        the uid back (dynreg_release), not when the master exits: a
+        one-uid range, the service removed by a reload and drained, the
+        entry /run/master-dynamic-uid/UID is gone, and a second master on
+        the same range gets that uid while the first still runs. A
+        mutation audit found nothing failing with the entry never removed
+        (every other test's masters exit, or reuse the uid themselves):
+        a master that once held a uid kept it from every other master for
+        its whole life."""
+        lo = RANGE_MIN + 1300
+        conf = "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo)
+        cf = "one unix n y n - 1 {PROBE} -o user=dynamic\n"
+        owners = self.forget_registry(lo, lo)
+        a = self.start(cf, conf)
+        pid = a.worker_pids()[0]
+        self.assertEqual(self.assertDynamic(pid, lo, lo)[0], lo)
+        owner_a = registry_holder(lo)
+        owners.add(owner_a)
+        self.assertTrue(owner_a and registry_owner_alive(owner_a),
+                        "uid %d's registry entry: %s" % (lo, owner_a))
+        a.write("master.cf", "")
+        rc, out, err = a.ctl("reload", timeout=15)
+        self.assertEqual(rc, 0, out + err)
+        a.wait_for(lambda st: st.get("draining") == [] and not st["services"], 10,
+                   "service one drained")
+        h.poll_until(lambda: not h.pid_alive(pid), 5, "worker %d gone" % pid)
+        h.poll_until(lambda: registry_holder(lo) is None, 5,
+                     "%s/%d removed once the uid is given back" % (REGISTRY, lo),
+                     detail=lambda: "it names %s (the first master's: %s)\n%s"
+                     % (registry_holder(lo), owner_a, a.log_tail()))
+        b = self.start(cf, conf, wait=False)
+        b.wait_ready(10)
+        self.assertEqual(self.assertDynamic(b.worker_pids()[0], lo, lo)[0], lo)
+        self.assertTrue(a.alive(), "the first master exited")
+        owner_b = registry_holder(lo)
+        owners.add(owner_b)
+        self.assertNotIn(owner_b, (None, owner_a), "uid %d's registry entry" % lo)
+        b.stop()
+        self.assertIsNone(registry_holder(lo), "the second master's entry, at its exit")
+
+    def test_60o_live_masters_ipc_kept_at_start(self):
+        """A master's first dynamic uid sweeps the range of what dead
+        masters' uids left (60i), but not a uid another live master holds
+        (dynreg_held_elsewhere): that master's workers still use their
+        IPC. Master A holds uid U (a one-uid range) with a worker that
+        made SysV segments, a semaphore set, a message queue, a POSIX
+        queue and /dev/shm entries and still runs; master B starts on
+        U..U+1 (gets U+1): A's objects all stay, while a segment of U+1
+        (no live holder) goes. A mutation audit found nothing failing
+        with every uid counted free: a second master on an overlapping
+        range destroyed a running service's shared memory and queues."""
+        if not h.can_exec_as("nobody", LEAVER):
+            self.skipTest("others cannot execute %s" % LEAVER)
+        lo = RANGE_MIN + 1400
+        libc = ctypes.CDLL(None, use_errno=True)
+        owners = self.forget_registry(lo, lo + 1)
+        a = self.start("one unix n y n - 1 %s -o user=dynamic\n" % LEAVER,
+                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo))
+        r = self.leave(a, "one")
+        self.assertEqual(r["uid"], lo, r)
+        owners.add(registry_holder(lo))
+        self.assertTrue(h.pid_alive(r["pid"]), "the leaver %d left" % r["pid"])
+        kept = left_behind(r)
+        self.assertEqual(len(kept), 8, "the worker's objects: %s" % kept)
+        dead = self.segment_of(lo + 1)
+        self.addCleanup(lambda: dead in sysv_ids("shm") and libc.shmctl(dead, 0, None))
+        b = self.start("127.0.0.1:0 inet n y n - 1 {PROBE} -o user=dynamic\n",
+                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 1),
+                       wait=False)
+        b.wait_ready(10)
+        self.assertEqual(self.assertDynamic(b.worker_pids()[0], lo, lo + 1)[0], lo + 1)
+        owners.add(registry_holder(lo + 1))
+        self.assertNotIn(dead, sysv_ids("shm"), "uid %d's segment (no live holder) kept\n%s"
+                         % (lo + 1, b.log_tail()))
+        self.assertEqual(left_behind(r), kept, "what a live master's worker (uid %d, "
+                         "pid %d) uses, removed by a starting master:\n%s"
+                         % (lo, r["pid"], b.log_tail()))
+        self.assertTrue(h.pid_alive(r["pid"]), "the leaver %d gone" % r["pid"])
+        b.stop()
+        a.stop()    # gives uid U back: what the leaver left goes with it
+        self.assertEqual(left_behind(r), [], a.log_tail())
 
     def test_60k_systemd_dynamic_uid_skipped(self):
         """A uid systemd's DynamicUser= holds (its lock file in
