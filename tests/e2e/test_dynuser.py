@@ -24,6 +24,7 @@ import os
 import pwd
 import shutil
 import stat
+import tempfile
 import time
 import unittest
 
@@ -542,6 +543,32 @@ class DynUser(h.MasterTestCase):
         b.stop()
         a.stop()    # gives uid U back: what the leaver left goes with it
         self.assertEqual(left_behind(r), [], a.log_tail())
+
+    def test_60p_release_walk_bounded(self):
+        """The release's walk of /dev/shm looks at 20,000 entries at most
+        (IPCCLEAN_ENTRIES_MAX): a tester's worker left a million files and
+        the release held the master's loop 5 s. What is left at the top is
+        made root's, 0700, and the log says so. A mutation audit found no
+        test failing with the bound removed."""
+        lo = RANGE_MIN + 1500
+        owners = self.forget_registry(lo, lo)
+        m = self.start("one unix n y n - 1 {PROBE} -o user=dynamic\n",
+                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo))
+        self.assertEqual(self.assertDynamic(m.worker_pids()[0], lo, lo)[0], lo)
+        owners.add(registry_holder(lo))
+        top = tempfile.mkdtemp(prefix="master-e2e-budget-", dir="/dev/shm")
+        self.addCleanup(shutil.rmtree, top, True)
+        for i in range(25000):   # past the bound, as the worker would leave them
+            os.close(os.open(os.path.join(top, "f%d" % i), os.O_CREAT | os.O_WRONLY, 0o600))
+            os.chown(os.path.join(top, "f%d" % i), lo, lo)
+        os.chown(top, lo, lo)
+        m.stop()   # the uid given back: its /dev/shm entries removed
+        m.wait_log(r"uid %d left \d+ IPC objects or /dev/shm, /dev/mqueue entries: \d+ removed, "
+                   r"the rest could not be \(what was left in /dev/shm made root's, 0700\)" % lo)
+        st = os.lstat(top)
+        self.assertEqual((st.st_uid, st.st_mode & 0o7777), (0, 0o700), "the top, sealed")
+        left = len(os.listdir(top))
+        self.assertTrue(5000 <= left < 25000, "%d of 25,000 files left" % left)
 
     def test_60k_systemd_dynamic_uid_skipped(self):
         """A uid systemd's DynamicUser= holds (its lock file in
