@@ -1,20 +1,25 @@
 """Daemons that do not speak the protocol (issue 12): `-o ready=exec` and
 `-o ready=notify` with small Python daemons (tests/workers/pydaemon.py, a
 socket-activated daemon with a blocking accept; sdnotifyd.py, one that
-speaks sd_notify): the systemd contract (blocking socket, environment,
-fds), readiness, max_lifetime rotation under load, rss_max, stop with
-SIGTERM, the watchdog, notification senders checked, double forks
-followed, settings refused at load."""
+speaks sd_notify; notifyonce.py, one whose first instance says
+WATCHDOG=trigger or a MAINPID= not its own): the systemd contract
+(blocking socket, environment, fds), readiness, max_lifetime rotation
+under load, rss_max, stop with SIGTERM, the watchdog, notification
+senders checked, MAINPID= checked, double forks followed, settings
+refused at load."""
 
 import os
 import re
+import signal
 import socket
+import subprocess
 import time
 
 import harness as h
 
 PYDAEMON = os.path.join(h.SRC, "tests", "workers", "pydaemon.py")
 SDNOTIFYD = os.path.join(h.SRC, "tests", "workers", "sdnotifyd.py")
+NOTIFYONCE = os.path.join(h.SRC, "tests", "workers", "notifyonce.py")
 OUTSIDER_FLOOD_S = 3.0
 OUTSIDER_CPU_MAX_PCT = 5.0   # before: 98% here
 
@@ -27,6 +32,26 @@ def running(m, n, name=None, timeout=15.0):
 
 def procs(m, name=None, st=None):
     return m.service(name, st)["procs"]
+
+
+def cgroup2_mount():
+    """Where the cgroup2 hierarchy is mounted ("/sys/fs/cgroup" on a pure
+    cgroup2 host, ".../unified" on a hybrid one)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[0] == "cgroup2":
+                return left.split()[4]
+    raise AssertionError("no cgroup2 mount")
+
+
+def cgroup2_of(pid):
+    """The cgroup2 path of pid ("0::" in /proc/PID/cgroup)."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            if line.startswith("0::"):
+                return line[3:].strip()
+    raise AssertionError("pid %d: no cgroup2 line" % pid)
 
 
 def rotate_under_load(test, m, prefork, fn=h.echo_check, seconds=9.0, rotations=2):
@@ -327,6 +352,122 @@ class Notify(h.MasterTestCase):
         self.assertEqual(m.stop(), 0)
         self.assertRegex(m.log(), r"sdnotifyd %d: SIGTERM, shutting down" % pid)
         self.assertGone(pid)
+
+    def test_watchdog_trigger_terminates_and_replaces(self):
+        """WATCHDOG=trigger is a watchdog timeout (protocol.md), whether
+        or not watchdog_timeout is set: a daemon that says it is hung
+        (sd_watchdog's "trigger", systemd's WatchdogSignal) gets SIGTERM
+        and a successor. The rule: worker_daemon_due returns HUNG for a
+        daemon whose WATCHDOG=trigger set d->hung. Without it, with no
+        watchdog_timeout, nothing ever looks at d->hung: the daemon that
+        asked to be replaced runs on for good, still counted as capacity.
+        Found by the mutation audit (#64: the rule removed, every test
+        stayed green)."""
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify"
+                        " once={DIR}/once trigger\n" % NOTIFYONCE, wait=False)
+        pid = int(m.wait_log(r"notifyonce (\d+): WATCHDOG=trigger sent", 10).group(1))
+        m.wait_log(r"terminating worker %d: it sent WATCHDOG=trigger" % pid, 5)
+        m.wait_log(r"notifyonce %d: SIGTERM, shutting down" % pid, 5)
+        st = m.wait_for(lambda st: pid not in m.worker_pids(st=st)
+                        and m.service(st=st)["workers"]["running"] == 1, 10,
+                        "a successor of %d running" % pid)
+        self.assertGone(pid)
+        new = m.worker_pids(st=st)[0]
+        m.wait_log(r"notifyonce %d: READY=1 sent" % new, 5)
+        self.assertNotRegex(m.log(), r"notifyonce %d: WATCHDOG=trigger" % new)
+        h.echo_check(m.addr(), "successor serves")
+        self.assertEqual(procs(m)[0]["status_text"], "serving on fd 3")
+
+    def test_foreign_mainpid_refused_never_followed(self):
+        """MAINPID= is believed only for a process of the worker's leaf
+        (protocol.md): the number is the daemon's word, and following a
+        pid it names makes that process "the worker", signalled through a
+        pidfd at every stop. Here a daemon names the test's own `sleep 60`
+        (no process of the master's) with its READY=1, then exits 0. The
+        master logs the refusal, does not carry on as the sleep, starts a
+        successor, and never signals the sleep, not even when it stops.
+        Two rules guard it: monitor_notify_apply believes MAINPID= only if
+        worker_daemon_holds (removed: the refusal is not logged) and
+        worker_daemon_successor follows it only if still held (removed
+        too: the sleep becomes the worker, no successor starts, and the
+        master's stop SIGTERMs it). Found by the mutation audit (#39 and
+        #52 together: every test stayed green)."""
+        foreign = subprocess.Popen(["sleep", "60"], stdin=subprocess.DEVNULL)
+        self.addCleanup(foreign.wait)
+        self.addCleanup(h.kill_quiet, foreign.pid)
+        start = h.proc_stat(foreign.pid)[2]
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify"
+                        " once={DIR}/once mainpid=%d\n" % (NOTIFYONCE, foreign.pid),
+                        wait=False)
+        pid = m.worker_pids(st=running(m, 1))[0]
+        m.wait_log(r"notifyonce %d: READY=1 MAINPID=%d sent" % (pid, foreign.pid), 5)
+        m.wait_log(r"worker %d: NOTIFY_SOCKET: refused MAINPID=%d: not a process of its "
+                   r"cgroup" % (pid, foreign.pid), 5)
+        os.kill(pid, signal.SIGUSR1)   # it exits 0
+        m.wait_log(r"notifyonce %d: SIGUSR1, exiting 0" % pid, 5)
+        st = m.wait_for(lambda st: not {pid, foreign.pid} & set(m.worker_pids(st=st))
+                        and m.service(st=st)["workers"]["running"] == 1, 10,
+                        "a successor of %d running" % pid)
+        new = m.worker_pids(st=st)[0]
+        m.wait_log(r"notifyonce %d: READY=1 sent" % new, 5)
+        h.echo_check(m.addr(), "successor serves")
+        self.assertNotRegex(m.log(), r"carries on as the worker|cannot follow")
+        self.assertEqual(m.stop(), 0)
+        self.assertTrue(h.pid_alive(foreign.pid, start), "the foreign sleep was killed")
+        self.assertEqual(foreign.poll(), None)
+        self.assertIn(h.proc_stat(foreign.pid)[0], ("S", "R"), "the foreign sleep stopped")
+
+    def test_mainpid_that_left_the_leaf_is_not_followed(self):
+        """A MAINPID= believed when it was said is followed only if that
+        process is still in the worker's leaf when the daemon's first
+        process exits: by then its pid may be another's (it died and the
+        pid was reused), or, as here, the process is no longer the
+        worker's. The daemon forks a `sleep 60`, names it with its
+        READY=1 (believed: it is in the leaf); the test, root, moves the
+        sleep to its own cgroup, then the daemon exits 0. The master must
+        not carry on as the sleep: it starts a successor and never signals
+        the sleep, not even when it stops. The rule: worker_daemon_successor
+        returns d->mainpid only if worker_daemon_holds it still. Found by
+        the mutation audit (#52: the check removed, `return d->mainpid`,
+        every test stayed green)."""
+        self.require_root("moving a process out of a worker's cgroup leaf")
+        m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify"
+                        " once={DIR}/once fork\n" % NOTIFYONCE, wait=False)
+        pid = m.worker_pids(st=running(m, 1))[0]
+        if not re.search(r"containment: cgroup: each worker in a leaf", m.log()):
+            self.skipTest("no cgroup containment here")
+        child = int(m.wait_log(r"notifyonce %d: child (\d+)" % pid, 5).group(1))
+        m.wait_log(r"notifyonce %d: READY=1 MAINPID=%d sent" % (pid, child), 5)
+        start = h.proc_stat(child)[2]
+
+        def end_child():   # by then ours (a subreaper) or the master's
+            if h.pid_alive(child, start):
+                h.kill_quiet(child)
+            h.poll_until(lambda: not h.pid_alive(child, start), 5, "sleep %d gone" % child)
+            h.reap_if_ours(child)
+        self.addCleanup(end_child)
+        leaf = cgroup2_of(child)
+        self.assertNotEqual(leaf, cgroup2_of(os.getpid()))
+        self.assertNotRegex(m.log(), r"refused MAINPID")   # believed
+        try:
+            with open(os.path.join(cgroup2_mount(), cgroup2_of(os.getpid()).lstrip("/"),
+                                   "cgroup.procs"), "w") as f:
+                f.write("%d\n" % child)
+        except OSError as e:
+            self.skipTest("cannot move a process into the test's cgroup: %s" % e)
+        self.assertEqual(cgroup2_of(child), cgroup2_of(os.getpid()))
+        os.kill(pid, signal.SIGUSR1)   # it exits 0
+        m.wait_log(r"notifyonce %d: SIGUSR1, exiting 0" % pid, 5)
+        st = m.wait_for(lambda st: not {pid, child} & set(m.worker_pids(st=st))
+                        and m.service(st=st)["workers"]["running"] == 1, 10,
+                        "a successor of %d running" % pid)
+        new = m.worker_pids(st=st)[0]
+        m.wait_log(r"notifyonce %d: READY=1 sent" % new, 5)
+        h.echo_check(m.addr(), "successor serves")
+        self.assertNotRegex(m.log(), r"carries on as the worker|cannot follow")
+        self.assertEqual(m.stop(), 0)
+        self.assertTrue(h.pid_alive(child, start), "the moved sleep %d was killed" % child)
+        self.assertIn(h.proc_stat(child)[0], ("S", "R"), "the moved sleep stopped")
 
 
 class Refused(h.MasterTestCase):
