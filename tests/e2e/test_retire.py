@@ -232,3 +232,128 @@ class Healthy(h.MasterTestCase):
         self.assertEqual(svc["state"], "running", json.dumps(svc))
         self.assertEqual(svc["start_failures"], 0)
         self.assertGreaterEqual(svc["crashed"], 3)
+
+
+class LifetimeCap(h.MasterTestCase):
+    def test_busy_worker_terminated_at_lifetime_hard_cap(self):
+        """max_lifetime + retire_grace is a hard cap (docs/lifecycle.md, "age,
+        hard cap"): a worker busy past it gets SIGTERM (SIGKILL after
+        kill_grace), so load cannot make a worker immortal. Here a client
+        holds its connection to an echo worker open, a request that would
+        never end by itself, with max_busy off: at max_lifetime (1 s) the
+        worker is retired busy and told "stop", which it cannot hear inside
+        its request; only the cap (1 + 1 s) ends it. A successor serves.
+
+        Mutation audit (#47): with the cap check in evict_scan_lifetime
+        disabled (`if (0 && now_ms >= cap)`) the suite stayed green; the
+        auditor's busy worker (`slow 8000`, one request) was then never
+        terminated, and this one lives as long as its client likes."""
+        m = self.master("127.0.0.1:0 inet n n n - 2 {TESTWORKER} -o prefork=1"
+                        " -o max_busy=0 -o max_lifetime=1 -o lifetime_jitter=0"
+                        " -o retire_grace=1 -o kill_grace=1 echo\n")
+        s = h.connect(m.addr())
+        self.addCleanup(s.close)
+        s.sendall(b"held\n")
+        self.assertEqual(h.read_line(s), "held")
+
+        def serving_us(st):
+            # The only worker that ever took a request: the one holding ours.
+            return [p for p in m.service(st=st)["procs"] if p["requests"] >= 1]
+        p = serving_us(m.wait_for(serving_us, 5, "the held request's worker"))[0]
+        # Its hard cap, on our clock: max_lifetime + retire_grace after its fork.
+        seen_at, pid = time.monotonic(), p["pid"]
+        self.assertIn(p["state"], ("busy", "retiring"), json.dumps(p))
+        cap_at = seen_at + 2.0 - p["age"]
+        m.wait_log(r"terminating worker %d: max_lifetime \+ retire_grace reached"
+                   r" while busy" % pid, max(0.5, cap_at + 2.0 - time.monotonic()))
+        self.assertGreaterEqual(time.monotonic(), cap_at - 0.2,
+                                "terminated before its hard cap")
+        # The request is cut: the client, which never closed, sees the end.
+        s.settimeout(max(0.1, cap_at + 3.0 - time.monotonic()))
+        try:
+            self.assertEqual(s.recv(4096), b"", "data after the cap")
+        except ConnectionResetError:
+            pass
+        m.wait_for(lambda st: pid not in m.worker_pids(st=st)
+                   and not h.pid_alive(pid), max(0.5, cap_at + 3.0 - time.monotonic()),
+                   "worker %d gone within kill_grace of its hard cap" % pid)
+        self.assertGreaterEqual(m.service()["killed"], 1, json.dumps(m.service()))
+        h.echo_check(m.addr(), "successor", timeout=5)
+
+
+class MaxRetiring(h.MasterTestCase):
+    # Six workers, at most two leaving at once. Successors take 0.3 s to
+    # say "ready", and a retiring worker stays (retiring, then stopping)
+    # until its successor is ready: each retirement is visible for ~0.3 s,
+    # far longer than a sampling interval. Two, not one: a lifetime
+    # retirement held back by max_retiring is looked at again 1 s later
+    # (EVICT_LIFETIME_RECHECK_MS), so one at a time would take ~6 s.
+    PREFORK, MAX_RETIRING = 6, 2
+    CF = ("127.0.0.1:0 inet n n n - 12 {TESTWORKER} -o prefork=%d -o max_retiring=%d"
+          " -o max_use=0 %%s slowready 300\n" % (PREFORK, MAX_RETIRING))
+
+    def sample_leaving(self, m, first, timeout):
+        """Samples status every ~20 ms until no worker of first is left (or
+        timeout): (most workers seen leaving at once, the status entry that
+        showed them, samples). A bounded sampling window, on purpose: the
+        rule is that something never happens."""
+        most, worst, samples = 0, None, 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = m.status()
+            svc = m.service(st=st)
+            samples += 1
+            # What max_retiring bounds is the master's n_retiring, every
+            # worker on its way out: status splits it into "retiring" (not
+            # yet told "stop", or told while busy) and "stopping".
+            leaving = svc["workers"]["retiring"] + svc["workers"]["stopping"]
+            if leaving > most:
+                most, worst = leaving, svc
+            if not first & set(m.worker_pids(st=st)):
+                return most, worst, samples
+            time.sleep(0.02)
+        self.fail("workers %s not all replaced within %.0f s (most leaving at once:"
+                  " %d)\n%s" % (sorted(first & set(m.worker_pids())), timeout, most,
+                                m.detail()))
+
+    def assert_bounded(self, m, most, worst, samples):
+        self.assertGreater(most, 0, "never saw a worker leaving over %d samples"
+                           % samples)
+        self.assertLessEqual(most, self.MAX_RETIRING,
+                             "%d workers retiring+stopping at once (max_retiring %d)"
+                             " over %d samples: %s" % (most, self.MAX_RETIRING, samples,
+                                                       json.dumps(worst)))
+        # Capacity kept (make-before-break): serving workers at prefork.
+        w = m.service()["workers"]
+        self.assertGreaterEqual(w["idle"] + w["busy"] + w["starting"], self.PREFORK,
+                                json.dumps(w))
+        self.assertGreaterEqual(m.service()["spawned"], 2 * self.PREFORK)
+        h.echo_check(m.addr(), "after rotation")
+
+    def test_lifetime_retirements_bounded_by_max_retiring(self):
+        """max_retiring bounds the lifetime retirements in flight
+        (docs/lifecycle.md, "max_retiring"): a pool forked together, all
+        due at once (lifetime_jitter=0), is rotated two workers at a time,
+        and every worker is still replaced.
+
+        Mutation audit (#48): without retire_may_start() in
+        evict_scan_lifetime the suite stayed green; all six retired at once
+        (the auditor, at max_retiring=1, saw 6 leaving at once, 0-1 clean;
+        here 6 against at most 2 clean)."""
+        m = self.master(self.CF % "-o max_lifetime=1 -o lifetime_jitter=0")
+        first = set(m.worker_pids())
+        most, worst, samples = self.sample_leaving(m, first, 8)
+        self.assert_bounded(m, most, worst, samples)
+
+    def test_recycle_all_bounded_by_max_retiring(self):
+        """`masterctl recycle all` retires every current worker, max_retiring
+        at a time (docs/lifecycle.md, "operator"), and all are replaced.
+
+        Mutation audit (#49): without retire_may_start() in
+        evict_scan_recycle_list the suite stayed green; recycle then retired
+        the whole pool at once (6 leaving here, at most 2 clean)."""
+        m = self.master(self.CF % "-o max_lifetime=0")
+        first = set(m.worker_pids())
+        m.ctl("recycle", "all", check=True)
+        most, worst, samples = self.sample_leaving(m, first, 8)
+        self.assert_bounded(m, most, worst, samples)
