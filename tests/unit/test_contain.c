@@ -6,7 +6,10 @@
  * directories and files), a previous master's leftovers found, killed
  * (cgroup.kill, or freeze and kill pid by pid without it), counted and
  * their leaves removed, with nothing else touched. As root with a
- * writable cgroup2, the same kill on a real cgroup with a real process. */
+ * writable cgroup2, the same kill on a real cgroup with a real process,
+ * and the pid-by-pid fallback kill (contain_reaper_kill_pid) refusing a
+ * process outside the base. A reaped worker's leaf (contain_leaf_signal,
+ * contain_leaf_kill) never signalling its pid, a live process's now. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "contain.h"
 #include "contain_cg.h"
 #include "contain_path.h"
 #include "unit.h"
@@ -377,8 +382,10 @@ START_TEST(test_remove_refuses_busy)
 END_TEST
 
 /* A real cgroup2 directory of this test's under the mount, its parent's
- * fd in *pfd, or false (skipped, said why) without root or cgroup2. */
-static bool real_cgroup(const char *test, char *dir, size_t size, int *pfd)
+ * fd in *pfd, its path in the hierarchy (as /proc/PID/cgroup says it) in
+ * rel if not NULL, or false (skipped, said why) without root or cgroup2. */
+static bool real_cgroup(const char *test, char *dir, size_t size, char *rel, size_t rel_size,
+			int *pfd)
 {
 	char mnt[256], root[256];
 	FILE *fp = fopen("/proc/self/mountinfo", "r");
@@ -394,6 +401,9 @@ static bool real_cgroup(const char *test, char *dir, size_t size, int *pfd)
 		return false;
 	}
 	snprintf(dir, size, "%s/test_contain.%ld", mnt, (long)getpid());
+	if (rel != NULL)
+		snprintf(rel, rel_size, "%s/test_contain.%ld", strcmp(root, "/") == 0 ? "" : root,
+			 (long)getpid());
 	if (mkdir(dir, 0755) < 0) {
 		fprintf(stderr, "%s: skipped (%s: %s)\n", test, dir, strerror(errno));
 		return false;
@@ -442,7 +452,7 @@ START_TEST(test_real_cgroup_kill)
 	char dir[320];
 	int pfd, st;
 
-	if (!real_cgroup("test_real_cgroup_kill", dir, sizeof(dir), &pfd))
+	if (!real_cgroup("test_real_cgroup_kill", dir, sizeof(dir), NULL, 0, &pfd))
 		return;
 	const char *name = strrchr(dir, '/') + 1;
 	pid_t pid = real_child_in(dir, child_pause);
@@ -497,7 +507,8 @@ START_TEST(test_real_cgroup_kill_zombie_leader)
 	int pfd, st = 0;
 	pid_t got = 0;
 
-	if (!real_cgroup("test_real_cgroup_kill_zombie_leader", dir, sizeof(dir), &pfd))
+	if (!real_cgroup("test_real_cgroup_kill_zombie_leader", dir, sizeof(dir), NULL, 0,
+			 &pfd))
 		return;
 	const char *name = strrchr(dir, '/') + 1;
 	pid_t pid = real_child_in(dir, child_zombie_leader);
@@ -519,6 +530,128 @@ START_TEST(test_real_cgroup_kill_zombie_leader)
 }
 END_TEST
 
+/* A child of the test in a process group of its own (as a worker is),
+ * in the test's own cgroup, that answers each byte on *fd while it lives:
+ * echo_alive() is then a sure test of a signal sent before it (a pending
+ * SIGKILL or SIGTERM ends it before it runs another instruction). */
+static pid_t echo_child(int *fd)
+{
+	int sv[2];
+	char x;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		close(sv[0]);
+		/* SIGTERM ends it, as a worker (Check's handler would signal
+		 * the test's group). */
+		if (setpgid(0, 0) < 0 || signal(SIGTERM, SIG_DFL) == SIG_ERR ||
+		    sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+			_exit(3);
+		while (write(sv[1], "x", 1) == 1 && read(sv[1], &x, 1) == 1)
+			;
+		_exit(0);
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	ck_assert_int_eq(read(*fd, &x, 1), 1); /* in its own group now */
+	return pid;
+}
+
+static bool echo_alive(int fd)
+{
+	char x;
+	return send(fd, "?", 1, MSG_NOSIGNAL) == 1 && read(fd, &x, 1) == 1;
+}
+
+/* Ends an echo_child for good; its wait status. */
+static int echo_end(pid_t pid, int fd)
+{
+	int st = 0;
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	close(fd);
+	return st;
+}
+
+/* The fallback kill of a pid read from a cgroup.procs (kernels without
+ * cgroup.kill) signals it only if it runs below the base: a pid reused
+ * by a stranger between the read and the kill is left alone. */
+START_TEST(test_real_kill_pid_only_below_base)
+{
+	char dir[320], rel[320], leaf[340];
+	struct contain c;
+	int pfd, fd, st;
+
+	if (!real_cgroup("test_real_kill_pid_only_below_base", dir, sizeof(dir), rel,
+			 sizeof(rel), &pfd))
+		return;
+	snprintf(leaf, sizeof(leaf), "%s/w1", dir);
+	ck_assert_int_eq(mkdir(leaf, 0755), 0);
+	memset(&c, 0, sizeof(c));
+	c.base_rel = rel;
+	pid_t inside = real_child_in(leaf, child_pause);
+	pid_t stranger = echo_child(&fd);
+
+	int refused = contain_reaper_kill_pid(stranger, &c);
+	bool alive = echo_alive(fd);
+	(void)echo_end(stranger, fd);
+	int sent = contain_reaper_kill_pid(inside, &c);
+	if (sent != 0)
+		kill(inside, SIGKILL);
+	ck_assert_int_eq(waitpid(inside, &st, 0), inside);
+	const struct contain_cg_ops ops = { fake_kill, plain_rmdir, NULL };
+	ck_assert_int_eq(contain_cg_remove(pfd, strrchr(dir, '/') + 1, &ops, 1), 0);
+	close(pfd);
+
+	ck_assert_int_eq(refused, -1);
+	ck_assert_msg(alive, "a process outside the base was killed");
+	ck_assert_int_eq(sent, 0);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+END_TEST
+
+/* A worker's leaf without a cgroup (subreaper mode), its pid reaped: its
+ * pid may be a stranger's by now (here a live child of the test), never
+ * signalled again, neither its SIGTERM nor its SIGKILL. Before the reaping
+ * it is. */
+START_TEST(test_reaped_leaf_is_never_signalled)
+{
+	struct contain c;
+	struct contain_leaf leaf;
+	struct launch_spec spec;
+	struct launch_isolation iso;
+	int fd;
+
+	memset(&c, 0, sizeof(c));
+	c.mode = CONTAIN_SUBREAPER;
+	memset(&spec, 0, sizeof(spec));
+	pid_t pid = echo_child(&fd);
+	ck_assert_int_eq(contain_leaf_prepare(&c, &leaf, &spec, &iso, false), 0);
+	contain_leaf_launched(&c, &leaf, pid);
+	ck_assert(contain_leaf_exited(&c, &leaf, 0)); /* nothing left: gone */
+
+	contain_leaf_signal(&c, &leaf, SIGTERM);
+	bool after_signal = echo_alive(fd);
+	contain_leaf_kill(&c, &leaf);
+	bool after_kill = after_signal && echo_alive(fd);
+	/* The same pid as a live worker's: signalled. */
+	ck_assert_int_eq(contain_leaf_prepare(&c, &leaf, &spec, &iso, false), 0);
+	contain_leaf_launched(&c, &leaf, pid);
+	contain_leaf_signal(&c, &leaf, SIGTERM);
+	bool live_alive = echo_alive(fd);
+	int st = echo_end(pid, fd);
+
+	ck_assert_msg(after_signal, "contain_leaf_signal signalled a reaped pid");
+	ck_assert_msg(after_kill, "contain_leaf_kill killed a reaped pid");
+	ck_assert(!live_alive);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+}
+END_TEST
+
 static Suite *contain_suite(void)
 {
 	Suite *suite = suite_create("contain");
@@ -527,6 +660,7 @@ static Suite *contain_suite(void)
 	tcase_add_test(tc, test_on_mount);
 	tcase_add_test(tc, test_choose);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_reaped_leaf_is_never_signalled);
 	suite_add_tcase(suite, tc);
 	tc = tcase_create("cgroupfs");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -534,6 +668,7 @@ static Suite *contain_suite(void)
 	tcase_add_test(tc, test_remove_refuses_busy);
 	tcase_add_test(tc, test_real_cgroup_kill);
 	tcase_add_test(tc, test_real_cgroup_kill_zombie_leader);
+	tcase_add_test(tc, test_real_kill_pid_only_below_base);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -1,7 +1,7 @@
 /* test_evict.c - the evictor with a fake launcher and a fake clock: every
  * way a worker leaves, and the hostile workers of issue 8 that used to
  * hang the master, hold a request forever, outnumber maxproc or get a
- * stranger killed. */
+ * stranger killed; a reaped (lingering) worker never signalled again. */
 #include "fakepool.h"
 #include "unit.h"
 
@@ -210,6 +210,30 @@ START_TEST(test_reaped_pid_is_never_signalled)
 }
 END_TEST
 
+/* A worker whose main process was reaped while its cgroup still drains
+ * (worker_lingering): its pid may be a stranger's, so no verb signals it,
+ * not even a repeated kill, whoever calls it (worker_signal's own guard,
+ * beneath the callers' checks of w->reaped). */
+START_TEST(test_lingering_worker_is_never_signalled)
+{
+	struct fakepool f;
+	fake_init(&f, 1, 2);
+	pid_t pid = fake_start_one(&f);
+	struct worker *w = fake_worker(&f, pid);
+
+	worker_lingering(w, f.now);
+	ck_assert(w->reaped);
+	worker_kill_again(w, f.now);
+	ck_assert(!worker_stop(w, f.now, 1));
+	ck_assert(!worker_terminate(w, f.now, 1));
+	ck_assert(!worker_kill(w, f.now));
+	f.now += 2 * WORKER_KILL_RECHECK_MS;
+	fake_turn(&f);
+	ck_assert_uint_eq(f.nsignals, 0);
+	fake_fini(&f);
+}
+END_TEST
+
 /* A worker that never says "idle" (its next client is always waiting
  * already: "next N" after "next N") is still retired at max_lifetime, and
  * gracefully: at once, as a busy retiring worker whose successor starts;
@@ -370,6 +394,7 @@ int main(void)
 	tcase_add_test(tc, test_make_before_break);
 	tcase_add_test(tc, test_closed_channel);
 	tcase_add_test(tc, test_reaped_pid_is_never_signalled);
+	tcase_add_test(tc, test_lingering_worker_is_never_signalled);
 	tcase_add_test(tc, test_saturated_worker_retired_by_lifetime);
 	tcase_add_test(tc, test_recycled_busy_worker_keeps_max_busy);
 	tcase_add_test(tc, test_told_worker_that_keeps_serving);
