@@ -129,6 +129,17 @@ class DynUser(h.MasterTestCase):
         conf = 'state_directory = "{DIR}/state/%n"\n' + conf
         return self.master(cf.replace("{PROBE}", PROBE), conf, **kw)
 
+    def remove_all(self, m, pid=None):
+        """Reloads m with an empty master.cf and waits until every service
+        has drained (and worker pid, if given, is gone)."""
+        m.write("master.cf", "")
+        rc, out, err = m.ctl("reload", timeout=15)
+        self.assertEqual(rc, 0, out + err)
+        m.wait_for(lambda st: st.get("draining") == [] and not st["services"], 15,
+                   "every service drained")
+        if pid is not None:
+            h.poll_until(lambda: not h.pid_alive(pid), 10, "worker %d gone" % pid)
+
     def probe(self, m, name=None, request=""):
         text = h.read_all(m.addr(name), send=(request + "\n").encode())
         try:
@@ -268,12 +279,7 @@ class DynUser(h.MasterTestCase):
         pid = m.worker_pids("one", st)[0]
         self.assertEqual(self.assertDynamic(pid)[0], lo)
         self.assertEqual(os.stat(sd).st_uid, lo, "state directory given back while in use")
-        m.write("master.cf", "")
-        rc, out, err = m.ctl("reload", timeout=15)
-        self.assertEqual(rc, 0, out + err)
-        m.wait_for(lambda st: st.get("draining") == [] and not st["services"], 15,
-                   "service one drained")
-        h.poll_until(lambda: not h.pid_alive(pid), 10, "worker %d gone" % pid)
+        self.remove_all(m, pid)
         st = os.stat(sd)
         self.assertEqual((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), (0, 0, 0o700),
                          "state directory not taken back")
@@ -315,11 +321,7 @@ class DynUser(h.MasterTestCase):
                          "service holds its uid: %s" % left_behind(r))
         sibling = self.leave(m, "one")
         self.assertEqual(sibling["found"], "@u @us @p", "a sibling shares the keyrings")
-        m.write("master.cf", "")
-        rc, out, err = m.ctl("reload", timeout=15)
-        self.assertEqual(rc, 0, out + err)
-        m.wait_for(lambda st: st.get("draining") == [] and not st["services"], 15,
-                   "service one drained")
+        self.remove_all(m)
         self.assertEqual(left_behind(r) + left_behind(sibling), [], m.log_tail())
         self.assertIn("uid %d left" % lo, m.log())
         m.write("master.cf", "two unix n y n - 1 %s -o user=dynamic\n" % LEAVER)
@@ -482,12 +484,7 @@ class DynUser(h.MasterTestCase):
         owners.add(owner_a)
         self.assertTrue(owner_a and registry_owner_alive(owner_a),
                         "uid %d's registry entry: %s" % (lo, owner_a))
-        a.write("master.cf", "")
-        rc, out, err = a.ctl("reload", timeout=15)
-        self.assertEqual(rc, 0, out + err)
-        a.wait_for(lambda st: st.get("draining") == [] and not st["services"], 10,
-                   "service one drained")
-        h.poll_until(lambda: not h.pid_alive(pid), 5, "worker %d gone" % pid)
+        self.remove_all(a, pid)
         h.poll_until(lambda: registry_holder(lo) is None, 5,
                      "%s/%d removed once the uid is given back" % (REGISTRY, lo),
                      detail=lambda: "it names %s (the first master's: %s)\n%s"

@@ -353,6 +353,20 @@ class Notify(h.MasterTestCase):
         self.assertRegex(m.log(), r"sdnotifyd %d: SIGTERM, shutting down" % pid)
         self.assertGone(pid)
 
+    def assertSuccessorNotOf(self, m, pid, other):
+        """notifyonce pid, told to exit 0 (SIGUSR1), has a successor that
+        serves, and the master did not carry on as other; then it stops."""
+        os.kill(pid, signal.SIGUSR1)
+        m.wait_log(r"notifyonce %d: SIGUSR1, exiting 0" % pid, 5)
+        st = m.wait_for(lambda st: not {pid, other} & set(m.worker_pids(st=st))
+                        and m.service(st=st)["workers"]["running"] == 1, 10,
+                        "a successor of %d running" % pid)
+        new = m.worker_pids(st=st)[0]
+        m.wait_log(r"notifyonce %d: READY=1 sent" % new, 5)
+        h.echo_check(m.addr(), "successor serves")
+        self.assertNotRegex(m.log(), r"carries on as the worker|cannot follow")
+        self.assertEqual(m.stop(), 0)
+
     def test_watchdog_trigger_terminates_and_replaces(self):
         """WATCHDOG=trigger is a watchdog timeout (protocol.md), whether
         or not watchdog_timeout is set: a daemon that says it is hung
@@ -403,16 +417,7 @@ class Notify(h.MasterTestCase):
         m.wait_log(r"notifyonce %d: READY=1 MAINPID=%d sent" % (pid, foreign.pid), 5)
         m.wait_log(r"worker %d: NOTIFY_SOCKET: refused MAINPID=%d: not a process of its "
                    r"cgroup" % (pid, foreign.pid), 5)
-        os.kill(pid, signal.SIGUSR1)   # it exits 0
-        m.wait_log(r"notifyonce %d: SIGUSR1, exiting 0" % pid, 5)
-        st = m.wait_for(lambda st: not {pid, foreign.pid} & set(m.worker_pids(st=st))
-                        and m.service(st=st)["workers"]["running"] == 1, 10,
-                        "a successor of %d running" % pid)
-        new = m.worker_pids(st=st)[0]
-        m.wait_log(r"notifyonce %d: READY=1 sent" % new, 5)
-        h.echo_check(m.addr(), "successor serves")
-        self.assertNotRegex(m.log(), r"carries on as the worker|cannot follow")
-        self.assertEqual(m.stop(), 0)
+        self.assertSuccessorNotOf(m, pid, foreign.pid)
         self.assertTrue(h.pid_alive(foreign.pid, start), "the foreign sleep was killed")
         self.assertEqual(foreign.poll(), None)
         self.assertIn(h.proc_stat(foreign.pid)[0], ("S", "R"), "the foreign sleep stopped")
@@ -456,16 +461,7 @@ class Notify(h.MasterTestCase):
         except OSError as e:
             self.skipTest("cannot move a process into the test's cgroup: %s" % e)
         self.assertEqual(cgroup2_of(child), cgroup2_of(os.getpid()))
-        os.kill(pid, signal.SIGUSR1)   # it exits 0
-        m.wait_log(r"notifyonce %d: SIGUSR1, exiting 0" % pid, 5)
-        st = m.wait_for(lambda st: not {pid, child} & set(m.worker_pids(st=st))
-                        and m.service(st=st)["workers"]["running"] == 1, 10,
-                        "a successor of %d running" % pid)
-        new = m.worker_pids(st=st)[0]
-        m.wait_log(r"notifyonce %d: READY=1 sent" % new, 5)
-        h.echo_check(m.addr(), "successor serves")
-        self.assertNotRegex(m.log(), r"carries on as the worker|cannot follow")
-        self.assertEqual(m.stop(), 0)
+        self.assertSuccessorNotOf(m, pid, child)
         self.assertTrue(h.pid_alive(child, start), "the moved sleep %d was killed" % child)
         self.assertIn(h.proc_stat(child)[0], ("S", "R"), "the moved sleep stopped")
 

@@ -4,6 +4,20 @@
 #include "fakepool.h"
 #include "unit.h"
 
+/* Four workers started at spawn_rate 1, each then saying "ready" and
+ * word. */
+static void pool_limited_four(struct fakepool *f, const char *word)
+{
+	fake_init(f, 4, 8);
+	f->cfg.set.spawn_rate = 1;
+	ratelimit_init(&f->svc.limiter, 1);
+	pool_start(&f->svc, f->now);
+	for (pid_t p = FAKE_PID_FIRST; p < FAKE_PID_FIRST + 4; p++) {
+		fake_say(f, p, "ready");
+		fake_say(f, p, word);
+	}
+}
+
 /* The initial pool is owed: prefork workers at once, past the limiter. */
 START_TEST(test_initial_pool)
 {
@@ -126,14 +140,7 @@ END_TEST
 START_TEST(test_retiring_unserved_is_limited)
 {
 	struct fakepool f;
-	fake_init(&f, 4, 8);
-	f.cfg.set.spawn_rate = 1;
-	ratelimit_init(&f.svc.limiter, 1);
-	pool_start(&f.svc, f.now);
-	for (pid_t p = FAKE_PID_FIRST; p < FAKE_PID_FIRST + 4; p++) {
-		fake_say(&f, p, "ready");
-		fake_say(&f, p, "retiring");
-	}
+	pool_limited_four(&f, "retiring");
 	ck_assert_uint_eq(f.svc.replace_credits, 0);
 	fake_turn(&f);
 	for (pid_t p = FAKE_PID_FIRST; p < FAKE_PID_FIRST + 4; p++)
@@ -148,14 +155,7 @@ END_TEST
 START_TEST(test_crash_replacement_is_limited)
 {
 	struct fakepool f;
-	fake_init(&f, 4, 8);
-	f.cfg.set.spawn_rate = 1;
-	ratelimit_init(&f.svc.limiter, 1);
-	pool_start(&f.svc, f.now);
-	for (pid_t p = FAKE_PID_FIRST; p < FAKE_PID_FIRST + 4; p++) {
-		fake_say(&f, p, "ready");
-		fake_say(&f, p, "busy");
-	}
+	pool_limited_four(&f, "busy");
 	fake_turn(&f);
 	for (pid_t p = FAKE_PID_FIRST; p < FAKE_PID_FIRST + 4; p++)
 		fake_exit(&f, p, FAKE_KILLED(SIGSEGV));

@@ -142,6 +142,16 @@ static int hostile_accept(void)
 	return -1;
 }
 
+/* The next client, said "busy" for: its fd, or -1 (the life bound). */
+static int hostile_take(const struct hostile *h)
+{
+	int fd = hostile_accept();
+
+	if (fd >= 0)
+		hostile_say(h, "busy");
+	return fd;
+}
+
 static void hostile_answer(struct hostile *h, int fd, const char *what)
 {
 	char line[HOSTILE_LINE_BYTES];
@@ -309,15 +319,12 @@ static int hostile_ignore_max_use(struct hostile *h, int argc, char **argv)
 	long long delay_ms = argc > 0 ? atoll(argv[0]) : 0;
 
 	hostile_say(h, "ready");
-	for (;;) {
-		int fd = hostile_accept();
-		if (fd < 0)
-			return 1;
-		hostile_say(h, "busy");
+	for (int fd; (fd = hostile_take(h)) >= 0;) {
 		hostile_sleep_ms(delay_ms); /* time for the master to act */
 		hostile_answer(h, fd, "hostile");
 		hostile_say(h, "idle");
 	}
+	return 1;
 }
 
 /* What a client sent within HOSTILE_SHUT_WAIT_MS, NUL-terminated ("" if
@@ -337,11 +344,7 @@ static int hostile_shut_listener(struct hostile *h)
 	char said[16];
 
 	hostile_say(h, "ready");
-	for (;;) {
-		int fd = hostile_accept();
-		if (fd < 0)
-			return 1;
-		hostile_say(h, "busy");
+	for (int fd; (fd = hostile_take(h)) >= 0;) {
 		hostile_client_says(fd, said, sizeof(said));
 		if (strncmp(said, "shut", 4) == 0) {
 			int rc = shutdown(HOSTILE_LISTEN_FD, SHUT_RDWR);
@@ -354,6 +357,7 @@ static int hostile_shut_listener(struct hostile *h)
 		hostile_answer(h, fd, "hostile");
 		hostile_say(h, "idle");
 	}
+	return 1;
 }
 
 /* The child keeps the listening socket and answers "ORPHAN": whatever a
