@@ -7,12 +7,11 @@
 #include "portholder.h"
 
 #include <dirent.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "procstat.h"

@@ -163,9 +163,9 @@ void service_free(struct service *svc);
  * reaped), the text is appended to it. */
 void service_failure_note(struct service *svc, uint64_t now_ms, long pid, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* Same identity (name and type): the same service across configurations. */
 /* How many of svc's sockets were shut down for good (service_socket.shut). */
 unsigned service_sockets_shut(const struct service *svc);
+/* Same identity (name and type): the same service across configurations. */
 bool service_same_identity(const struct service_config *a, const struct service_config *b);
 
 #endif
