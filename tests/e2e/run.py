@@ -3,8 +3,8 @@
 
 Environment: MASTER_BUILD_DIR (the meson build dir), MASTER_SOURCE_DIR.
 Usage: run.py [-k SUBSTRING]...   (only tests whose id contains one of them)
-Ends with "E2E: N passed, N failed, N skipped"; exits non-zero on any
-failure or error.
+Ends with the slowest tests ("E2E: slowest: ...") and "E2E: N passed,
+N failed, N skipped"; exits non-zero on any failure or error.
 """
 
 import argparse
@@ -23,6 +23,27 @@ def iter_tests(suite):
             yield from iter_tests(t)
         else:
             yield t
+
+
+class TimedResult(unittest.TextTestResult):
+    """Each test's wall time, for the slowest list at the end (CI's time
+    is bounded: docs say where it goes)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.durations_s = []
+        self._t0 = 0.0
+
+    def startTest(self, test):
+        self._t0 = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        self.durations_s.append((time.monotonic() - self._t0, test.id()))
+        super().stopTest(test)
+
+
+SLOWEST_SHOWN = 10
 
 
 def main():
@@ -47,9 +68,11 @@ def main():
 
     t0 = time.monotonic()
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2,
-                                     descriptions=False)
+                                     descriptions=False, resultclass=TimedResult)
     result = runner.run(suite)
     elapsed = time.monotonic() - t0
+    for secs, name in sorted(result.durations_s, reverse=True)[:SLOWEST_SHOWN]:
+        print("E2E: slowest: %6.1fs %s" % (secs, name))
 
     failed = (len(result.failures) + len(result.errors)
               + len(result.unexpectedSuccesses))

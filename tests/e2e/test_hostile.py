@@ -450,9 +450,11 @@ def shut_socket(m, what="the shut"):
 
 
 def answered(m):
-    """One client's answer from m's only service, or the error."""
+    """One client's answer from m's only service, or the error. It says a
+    line: a shut-listener worker waits up to 1 s for one otherwise."""
     try:
         with h.connect(m.addr(), timeout=2) as s:
+            s.sendall(b"hello\n")
             return h.read_line(s, timeout=2)
     except OSError as e:
         return repr(e)

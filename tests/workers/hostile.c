@@ -33,8 +33,9 @@
  *   shut-listener             serves with busy/idle; a client that sends
  *                             "shut" within 1 s has the worker call
  *                             shutdown(2) on the listening socket (which
- *                             every worker shares), read "shut" and the
- *                             worker exit 0
+ *                             every worker shares) and read "shut"; the
+ *                             worker serves on once the socket listens
+ *                             again (within 1 s), else exits 0
  *   ignore-max-use [DELAY_MS=0]
  *                             serves with busy/idle, answering DELAY_MS
  *                             after its "busy"; never retires
@@ -339,6 +340,21 @@ static void hostile_client_says(int fd, char *buf, size_t size)
 	buf[n > 0 ? n : 0] = '\0';
 }
 
+/* Whether the listening socket reports no hang-up (again) within
+ * HOSTILE_SHUT_WAIT_MS. */
+static bool hostile_listening_again(void)
+{
+	long long end = hostile_now_ms() + HOSTILE_SHUT_WAIT_MS;
+	struct pollfd pfd = { .fd = HOSTILE_LISTEN_FD, .events = 0 };
+
+	while (poll(&pfd, 1, 0) >= 0 && (pfd.revents & POLLHUP) != 0) {
+		if (hostile_now_ms() >= end)
+			return false;
+		hostile_sleep_ms(1);
+	}
+	return true;
+}
+
 static int hostile_shut_listener(struct hostile *h)
 {
 	char said[16];
@@ -352,7 +368,12 @@ static int hostile_shut_listener(struct hostile *h)
 				rc == 0 ? "done" : strerror(errno));
 			(void)send(fd, "shut\n", 5, MSG_NOSIGNAL);
 			close(fd);
-			return 0;
+			hostile_say(h, "idle");
+			/* Serves on once the master has mended it, to shut it
+			 * again; one it cannot mend, never: gone. */
+			if (!hostile_listening_again())
+				return 0;
+			continue;
 		}
 		hostile_answer(h, fd, "hostile");
 		hostile_say(h, "idle");
