@@ -103,21 +103,39 @@ static void metrics_counter(struct outbuf *o, const struct metrics_row *rows, si
 	}
 }
 
-static void metrics_settings(struct outbuf *o, const struct metrics_row *rows, size_t n)
+/* One gauge line per row: name{service} value(row). */
+static void metrics_gauge(struct outbuf *o, const struct metrics_row *rows, size_t n,
+			  const char *name, const char *help,
+			  unsigned (*value)(const struct metrics_row *r))
 {
-	metrics_head(o, "master_service_maxproc", "gauge",
-		     "The most workers the service may run at once (0: no limit).");
+	metrics_head(o, name, "gauge", help);
 	for (size_t i = 0; i < n; i++) {
-		outbuf_printf(o, "master_service_maxproc{");
+		outbuf_printf(o, "%s{", name);
 		metrics_label(o, &rows[i]);
-		outbuf_printf(o, "} %u\n", rows[i].c->set.maxproc);
+		outbuf_printf(o, "} %u\n", value(&rows[i]));
 	}
-	metrics_head(o, "master_service_prefork", "gauge", "Workers kept alive at all times.");
-	for (size_t i = 0; i < n; i++) {
-		outbuf_printf(o, "master_service_prefork{");
-		metrics_label(o, &rows[i]);
-		outbuf_printf(o, "} %u\n", rows[i].c->set.prefork);
-	}
+}
+
+static unsigned metrics_maxproc(const struct metrics_row *r)
+{
+	return r->c->set.maxproc;
+}
+
+static unsigned metrics_prefork(const struct metrics_row *r)
+{
+	return r->c->set.prefork;
+}
+
+static unsigned metrics_throttled(const struct metrics_row *r)
+{
+	return r->throttled ? 1 : 0;
+}
+
+/* The configured service's only: a draining generation keeps the socket
+ * it was given up on until it is gone. */
+static unsigned metrics_sockets_shut(const struct metrics_row *r)
+{
+	return r->active != NULL ? service_sockets_shut(r->active) : 0;
 }
 
 /* One line per TCP listener of a configured service: name{service,listen}. */
@@ -204,14 +222,16 @@ void metrics_render(struct master *m, struct outbuf *o)
 	metrics_counter(o, rows, n, "master_protocol_violations_total",
 			"Workers killed for breaking the protocol.",
 			offsetof(struct service_stats, violations));
-	metrics_settings(o, rows, n);
+	metrics_gauge(o, rows, n, "master_service_maxproc",
+		      "The most workers the service may run at once (0: no limit).",
+		      metrics_maxproc);
+	metrics_gauge(o, rows, n, "master_service_prefork", "Workers kept alive at all times.",
+		      metrics_prefork);
 	metrics_queues(o, rows, n);
-	metrics_head(o, "master_service_throttled", "gauge",
-		     "1 while a service backs off after start failures.");
-	for (size_t i = 0; i < n; i++) {
-		outbuf_printf(o, "master_service_throttled{");
-		metrics_label(o, &rows[i]);
-		outbuf_printf(o, "} %d\n", rows[i].throttled ? 1 : 0);
-	}
+	metrics_gauge(o, rows, n, "master_service_throttled",
+		      "1 while a service backs off after start failures.", metrics_throttled);
+	metrics_gauge(o, rows, n, "master_service_sockets_shut",
+		      "Listening sockets a process holding them shut down for good "
+		      "(a reload makes new ones).", metrics_sockets_shut);
 	free(rows);
 }

@@ -508,11 +508,15 @@ class ShutSocket(h.MasterTestCase):
         self.assertIn("service shut: 1 of its sockets shut down by a process holding them",
                       out + err)
         self.assertIn("ConnectionRefused", answered(m))
+        self.assertIn('master_service_sockets_shut{service="shut"} 1',
+                      m.ctl("status", "--prometheus", check=True)[1])
         rc, out, err = m.ctl("reload")   # the same configuration
         self.assertEqual(rc, 0, out + err)
         h.poll_until(lambda: answered(m).startswith("hostile shut-listener"), 10,
                      "a client answered after the reload", detail=lambda: answered(m))
         self.assertEqual(m.service()["sockets_shut"], 0)
+        self.assertIn('master_service_sockets_shut{service="shut"} 0',
+                      m.ctl("status", "--prometheus", check=True)[1])
         m.wait_for(lambda st: m.ctl("status", "--check")[0] == 0, 10, "--check ok")
 
     def test_10c_shut_over_and_over_given_up(self):
