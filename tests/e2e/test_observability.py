@@ -104,7 +104,7 @@ class Journal(h.MasterTestCase):
     CF = ("ok unix n n n - 2 {TESTWORKER} -o max_use=1 stderr\n"
           "crash unix n n n - 1 {TESTWORKER} -o throttle_min=60s crash\n"
           "slow unix n n n - 1 {TESTWORKER} -o startup_timeout=1 -o throttle_min=60s"
-          " noready\n"
+          " -o stop_timeout=1 noready\n"   # it ignores "stop": each stop waited 10 s
           "gone unix n n n - 1 {ECHO}\n")
 
     def start_journal(self, stream):
