@@ -92,6 +92,23 @@ static bool launch_child_slowed(pid_t pid)
 	return prio != getpriority(PRIO_PROCESS, 0) || sched_getscheduler(pid) != sched_getscheduler(0);
 }
 
+/* Gives a slowed child the master's scheduling back before its SIGKILL:
+ * to die it must run, and SCHED_IDLE among busy processes on its CPU
+ * ran so rarely that the master's wait for it to let go of our memory
+ * (LAUNCH_KILLED_WAIT_MS) held the loop 1.97 s in a test run. Whoever
+ * slowed it may do so again: the wait stays bounded. */
+static void launch_child_unslow(pid_t pid)
+{
+	struct sched_param param;
+
+	if (sched_getparam(0, &param) == 0)
+		(void)sched_setscheduler(pid, sched_getscheduler(0), &param);
+	errno = 0;
+	int prio = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)pid, prio);
+}
+
 /* Waits up to max_ms for the word to be cleared; true once it is. */
 static bool launch_word_wait(struct launcher *l, unsigned max_ms)
 {
@@ -121,6 +138,8 @@ int launch_wait_exec(struct launcher *l, pid_t pid, struct launch_error *e)
 		if (!stopped && !slowed && waited < LAUNCH_EXEC_WAIT_MAX_MS)
 			continue;
 		/* Its word is set: not exited, not reaped, ours to signal. */
+		if (slowed)
+			launch_child_unslow(pid);
 		kill(pid, SIGKILL);
 		*e = stopped ? (struct launch_error){ "exec (stopped before it: killed)", ECANCELED }
 		     : slowed ? (struct launch_error){ "exec (slowed before it by another process: "
