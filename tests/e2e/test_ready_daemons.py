@@ -379,8 +379,11 @@ class Notify(h.MasterTestCase):
         stayed green)."""
         m = self.master("127.0.0.1:0 inet n n n - - %s -o ready=notify"
                         " once={DIR}/once trigger\n" % NOTIFYONCE, wait=False)
-        pid = int(m.wait_log(r"notifyonce (\d+): WATCHDOG=trigger sent", 10).group(1))
-        m.wait_log(r"terminating worker %d: it sent WATCHDOG=trigger" % pid, 5)
+        # The pid comes from the master's line: the daemon's own "sent"
+        # line races the SIGTERM its message earns (CI lost that race).
+        pid = int(m.wait_log(r"terminating worker (\d+): it sent"
+                             r" WATCHDOG=trigger", 10).group(1))
+        self.assertRegex(m.log(), r"notifyonce %d: READY=1 sent" % pid)
         m.wait_log(r"notifyonce %d: SIGTERM, shutting down" % pid, 5)
         st = m.wait_for(lambda st: pid not in m.worker_pids(st=st)
                         and m.service(st=st)["workers"]["running"] == 1, 10,
