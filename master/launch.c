@@ -182,6 +182,8 @@ static int launch_child_main(void *arg)
 		return launch_fail(c, "master gone", -ESRCH);
 	if ((rc = LAUNCH_SYS(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0)
 		return launch_fail(c, "no_new_privs", rc);
+	if (s->deny_userns && launch_seccomp_deny_userns(c) < 0)
+		return -1;
 	syscall(SYS_umask, s->umask);
 	if (launch_block_place(c) < 0 || launch_rlimits(c, true) < 0)
 		return -1;

@@ -111,6 +111,7 @@ struct launch_spec {
 	bool set_ids;           /* switch to uid/gid/groups (root master only) */
 	bool fresh_uid;         /* uid is new to its holder (a dynamic user): its
 				 * kernel keyrings are emptied (launch_confine.c) */
+	bool deny_userns;       /* no user namespace (launch_seccomp.c) */
 	uid_t uid;
 	gid_t gid;
 	const gid_t *groups;

@@ -75,6 +75,10 @@ int launch_wait_exec(struct launcher *l, pid_t pid, struct launch_error *e);
  * closed. */
 int launch_block_place(struct launch_child *c);
 
+/* Child side (launch_seccomp.c): unshare and clone of a user namespace,
+ * clone3 and setns refused from here on, for the worker and all it starts. */
+int launch_seccomp_deny_userns(struct launch_child *c);
+
 /* Child side (launch_confine.c): the service's rlimits, all but
  * RLIMIT_NOFILE (nofile_only false) or RLIMIT_NOFILE alone (true). */
 int launch_rlimits(struct launch_child *c, bool nofile_only);

@@ -98,6 +98,7 @@ const struct settings_row settings_table[] = {
 	SETTINGS_S(cpu_weight, cpu_weight, SETTINGS_UINT, 0, 10000, "0"),
 	SETTINGS_S(private_network, private_network, SETTINGS_BOOL, 0, 0, "no"),
 	SETTINGS_S(private_tmp, private_tmp, SETTINGS_BOOL, 0, 0, "no"),
+	SETTINGS_S(user_namespaces, user_namespaces, SETTINGS_BOOL, 0, 0, "no"),
 	SETTINGS_S(private_tmp_size, private_tmp_size_bytes, SETTINGS_SIZE, 4096, 1ULL << 40, "64M"),
 	/* dynamic users: systemd's DynamicUser= range by default */
 	SETTINGS_MR(dynamic_uid_min, SETTINGS_UINT, 1, 4294967294u, "61184"),

@@ -97,6 +97,7 @@ struct service_settings {
 	unsigned cpu_weight;        /* cgroup v2 cpu.weight 1..10000; 0 = unset */
 	bool private_network;       /* own network namespace (one per service) */
 	bool private_tmp;           /* own empty /tmp (mount namespace) */
+	bool user_namespaces;       /* the worker may make user namespaces */
 	unsigned long long private_tmp_size_bytes; /* the tmpfs's size= */
 	/* dynamic users (user=dynamic) */
 	char *dynamic_user;         /* "service": one uid per service; "worker": per worker */

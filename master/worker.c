@@ -224,7 +224,7 @@ static pid_t worker_launch(struct service *svc, struct contain_leaf *leaf, int s
 		.status_fd = status_fd, .stderr_fd = stderr_fd,
 		.set_ids = m->root, .uid = c->uid, .gid = c->gid,
 		.groups = c->groups, .ngroups = c->ngroups,
-		.parent = getpid(),
+		.parent = getpid(), .deny_userns = !c->set.user_namespaces,
 	};
 
 	if (svc->iso != NULL)

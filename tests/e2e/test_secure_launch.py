@@ -293,6 +293,49 @@ class Namespaces(Probe):
         self.assertIn("under /tmp, which private_tmp hides", err)
 
 
+NSPROBE = os.path.join(h.SRC, "tests", "workers", "nsprobe.py")
+
+
+class UserNamespaces(h.MasterTestCase):
+    """user_namespaces=no (the default): a worker, and all it starts, can
+    neither make a user namespace nor join one (launch_seccomp.c). With
+    one, an unprivileged worker mounts a FUSE file system of its own, and
+    a write to its stderr pipe from a page of it that it never serves
+    held the pipe's mutex, and the master's next read slept in D state
+    for good (an adversarial run; docs/security.md). tests/workers/
+    nsprobe.py tries each call in a forked child (so the filter is seen
+    inherited) and says what the kernel answered."""
+
+    def setUp(self):
+        self.require_root("the worker runs as nobody")
+        if not h.can_exec_as("nobody", NSPROBE):
+            self.skipTest("nobody cannot execute %s (directory permissions)" % NSPROBE)
+
+    def answer(self, opts=""):
+        m = self.master("127.0.0.1:0 inet n y n - 1 %s -o ready=exec%s\n" % (NSPROBE, opts),
+                        wait=False)
+        m.wait_log(r"worker \d+ started", 10)
+        text = h.read_all(m.addr(), 10).strip()
+        got = dict(w.split("=", 1) for w in text.split()[1:])
+        self.assertEqual(set(got), {"unshare", "clone", "clone3", "setns"}, text)
+        return got
+
+    def test_23a_denied_by_default(self):
+        self.assertEqual(self.answer(), {"unshare": "EPERM", "clone": "EPERM",
+                                         "clone3": "ENOSYS", "setns": "EPERM"})
+
+    def test_23b_allowed_when_set(self):
+        """The same calls with user_namespaces=yes: what the kernel says
+        without the filter (setns: EINVAL, the worker is in its own user
+        namespace already)."""
+        with open("/proc/sys/user/max_user_namespaces") as f:
+            off = f.read().strip() == "0"
+        if off:
+            self.skipTest("user namespaces are off on this host (user.max_user_namespaces=0)")
+        self.assertEqual(self.answer(" -o user_namespaces=yes"),
+                         {"unshare": "ok", "clone": "ok", "clone3": "ok", "setns": "EINVAL"})
+
+
 class Jail(Probe):
     def make_jail(self):
         """A root-owned 0755 jail with the probe at /probe, its libraries
