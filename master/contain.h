@@ -159,9 +159,10 @@ unsigned long long contain_probe_rss(pid_t pid);
 /* Memory of everything in the leaf: its memory.current where the leaf has
  * the memory controller, else the sum of its processes' resident sets
  * (pages they share counted once per process); without a leaf, the
- * resident set of main_pid alone. Returns what was measured, for the log. */
-const char *contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
-				unsigned long long *bytes, char *how, size_t how_size);
+ * resident set of main_pid alone. how says what was measured, for the log.
+ * False: the leaf holds more processes than are counted (*bytes is theirs). */
+bool contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
+			 unsigned long long *bytes, char *how, size_t how_size);
 
 /* contain_reaper.c: children and orphans */
 /* waitpid(-1, WNOHANG | WUNTRACED | WCONTINUED) with containment: in

@@ -2,10 +2,12 @@
  * which processes run there, the oldest of them, and their memory. For
  * daemons (ready=notify|exec) the master cannot ask: it looks. Nothing
  * here is fatal or blocks (cgroupfs and /proc answer at once); a leaf
- * with more than CONTAIN_PROBE_PIDS_MAX processes is looked at in part. */
+ * with more than CONTAIN_PROBE_PIDS_MAX processes is looked at in part,
+ * and its memory said to be unknown (rss_max then retires its worker). */
 #include "contain.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +42,13 @@ static ssize_t contain_probe_read(const struct contain_leaf *leaf, const char *f
 	return got;
 }
 
-/* The pids in the leaf's cgroup.procs, at most max; how many. */
-static size_t contain_probe_pids(const struct contain_leaf *leaf, pid_t *pids, size_t max)
+/* The pids in the leaf's cgroup.procs, at most max; how many. *more (if
+ * not NULL): the leaf holds more than max. */
+static size_t contain_probe_pids(const struct contain_leaf *leaf, pid_t *pids, size_t max,
+				 bool *more)
 {
-	/* 8 bytes a pid ("4194304\n") */
-	size_t size = max * 8 + 1, n = 0;
+	/* 8 bytes a pid ("4194304\n"), and room to see one more */
+	size_t size = (max + 1) * 8 + 1, n = 0;
 	char *buf = malloc(size);
 
 	if (buf == NULL)
@@ -56,6 +60,11 @@ static size_t contain_probe_pids(const struct contain_leaf *leaf, pid_t *pids, s
 				break;
 			if (v > 0)
 				pids[n++] = (pid_t)v;
+			if (n == max && more != NULL) {
+				(void)strtol(end, &p, 10);
+				*more = p != end;
+				break;
+			}
 		}
 	free(buf);
 	return n;
@@ -70,7 +79,7 @@ bool contain_leaf_holds(struct contain *c, const struct contain_leaf *leaf, pid_
 	if (leaf->svc_fd < 0) /* its process group, unless its id may be reused */
 		return !contain_uses_leaves(c) && !leaf->reaped && leaf->pid > 0 &&
 		       getpgid(pid) == leaf->pid;
-	size_t n = contain_probe_pids(leaf, pids, CONTAIN_PROBE_PIDS_MAX);
+	size_t n = contain_probe_pids(leaf, pids, CONTAIN_PROBE_PIDS_MAX, NULL);
 	for (size_t i = 0; i < n; i++)
 		if (pids[i] == pid)
 			return true;
@@ -83,7 +92,7 @@ pid_t contain_leaf_oldest(struct contain *c, const struct contain_leaf *leaf)
 	unsigned long long best_start = 0;
 
 	(void)c;
-	size_t n = contain_probe_pids(leaf, pids, CONTAIN_PROBE_PIDS_MAX);
+	size_t n = contain_probe_pids(leaf, pids, CONTAIN_PROBE_PIDS_MAX, NULL);
 	for (size_t i = 0; i < n; i++) {
 		unsigned long long start = contain_reaper_starttime(pids[i]);
 		if (start != 0 && (best == 0 || start < best_start)) {
@@ -107,16 +116,17 @@ unsigned long long contain_probe_rss(pid_t pid)
 	return resident * (unsigned long long)sysconf(_SC_PAGESIZE);
 }
 
-const char *contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
-				unsigned long long *bytes, char *how, size_t how_size)
+bool contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
+			 unsigned long long *bytes, char *how, size_t how_size)
 {
+	bool more = false;
 	char num[CONTAIN_PROBE_NUMBER_BYTES];
 	pid_t pids[CONTAIN_PROBE_PIDS_MAX];
 
 	if (leaf->svc_fd < 0) {
 		*bytes = contain_probe_rss(main_pid);
 		snprintf(how, how_size, "resident memory of its main process");
-		return how;
+		return true;
 	}
 	*bytes = 0;
 	/* Only where the leaf has the memory controller (memory_max on its
@@ -124,11 +134,12 @@ const char *contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
 	if (contain_probe_read(leaf, "memory.current", num, sizeof(num)) > 0) {
 		*bytes = strtoull(num, NULL, 10);
 		snprintf(how, how_size, "memory.current");
-		return how;
+		return true;
 	}
-	size_t n = contain_probe_pids(leaf, pids, CONTAIN_PROBE_PIDS_MAX);
+	size_t n = contain_probe_pids(leaf, pids, CONTAIN_PROBE_PIDS_MAX, &more);
 	for (size_t i = 0; i < n; i++)
 		*bytes += contain_probe_rss(pids[i]);
-	snprintf(how, how_size, "resident memory of %zu process%s", n, n == 1 ? "" : "es");
-	return how;
+	snprintf(how, how_size, "resident memory of %s%zu process%s", more ? "the first " : "",
+		 n, n == 1 ? "" : "es");
+	return !more;
 }

@@ -72,7 +72,21 @@ uint64_t evict_scan_rss(struct service *svc, uint64_t now_ms)
 			continue;
 		/* All it started too (a tester's spawn command held 315 MB
 		 * under rss_max=50M while its worker counted 80 KiB). */
-		unsigned long long rss = worker_memory(w);
+		bool whole = true;
+		unsigned long long rss = worker_memory(w, &whole);
+		/* More processes than are counted: its memory is unknown, and
+		 * unknown is over (a tester's worker held 799 MB under
+		 * rss_max=200M behind 1,100 idle children). Retired, not
+		 * terminated: nothing says it is far past the limit. */
+		if (!whole && w->phase == WORKER_SERVING && w->proto.state != POLICY_STARTING &&
+		    (w->proto.state != POLICY_IDLE ||
+		     retire_may_start(svc->n_retiring, set->max_retiring))) {
+			log_info("service %s: worker %ld has more processes than rss_max counts "
+				 "(%llu KiB in the ones counted): retiring", svc->cfg->name,
+				 (long)w->pid, rss >> 10);
+			evict_retire(w, now_ms, "rss_max");
+			continue;
+		}
 		if (!retire_rss_exceeded(rss, set->rss_max_bytes))
 			continue;
 		/* Busy and far past the limit: its request may not finish (an

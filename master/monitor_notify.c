@@ -219,6 +219,15 @@ bool monitor_notify_follow(struct worker *w, int wstatus, uint64_t now_ms)
 	if (next <= 0)
 		return false;
 	int fd = (int)syscall(SYS_pidfd_open, next, 0);
+	/* Checked again now that the fd pins the process: the pid, looked up
+	 * in the leaf before, may have been reused by a foreign process in
+	 * between, and the root master would follow and signal it. */
+	if (fd >= 0 && !worker_daemon_holds(w, next)) {
+		log_warn("service %s: worker %ld exited; its process %ld left its cgroup "
+			 "before it could be followed", w->svc->cfg->name, (long)w->pid, (long)next);
+		close(fd);
+		return false;
+	}
 	if (fd < 0 || pidmap_put(&m->pids, next, w) < 0) {
 		log_warn("service %s: worker %ld exited; cannot follow its process %ld: %s",
 			 w->svc->cfg->name, (long)w->pid, (long)next,

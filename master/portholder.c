@@ -21,6 +21,7 @@
 #define PORTHOLDER_ADDR_BYTES 64  /* /proc/net/tcp6's local_address */
 #define PORTHOLDER_LINK_BYTES 64
 #define PORTHOLDER_COMM_BYTES 32
+#define PORTHOLDER_STATUS_BYTES 2048 /* /proc/PID/status: "Uid:" is in its first 1 KiB */
 #define PORTHOLDER_TCP_LISTEN 0x0A   /* /proc/net/tcp's st column */
 #define PORTHOLDER_FDS_MAX 100000u   /* fds looked at, all processes together */
 
@@ -81,6 +82,18 @@ static bool portholder_pid_has(const char *pid, const char *want, unsigned *budg
 	return found;
 }
 
+/* The real uid of pid (its status file's "Uid:" line), or -1. */
+static long portholder_uid(long pid)
+{
+	char status[PORTHOLDER_STATUS_BYTES];
+	const char *line;
+
+	if (procstat_file(pid, "status", status, sizeof(status)) < 0 ||
+	    (line = strstr(status, "\nUid:")) == NULL)
+		return -1;
+	return strtol(line + sizeof("\nUid:") - 1, NULL, 10);
+}
+
 void portholder_name(unsigned port, char *out, size_t size)
 {
 	unsigned long inode = 0;
@@ -107,7 +120,14 @@ void portholder_name(unsigned port, char *out, size_t size)
 		for (char *c = comm; *c != '\0'; c++) /* the process names itself */
 			if (*c < ' ' || *c > '~')
 				*c = '?';
-		snprintf(out, size, "listened on by pid %ld (%s), uid %u", pid, comm, uid);
+		/* The process's own uid: the socket's is its maker's (the master,
+		 * for one a worker gave away). */
+		long puid = portholder_uid(pid);
+		if (puid < 0 || (unsigned long)puid == uid)
+			snprintf(out, size, "listened on by pid %ld (%s), uid %u", pid, comm, uid);
+		else
+			snprintf(out, size, "listened on by pid %ld (%s), uid %ld, on a socket "
+				 "uid %u made", pid, comm, puid, uid);
 		closedir(proc);
 		return;
 	}

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmsg.h"
 #include "isolation.h"
 #include "launch.h"
@@ -26,6 +27,7 @@
 #include "protocol.h"
 #include "retire.h"
 #include "service.h"
+#include "sockaudit.h"
 
 #define WORKER_DIGITS_BYTES 16 /* room for an unsigned and its NUL */
 #define WORKER_HOW_BYTES 64    /* how worker_memory measured, for the log */
@@ -373,6 +375,8 @@ void worker_unlink(struct worker *w)
 		isolation_worker_reaped(svc->iso, w->pid);
 	list_append(&svc->m->dead, &w->dead_link);
 	svc->dirty = true;
+	/* What the worker may have changed on the shared sockets. */
+	sockaudit_service(svc, clock_now_ms());
 }
 
 void worker_free(struct worker *w)
@@ -382,12 +386,12 @@ void worker_free(struct worker *w)
 	free(w);
 }
 
-unsigned long long worker_memory(struct worker *w)
+unsigned long long worker_memory(struct worker *w, bool *whole)
 {
 	char how[WORKER_HOW_BYTES];
 	unsigned long long bytes = 0;
 
-	contain_leaf_memory(&w->leaf, w->pid, &bytes, how, sizeof(how));
+	*whole = contain_leaf_memory(&w->leaf, w->pid, &bytes, how, sizeof(how));
 	log_debug("service %s: worker %ld: %llu KiB (%s)", w->svc->cfg->name, (long)w->pid,
 		  bytes >> 10, how);
 	return bytes;

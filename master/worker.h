@@ -125,8 +125,9 @@ void worker_unlink(struct worker *w);
 void worker_free(struct worker *w);
 /* Memory of the worker and all it started, in bytes: its leaf's
  * (contain_leaf_memory: a daemon's children, spawn's command), or its
- * own resident set where it has no leaf. For rss_max. */
-unsigned long long worker_memory(struct worker *w);
+ * own resident set where it has no leaf. For rss_max. *whole false: its
+ * leaf holds more processes than are counted, so the figure is too low. */
+unsigned long long worker_memory(struct worker *w, bool *whole);
 
 /* starting, idle, busy, retiring or stopping (stopping, terminating and
  * dying alike: on its way out); a ready daemon is "running". */

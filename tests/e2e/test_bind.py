@@ -11,6 +11,7 @@ import errno
 import os
 import shutil
 import socket
+import subprocess
 import time
 import unittest
 
@@ -112,6 +113,26 @@ class PortHeld(h.MasterTestCase):
         self.assertRegex(log, r"master\.cf:1: service 127\.0\.0\.1:%d: bind 127\.0\.0\.1:%d: "
                          r"Address already in use: listened on by pid %d \(python3\), uid %d"
                          % (port, port, os.getpid(), os.getuid()))
+
+
+    def test_05b_holder_named_with_its_own_uid(self):
+        """A socket made by one uid and held by a process of another (a
+        worker's socket given away is the master's, uid 0): the holder's
+        uid is named, and the socket's maker's beside it (the socket's
+        uid alone said "uid 0" for a nobody holder: an adversarial run)."""
+        self.require_root("the holder runs as nobody")
+        held = socket.socket()
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        holder = subprocess.Popen(["sleep", "60"], pass_fds=[held.fileno()], user=65534,
+                                  stdin=subprocess.DEVNULL)
+        held.close()
+        self.addCleanup(holder.wait)
+        self.addCleanup(holder.kill)
+        m = self.master("127.0.0.1:%d inet n n n - 1 echo -o prefork=1\n" % port, wait=False)
+        self.assertRegex(refused(self, m), r"Address already in use: listened on by pid %d "
+                         r"\(sleep\), uid 65534, on a socket uid 0 made" % holder.pid)
 
 
 class HostNames(h.MasterTestCase):

@@ -4,6 +4,7 @@ max_use=1 under load, rss_max."""
 
 import json
 import os
+import re
 import socket
 import time
 
@@ -357,3 +358,35 @@ class MaxRetiring(h.MasterTestCase):
         m.ctl("recycle", "all", check=True)
         most, worst, samples = self.sample_leaving(m, first, 8)
         self.assert_bounded(m, most, worst, samples)
+
+
+MANYPROCS = os.path.join(h.BUILD, "tests", "manyprocs")
+
+
+class RssManyProcesses(h.MasterTestCase):
+    """rss_max sums the resident memory of a worker's leaf, of at most
+    1,024 of its processes (contain_probe.c: the master's look is bounded).
+    A worker with more is past what can be counted, and unknown is over:
+    it is retired, whatever the ones counted hold (a tester's worker kept
+    799 MB under rss_max=200M behind 1,100 idle children, the big one
+    never counted). rss_max=10G here: neither leaf comes near it."""
+
+    CF = "svc unix n n n - 1 %s -o prefork=1 -o rss_max=10G -o stop_timeout=1 %d\n"
+
+    def test_more_than_counted_retired(self):
+        m = self.master(self.CF % (MANYPROCS, 1100))
+        pid = int(m.wait_log(r"manyprocs (\d+): 1100 children", 10).group(1))
+        m.wait_log(r"worker %d has more processes than rss_max counts \(\d+ KiB in the "
+                   r"ones counted\): retiring" % pid, 10)
+
+    def test_fewer_kept(self):
+        """1,000 children, a leaf of 1,001: counted, under 10G, kept."""
+        m = self.master(self.CF % (MANYPROCS, 1000), start=False)
+        m.command = lambda *extra: h.Master.command(m, *(extra + ("-v",)))  # the scan's line
+        m.start()
+        pid = int(m.wait_log(r"manyprocs (\d+): 1000 children", 10).group(1))
+        counted = re.compile(r"worker %d: \d+ KiB \(resident memory of 1001 processes\)" % pid)
+        h.poll_until(lambda: len(counted.findall(m.log())) >= 2, 10,
+                     "two rss_max scans of the whole leaf", detail=m.log_tail)
+        self.assertNotIn("retiring", m.log())
+        self.assertEqual(m.worker_pids(), [pid])

@@ -98,7 +98,8 @@ class Identity(Probe):
         self.assertEqual(r["setuid0"]["rc"], -1, "setuid(0) worked: %s" % r["setuid0"])
         self.assertEqual(r["setuid0"]["errno"], 1, "EPERM expected: %s" % r["setuid0"])
         self.assertCaps(r, ZERO_CAPS)
-        self.assertEqual(r["status"]["Seccomp"], "0")
+        # filter mode: the user-namespace filter (UserNamespaces below)
+        self.assertEqual(r["status"]["Seccomp"], "2")
         # session and process group of its own
         self.assertEqual(r["sid"], r["pid"])
         self.assertEqual(r["pgid"], r["pid"])

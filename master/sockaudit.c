@@ -1,0 +1,100 @@
+/* sockaudit.c - owns putting back what a process holding a service's
+ * shared socket (a worker: every worker holds it) changed on it without
+ * a hang-up the loop would see (a shutdown is service.c's). Found by an
+ * adversarial run: such a change outlived the worker, `recycle` and every
+ * reload, and `status --check` said ok:
+ *  - a unix-dgram socket connect(2)ed to a socket of the worker's own:
+ *    every other sender, the master's wake-ups included, got EPERM;
+ *  - TCP_DEFER_ACCEPT on an inet socket: a service whose server speaks
+ *    first (smtpd) greeted nobody;
+ *  - listen(fd, 0): the backlog the configuration set, gone;
+ *  - SO_LINGER on: every connection accepted from it closed with a reset.
+ * Each is undone: the peer dissolved (connect AF_UNSPEC), the option set
+ * back to the master's (it sets neither), listen(2) again with
+ * listen_backlog (which on a listening socket only sets the backlog).
+ * What cannot be undone on a listening socket (TCP_WINDOW_CLAMP, for
+ * one) or is not looked at (SO_RCVBUF, TCP_MAXSEG) is docs/security.md's.
+ *
+ * When: after a worker of the service is reaped, at most once a second
+ * per service (the worker that made the change may be the one gone, and
+ * pools replace workers all the time), so neither an idle master nor a
+ * busy one pays for it per request. Nothing here is fatal: a call that
+ * fails leaves the socket as it was. */
+#include "sockaudit.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "service.h"
+#include "svctype.h"
+
+#define SOCKAUDIT_INTERVAL_MS 1000u
+
+static void sockaudit_dgram(const struct service_config *c, const struct service_socket *s)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+
+	if (getpeername(s->fd, (struct sockaddr *)&peer, &len) < 0)
+		return; /* ENOTCONN: as made */
+	if (connect(s->fd, &unspec, sizeof(unspec)) == 0)
+		log_warn("service %s: %s was connected to a peer by a process holding it "
+			 "(a worker), which refuses every other sender: disconnected", c->name,
+			 s->addr);
+}
+
+static void sockaudit_off(const struct service_config *c, const struct service_socket *s,
+			  int level, int name, const char *what)
+{
+	int v = 0, zero = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(s->fd, level, name, &v, &len) == 0 && v != 0 &&
+	    setsockopt(s->fd, level, name, &zero, sizeof(zero)) == 0)
+		log_warn("service %s: %s had %s set to %d by a process holding it (a worker): "
+			 "set back to 0", c->name, s->addr, what, v);
+}
+
+static void sockaudit_stream(const struct service_config *c, const struct service_socket *s)
+{
+	struct linger lg = { 0 };
+	socklen_t len = sizeof(lg);
+	int domain = 0;
+	socklen_t dlen = sizeof(domain);
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
+	    (domain == AF_INET || domain == AF_INET6))
+		sockaudit_off(c, s, IPPROTO_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT");
+	if (getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff) {
+		struct linger off = { 0 };
+		if (setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off)) == 0)
+			log_warn("service %s: %s had SO_LINGER set by a process holding it "
+				 "(a worker): set back to off", c->name, s->addr);
+	}
+	/* The backlog cannot be read back; setting it costs one call. */
+	(void)listen(s->fd, (int)c->set.listen_backlog);
+}
+
+void sockaudit_service(struct service *svc, uint64_t now_ms)
+{
+	const struct service_config *c = svc->cfg;
+
+	if (svc->sockaudit_ms != 0 && now_ms - svc->sockaudit_ms < SOCKAUDIT_INTERVAL_MS)
+		return;
+	svc->sockaudit_ms = now_ms;
+	for (size_t i = 0; i < svc->nsocks; i++) {
+		const struct service_socket *s = &svc->socks[i];
+
+		if (s->fd < 0 || s->shut)
+			continue;
+		if (c->type == SERVICE_UNIX_DGRAM)
+			sockaudit_dgram(c, s);
+		else if (svctype_listens(c->type))
+			sockaudit_stream(c, s);
+	}
+}

@@ -1,0 +1,82 @@
+"""A worker changes the socket every worker of its service shares, in a way
+that raises no hang-up (master/sockaudit.c): an adversarial run found each
+change outliving the worker, `recycle` and every reload, with `status
+--check` ok. tests/workers/sockchange.py's first instance makes the change
+and exits 0; the master, at that reaping, puts the socket back and says
+so, and its successors serve as before. Each test fails without its rule
+in sockaudit.c (the successor greets nobody, or every sender is refused)."""
+
+import os
+import select
+import socket
+import struct
+import unittest
+
+import harness as h
+
+SOCKCHANGE = os.path.join(h.SRC, "tests", "workers", "sockchange.py")
+GREETING_S = 3.0   # a greeting comes at once; deferred, it never does
+
+
+class SharedSocketChange(h.MasterTestCase):
+    def start(self, cf_type, change):
+        m = self.master("%s n n n - 1 %s -o ready=exec once={DIR}/once %s\n"
+                        % (cf_type, SOCKCHANGE, change), wait=False)
+        m.wait_log(r"sockchange (\d+): changed the shared socket", 10)
+        m.wait_log(r"sockchange (\d+): serving", 10)
+        return m
+
+    def greeted(self, m):
+        """The first line a client reads without sending anything."""
+        with h.connect(m.addr(), GREETING_S) as s:
+            return h.read_line(s, GREETING_S)
+
+    def test_defer_accept_set_back(self):
+        """TCP_DEFER_ACCEPT: a server that speaks first (smtpd) greets
+        nobody, its clients wait 30 s each to be accepted."""
+        m = self.start("127.0.0.1:0 inet", "defer")
+        m.wait_log(r"had TCP_DEFER_ACCEPT set to \d+ by a process holding it "
+                   r"\(a worker\): set back to 0", 5)
+        self.assertRegex(self.greeted(m), r"^sockchange \d+ hello$")
+
+    def test_linger_set_back(self):
+        """SO_LINGER on, 0 s: every accepted connection is reset at close."""
+        m = self.start("127.0.0.1:0 inet", "linger")
+        m.wait_log(r"had SO_LINGER set by a process holding it \(a worker\): "
+                   r"set back to off", 5)
+        with h.connect(m.addr()) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 0, 0))
+            line = h.read_line(s)
+            self.assertRegex(line, r"^sockchange \d+ hello$")
+            self.assertEqual(s.recv(64), b"", "closed with a reset, not a FIN")
+
+    def test_backlog_listened_again(self):
+        """listen(fd, 0): one connection queues, the rest wait for a
+        SYN-ACK that does not come. Listened on again with listen_backlog
+        (not logged: a backlog cannot be read back), 8 clients complete
+        their handshake while the successor takes none (hold=5)."""
+        m = self.start("127.0.0.1:0 inet", "backlog hold=5")
+        clients = []
+        for _ in range(8):
+            c = socket.socket()
+            self.addCleanup(c.close)
+            c.setblocking(False)
+            self.assertNotEqual(c.connect_ex(m.addr()), 0)
+            clients.append(c)
+        _, writable, _ = select.select([], clients, [], 1.0)
+        self.assertEqual(len(writable), 8, "%d of 8 connected" % len(writable))
+
+    def test_dgram_peer_dissolved(self):
+        """A unix-dgram socket connected to the worker's own socket: every
+        other sender gets EPERM. Disconnected, a client's datagram goes
+        through and the successor reads it."""
+        m = self.start("dg unix-dgram", "dgram")
+        m.wait_log(r"was connected to a peer by a process holding it \(a worker\), "
+                   r"which refuses every other sender: disconnected", 5)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as c:
+            c.sendto(b"after", m.addr("dg"))
+        m.wait_log(r"sockchange \d+: datagram 'after'", 5)
+
+
+if __name__ == "__main__":
+    unittest.main()
