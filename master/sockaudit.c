@@ -64,9 +64,14 @@ static void sockaudit_stream(const struct service_config *c, const struct servic
 {
 	struct linger lg = { 0 };
 	socklen_t len = sizeof(lg);
-	int domain = 0;
-	socklen_t dlen = sizeof(domain);
+	int domain = 0, listening = 0;
+	socklen_t dlen = sizeof(domain), llen = sizeof(listening);
 
+	/* Shut down: the hang-up's to mend (service.c), which binds an inet
+	 * socket to its port first; a listen(2) here would autobind port 0's
+	 * to another port. */
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) < 0 || !listening)
+		return;
 	if (getsockopt(s->fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
 	    (domain == AF_INET || domain == AF_INET6))
 		sockaudit_off(c, s, IPPROTO_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT");
