@@ -40,23 +40,22 @@ def in_child(call):
     return word
 
 
-def clone_newuser():
-    rc = libc.syscall(SYS_CLONE, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0)
+def forked(rc):
+    """A clone's return: the child ends at once, the parent reaps it."""
     if rc == 0:
         os._exit(0)
     if rc > 0:
         os.waitpid(rc, 0)
     return rc
+
+
+def clone_newuser():
+    return forked(libc.syscall(SYS_CLONE, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0))
 
 
 def clone3_plain():
     args = ctypes.create_string_buffer(struct.pack("QQQQQQQQ", 0, 0, 0, 0, SIGCHLD, 0, 0, 0))
-    rc = libc.syscall(SYS_CLONE3, args, ctypes.c_size_t(64))
-    if rc == 0:
-        os._exit(0)
-    if rc > 0:
-        os.waitpid(rc, 0)
-    return rc
+    return forked(libc.syscall(SYS_CLONE3, args, ctypes.c_size_t(64)))
 
 
 def setns_own():
