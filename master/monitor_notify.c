@@ -44,6 +44,9 @@
  * and anyone can send to the abstract name (measured: an outsider's flood
  * held the master at 98% of a CPU). */
 #define MONITOR_NOTIFY_STRANGER_MS 1000u
+/* Processes of a leaf tried in turn when the one picked leaves before it
+ * is pinned (monitor_notify_follow). */
+#define MONITOR_NOTIFY_FOLLOW_TRIES 4u
 
 /* Logs a refused datagram, at most once a second per worker (a flood
  * of them costs a counter). */
@@ -214,20 +217,28 @@ bool monitor_notify_follow(struct worker *w, int wstatus, uint64_t now_ms)
 {
 	struct master *m = w->svc->m;
 	struct worker_daemon *d = w->daemon;
-	pid_t next = worker_daemon_successor(w, wstatus);
+	pid_t next = 0;
+	int fd = -1;
 
+	/* Checked again once the fd pins the process: the pid, looked up in
+	 * the leaf before, may have been reused by a foreign process in
+	 * between, and the root master would follow and signal it. One that
+	 * left meanwhile is passed over for the next oldest: a double fork's
+	 * middle process exits just after its parent (lighttpd), and was
+	 * followed to its exit before. */
+	for (unsigned tries = 0; tries < MONITOR_NOTIFY_FOLLOW_TRIES; tries++) {
+		next = worker_daemon_successor(w, wstatus);
+		if (next <= 0)
+			return false;
+		fd = (int)syscall(SYS_pidfd_open, next, 0);
+		if (fd < 0 || worker_daemon_holds(w, next))
+			break;
+		close(fd);
+		fd = -1;
+		next = 0;
+	}
 	if (next <= 0)
 		return false;
-	int fd = (int)syscall(SYS_pidfd_open, next, 0);
-	/* Checked again now that the fd pins the process: the pid, looked up
-	 * in the leaf before, may have been reused by a foreign process in
-	 * between, and the root master would follow and signal it. */
-	if (fd >= 0 && !worker_daemon_holds(w, next)) {
-		log_warn("service %s: worker %ld exited; its process %ld left its cgroup "
-			 "before it could be followed", w->svc->cfg->name, (long)w->pid, (long)next);
-		close(fd);
-		return false;
-	}
 	if (fd < 0 || pidmap_put(&m->pids, next, w) < 0) {
 		log_warn("service %s: worker %ld exited; cannot follow its process %ld: %s",
 			 w->svc->cfg->name, (long)w->pid, (long)next,

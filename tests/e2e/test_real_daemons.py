@@ -113,7 +113,7 @@ class Lighttpd(h.MasterTestCase):
                    and m.service(st=st)["workers"]["running"] == 1, 5,
                    "status showing %d running" % pid)
         lighttpd_get(m.addr(), "bg")
-        self.assertEqual(m.service()["start_failures"], 0)
+        self.assertEqual(m.service()["start_failures"], 0, m.log_tail(40))
         # Its stderr is /dev/null now: no last words, but no SIGKILL either.
         self.assertEqual(m.stop(), 0)
         self.assertNotIn("killing worker", m.log())
