@@ -1,5 +1,5 @@
 /* launch_seccomp.c - child side: the worker may not make a user namespace
- * (user_namespaces=no, the default; docs/security.md, step 15).
+ * (user_namespaces=no, the default; docs/security.md, step 14).
  *
  * Why: a user namespace is all an unprivileged process needs to mount a
  * FUSE file system of its own (no_new_privs already takes away

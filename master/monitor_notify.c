@@ -223,17 +223,20 @@ bool monitor_notify_follow(struct worker *w, int wstatus, uint64_t now_ms)
 	/* Checked again once the fd pins the process: the pid, looked up in
 	 * the leaf before, may have been reused by a foreign process in
 	 * between, and the root master would follow and signal it. One that
-	 * left meanwhile is passed over for the next oldest: a double fork's
-	 * middle process exits just after its parent (lighttpd), and was
-	 * followed to its exit before. */
+	 * left meanwhile (gone, or a zombie) is passed over for the next
+	 * oldest: a double fork's middle process exits just after its parent
+	 * (lighttpd), and was followed to its exit before. */
 	for (unsigned tries = 0; tries < MONITOR_NOTIFY_FOLLOW_TRIES; tries++) {
 		next = worker_daemon_successor(w, wstatus);
 		if (next <= 0)
 			return false;
 		fd = (int)syscall(SYS_pidfd_open, next, 0);
-		if (fd < 0 || worker_daemon_holds(w, next))
+		if (fd < 0 && errno != ESRCH)
+			break; /* reported below */
+		if (fd >= 0 && worker_daemon_holds(w, next))
 			break;
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		fd = -1;
 		next = 0;
 	}
