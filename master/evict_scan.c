@@ -76,18 +76,9 @@ uint64_t evict_scan_rss(struct service *svc, uint64_t now_ms)
 		unsigned long long rss = worker_memory(w, &whole);
 		/* More processes than are counted: its memory is unknown, and
 		 * unknown is over (a tester's worker held 799 MB under
-		 * rss_max=200M behind 1,100 idle children). Retired, not
-		 * terminated: nothing says it is far past the limit. */
-		if (!whole && w->phase == WORKER_SERVING && w->proto.state != POLICY_STARTING &&
-		    (w->proto.state != POLICY_IDLE ||
-		     retire_may_start(svc->n_retiring, set->max_retiring))) {
-			log_info("service %s: worker %ld has more processes than rss_max counts "
-				 "(%llu KiB in the ones counted): retiring", svc->cfg->name,
-				 (long)w->pid, rss >> 10);
-			evict_retire(w, now_ms, "rss_max");
-			continue;
-		}
-		if (!retire_rss_exceeded(rss, set->rss_max_bytes))
+		 * rss_max=200M behind 1,100 idle children); what was counted
+		 * is still a floor for the hard limit below. */
+		if (whole && !retire_rss_exceeded(rss, set->rss_max_bytes))
 			continue;
 		/* Busy and far past the limit: its request may not finish (an
 		 * idle or retiring-idle one is simply retired or stopped). */
@@ -106,8 +97,13 @@ uint64_t evict_scan_rss(struct service *svc, uint64_t now_ms)
 		if (w->proto.state == POLICY_IDLE &&
 		    !retire_may_start(svc->n_retiring, set->max_retiring))
 			continue;
-		log_info("service %s: worker %ld uses %llu KiB (rss_max %llu KiB): retiring",
-			 svc->cfg->name, (long)w->pid, rss >> 10, set->rss_max_bytes >> 10);
+		if (whole)
+			log_info("service %s: worker %ld uses %llu KiB (rss_max %llu KiB): retiring",
+				 svc->cfg->name, (long)w->pid, rss >> 10, set->rss_max_bytes >> 10);
+		else
+			log_info("service %s: worker %ld has more processes than rss_max counts "
+				 "(%llu KiB in the ones counted): retiring", svc->cfg->name,
+				 (long)w->pid, rss >> 10);
 		evict_retire(w, now_ms, "rss_max");
 	}
 	svc->rss_next_ms = now_ms + EVICT_RSS_INTERVAL_MS;
