@@ -4,7 +4,7 @@
  *
  * Pure: numbers in, numbers and errors out (the limit the host allows is
  * the caller's, fdlimit.h). Per worker the master holds its end of the
- * status channel and the read end of the worker's stderr pipe (only the
+ * status channel and the read end of the worker's stderr socket (only the
  * channel with worker_stderr=shared, relay_shared.h); per service its
  * listening sockets and the fds its isolation keeps open (and the shared
  * stderr socket); then a fixed part (control clients, the loop, logs,
@@ -19,7 +19,7 @@
 #include "diag.h"
 #include "launch.h"
 
-#define CONFIG_FDS_PER_WORKER 2u   /* status channel + stderr pipe, master side */
+#define CONFIG_FDS_PER_WORKER 2u   /* status channel + stderr socket, master side */
 #define CONFIG_FDS_PER_WORKER_SHARED 1u /* worker_stderr=shared: the channel alone */
 #define CONFIG_FDS_STDERR_SHARED 3u /* the shared socket's two ends, its pause timer */
 #define CONFIG_FDS_PER_SERVICE 8u  /* exec, jail, cgroup dir and procs, namespaces, spare */

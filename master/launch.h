@@ -39,7 +39,7 @@
 #define LAUNCH_LISTEN_MAX 64
 #define LAUNCH_RLIMITS_MAX 8
 /* The fd block (launch_block.c): one slot for every fd a child may need
- * (listening sockets, status channel, stderr pipe, /dev/null, the command,
+ * (listening sockets, status channel, stderr stream, /dev/null, the command,
  * cgroup.procs, two namespaces, the jail). */
 #define LAUNCH_BLOCK_SLOTS (LAUNCH_LISTEN_MAX + 8)
 

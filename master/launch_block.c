@@ -198,7 +198,7 @@ void launch_block_park(struct launcher *l, struct launch_child *c)
 }
 
 /* Child side: the contract's fds from where the parent put them (c->fd):
- * /dev/null on 0 and 1, the stderr pipe on 2, the listening sockets from 3,
+ * /dev/null on 0 and 1, the stderr stream on 2, the listening sockets from 3,
  * the status channel after them; the command's fd above them, close-on-
  * exec; every other fd closed. */
 LAUNCH_NO_SANITIZE
@@ -226,7 +226,7 @@ int launch_block_place(struct launch_child *c)
 	moved[s->nlisten] = (int)rc;
 	rc = LAUNCH_SYS(SYS_fcntl, c->fd.stderr_fd, F_DUPFD, high);
 	if (rc < 0)
-		return launch_fail(c, "dup stderr pipe", rc);
+		return launch_fail(c, "dup stderr", rc);
 	moved[s->nlisten + 1] = (int)rc;
 	/* The command's fd survives until the exec closes it (CLOEXEC). */
 	if (c->fd.exec >= 0) {

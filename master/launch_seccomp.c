@@ -4,12 +4,12 @@
  * Why: a user namespace is all an unprivileged process needs to mount a
  * FUSE file system of its own (no_new_privs already takes away
  * fusermount's setuid), and a page of such a file can stay unread for as
- * long as its owner likes. A worker that write(2)s such a page into its
- * stderr pipe, or read(2)s its fifo into one, holds that pipe's mutex
- * through the fault, and the master's next read or write of the pipe
- * sleeps uninterruptibly on the mutex: O_NONBLOCK does not help (an
- * adversarial run froze the master in D state so, and made workers that
- * no stop could end). A user namespace is also the usual door to kernel
+ * long as its owner likes. A worker that read(2)s its fifo into such a
+ * page holds the fifo's mutex through the fault, and the master's next
+ * wake-up write sleeps uninterruptibly on the mutex: O_NONBLOCK does not
+ * help (an adversarial run froze the master in D state so through the
+ * stderr pipe workers then had, and made workers that no stop could end;
+ * stderr is a socket since, relay.h). A user namespace is also the usual door to kernel
  * attack surface an unprivileged process otherwise lacks.
  *
  * The filter: unshare(2) and clone(2) with CLONE_NEWUSER fail with EPERM;

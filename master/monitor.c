@@ -262,7 +262,7 @@ struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
 			w->stderr_watch.fd = fd;
 			monitor_close_stderr(w); /* unread: the worker gets EPIPE */
 		}
-		relay_attach(&w->relay, &m->loop, &w->stderr_watch); /* lets it pause the pipe */
+		relay_attach(&w->relay, &m->loop, &w->stderr_watch); /* lets it pause the stream */
 	}
 	lifelog_born(w, now_ms);
 	if (w->daemon != NULL) { /* no status channel: its NOTIFY_SOCKET, if any */

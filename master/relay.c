@@ -8,6 +8,7 @@
 #include "relay.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,29 @@
 
 #define RELAY_BUF_BYTES 16384u
 
-void relay_attach(struct relay *r, struct event_loop *loop, struct event_watch *pipe)
+int relay_open_own(int fds[2])
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+		return -1;
+	/* A passed fd's close could block us (cmsg.h); one way only, so a
+	 * worker reading its fd 2 gets end-of-file. */
+	(void)cmsg_refuse_fds(fds[0]);
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0 || shutdown(fds[0], SHUT_WR) < 0 ||
+	    shutdown(fds[1], SHUT_RD) < 0) {
+		int err = errno;
+		close(fds[0]);
+		close(fds[1]);
+		fds[0] = fds[1] = -1;
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void relay_attach(struct relay *r, struct event_loop *loop, struct event_watch *stream)
 {
 	r->loop = loop;
-	r->pipe = pipe;
+	r->stream = stream;
 }
 
 static void relay_start(struct relay *r, uint64_t now_ms)
@@ -154,14 +174,14 @@ static void relay_on_timer(struct event_watch *ew, uint32_t revents)
 	if (read(ew->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return;
 	r->paused = false;
-	event_set(r->loop, r->pipe, EPOLLIN); /* a no-op once the pipe is closed */
+	event_set(r->loop, r->stream, EPOLLIN); /* a no-op once the stream is closed */
 }
 
-/* Stops reading the pipe until the read budget has refilled. False if it
+/* Stops reading the stream until the read budget has refilled. False if it
  * cannot (not attached, no timerfd): the caller reads on. */
 static bool relay_pause(struct relay *r, uint64_t now_ms)
 {
-	if (r->loop == NULL || r->pipe == NULL || r->pipe->fd < 0)
+	if (r->loop == NULL || r->stream == NULL || r->stream->fd < 0)
 		return false;
 	if (!r->timer_open) {
 		int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -186,7 +206,7 @@ static bool relay_pause(struct relay *r, uint64_t now_ms)
 	/* Paused = EPOLLONESHOT alone: a hang-up is reported at most once
 	 * more, not on every turn of the loop. */
 	if (timerfd_settime(r->timer.fd, 0, &its, NULL) < 0 ||
-	    event_set(r->loop, r->pipe, EPOLLONESHOT) < 0)
+	    event_set(r->loop, r->stream, EPOLLONESHOT) < 0)
 		return false;
 	r->paused = true;
 	return true;
@@ -289,9 +309,9 @@ void relay_flush(struct relay *r, const char *service, pid_t pid)
 	relay_start(r, now);
 	if (r->partial != NULL && r->len > 0)
 		relay_line(r, r->partial, r->len, service, pid, now);
-	/* What a paused (or too full) pipe still holds is lost: say so. */
-	if (r->pipe != NULL && r->pipe->fd >= 0 &&
-	    ioctl(r->pipe->fd, FIONREAD, &pending) == 0 && pending > 0)
+	/* What a paused (or too full) stream still holds is lost: say so. */
+	if (r->stream != NULL && r->stream->fd >= 0 &&
+	    ioctl(r->stream->fd, FIONREAD, &pending) == 0 && pending > 0)
 		relaylimit_drop(&r->limit, (uint64_t)pending, 0);
 	relay_summary(r, service, pid);
 	free(r->partial);

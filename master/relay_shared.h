@@ -1,8 +1,8 @@
 /* relay_shared.h - worker_stderr=shared: one stream socket that is the
  * stderr of every worker of a service, read with each writer's pid.
  *
- * With worker_stderr=own (the default) each worker has a pipe of its own
- * and the master holds its read end: two master fds per worker with the
+ * With worker_stderr=own (the default) each worker has a socket of its
+ * own (relay_open_own) and the master holds the other end: two master fds per worker with the
  * status channel. Shared, the master holds two fds per service (both ends
  * of the socket: it gives the write end to each new worker) and one per
  * worker. Lines are still logged as "SERVICE[PID]: line" with the pid the

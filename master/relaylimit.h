@@ -11,8 +11,8 @@
  * "(N bytes, M lines suppressed)"; a worker's exit flushes it too.
  *
  * Reading: a third bucket, in bytes read (logged or not). When it is empty
- * the master stops reading the pipe until RELAYLIMIT_READ_RESUME_BYTES have
- * refilled: the worker then blocks on its own stderr once the pipe is full.
+ * the master stops reading the stream until RELAYLIMIT_READ_RESUME_BYTES have
+ * refilled: the worker then blocks on its own stderr once its buffer is full.
  * Under the read limit a flooding worker is drained and its excess dropped
  * (it keeps serving); past it, the master spends nothing on it. So the
  * master's cost per worker is bounded by RELAYLIMIT_READ_BYTES_PER_S
@@ -39,7 +39,7 @@
 #define RELAYLIMIT_SERVICE_LINES_BURST 10000u
 #define RELAYLIMIT_SERVICE_BYTES_PER_S (256u * 1024u)
 #define RELAYLIMIT_SERVICE_BYTES_BURST (2048u * 1024u)
-/* Read per service, all its workers' pipes together (logged or dropped):
+/* Read per service, all its workers' streams together (logged or dropped):
  * each new worker's own read budget starts full too, so churning workers
  * had the master read (and drop) 100 MB/s, half a CPU. */
 #define RELAYLIMIT_SERVICE_READ_BYTES_PER_S (2048u * 1024u)
@@ -47,7 +47,7 @@
 /* Suppression ends once both buckets hold this share of their burst. */
 #define RELAYLIMIT_RESUME_PCT 10u
 /* Read per worker (logged or dropped): rate, burst, and how much must have
- * refilled before a paused pipe is read again. */
+ * refilled before a paused stream is read again. */
 #define RELAYLIMIT_READ_BYTES_PER_S (1024u * 1024u)
 #define RELAYLIMIT_READ_BURST_BYTES (1024u * 1024u)
 #define RELAYLIMIT_READ_RESUME_BYTES (64u * 1024u)
@@ -76,7 +76,7 @@ void relaylimit_init_service(struct relaylimit *l, uint64_t now_ms);
 /* A log line of `bytes` worker bytes: true if it may be logged, false if
  * it is suppressed (and counted). */
 bool relaylimit_line(struct relaylimit *l, size_t bytes, uint64_t now_ms);
-/* Counts bytes and lines suppressed without asking (left in the pipe). */
+/* Counts bytes and lines suppressed without asking (left in the stream). */
 void relaylimit_drop(struct relaylimit *l, uint64_t bytes, uint64_t lines);
 /* True once per suppression run, when there is something to report: sets
  * the counts and starts counting anew. */
@@ -85,7 +85,7 @@ bool relaylimit_summary(struct relaylimit *l, uint64_t *bytes, uint64_t *lines);
 size_t relaylimit_readable(struct relaylimit *l, uint64_t now_ms);
 /* Accounts n bytes read. */
 void relaylimit_did_read(struct relaylimit *l, size_t n, uint64_t now_ms);
-/* When a paused pipe may be read again. */
+/* When a paused stream may be read again. */
 uint64_t relaylimit_resume_ms(const struct relaylimit *l, uint64_t now_ms);
 
 #endif

@@ -277,8 +277,9 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
 		goto fail_errno;
 	if (chan[0] >= 0)
 		(void)cmsg_refuse_fds(chan[0]); /* its fds could block us (cmsg.h) */
-	/* Its stderr: a pipe of its own, or the service's shared socket,
-	 * opened with the first worker (again after a read error closed it). */
+	/* Its stderr: a socket of its own (relay.h: not a pipe), or the
+	 * service's shared socket, opened with the first worker (again after
+	 * a read error closed it). */
 	e.step = "stderr socket";
 	if (config_stderr_shared(c) && !svc->stderr_shared.open) {
 		if (relay_shared_open(&svc->stderr_shared, &m->loop, c->name, worker_stderr_route,
@@ -287,12 +288,9 @@ struct worker *worker_spawn(struct service *svc, uint64_t now_ms,
 		svc->stderr_shared.own.service_limit = &svc->stderr_budget;
 	}
 	w->relay.service_limit = &svc->stderr_budget;
-	e.step = "pipe";
-	if (!svc->stderr_shared.open) {
-		if (pipe2(errp, O_CLOEXEC) < 0)
-			goto fail_errno;
-		fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	}
+	e.step = "stderr socket pair";
+	if (!svc->stderr_shared.open && relay_open_own(errp) < 0)
+		goto fail_errno;
 	/* The worker's end blocks (a worker is a plain program); ours never. */
 	if (chan[1] >= 0)
 		fcntl(chan[1], F_SETFL, fcntl(chan[1], F_GETFL) & ~O_NONBLOCK);

@@ -1,6 +1,6 @@
 /* worker.h - one worker process as the master sees it: the process handle.
  *
- * worker.c owns starting a worker (status channel, stderr pipe, launch),
+ * worker.c owns starting a worker (status channel, stderr socket, launch),
  * the lists that order a service's workers for the evictor's timers, and
  * the verbs that make a worker leave (retire, stop, terminate, kill). It
  * decides nothing: the monitor (monitor.c) applies what a worker says, the
@@ -87,7 +87,7 @@ struct worker {
 	struct worker_daemon *daemon; /* ready=notify|exec (worker_daemon.h); NULL: protocol */
 };
 
-/* Starts one worker for svc: channel, stderr pipe, launch, lists. Our
+/* Starts one worker for svc: channel, stderr socket, launch, lists. Our
  * ends of the channel and the pipe are left in status_watch.fd and
  * stderr_watch.fd for the monitor to watch (monitor_spawn). Returns it, or
  * NULL with why saying which step failed (nothing left behind). */

@@ -107,9 +107,11 @@ class Contract(h.MasterTestCase):
         fdmap = h.proc_fds(pid)
         self.assertEqual(fdmap.get(0), "/dev/null", "fds %s" % fdmap)
         self.assertEqual(fdmap.get(1), "/dev/null", "fds %s" % fdmap)
-        self.assertTrue(fdmap.get(2, "").startswith("pipe:"), "fds %s" % fdmap)
+        # fd 2: a stream socket of its own, not a pipe (relay.h)
+        self.assertTrue(fdmap.get(2, "").startswith("socket:"), "fds %s" % fdmap)
         self.assertTrue(fdmap.get(3, "").startswith("socket:"), "fds %s" % fdmap)
         self.assertTrue(fdmap.get(4, "").startswith("socket:"), "fds %s" % fdmap)
+        self.assertEqual(len({fdmap[2], fdmap[3], fdmap[4]}), 3, "fds %s" % fdmap)
 
     def test_13c_environment(self):
         m, pids = self.start()

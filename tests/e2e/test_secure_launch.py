@@ -114,8 +114,9 @@ class Identity(Probe):
         self.assertEqual(st["fds"], [0, 1, 2, 3, 4], "fds at start: %s" % st["fd_targets"])
         t = st["fd_targets"]
         self.assertEqual((t["0"], t["1"]), ("/dev/null", "/dev/null"))
-        self.assertTrue(t["2"].startswith("pipe:"), t)
+        self.assertTrue(t["2"].startswith("socket:"), t)  # not a pipe (relay.h)
         self.assertTrue(t["3"].startswith("socket:") and t["4"].startswith("socket:"), t)
+        self.assertEqual(len({t["2"], t["3"], t["4"]}), 3, t)
         # environment: import_environment (TZ) plus the contract's
         env = st["env"]
         extra = sorted(k for k in env if k not in CONTRACT_ENV | {"TZ"}

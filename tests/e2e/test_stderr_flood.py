@@ -224,6 +224,54 @@ class StderrFlood(h.MasterTestCase):
         """stderr on a stream socket nobody reads (journald's kind)."""
         self.slow_reader("socket")
 
+    def test_11_fds_sent_down_stderr_are_not_kept(self):
+        """A worker that sends fds (SCM_RIGHTS) down its stderr socket (its
+        own or the shared one): none reaches the master's fd table; its
+        lines are still logged.
+        Where the kernel has SO_PASSRIGHTS (6.16) every such message is
+        refused (EPERM) and sent again without them."""
+        m = self.master(flood_config("burst 0", False, self.OPTS, 1))
+        pid = m.worker_pids("flood")[0]
+        m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
+        before = set(os.listdir("/proc/%d/fd" % m.pid))
+        m.write("master.cf", flood_config("burst 0", False, self.OPTS, 1)
+                + "sender unix n n n - 1 {STDERRFLOOD} -o prefork=1 %s fds %d\n"
+                % (self.OPTS, FDS_MESSAGES))
+        rc, out, err = m.ctl("reload")
+        self.assertEqual(rc, 0, out + err)
+        mm = m.wait_log(r"^sender\[(\d+)\]: fds sent pid=\1 refused=(\d+)$")
+        sent = int(mm.group(1))
+        if h.kernel_refuses_fds():
+            self.assertEqual(int(mm.group(2)), FDS_MESSAGES, "messages with fds not refused")
+        logged = [l for l in m.log().splitlines() if l == "sender[%d]: with fds" % sent]
+        self.assertGreater(len(logged), 0)
+        new = {}
+        for fd in set(os.listdir("/proc/%d/fd" % m.pid)) - before:
+            try:
+                new[fd] = os.readlink("/proc/%d/fd/%s" % (m.pid, fd))
+            except OSError:
+                pass
+        kept = sum(1 for v in new.values() if v == "/dev/null")
+        self.assertEqual(kept, 0, "%d of the fds sent were kept" % kept)
+
+    def test_15_own_stderr_is_a_socket_not_a_pipe(self):
+        """worker_stderr=own: each worker's fd 2 is a stream socket of its
+        own, not a pipe. A pipe's writer holds the pipe's mutex through the
+        page faults of its write, and the master's read of it then sleeps
+        uninterruptibly (the sixth adversarial round froze the master so
+        with a fault the worker could make last); a socket's reader takes
+        no lock its writer holds."""
+        m = self.master(flood_config("burst 0", False, self.OPTS, 2))
+        pids = m.worker_pids("flood")
+        self.assertEqual(len(pids), 2)
+        links = set()
+        for pid in pids:
+            m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
+            link = os.readlink("/proc/%d/fd/2" % pid)
+            self.assertTrue(link.startswith("socket:"), "fd 2 of %d is %s" % (pid, link))
+            links.add(link)
+        self.assertEqual(len(links), 2, "the workers share one fd 2: %s" % links)
+
 
 def master_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
@@ -237,6 +285,7 @@ class SharedStderrFlood(StderrFlood):
     OPTS = "-o worker_stderr=shared"
     test_06_slow_pipe_reader = None
     test_07_slow_socket_reader = None
+    test_15_own_stderr_is_a_socket_not_a_pipe = None  # its own test: 08
     WORKERS = 8
 
     def test_08_lines_under_the_writers_pid(self):
@@ -271,7 +320,7 @@ class SharedStderrFlood(StderrFlood):
                 m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
             held[opts] = master_fds(m.pid)
             m.stop()
-        # Shared: WORKERS pipes fewer, the socket's two ends more.
+        # Shared: WORKERS own sockets fewer, the shared one's two ends more.
         self.assertEqual(held[""] - held[self.OPTS], self.WORKERS - 2, held)
 
     def test_10_reload_between_own_and_shared(self):
@@ -291,40 +340,12 @@ class SharedStderrFlood(StderrFlood):
                    len(m.worker_pids("flood")) == 2, what="a new generation of 2")
         for pid in m.worker_pids("flood"):
             m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
-            self.assertTrue(os.readlink("/proc/%d/fd/2" % pid).startswith("pipe:"))
+            self.assertTrue(os.readlink("/proc/%d/fd/2" % pid).startswith("socket:"))
         self.assertEqual(m.service("flood")["stderr"], "own")
-        # 2 pipes in, the socket's 2 ends out (once the old one is gone).
+        # 2 sockets of their own in, the shared one's 2 ends out (once
+        # the old one is gone).
         m.wait_for(lambda st: master_fds(m.pid) == fds_before, what="the shared socket closed")
         self.assertTrue(m.alive())
-
-    def test_11_fds_sent_down_stderr_are_not_kept(self):
-        """A worker that sends fds (SCM_RIGHTS) down its stderr socket:
-        none reaches the master's fd table; its lines are still logged.
-        Where the kernel has SO_PASSRIGHTS (6.16) every such message is
-        refused (EPERM) and sent again without them."""
-        m = self.master(flood_config("burst 0", False, self.OPTS, 1))
-        pid = m.worker_pids("flood")[0]
-        m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
-        before = set(os.listdir("/proc/%d/fd" % m.pid))
-        m.write("master.cf", flood_config("burst 0", False, self.OPTS, 1)
-                + "sender unix n n n - 1 {STDERRFLOOD} -o prefork=1 %s fds %d\n"
-                % (self.OPTS, FDS_MESSAGES))
-        rc, out, err = m.ctl("reload")
-        self.assertEqual(rc, 0, out + err)
-        mm = m.wait_log(r"^sender\[(\d+)\]: fds sent pid=\1 refused=(\d+)$")
-        sent = int(mm.group(1))
-        if h.kernel_refuses_fds():
-            self.assertEqual(int(mm.group(2)), FDS_MESSAGES, "messages with fds not refused")
-        logged = [l for l in m.log().splitlines() if l == "sender[%d]: with fds" % sent]
-        self.assertGreater(len(logged), 0)
-        new = {}
-        for fd in set(os.listdir("/proc/%d/fd" % m.pid)) - before:
-            try:
-                new[fd] = os.readlink("/proc/%d/fd/%s" % (m.pid, fd))
-            except OSError:
-                pass
-        kept = sum(1 for v in new.values() if v == "/dev/null")
-        self.assertEqual(kept, 0, "%d of the fds sent were kept" % kept)
 
     def test_12_two_writers_of_tiny_lines(self):
         """A worker and its child writing 2-byte lines in turn: every read
