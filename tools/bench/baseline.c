@@ -1,10 +1,14 @@
 /* baseline.c - bench-baseline: the no-master comparison servers.
  *
- *   bench-baseline -a HOST:PORT -p POOL [-m prefork|fork|forkexec] [-x PROG] [-l]
+ *   bench-baseline -a HOST:PORT -p POOL [-m prefork|epoll|fork|forkexec] [-x PROG] [-l]
  *
  * prefork: open the listening socket, fork POOL children that each loop
  *   accept() -> echo_handle() -> close() for ever: the same per-connection
  *   work as the echo service, without a master, status reports or recycling.
+ * epoll: the same pool, each child sleeping as a libmaster worker does
+ *   (epoll_wait on the non-blocking listener with EPOLLEXCLUSIVE, then
+ *   accept4 until EAGAIN) instead of in a blocking accept(): what that
+ *   way of sleeping costs by itself, apart from anything the master adds.
  * fork: one process accepts and forks a child per connection (child:
  *   echo_handle, _exit), reaping with waitpid(WNOHANG). -p is ignored.
  * forkexec: the same, but the child execs PROG (default /bin/cat) with the
@@ -24,9 +28,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -66,7 +72,7 @@ static void baseline_on_child(int sig)
 
 static void baseline_usage(void)
 {
-	fprintf(stderr, "usage: bench-baseline -a HOST:PORT -p POOL [-m prefork|fork|forkexec] [-x PROG] [-l]\n");
+	fprintf(stderr, "usage: bench-baseline -a HOST:PORT -p POOL [-m prefork|epoll|fork|forkexec] [-x PROG] [-l]\n");
 	exit(2);
 }
 
@@ -119,6 +125,29 @@ static void baseline_prefork_child(int lfd)
 		}
 		baseline_serve(fd);
 		close(fd);
+	}
+}
+
+/* -m epoll: libmaster's way of sleeping (see the header), nothing else. */
+static void baseline_epoll_child(int lfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = lfd };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0) {
+		fprintf(stderr, "bench-baseline: epoll: %s\n", strerror(errno));
+		_exit(1);
+	}
+	for (;;) {
+		if (epoll_wait(ep, &ev, 1, -1) < 0)
+			continue; /* EINTR */
+		for (;;) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0)
+				break; /* EAGAIN: a sibling took it, or none is left */
+			baseline_serve(fd);
+			close(fd);
+		}
 	}
 }
 
@@ -175,7 +204,8 @@ static void baseline_kids_stop(struct baseline_kids *k)
 	}
 }
 
-static void baseline_run_prefork(int lfd, unsigned pool, struct baseline_kids *kids, const sigset_t *orig)
+static void baseline_run_prefork(int lfd, unsigned pool, bool use_epoll, struct baseline_kids *kids,
+				 const sigset_t *orig)
 {
 	pid_t self = getpid();
 	for (unsigned i = 0; i < pool; i++) {
@@ -186,6 +216,8 @@ static void baseline_run_prefork(int lfd, unsigned pool, struct baseline_kids *k
 		}
 		if (pid == 0) {
 			baseline_child_setup(self, orig);
+			if (use_epoll)
+				baseline_epoll_child(lfd);
 			baseline_prefork_child(lfd);
 		}
 		baseline_kids_add(kids, pid);
@@ -249,6 +281,7 @@ int main(int argc, char **argv)
 	const char *addr = NULL;
 	long pool = -1;
 	int fork_mode = 0;
+	bool use_epoll = false;
 	const char *exec_prog = NULL;
 	int c;
 	while ((c = getopt(argc, argv, "a:p:m:x:l")) != -1) {
@@ -268,8 +301,10 @@ int main(int argc, char **argv)
 				fork_mode = 1;
 			else if (strcmp(optarg, "forkexec") == 0)
 				fork_mode = 2;
+			else if (strcmp(optarg, "epoll") == 0)
+				use_epoll = true;
 			else if (strcmp(optarg, "prefork") != 0) {
-				fprintf(stderr, "bench-baseline: -m: unknown mode \"%s\" (prefork|fork|forkexec)\n", optarg);
+				fprintf(stderr, "bench-baseline: -m: unknown mode \"%s\" (prefork|epoll|fork|forkexec)\n", optarg);
 				exit(2);
 			}
 			break;
@@ -303,7 +338,7 @@ int main(int argc, char **argv)
 		exit(2);
 	}
 	struct baseline_kids kids = { 0 };
-	if (fork_mode && fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0) {
+	if ((fork_mode || use_epoll) && fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0) {
 		fprintf(stderr, "bench-baseline: O_NONBLOCK on the listening socket: %s\n", strerror(errno));
 		exit(1);
 	}
@@ -312,7 +347,7 @@ int main(int argc, char **argv)
 	if (fork_mode)
 		baseline_run_fork(lfd, &kids, &orig, fork_mode == 2 ? exec_prog : NULL);
 	else
-		baseline_run_prefork(lfd, (unsigned)pool, &kids, &orig);
+		baseline_run_prefork(lfd, (unsigned)pool, use_epoll, &kids, &orig);
 	baseline_kids_stop(&kids);
 	free(kids.pids);
 	close(lfd);

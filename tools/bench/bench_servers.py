@@ -158,7 +158,7 @@ class Server:
     def _start(self, args):
         log = open(self.log_path, "wb")
         new_session = False
-        if self.case in ("baseline", "fork", "forkexec"):
+        if self.case in ("baseline", "epoll", "fork", "forkexec"):
             cmd = [os.path.join(self.bench, "bench-baseline"), "-a", "127.0.0.1:0",
                    "-p", str(self.pool), "-m", "prefork" if self.case == "baseline" else self.case]
             if self.protocol == "line":
