@@ -1,7 +1,9 @@
 /* wakeup.c - owns a service's wake-up timer at run time (see wakeup.h).
  * Nothing here blocks (trigger.c's sends never wait; an inet connect that
  * does not complete at once is finished from the loop, or given up after
- * WAKEUP_CONNECT_TIMEOUT_MS); nothing is fatal: a trigger that cannot be
+ * WAKEUP_CONNECT_TIMEOUT_MS; a fifo's byte is written by a thread of its
+ * own, fifowake.h, since a pipe write waits for whoever holds the pipe's
+ * mutex, O_NONBLOCK or not); nothing is fatal: a trigger that cannot be
  * sent is a skipped wake-up, logged at debug like every other. */
 #include "wakeup.h"
 
@@ -23,6 +25,7 @@ void wakeup_init(struct wakeup *wk, struct event_loop *loop)
 	wk->conn.fd = -1;
 	wk->conn_deadline_ms = CLOCK_NEVER_MS;
 	wk->sent = wk->skipped = 0;
+	wk->fifo = NULL;
 }
 
 static void wakeup_drop_conn(struct wakeup *wk)
@@ -41,6 +44,7 @@ static void wakeup_drop_conn(struct wakeup *wk)
 void wakeup_fini(struct wakeup *wk)
 {
 	wakeup_drop_conn(wk);
+	fifowake_release(&wk->fifo);
 }
 
 static void wakeup_count(struct wakeup *wk, enum trigger_result r, const char *why)
@@ -71,9 +75,14 @@ static void wakeup_send(struct wakeup *wk, const struct wakeup_service *s, uint6
 {
 	char why[TRIGGER_WHY_BYTES];
 	int conn = -1;
-	enum trigger_result r = trigger_send(s->cfg, s->listen_fd, s->wake_fd, &conn, why,
-					     sizeof(why));
+	enum trigger_result r;
 
+	if (s->cfg->type == SERVICE_FIFO) {
+		bool sent = fifowake_send(&wk->fifo, s->wake_fd, why, sizeof(why));
+		wakeup_count(wk, sent ? TRIGGER_SENT : TRIGGER_FAILED, why);
+		return;
+	}
+	r = trigger_send(s->cfg, s->listen_fd, s->wake_fd, &conn, why, sizeof(why));
 	if (r != TRIGGER_PENDING) {
 		wakeup_count(wk, r, why);
 		return;
@@ -102,7 +111,7 @@ uint64_t wakeup_tick(struct wakeup *wk, const struct wakeup_service *s, uint64_t
 		wakeup_drop_conn(wk);
 		wakeup_count(wk, TRIGGER_FAILED, "connect: timed out");
 	}
-	st.pending = wk->connecting;
+	st.pending = wk->connecting || fifowake_busy(wk->fifo);
 	if (s->listen_fd < 0)
 		st.stopping = true; /* its socket went to a successor */
 	a = wakeup_policy_decide(&st, &wk->next_ms, now_ms);

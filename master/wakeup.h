@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "fifowake.h"
 #include "wakeup_policy.h"
 
 /* An inet trigger still connecting is given up after this long. */
@@ -30,6 +31,7 @@ struct wakeup {
 	struct event_watch conn;   /* its socket, watched for writable */
 	uint64_t conn_deadline_ms;
 	uint64_t sent, skipped;    /* counters, for status */
+	struct fifowake *fifo;     /* fifo: its writer (fifowake.h), NULL: none yet */
 };
 
 /* What the pool knows about the service at this turn. */

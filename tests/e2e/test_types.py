@@ -8,9 +8,14 @@ The worker is tests/workers/typesworker.c: it appends one line per request
 to a record file, "MONOTONIC_MS PID TYPE HEX", so the test sees what each
 request held and when (CLOCK_MONOTONIC, as time.monotonic())."""
 
+import ctypes
+import fcntl
+import mmap
 import os
 import socket
 import stat
+import struct
+import threading
 import time
 
 import harness as h
@@ -48,6 +53,44 @@ def wait_record(m, typ, data, timeout=SERVE_TIMEOUT_S):
 
 def wakes(m, typ=None):
     return [r for r in records(m) if r[3] == WAKE and (typ is None or r[2] == typ)]
+
+
+# userfaultfd(2) on x86_64, and its ioctls (linux/userfaultfd.h)
+SYS_USERFAULTFD_X86_64 = 323
+UFFD_API = 0xAA
+UFFDIO_API = 0xC018AA3F
+UFFDIO_REGISTER = 0xC020AA00
+UFFDIO_REGISTER_MODE_MISSING = 1
+PAGE_BYTES = 4096
+
+
+class PipeLockHolder:
+    """Holds a pipe's mutex the way a hostile writer does: a write(2) from
+    a page whose fault nobody answers (userfaultfd, root only here; a
+    worker or a local user gets the same with pages it made slow to fault
+    in). The kernel holds the mutex through the copy, so every other
+    write, read, open and last close of the pipe waits, O_NONBLOCK or not.
+    release() answers the fault (closing the userfaultfd gives it a zero
+    page) and the write ends."""
+
+    def __init__(self, fd):
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.uffd = libc.syscall(SYS_USERFAULTFD_X86_64, os.O_CLOEXEC | os.O_NONBLOCK)
+        if self.uffd < 0:
+            raise OSError(ctypes.get_errno(), "userfaultfd")
+        fcntl.ioctl(self.uffd, UFFDIO_API, bytearray(struct.pack("QQQ", UFFD_API, 0, 0)))
+        self.page = mmap.mmap(-1, PAGE_BYTES)
+        addr = ctypes.addressof(ctypes.c_char.from_buffer(self.page))
+        fcntl.ioctl(self.uffd, UFFDIO_REGISTER, bytearray(
+            struct.pack("QQQQ", addr, PAGE_BYTES, UFFDIO_REGISTER_MODE_MISSING, 0)))
+        self.thread = threading.Thread(target=os.write, args=(fd, memoryview(self.page)[:1]),
+                                       daemon=True)
+        self.thread.start()
+
+    def release(self):
+        os.close(self.uffd)
+        self.thread.join(h.IO_TIMEOUT_S)
+        return not self.thread.is_alive()
 
 
 def send_fd(path, fd):
@@ -194,6 +237,44 @@ class Wakeup(h.MasterTestCase):
                                "a burst of wake-ups (queued while busy): %r" % got)
         after = [r for r in got if r[0] > t_end]
         self.assertIn(len(after), (2, 3), "wake-ups after the busy spell: %r" % got)
+
+
+    def test_14_fifo_lock_held_by_an_outsider(self):
+        """A fifo's wake-ups while someone else holds the pipe's lock (any
+        local user may write to a public fifo; a worker reads it): the
+        master's wake-up write would wait for the lock, uninterruptibly,
+        O_NONBLOCK or not, and the whole loop with it (the seventh
+        adversarial round: 1.4 s at a time). It is written off the loop
+        (fifowake.h): status answers at once throughout, the wake-ups
+        that fall due meanwhile are skipped, not queued, and they go on
+        once the lock is let go."""
+        if os.uname().machine != "x86_64" or os.geteuid() != 0:
+            self.skipTest("holds the lock with userfaultfd: x86_64 and root only")
+        m = self.master("wk fifo n n n 1 1 {TYPESWORKER} -o prefork=1 " + RECORD + "\n")
+        h.poll_until(lambda: wakes(m, "fifo"), 5, "the first wake-up", detail=m.detail)
+        fd = os.open(m.path("run", "public", "wk"), os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            holder = PipeLockHolder(fd)
+            held_since = time.monotonic()
+            worst = 0.0
+            try:
+                # Three wake-ups fall due while the lock is held.
+                while time.monotonic() - held_since < 3.5:
+                    t = time.monotonic()
+                    rc, out, err = m.ctl("status", "--json")
+                    worst = max(worst, time.monotonic() - t)
+                    self.assertEqual(rc, 0, out + err)
+                w = m.service()["wakeup"]
+            finally:
+                self.assertTrue(holder.release(), "the held write did not end")
+            t_free = time.monotonic()
+        finally:
+            os.close(fd)
+        self.assertLess(worst, 0.5, "status took %.2f s while the fifo's lock was held" % worst)
+        self.assertGreaterEqual(w["skipped"], 2, "wake-ups due meanwhile not skipped: %r" % w)
+        h.poll_until(lambda: [r for r in wakes(m, "fifo") if r[0] > t_free + 0.1], 5,
+                     "a wake-up after the lock was let go", detail=m.detail)
+        self.assertTrue(m.alive())
 
 
 class Reload(h.MasterTestCase):
