@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,32 @@ static void *fifowake_thread(void *arg)
 	return NULL;
 }
 
+static void *fifowake_closer(void *arg)
+{
+	(void)close((int)(intptr_t)arg);
+	return NULL;
+}
+
+/* A detached thread with every signal blocked and a small stack. */
+static int fifowake_spawn(void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	sigset_t all, old;
+	int err = pthread_attr_init(&attr);
+
+	if (err != 0)
+		return err;
+	(void)pthread_attr_setstacksize(&attr, FIFOWAKE_STACK_BYTES);
+	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the thread */
+	err = pthread_create(&thread, &attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return err;
+}
+
 static bool fifowake_fail(char *why, size_t why_size, const char *what, int err)
 {
 	snprintf(why, why_size, "%s: %s", what, strerror(err));
@@ -74,9 +101,6 @@ static bool fifowake_fail(char *why, size_t why_size, const char *what, int err)
 bool fifowake_send(struct fifowake **fwp, int wake_fd, char *why, size_t why_size)
 {
 	struct fifowake *fw = *fwp;
-	pthread_attr_t attr;
-	pthread_t thread;
-	sigset_t all, old;
 	int err;
 
 	fifowake_sweep();
@@ -100,22 +124,19 @@ bool fifowake_send(struct fifowake **fwp, int wake_fd, char *why, size_t why_siz
 	if ((fw->fd = fcntl(wake_fd, F_DUPFD_CLOEXEC, 0)) < 0)
 		return fifowake_fail(why, why_size, "dup", errno);
 	atomic_store_explicit(&fw->busy, true, memory_order_relaxed);
-	if ((err = pthread_attr_init(&attr)) == 0) {
-		(void)pthread_attr_setstacksize(&attr, FIFOWAKE_STACK_BYTES);
-		(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the thread */
-		err = pthread_create(&thread, &attr, fifowake_thread, fw);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		pthread_attr_destroy(&attr);
-	}
-	if (err != 0) {
+	if ((err = fifowake_spawn(fifowake_thread, fw)) != 0) {
 		(void)close(fw->fd); /* the loop's own copy is open: not the last */
 		fw->fd = -1;
 		atomic_store_explicit(&fw->busy, false, memory_order_relaxed);
 		return fifowake_fail(why, why_size, "wake-up writer thread", err);
 	}
 	return true;
+}
+
+void fifowake_close(int fd)
+{
+	if (fd >= 0 && fifowake_spawn(fifowake_closer, (void *)(intptr_t)fd) != 0)
+		(void)close(fd);
 }
 
 bool fifowake_busy(const struct fifowake *fw)

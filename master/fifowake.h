@@ -19,10 +19,12 @@
  * own close of the write end at the service's end is never the last one
  * while a wake-up waits (a last close takes the mutex too).
  *
- * What stays on the loop: opening the fifo when it is made (the service's
- * start, or a reload that makes a new one) and closing its ends when the
- * service is given up; a holder can delay those by as long as it holds the
- * mutex (docs/security.md, "Seventh round").
+ * The last close of each of the master's own open files of a fifo takes the
+ * mutex too (pipe_release), so a service's end closes them the same way,
+ * on a thread of its own (fifowake_close). What stays on the loop: opening
+ * the fifo when it is made (the service's start, or a reload that makes a
+ * new one); a holder can delay that by as long as it holds the mutex
+ * (docs/security.md, "Seventh round").
  *
  * Out of memory: the wake-up is skipped, as any other that cannot be sent. */
 #ifndef MASTER_FIFOWAKE_H
@@ -42,6 +44,10 @@ bool fifowake_busy(const struct fifowake *fw);
 /* The service's end: freed now, or, with a wake-up still in flight, by a
  * later call once that one is done. *fw is NULL afterwards. */
 void fifowake_release(struct fifowake **fw);
+/* Closes fd, one of the master's ends of a fifo it gives up, on a thread
+ * of its own (the same kind): the caller owns fd no more. Falls back to
+ * close(2) here if no thread can be made. */
+void fifowake_close(int fd);
 /* How many ended services' writers still wait on their pipe (tests). */
 size_t fifowake_orphans(void);
 

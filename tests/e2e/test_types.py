@@ -277,6 +277,51 @@ class Wakeup(h.MasterTestCase):
         self.assertTrue(m.alive())
 
 
+    def test_15_fifo_given_up_while_its_lock_is_held(self):
+        """A reload removes a fifo service while someone holds its
+        pipe's lock: the last close of the master's own ends takes that
+        lock too, and is done off the loop (fifowake.h): status answers
+        at once while the service goes, and the master's fds of it are
+        closed once the lock is let go."""
+        if os.uname().machine != "x86_64" or os.geteuid() != 0:
+            self.skipTest("holds the lock with userfaultfd: x86_64 and root only")
+        keep = "k unix n n n - 1 {TYPESWORKER} -o prefork=1 " + RECORD + "\n"
+        m = self.master(keep + "gone fifo n n n - 1 {TYPESWORKER} -o prefork=1 " + RECORD + "\n")
+        path = m.path("run", "public", "gone")
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            ino = os.fstat(fd).st_ino
+            def master_holds_it():
+                n = 0
+                for f in os.listdir("/proc/%d/fd" % m.pid):
+                    try:
+                        n += os.stat("/proc/%d/fd/%s" % (m.pid, f)).st_ino == ino
+                    except OSError:
+                        pass
+                return n
+            self.assertGreater(master_holds_it(), 0)
+            holder = PipeLockHolder(fd)
+            try:
+                m.write("master.cf", keep)
+                rc, out, err = m.ctl("reload")
+                self.assertEqual(rc, 0, out + err)
+                h.poll_until(lambda: "gone" not in [s["name"] for s in m.status()["services"]],
+                             10, "the fifo service gone", detail=m.detail)
+                worst = 0.0
+                for _ in range(10):
+                    t = time.monotonic()
+                    m.ctl("status", "--json", check=True)
+                    worst = max(worst, time.monotonic() - t)
+            finally:
+                self.assertTrue(holder.release(), "the held write did not end")
+            self.assertLess(worst, 0.5, "status took %.2f s while the fifo was given up" % worst)
+            h.poll_until(lambda: master_holds_it() == 0, 5, "the master's ends of the fifo closed",
+                         detail=m.detail)
+        finally:
+            os.close(fd)
+        self.assertTrue(m.alive())
+
+
 class Reload(h.MasterTestCase):
     def reload(self, m):
         """masterctl reload's reply as {'added': [names], 'removed': ...}."""

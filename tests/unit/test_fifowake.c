@@ -3,8 +3,9 @@
  * answers (userfaultfd; root here, as CI runs) keeps the pipe's mutex, as a
  * hostile writer with slow-to-fault pages does. The caller (the loop) must
  * never wait: a wake-up is handed over at once, the next is refused while
- * it waits, and a service that ends meanwhile leaves its writer to finish
- * and be freed later. */
+ * it waits, a service that ends meanwhile leaves its writer to finish and
+ * be freed later, and the close of an end given up (which takes the lock
+ * too) is done off the caller's thread. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -169,6 +170,33 @@ START_TEST(test_service_ends_while_held)
 }
 END_TEST
 
+START_TEST(test_close_never_waits)
+{
+	struct holder h;
+	uint64_t t0;
+	int p[2], mine;
+
+	char path[64];
+
+	nonblocking_pipe(p);
+	/* An open file of its own (not a dup): its close is its last. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[1]);
+	mine = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	ck_assert_int_ge(mine, 0);
+	holder_start(&h, p[1]);
+	t0 = now_ms();
+	fifowake_close(mine);          /* its last close waits for the lock */
+	ck_assert_uint_lt(now_ms() - t0, NEVER_WAITS_MS);
+	holder_let_go(&h);
+	t0 = now_ms();
+	while (fcntl(mine, F_GETFD) >= 0 && now_ms() - t0 < WAIT_MS)
+		sleep_ms(1);
+	ck_assert_msg(fcntl(mine, F_GETFD) < 0, "fd %d still open", mine);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fifowake");
@@ -178,6 +206,7 @@ int main(void)
 	tcase_add_test(tc, test_sends_one_byte);
 	tcase_add_test(tc, test_held_lock_never_waits);
 	tcase_add_test(tc, test_service_ends_while_held);
+	tcase_add_test(tc, test_close_never_waits);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
