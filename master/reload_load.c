@@ -7,8 +7,8 @@
  * never logs and never forks workers: a worker's parent-death signal fires
  * when the thread that forked it ends. The master.conf reader process is
  * started before the thread (a copy of a one-thread process, but for a
- * fifo wake-up writer that may be in flight: it holds no lock and
- * allocates nothing, fifowake.h), and a done thread is joined, so the next
+ * job thread that may be in flight: it holds no lock and allocates
+ * nothing, offloop.h), and a done thread is joined, so the next
  * reload starts from one thread again.
  *
  * Out of memory: never fatal; reload_load_start() fails with ENOMEM, and
@@ -119,7 +119,7 @@ struct reload_load *reload_load_start(const char *dir, char *const *overrides)
 	}
 	/* The master.conf reader is a copy of this process: made now, while
 	 * the loop thread is the only one of ours that takes locks
-	 * (settings_reader.h; fifowake.h). */
+	 * (settings_reader.h; offloop.h). */
 	if (settings_reader_start(&ld->reader) < 0 || resolve_start(&ld->resolver) < 0) {
 		err = errno;
 		reload_load_free(ld);

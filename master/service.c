@@ -16,12 +16,12 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "fifowake.h"
 #include "isolation.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
 #include "notifysock.h"
+#include "offloop.h"
 #include "protocol.h"
 
 #define SERVICE_PID_DIGITS_BYTES 16
@@ -174,15 +174,16 @@ void service_free(struct service *svc)
 	for (size_t i = 0; i < svc->nsocks; i++) {
 		struct service_socket *s = &svc->socks[i];
 		event_del(&svc->m->loop, &s->demand_watch);
-		/* A fifo's last close waits for its pipe's lock (fifowake.h). */
+		/* A fifo's last close waits for its pipe's lock (offloop.h). */
 		if (s->fd >= 0 && s->donor == NULL) {
 			if (svc->cfg->type == SERVICE_FIFO)
-				fifowake_close(s->fd);
+				offloop_close(s->fd);
 			else
 				close(s->fd);
 		}
 		if (s->made.wake_fd >= 0 && s->donor == NULL)
-			fifowake_close(s->made.wake_fd);
+			offloop_close(s->made.wake_fd);
+		offloop_release(&s->audit);
 	}
 	/* Only the owner of a local service's file removes it: a successor
 	 * that took the socket over keeps serving on it. Nor at the master's

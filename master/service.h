@@ -17,6 +17,7 @@
 #include "ratelimit.h"
 #include "relay_shared.h"
 #include "throttle.h"
+#include "offloop.h"
 #include "wakeup.h"
 
 struct master;
@@ -41,6 +42,9 @@ struct service_socket {
 	unsigned mends;
 	uint64_t mend_window_ms;
 	bool shut;
+	/* sockaudit.c's repairs, run off the loop (offloop.h); NULL: none yet */
+	struct offloop_slot *audit;
+	bool audit_skipped;     /* the last audit found the one before waiting */
 };
 
 struct service_stats {

@@ -19,7 +19,14 @@
  * per service (the worker that made the change may be the one gone, and
  * pools replace workers all the time), so neither an idle master nor a
  * busy one pays for it per request. Nothing here is fatal: a call that
- * fails leaves the socket as it was. */
+ * fails leaves the socket as it was.
+ *
+ * The repairs of an inet socket are made off the loop (offloop.h): its
+ * listen(2), and on older kernels its setsockopt, take the socket's lock,
+ * which a worker can hold through a fault that lasts (getsockopt of
+ * IP_MSFILTER copies under it). What to repair is read here: those reads
+ * take no lock. One repair in flight per socket; an audit due while the
+ * last still waits is skipped. */
 #include "sockaudit.h"
 
 #include <errno.h>
@@ -29,6 +36,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "offloop.h"
 #include "service.h"
 #include "svctype.h"
 
@@ -48,24 +56,15 @@ static void sockaudit_dgram(const struct service_config *c, const struct service
 			 s->addr);
 }
 
-static void sockaudit_off(const struct service_config *c, const struct service_socket *s,
-			  int level, int name, const char *what)
-{
-	int v = 0, zero = 0;
-	socklen_t len = sizeof(v);
-
-	if (getsockopt(s->fd, level, name, &v, &len) == 0 && v != 0 &&
-	    setsockopt(s->fd, level, name, &zero, sizeof(zero)) == 0)
-		log_warn("service %s: %s had %s set to %d by a process holding it (a worker): "
-			 "set back to 0", c->name, s->addr, what, v);
-}
-
-static void sockaudit_stream(const struct service_config *c, const struct service_socket *s)
+static void sockaudit_stream(const struct service_config *c, struct service_socket *s)
 {
 	struct linger lg = { 0 };
 	socklen_t len = sizeof(lg);
-	int domain = 0, listening = 0;
-	socklen_t dlen = sizeof(domain), llen = sizeof(listening);
+	int domain = 0, listening = 0, defer = 0;
+	socklen_t dlen = sizeof(domain), llen = sizeof(listening), flen = sizeof(defer);
+	/* The backlog cannot be read back; setting it costs one call. */
+	struct offloop_job job = { .kind = OFFLOOP_RELISTEN, .backlog = (int)c->set.listen_backlog };
+	char why[128];
 
 	/* Shut down: the hang-up's to mend (service.c), which binds an inet
 	 * socket to its port first; a listen(2) here would autobind port 0's
@@ -73,16 +72,23 @@ static void sockaudit_stream(const struct service_config *c, const struct servic
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) < 0 || !listening)
 		return;
 	if (getsockopt(s->fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
-	    (domain == AF_INET || domain == AF_INET6))
-		sockaudit_off(c, s, IPPROTO_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT");
-	if (getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff) {
-		struct linger off = { 0 };
-		if (setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off)) == 0)
-			log_warn("service %s: %s had SO_LINGER set by a process holding it "
-				 "(a worker): set back to off", c->name, s->addr);
+	    (domain == AF_INET || domain == AF_INET6) &&
+	    getsockopt(s->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, &flen) == 0 && defer != 0) {
+		job.defer_accept_off = true;
+		log_warn("service %s: %s had TCP_DEFER_ACCEPT set to %d by a process holding it "
+			 "(a worker): set back to 0", c->name, s->addr, defer);
 	}
-	/* The backlog cannot be read back; setting it costs one call. */
-	(void)listen(s->fd, (int)c->set.listen_backlog);
+	if (getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff) {
+		job.linger_off = true;
+		log_warn("service %s: %s had SO_LINGER set by a process holding it "
+			 "(a worker): set back to off", c->name, s->addr);
+	}
+	/* Said once while it lasts: a worker holding the lock would
+	 * otherwise make a line a second. */
+	bool run = offloop_run(&s->audit, s->fd, &job, why, sizeof(why));
+	if (!run && !s->audit_skipped)
+		log_warn("service %s: %s not looked after now: %s", c->name, s->addr, why);
+	s->audit_skipped = !run;
 }
 
 void sockaudit_service(struct service *svc, uint64_t now_ms)
@@ -93,7 +99,7 @@ void sockaudit_service(struct service *svc, uint64_t now_ms)
 		return;
 	svc->sockaudit_ms = now_ms;
 	for (size_t i = 0; i < svc->nsocks; i++) {
-		const struct service_socket *s = &svc->socks[i];
+		struct service_socket *s = &svc->socks[i];
 
 		if (s->fd < 0 || s->shut)
 			continue;

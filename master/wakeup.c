@@ -2,7 +2,7 @@
  * Nothing here blocks (trigger.c's sends never wait; an inet connect that
  * does not complete at once is finished from the loop, or given up after
  * WAKEUP_CONNECT_TIMEOUT_MS; a fifo's byte is written by a thread of its
- * own, fifowake.h, since a pipe write waits for whoever holds the pipe's
+ * own, offloop.h, since a pipe write waits for whoever holds the pipe's
  * mutex, O_NONBLOCK or not); nothing is fatal: a trigger that cannot be
  * sent is a skipped wake-up, logged at debug like every other. */
 #include "wakeup.h"
@@ -44,7 +44,7 @@ static void wakeup_drop_conn(struct wakeup *wk)
 void wakeup_fini(struct wakeup *wk)
 {
 	wakeup_drop_conn(wk);
-	fifowake_release(&wk->fifo);
+	offloop_release(&wk->fifo);
 }
 
 static void wakeup_count(struct wakeup *wk, enum trigger_result r, const char *why)
@@ -78,7 +78,9 @@ static void wakeup_send(struct wakeup *wk, const struct wakeup_service *s, uint6
 	enum trigger_result r;
 
 	if (s->cfg->type == SERVICE_FIFO) {
-		bool sent = fifowake_send(&wk->fifo, s->wake_fd, why, sizeof(why));
+		const struct offloop_job job = { .kind = OFFLOOP_WRITE_BYTE,
+						 .byte = TRIGGER_WAKEUP_BYTE };
+		bool sent = offloop_run(&wk->fifo, s->wake_fd, &job, why, sizeof(why));
 		wakeup_count(wk, sent ? TRIGGER_SENT : TRIGGER_FAILED, why);
 		return;
 	}
@@ -111,7 +113,7 @@ uint64_t wakeup_tick(struct wakeup *wk, const struct wakeup_service *s, uint64_t
 		wakeup_drop_conn(wk);
 		wakeup_count(wk, TRIGGER_FAILED, "connect: timed out");
 	}
-	st.pending = wk->connecting || fifowake_busy(wk->fifo);
+	st.pending = wk->connecting || offloop_busy(wk->fifo);
 	if (s->listen_fd < 0)
 		st.stopping = true; /* its socket went to a successor */
 	a = wakeup_policy_decide(&st, &wk->next_ms, now_ms);

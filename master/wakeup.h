@@ -13,7 +13,7 @@
 
 #include "config.h"
 #include "event.h"
-#include "fifowake.h"
+#include "offloop.h"
 #include "wakeup_policy.h"
 
 /* An inet trigger still connecting is given up after this long. */
@@ -31,7 +31,7 @@ struct wakeup {
 	struct event_watch conn;   /* its socket, watched for writable */
 	uint64_t conn_deadline_ms;
 	uint64_t sent, skipped;    /* counters, for status */
-	struct fifowake *fifo;     /* fifo: its writer (fifowake.h), NULL: none yet */
+	struct offloop_slot *fifo; /* fifo: its byte's writer (offloop.h), NULL: none yet */
 };
 
 /* What the pool knows about the service at this turn. */

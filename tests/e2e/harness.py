@@ -10,7 +10,9 @@ wait is a poll with a deadline; nothing relies on a bare sleep.
 
 import concurrent.futures
 import ctypes
+import fcntl
 import json
+import mmap
 import os
 import re
 import select
@@ -18,6 +20,7 @@ import shutil
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import tempfile
 import threading
@@ -239,6 +242,67 @@ def kill_quiet(pid, sig=signal.SIGKILL):
 
 class MasterError(AssertionError):
     """A failure that no amount of waiting will fix (e.g. the master died)."""
+
+
+# userfaultfd(2) and pidfd_getfd(2) on x86_64, and their ioctls
+SYS_USERFAULTFD_X86_64 = 323
+SYS_PIDFD_GETFD_X86_64 = 438
+UFFD_API = 0xAA
+UFFDIO_API = 0xC018AA3F
+UFFDIO_REGISTER = 0xC020AA00
+UFFDIO_REGISTER_MODE_MISSING = 1
+PAGE_BYTES = 4096
+
+
+def slow_fault_skip_reason():
+    """Why SlowFault cannot run here, or None."""
+    if os.uname().machine != "x86_64":
+        return "userfaultfd's number is x86_64's here"
+    if os.geteuid() != 0:
+        return "userfaultfd of kernel faults needs root (vm.unprivileged_userfaultfd=0)"
+    return None
+
+
+class SlowFault:
+    """A system call that faults on a page nobody answers, on a thread of
+    its own, until release(): call(addr, page) gets the page's address and
+    the mmap. Whatever lock the kernel holds while it copies from or to
+    that page stays held meanwhile: a hostile worker, or any local user,
+    gets the same with pages it made slow to fault in (a file's dropped
+    page cache, readahead off: a disk read each; docs/security.md,
+    "Seventh round"). release() answers the fault (closing the
+    userfaultfd gives it a zero page) and the call ends."""
+
+    def __init__(self, call):
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.uffd = libc.syscall(SYS_USERFAULTFD_X86_64, os.O_CLOEXEC | os.O_NONBLOCK)
+        if self.uffd < 0:
+            raise OSError(ctypes.get_errno(), "userfaultfd")
+        fcntl.ioctl(self.uffd, UFFDIO_API, bytearray(struct.pack("QQQ", UFFD_API, 0, 0)))
+        self.page = mmap.mmap(-1, PAGE_BYTES)
+        addr = ctypes.addressof(ctypes.c_char.from_buffer(self.page))
+        fcntl.ioctl(self.uffd, UFFDIO_REGISTER, bytearray(
+            struct.pack("QQQQ", addr, PAGE_BYTES, UFFDIO_REGISTER_MODE_MISSING, 0)))
+        self.thread = threading.Thread(target=call, args=(addr, self.page), daemon=True)
+        self.thread.start()
+
+    def release(self):
+        os.close(self.uffd)
+        self.thread.join(IO_TIMEOUT_S)
+        return not self.thread.is_alive()
+
+
+def pidfd_getfd(pid, fd):
+    """A copy of process pid's fd (root: any process)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        got = libc.syscall(SYS_PIDFD_GETFD_X86_64, pidfd, fd, 0)
+        if got < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd")
+        return got
+    finally:
+        os.close(pidfd)
 
 
 def poll_until(predicate, timeout, what, interval=POLL_S, detail=None):

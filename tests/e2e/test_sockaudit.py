@@ -6,16 +6,19 @@ and exits 0; the master, at that reaping, puts the socket back and says
 so, and its successors serve as before. Each test fails without its rule
 in sockaudit.c (the successor greets nobody, or every sender is refused)."""
 
+import ctypes
 import os
 import select
 import socket
 import struct
+import time
 import unittest
 
 import harness as h
 
 SOCKCHANGE = os.path.join(h.SRC, "tests", "workers", "sockchange.py")
 GREETING_S = 3.0   # a greeting comes at once; deferred, it never does
+IP_MSFILTER = 41   # linux/in.h: copied under the socket's lock
 
 
 class SharedSocketChange(h.MasterTestCase):
@@ -80,3 +83,42 @@ class SharedSocketChange(h.MasterTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HeldSocketLock(h.MasterTestCase):
+    def test_audit_never_waits_for_the_socket_lock(self):
+        """A worker holds the shared inet socket's lock: getsockopt of
+        IP_MSFILTER copies from the caller's memory under it, and its
+        fault can be made to last. The audit that follows a reaping
+        listens on the socket again, which takes that lock: it is done off
+        the loop (offloop.h), so status answers at once while the lock is
+        held, and the repair completes once it is let go."""
+        if h.slow_fault_skip_reason():
+            self.skipTest(h.slow_fault_skip_reason())
+        m = self.master("127.0.0.1:0 inet n n n - 2 {ECHO} -o prefork=2\n")
+        pids = m.worker_pids()
+        self.assertEqual(len(pids), 2)
+        fd = h.pidfd_getfd(pids[0], 3)   # the shared listening socket
+        libc = ctypes.CDLL(None, use_errno=True)
+        size = ctypes.c_uint(256)
+        try:
+            holder = h.SlowFault(lambda addr, page: libc.getsockopt(
+                fd, socket.IPPROTO_IP, IP_MSFILTER, ctypes.c_void_p(addr), ctypes.byref(size)))
+            try:
+                os.kill(pids[1], 9)   # reaped: the audit's turn
+                h.poll_until(lambda: pids[1] not in m.worker_pids(), 10, "the worker reaped",
+                             detail=m.detail)
+                worst = 0.0
+                for _ in range(10):
+                    t = time.monotonic()
+                    m.ctl("status", "--json", check=True)
+                    worst = max(worst, time.monotonic() - t)
+            finally:
+                self.assertTrue(holder.release(), "the held getsockopt did not end")
+        finally:
+            os.close(fd)
+        self.assertLess(worst, 0.5, "status took %.2f s while the socket's lock was held" % worst)
+        with h.connect(m.addr()) as s:
+            s.sendall(b"still served\n")
+            self.assertEqual(h.read_line(s), "still served")
+        self.assertTrue(m.alive())

@@ -8,14 +8,9 @@ The worker is tests/workers/typesworker.c: it appends one line per request
 to a record file, "MONOTONIC_MS PID TYPE HEX", so the test sees what each
 request held and when (CLOCK_MONOTONIC, as time.monotonic())."""
 
-import ctypes
-import fcntl
-import mmap
 import os
 import socket
 import stat
-import struct
-import threading
 import time
 
 import harness as h
@@ -53,44 +48,6 @@ def wait_record(m, typ, data, timeout=SERVE_TIMEOUT_S):
 
 def wakes(m, typ=None):
     return [r for r in records(m) if r[3] == WAKE and (typ is None or r[2] == typ)]
-
-
-# userfaultfd(2) on x86_64, and its ioctls (linux/userfaultfd.h)
-SYS_USERFAULTFD_X86_64 = 323
-UFFD_API = 0xAA
-UFFDIO_API = 0xC018AA3F
-UFFDIO_REGISTER = 0xC020AA00
-UFFDIO_REGISTER_MODE_MISSING = 1
-PAGE_BYTES = 4096
-
-
-class PipeLockHolder:
-    """Holds a pipe's mutex the way a hostile writer does: a write(2) from
-    a page whose fault nobody answers (userfaultfd, root only here; a
-    worker or a local user gets the same with pages it made slow to fault
-    in). The kernel holds the mutex through the copy, so every other
-    write, read, open and last close of the pipe waits, O_NONBLOCK or not.
-    release() answers the fault (closing the userfaultfd gives it a zero
-    page) and the write ends."""
-
-    def __init__(self, fd):
-        libc = ctypes.CDLL(None, use_errno=True)
-        self.uffd = libc.syscall(SYS_USERFAULTFD_X86_64, os.O_CLOEXEC | os.O_NONBLOCK)
-        if self.uffd < 0:
-            raise OSError(ctypes.get_errno(), "userfaultfd")
-        fcntl.ioctl(self.uffd, UFFDIO_API, bytearray(struct.pack("QQQ", UFFD_API, 0, 0)))
-        self.page = mmap.mmap(-1, PAGE_BYTES)
-        addr = ctypes.addressof(ctypes.c_char.from_buffer(self.page))
-        fcntl.ioctl(self.uffd, UFFDIO_REGISTER, bytearray(
-            struct.pack("QQQQ", addr, PAGE_BYTES, UFFDIO_REGISTER_MODE_MISSING, 0)))
-        self.thread = threading.Thread(target=os.write, args=(fd, memoryview(self.page)[:1]),
-                                       daemon=True)
-        self.thread.start()
-
-    def release(self):
-        os.close(self.uffd)
-        self.thread.join(h.IO_TIMEOUT_S)
-        return not self.thread.is_alive()
 
 
 def send_fd(path, fd):
@@ -245,16 +202,16 @@ class Wakeup(h.MasterTestCase):
         master's wake-up write would wait for the lock, uninterruptibly,
         O_NONBLOCK or not, and the whole loop with it (the seventh
         adversarial round: 1.4 s at a time). It is written off the loop
-        (fifowake.h): status answers at once throughout, the wake-ups
+        (offloop.h): status answers at once throughout, the wake-ups
         that fall due meanwhile are skipped, not queued, and they go on
         once the lock is let go."""
-        if os.uname().machine != "x86_64" or os.geteuid() != 0:
-            self.skipTest("holds the lock with userfaultfd: x86_64 and root only")
+        if h.slow_fault_skip_reason():
+            self.skipTest(h.slow_fault_skip_reason())
         m = self.master("wk fifo n n n 1 1 {TYPESWORKER} -o prefork=1 " + RECORD + "\n")
         h.poll_until(lambda: wakes(m, "fifo"), 5, "the first wake-up", detail=m.detail)
         fd = os.open(m.path("run", "public", "wk"), os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         try:
-            holder = PipeLockHolder(fd)
+            holder = h.SlowFault(lambda addr, page: os.write(fd, memoryview(page)[:1]))
             held_since = time.monotonic()
             worst = 0.0
             try:
@@ -280,11 +237,11 @@ class Wakeup(h.MasterTestCase):
     def test_15_fifo_given_up_while_its_lock_is_held(self):
         """A reload removes a fifo service while someone holds its
         pipe's lock: the last close of the master's own ends takes that
-        lock too, and is done off the loop (fifowake.h): status answers
+        lock too, and is done off the loop (offloop.h): status answers
         at once while the service goes, and the master's fds of it are
         closed once the lock is let go."""
-        if os.uname().machine != "x86_64" or os.geteuid() != 0:
-            self.skipTest("holds the lock with userfaultfd: x86_64 and root only")
+        if h.slow_fault_skip_reason():
+            self.skipTest(h.slow_fault_skip_reason())
         keep = "k unix n n n - 1 {TYPESWORKER} -o prefork=1 " + RECORD + "\n"
         m = self.master(keep + "gone fifo n n n - 1 {TYPESWORKER} -o prefork=1 " + RECORD + "\n")
         path = m.path("run", "public", "gone")
@@ -300,7 +257,7 @@ class Wakeup(h.MasterTestCase):
                         pass
                 return n
             self.assertGreater(master_holds_it(), 0)
-            holder = PipeLockHolder(fd)
+            holder = h.SlowFault(lambda addr, page: os.write(fd, memoryview(page)[:1]))
             try:
                 m.write("master.cf", keep)
                 rc, out, err = m.ctl("reload")

@@ -1,31 +1,38 @@
-/* test_fifowake.c - the fifo wake-up writer (fifowake.c) against a pipe
+/* test_offloop.c - the job threads (offloop.c) against a pipe
  * whose lock someone else holds: a write(2) from a page whose fault nobody
  * answers (userfaultfd; root here, as CI runs) keeps the pipe's mutex, as a
  * hostile writer with slow-to-fault pages does. The caller (the loop) must
  * never wait: a wake-up is handed over at once, the next is refused while
  * it waits, a service that ends meanwhile leaves its writer to finish and
  * be freed later, and the close of an end given up (which takes the lock
- * too) is done off the caller's thread. */
+ * too) is done off the caller's thread. And a listening socket whose lock
+ * a getsockopt holds the same way (IP_MSFILTER copies under it): its
+ * repairs and listen(2) wait on the job's thread, not the caller's. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "fifowake.h"
+#include "offloop.h"
 #include "unit.h"
 
 #define PAGE_BYTES 4096u
 #define WAIT_MS 3000u          /* for a thread to finish, at most */
 #define HELD_MS 300u           /* how long the lock is held before checks */
 #define NEVER_WAITS_MS 50u     /* what a call of the loop may take, at most */
+
+static const struct offloop_job WAKE = { .kind = OFFLOOP_WRITE_BYTE, .byte = 'W' };
 
 struct holder {
 	int uffd;
@@ -54,8 +61,26 @@ static void *holder_write(void *arg)
 	return NULL;
 }
 
+/* IP_MSFILTER's getsockopt copies the caller's buffer in under the
+ * socket's lock (linux/in.h: 41). */
+static void *holder_getsockopt(void *arg)
+{
+	struct holder *h = arg;
+	socklen_t len = 256;
+	(void)getsockopt(h->fd, IPPROTO_IP, 41, h->page, &len);
+	return NULL;
+}
+
+static void holder_start_with(struct holder *h, int fd, void *(*call)(void *));
+
 /* Starts a write to fd that holds its pipe's mutex until holder_let_go. */
 static void holder_start(struct holder *h, int fd)
+{
+	holder_start_with(h, fd, holder_write);
+}
+
+/* The same, with call faulting on the page. */
+static void holder_start_with(struct holder *h, int fd, void *(*call)(void *))
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg;
@@ -69,7 +94,7 @@ static void holder_start(struct holder *h, int fd)
 	reg = (struct uffdio_register){ .range = { .start = (uintptr_t)h->page, .len = PAGE_BYTES },
 					.mode = UFFDIO_REGISTER_MODE_MISSING };
 	ck_assert_int_eq(ioctl(h->uffd, UFFDIO_REGISTER, &reg), 0);
-	ck_assert_int_eq(pthread_create(&h->writer, NULL, holder_write, h), 0);
+	ck_assert_int_eq(pthread_create(&h->writer, NULL, call, h), 0);
 	sleep_ms(HELD_MS); /* the writer is in its fault: nothing to poll for */
 }
 
@@ -81,12 +106,12 @@ static void holder_let_go(struct holder *h)
 	munmap(h->page, PAGE_BYTES);
 }
 
-static void wait_idle(const struct fifowake *fw)
+static void wait_idle(const struct offloop_slot *fw)
 {
 	uint64_t t0 = now_ms();
-	while (fifowake_busy(fw) && now_ms() - t0 < WAIT_MS)
+	while (offloop_busy(fw) && now_ms() - t0 < WAIT_MS)
 		sleep_ms(1);
-	ck_assert_msg(!fifowake_busy(fw), "the writer did not finish");
+	ck_assert_msg(!offloop_busy(fw), "the writer did not finish");
 }
 
 static void nonblocking_pipe(int p[2])
@@ -96,21 +121,21 @@ static void nonblocking_pipe(int p[2])
 
 START_TEST(test_sends_one_byte)
 {
-	struct fifowake *fw = NULL;
+	struct offloop_slot *fw = NULL;
 	char why[128], buf[8];
 	int p[2];
 
 	nonblocking_pipe(p);
-	ck_assert(fifowake_send(&fw, p[1], why, sizeof(why)));
+	ck_assert(offloop_run(&fw, p[1], &WAKE, why, sizeof(why)));
 	wait_idle(fw);
 	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 1);
 	ck_assert_int_eq(buf[0], 'W');
-	fifowake_release(&fw);
+	offloop_release(&fw);
 	ck_assert_ptr_null(fw);
-	ck_assert_uint_eq(fifowake_orphans(), 0);
-	ck_assert(!fifowake_send(&fw, -1, why, sizeof(why)));
-	ck_assert_str_eq(why, "no write end");
-	fifowake_release(&fw);
+	ck_assert_uint_eq(offloop_orphans(), 0);
+	ck_assert(!offloop_run(&fw, -1, &WAKE, why, sizeof(why)));
+	ck_assert_str_eq(why, "no fd");
+	offloop_release(&fw);
 	close(p[0]);
 	close(p[1]);
 }
@@ -118,7 +143,7 @@ END_TEST
 
 START_TEST(test_held_lock_never_waits)
 {
-	struct fifowake *fw = NULL;
+	struct offloop_slot *fw = NULL;
 	struct holder h;
 	char why[128], buf[8];
 	uint64_t t0;
@@ -127,19 +152,19 @@ START_TEST(test_held_lock_never_waits)
 	nonblocking_pipe(p);
 	holder_start(&h, p[1]);
 	t0 = now_ms();
-	ck_assert(fifowake_send(&fw, p[1], why, sizeof(why)));
+	ck_assert(offloop_run(&fw, p[1], &WAKE, why, sizeof(why)));
 	sleep_ms(HELD_MS);
-	ck_assert_msg(fifowake_busy(fw), "the write did not wait for the held lock");
-	ck_assert(!fifowake_send(&fw, p[1], why, sizeof(why))); /* not queued */
-	ck_assert_str_eq(why, "the last wake-up still waits on the fifo");
+	ck_assert_msg(offloop_busy(fw), "the write did not wait for the held lock");
+	ck_assert(!offloop_run(&fw, p[1], &WAKE, why, sizeof(why))); /* not queued */
+	ck_assert_str_eq(why, "the last one still waits for the kernel");
 	ck_assert_uint_lt(now_ms() - t0, HELD_MS + NEVER_WAITS_MS);
 	holder_let_go(&h);
 	wait_idle(fw);
 	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 2); /* the holder's, then ours */
 	ck_assert_int_eq(buf[1], 'W');
-	ck_assert(fifowake_send(&fw, p[1], why, sizeof(why))); /* goes on */
+	ck_assert(offloop_run(&fw, p[1], &WAKE, why, sizeof(why))); /* goes on */
 	wait_idle(fw);
-	fifowake_release(&fw);
+	offloop_release(&fw);
 	close(p[0]);
 	close(p[1]);
 }
@@ -147,23 +172,23 @@ END_TEST
 
 START_TEST(test_service_ends_while_held)
 {
-	struct fifowake *fw = NULL;
+	struct offloop_slot *fw = NULL;
 	struct holder h;
 	char why[128], buf[8];
 	int p[2];
 
 	nonblocking_pipe(p);
 	holder_start(&h, p[1]);
-	ck_assert(fifowake_send(&fw, p[1], why, sizeof(why)));
+	ck_assert(offloop_run(&fw, p[1], &WAKE, why, sizeof(why)));
 	sleep_ms(HELD_MS);
-	fifowake_release(&fw);         /* the service's end: nothing waits */
+	offloop_release(&fw);         /* the service's end: nothing waits */
 	ck_assert_ptr_null(fw);
-	ck_assert_uint_eq(fifowake_orphans(), 1);
+	ck_assert_uint_eq(offloop_orphans(), 1);
 	holder_let_go(&h);
 	uint64_t t0 = now_ms();
-	while (fifowake_orphans() > 0 && now_ms() - t0 < WAIT_MS)
+	while (offloop_orphans() > 0 && now_ms() - t0 < WAIT_MS)
 		sleep_ms(1);
-	ck_assert_uint_eq(fifowake_orphans(), 0); /* freed once done */
+	ck_assert_uint_eq(offloop_orphans(), 0); /* freed once done */
 	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 2);
 	close(p[0]);
 	close(p[1]);
@@ -185,7 +210,7 @@ START_TEST(test_close_never_waits)
 	ck_assert_int_ge(mine, 0);
 	holder_start(&h, p[1]);
 	t0 = now_ms();
-	fifowake_close(mine);          /* its last close waits for the lock */
+	offloop_close(mine);          /* its last close waits for the lock */
 	ck_assert_uint_lt(now_ms() - t0, NEVER_WAITS_MS);
 	holder_let_go(&h);
 	t0 = now_ms();
@@ -197,9 +222,46 @@ START_TEST(test_close_never_waits)
 }
 END_TEST
 
+START_TEST(test_relisten_never_waits)
+{
+	struct offloop_slot *sl = NULL;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	const struct offloop_job job = { .kind = OFFLOOP_RELISTEN, .defer_accept_off = true,
+					 .linger_off = true, .backlog = 16 };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct holder h;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), v = 5;
+	socklen_t len = sizeof(v);
+	char why[128];
+	uint64_t t0;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+	ck_assert_int_eq(setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, sizeof(v)), 0);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	holder_start_with(&h, fd, holder_getsockopt);
+	t0 = now_ms();
+	ck_assert(offloop_run(&sl, fd, &job, why, sizeof(why)));
+	ck_assert(!offloop_run(&sl, fd, &job, why, sizeof(why))); /* one in flight */
+	ck_assert_uint_lt(now_ms() - t0, NEVER_WAITS_MS);
+	sleep_ms(HELD_MS);
+	ck_assert_msg(offloop_busy(sl), "listen(2) did not wait for the held lock");
+	holder_let_go(&h);
+	wait_idle(sl);
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, &len), 0);
+	ck_assert_int_eq(v, 0);
+	len = sizeof(lg);
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len), 0);
+	ck_assert_int_eq(lg.l_onoff, 0);
+	offloop_release(&sl);
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
-	Suite *s = suite_create("fifowake");
+	Suite *s = suite_create("offloop");
 	TCase *tc = tcase_create("writer");
 
 	tcase_set_timeout(tc, 20);
@@ -207,6 +269,7 @@ int main(void)
 	tcase_add_test(tc, test_held_lock_never_waits);
 	tcase_add_test(tc, test_service_ends_while_held);
 	tcase_add_test(tc, test_close_never_waits);
+	tcase_add_test(tc, test_relisten_never_waits);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -1,0 +1,72 @@
+/* offloop.h - the few system calls on a shared fd that may wait for a lock
+ * a worker or a local user can hold, run on a short-lived thread instead of
+ * the loop.
+ *
+ * Why: the kernel holds some locks of a file while it copies between the
+ * file and a caller's memory, page faults included, and a fault can be made
+ * to last: a page of a file whose cache was dropped, read with readahead
+ * off, is a disk read each (the seventh adversarial round held the master's
+ * loop 1.4–3.6 s at a time so). Who else takes the lock then waits,
+ * uninterruptibly, O_NONBLOCK or not:
+ *  - a pipe's mutex: every write, read, open and last close of a fifo, and
+ *    a fifo service's fifo is read by its workers and, public, written by
+ *    every local user;
+ *  - an inet socket's lock: getsockopt(IP_MSFILTER, MCAST_MSFILTER) and
+ *    setsockopt(MCAST_JOIN_GROUP) copy under it, and every worker holds the
+ *    service's listening socket; the master's listen(2) on it takes it.
+ * So a fifo's wake-up byte, the last close of a fifo's ends and the
+ * listening socket's repairs (sockaudit.c) run here. At most one job is in
+ * flight per slot (a service's wake-ups, a socket's repairs): a job due
+ * while the last one still waits is refused, and its caller skips it.
+ *
+ * A thread blocks every signal, allocates and frees nothing, takes no lock
+ * and never forks: it makes its calls on a duplicate of the caller's fd,
+ * closes the duplicate and ends. A copy of the master made meanwhile (the
+ * reload's master.conf reader, a raw clone without fork handlers) inherits
+ * no lock it holds. Its duplicate keeps the file open, so the loop's own
+ * close of the fd is never the last one while a job waits.
+ *
+ * What stays on the loop: opening a fifo when it is made (a service's
+ * start, or a reload that makes a new one); the reads the repairs decide
+ * on (getsockopt of options read without the socket's lock).
+ *
+ * Out of memory, or no thread: the job is refused, as one still in flight;
+ * offloop_close falls back to close(2). */
+#ifndef MASTER_OFFLOOP_H
+#define MASTER_OFFLOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct offloop_slot; /* one per owner; NULL until its first job */
+
+enum offloop_kind {
+	OFFLOOP_WRITE_BYTE,  /* write(2) byte: a fifo's wake-up */
+	OFFLOOP_RELISTEN,    /* a listening socket's repairs, then listen(2) */
+};
+
+struct offloop_job {
+	enum offloop_kind kind;
+	char byte;                /* WRITE_BYTE */
+	bool defer_accept_off;    /* RELISTEN: TCP_DEFER_ACCEPT set back to 0 */
+	bool linger_off;          /* RELISTEN: SO_LINGER set back to off */
+	int backlog;              /* RELISTEN: listen(2)'s */
+};
+
+/* Runs job on a duplicate of fd on a thread of its own. Returns true if
+ * handed over; false with why filled when not: the slot's last job still
+ * in flight, or no fd, thread or memory. */
+bool offloop_run(struct offloop_slot **slot, int fd, const struct offloop_job *job,
+		 char *why, size_t why_size);
+/* Whether the slot's last job is still running. */
+bool offloop_busy(const struct offloop_slot *slot);
+/* The owner's end: freed now, or, with a job still in flight, by a later
+ * call once that one is done. *slot is NULL afterwards. */
+void offloop_release(struct offloop_slot **slot);
+/* Closes fd, which the caller owns no more, on a thread of its own: the
+ * last close of a fifo's end takes the pipe's mutex. */
+void offloop_close(int fd);
+/* How many released slots still wait for their job (tests). */
+size_t offloop_orphans(void);
+
+#endif
