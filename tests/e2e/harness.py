@@ -556,6 +556,16 @@ class Master:
                               % (" ".join(args), r.returncode, out, err))
         return r.returncode, out, err
 
+    def status_worst_s(self, rounds=10):
+        """The longest of `rounds` `masterctl status --json` in a row, in
+        seconds: whether the loop is held (each must succeed)."""
+        worst = 0.0
+        for _ in range(rounds):
+            t = time.monotonic()
+            self.ctl("status", "--json", check=True)
+            worst = max(worst, time.monotonic() - t)
+        return worst
+
     def status(self, service=None):
         """Parsed `masterctl status [SERVICE] --json`."""
         args = ["status"] + ([service] if service else []) + ["--json"]
