@@ -194,17 +194,18 @@ class Growth(h.MasterTestCase):
 
     def test_04d_lingering_is_not_saturation(self):
         """prefork=2 maxproc=2, one client connecting again as soon as it
-        has its answer, for 1.5 s: a worker lingers for the next
+        has its answer, for 6 s: a worker lingers for the next
         connection instead of saying idle (it looks busy meanwhile), and
         says "spare" for what it waited for. The master must not take the
         client it sees arrive for one waiting in the backlog: no worker
         beyond the two, and no maxproc_reached (without the "spare" rule:
-        one a second). At most one is let pass: a worker descheduled for
-        more than its 10 ms report interval looks saturated meanwhile."""
+        one a second, 6 here). Two are let pass: a worker descheduled for
+        more than its 10 ms report interval looks saturated meanwhile,
+        which a loaded CI machine did twice in 3 s under ASan."""
         m = self.master("127.0.0.1:0 inet n n n - 2 echo -o prefork=2 -o max_use=0\n")
         addr = m.addr()
         served = 0
-        end = time.monotonic() + 3
+        end = time.monotonic() + 6
         while time.monotonic() < end:
             self.assertEqual(h.echo_once(addr, "x%d" % served), "x%d" % served)
             served += 1
@@ -212,8 +213,8 @@ class Growth(h.MasterTestCase):
                          "every request counted")
         svc = m.service(st=svc)
         self.assertGreater(served, 100, "too few requests to judge")
-        self.assertLessEqual(svc["maxproc_reached"], 1, svc)
-        self.assertLessEqual(m.log().count("all 2 workers busy"), 1, m.log_tail(10))
+        self.assertLessEqual(svc["maxproc_reached"], 2, svc)
+        self.assertLessEqual(m.log().count("all 2 workers busy"), 2, m.log_tail(10))
         self.assertEqual(svc["spawned"], 2, svc)
 
 
