@@ -342,10 +342,16 @@ void service_commit(struct service *svc)
 			s->donor->fd = -1;
 			s->donor->made.wake_fd = -1;
 			s->donor = NULL;
-			/* The backlog is a setting too: listen(2) again applies it. */
-			if (svctype_listens(svc->cfg->type) && listen(s->fd, (int)svc->cfg->set.listen_backlog) < 0)
-				log_warn("service %s: listen %s: %s", svc->cfg->name, s->addr,
-					 strerror(errno));
+			/* The backlog is a setting too: listen(2) again applies
+			 * it, off the loop (the old generation's workers hold
+			 * the socket and can hold its lock: offloop.h). */
+			const struct offloop_job job = {
+				.kind = OFFLOOP_RELISTEN,
+				.backlog = (int)svc->cfg->set.listen_backlog };
+			char why[128];
+			if (svctype_listens(svc->cfg->type) &&
+			    !offloop_run(&s->audit, s->fd, &job, why, sizeof(why)))
+				log_warn("service %s: listen %s: %s", svc->cfg->name, s->addr, why);
 		}
 		if (event_add(&svc->m->loop, &s->demand_watch, s->fd, 0, service_on_demand) < 0)
 			log_err("service %s: epoll: %s (demand for more workers goes unseen)",

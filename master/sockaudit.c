@@ -71,24 +71,24 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 	 * to another port. */
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) < 0 || !listening)
 		return;
-	if (getsockopt(s->fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
-	    (domain == AF_INET || domain == AF_INET6) &&
-	    getsockopt(s->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, &flen) == 0 && defer != 0) {
-		job.defer_accept_off = true;
-		log_warn("service %s: %s had TCP_DEFER_ACCEPT set to %d by a process holding it "
-			 "(a worker): set back to 0", c->name, s->addr, defer);
-	}
-	if (getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff) {
-		job.linger_off = true;
-		log_warn("service %s: %s had SO_LINGER set by a process holding it "
-			 "(a worker): set back to off", c->name, s->addr);
-	}
-	/* Said once while it lasts: a worker holding the lock would
-	 * otherwise make a line a second. */
+	job.defer_accept_off =
+		getsockopt(s->fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
+		(domain == AF_INET || domain == AF_INET6) &&
+		getsockopt(s->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, &flen) == 0 && defer != 0;
+	job.linger_off = getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff;
 	bool run = offloop_run(&s->audit, s->fd, &job, why, sizeof(why));
+	/* Skipped: said once while it lasts (a worker holding the lock would
+	 * otherwise make a line a second); the changes are seen again at the
+	 * next audit. */
 	if (!run && !s->audit_skipped)
 		log_warn("service %s: %s not looked after now: %s", c->name, s->addr, why);
 	s->audit_skipped = !run;
+	if (run && job.defer_accept_off)
+		log_warn("service %s: %s had TCP_DEFER_ACCEPT set to %d by a process holding it "
+			 "(a worker): set back to 0", c->name, s->addr, defer);
+	if (run && job.linger_off)
+		log_warn("service %s: %s had SO_LINGER set by a process holding it "
+			 "(a worker): set back to off", c->name, s->addr);
 }
 
 void sockaudit_service(struct service *svc, uint64_t now_ms)

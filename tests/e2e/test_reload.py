@@ -6,8 +6,10 @@ throughout see no failed connection."""
 
 import os
 import re
+import shutil
 import signal
 import socket
+import subprocess
 import threading
 import time
 import unittest
@@ -176,6 +178,30 @@ class Reload(h.MasterTestCase):
             h.poll_until(lambda: not h.pid_alive(pid), 5, "old worker %d gone" % pid)
         self.assertEqual(h.echo_once(addr, "after"), "after")
         m.wait_log(r"reload: changed: 127\.0\.0\.1:0")
+
+    def test_20b2_changed_backlog_applies_to_the_kept_socket(self):
+        """listen_backlog changed by a reload: the kept socket is listened
+        on again with the new backlog (off the loop: offloop.h), as `ss`
+        shows it (Send-Q of a listening socket)."""
+        if shutil.which("ss") is None:
+            self.skipTest("no ss (iproute2) to read a listening socket's backlog")
+        line = "127.0.0.1:0 inet n n n - 2 echo -o prefork=1 -o listen_backlog=%d\n"
+        m = self.master(line % 8)
+        addr = m.addr()
+        port = addr[1]
+
+        def backlog():
+            out = subprocess.run(["ss", "-Hltn", "sport = :%d" % port], stdout=subprocess.PIPE,
+                                 text=True, timeout=10).stdout.split()
+            return int(out[2]) if len(out) > 2 else None
+
+        self.assertEqual(backlog(), 8)
+        m.write("master.cf", line % 100)
+        m.ctl("reload", check=True)
+        h.poll_until(lambda: backlog() == 100, 10, "backlog 100 on the kept socket",
+                     detail=lambda: "ss: %r\n%s" % (backlog(), m.detail()))
+        self.assertEqual(m.addr(), addr, "the listening socket changed")
+        self.assertEqual(h.echo_once(addr, "after"), "after")
 
     def test_20c_bad_reload_changes_nothing(self):
         """Errors in both files: reload exits non-zero, prints every error
