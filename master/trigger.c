@@ -134,19 +134,14 @@ static enum trigger_result trigger_inet(int listen_fd, int *conn_fd, char *why, 
 	return TRIGGER_PENDING;
 }
 
-enum trigger_result trigger_send(const struct service_config *c, int listen_fd, int wake_fd,
+enum trigger_result trigger_send(const struct service_config *c, int listen_fd,
 				 int *conn_fd, char *why, size_t why_size)
 {
 	*conn_fd = -1;
 	switch (c->type) {
-	case SERVICE_FIFO:
-		/* The master's own write end: O_NONBLOCK whatever workers do
-		 * to theirs (listener_fifo.c). A full pipe is EAGAIN. */
-		if (wake_fd < 0)
-			return trigger_fail(-1, why, why_size, "no write end");
-		if (write(wake_fd, &trigger_byte, 1) != 1)
-			return trigger_fail(-1, why, why_size, "write");
-		return TRIGGER_SENT;
+	case SERVICE_FIFO: /* offloop.h's, never the loop's (trigger.h) */
+		errno = EINVAL;
+		return trigger_fail(-1, why, why_size, "a fifo");
 	case SERVICE_INET:
 		return trigger_inet(listen_fd, conn_fd, why, why_size);
 	case SERVICE_UNIX:

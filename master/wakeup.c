@@ -84,7 +84,7 @@ static void wakeup_send(struct wakeup *wk, const struct wakeup_service *s, uint6
 		wakeup_count(wk, sent ? TRIGGER_SENT : TRIGGER_FAILED, why);
 		return;
 	}
-	r = trigger_send(s->cfg, s->listen_fd, s->wake_fd, &conn, why, sizeof(why));
+	r = trigger_send(s->cfg, s->listen_fd, &conn, why, sizeof(why));
 	if (r != TRIGGER_PENDING) {
 		wakeup_count(wk, r, why);
 		return;
