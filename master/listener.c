@@ -317,51 +317,6 @@ void listener_unlink(const struct service_config *c, const struct listener_made 
 }
 
 /* Whether epoll would report a hang-up or an error on fd now. */
-static bool listener_hung_up(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = 0 };
-
-	return poll(&pfd, 1, 0) != 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
-}
-
-/* The port fd is bound to, 0 if none (or stale: see listener_mend). */
-static unsigned listener_port(int fd)
-{
-	struct service_addr a = { .len = sizeof(a.sa) };
-
-	return getsockname(fd, (struct sockaddr *)&a.sa, &a.len) < 0 ? 0 : listener_port_of(&a);
-}
-
-int listener_mend(const struct service_config *c, int fd, const struct listener_made *made,
-		  const char **why)
-{
-	*why = NULL;
-	if (!listener_hung_up(fd))
-		return 0;
-	if (c->type != SERVICE_INET || made->bound.len == 0) {
-		*why = c->type != SERVICE_INET ? "a local socket keeps its shutdown"
-			: "where it was bound is not known";
-		return -1;
-	}
-	/* Bound again first: a port asked for stays the socket's (EINVAL, it
-	 * is bound), port 0's was given back (and getsockname() still shows
-	 * it: no telling), and listen(2) would pick another. */
-	if (bind(fd, (const struct sockaddr *)&made->bound.sa, made->bound.len) < 0 &&
-	    errno != EINVAL) {
-		*why = "its port, given back by the shutdown, is taken";
-		return -1;
-	}
-	if (listen(fd, (int)c->set.listen_backlog) < 0) {
-		*why = "it does not listen again";
-		return -1;
-	}
-	if (listener_hung_up(fd) || listener_port(fd) != listener_port_of(&made->bound)) {
-		*why = "it does not listen where it did";
-		return -1;
-	}
-	return 0;
-}
-
 void listener_set_blocking(const struct service_config *c, int fd, const char *addr,
 			   bool blocking)
 {

@@ -18,7 +18,7 @@ struct listener_made {
 	ino_t ino;    /* removes it (0/0: none) */
 	bool staged;  /* still in run_directory/.new: listener_commit() moves it */
 	struct service_addr bound; /* inet: the address bound (its port, for port
-				    * 0), for listener_mend(); len 0 if unknown */
+				    * 0), for service_mend.c; len 0 if unknown */
 };
 
 /* Opens, binds and listens (non-blocking, close-on-exec): an inet or unix
@@ -43,16 +43,6 @@ void listener_commit(const struct service_config *c, struct listener_made *made)
  * if it is still the one made. */
 void listener_unlink(const struct service_config *c, const struct listener_made *made);
 
-/* A socket some process holding it shut down (shutdown(2) acts on the
- * socket every worker shares, not on one fd): epoll then reports a
- * hang-up, paused watch or not. An inet socket is closed by it, keeping
- * its port if one was asked for (port 0's is given back: it is bound
- * again to the one it had), and listening again mends it; a unix or
- * datagram socket keeps its shutdown for good. Returns 0 if fd is (again)
- * a socket that listens at made->bound with no hang-up reported, -1 with
- * why (a static string) if not. */
-int listener_mend(const struct service_config *c, int fd, const struct listener_made *made,
-		  const char **why);
 
 /* listener_fifo.c: makes the fifo base in the checked directory dirfd.
  * Returns the workers' fd, or -1 (logged, nothing left behind). */

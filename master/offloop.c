@@ -29,6 +29,7 @@
 
 struct offloop_slot {
 	atomic_bool busy;            /* a job is running */
+	int result;                  /* a CALL's, written before busy clears */
 	int fd;                      /* the thread's duplicate */
 	struct offloop_job job;
 	struct offloop_slot *next;   /* on the orphan list */
@@ -57,7 +58,7 @@ static void offloop_sweep(void)
 /* Failures are not looked at: a fifo full of unread bytes (EAGAIN) has
  * requests for its workers anyway, and a repair that did not take is seen
  * again at the next audit. */
-static void offloop_do(int fd, const struct offloop_job *job)
+static int offloop_do(int fd, const struct offloop_job *job)
 {
 	int zero = 0;
 	struct linger off = { 0 };
@@ -73,14 +74,17 @@ static void offloop_do(int fd, const struct offloop_job *job)
 			(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
 		(void)listen(fd, job->backlog);
 		break;
+	case OFFLOOP_CALL:
+		return job->call(fd, job);
 	}
+	return 0;
 }
 
 static void *offloop_thread(void *arg)
 {
 	struct offloop_slot *sl = arg;
 
-	offloop_do(sl->fd, &sl->job);
+	sl->result = offloop_do(sl->fd, &sl->job);
 	(void)close(sl->fd);
 	sl->fd = -1;
 	atomic_store_explicit(&sl->busy, false, memory_order_release);
@@ -159,6 +163,11 @@ bool offloop_run(struct offloop_slot **slot, int fd, const struct offloop_job *j
 bool offloop_busy(const struct offloop_slot *slot)
 {
 	return slot != NULL && atomic_load_explicit(&slot->busy, memory_order_acquire);
+}
+
+int offloop_result(const struct offloop_slot *slot)
+{
+	return slot != NULL ? slot->result : 0;
 }
 
 void offloop_release(struct offloop_slot **slot)

@@ -14,8 +14,10 @@
  *  - an inet socket's lock: getsockopt(IP_MSFILTER, MCAST_MSFILTER) and
  *    setsockopt(MCAST_JOIN_GROUP) copy under it, and every worker holds the
  *    service's listening socket; the master's listen(2) on it takes it.
- * So a fifo's wake-up byte, the last close of a fifo's ends and the
- * listening socket's repairs (sockaudit.c) run here. At most one job is in
+ * So a fifo's wake-up byte, the last close of a fifo's ends, the
+ * listening socket's repairs (sockaudit.c), a reload's listen(2) of a
+ * socket it keeps and the mend of a shut-down one (service_mend.c) run
+ * here. At most one job is in
  * flight per slot (a service's wake-ups, a socket's repairs): a job due
  * while the last one still waits is refused, and its caller skips it.
  *
@@ -37,12 +39,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 struct offloop_slot; /* one per owner; NULL until its first job */
 
 enum offloop_kind {
 	OFFLOOP_WRITE_BYTE,  /* write(2) byte: a fifo's wake-up */
 	OFFLOOP_RELISTEN,    /* a listening socket's repairs, then listen(2) */
+	OFFLOOP_CALL,        /* call(fd, job): its result, offloop_result() */
 };
 
 struct offloop_job {
@@ -50,7 +54,13 @@ struct offloop_job {
 	char byte;                /* WRITE_BYTE */
 	bool defer_accept_off;    /* RELISTEN: TCP_DEFER_ACCEPT set back to 0 */
 	bool linger_off;          /* RELISTEN: SO_LINGER set back to off */
-	int backlog;              /* RELISTEN: listen(2)'s */
+	int backlog;              /* RELISTEN, CALL: listen(2)'s */
+	/* CALL: system calls only (no lock, no allocation, no log), on the
+	 * job's thread; returns a result code of the caller's. */
+	int (*call)(int fd, const struct offloop_job *job);
+	struct sockaddr_storage addr; /* CALL: an address for it */
+	socklen_t addr_len;
+	unsigned port;
 };
 
 /* Runs job on a duplicate of fd on a thread of its own. Returns true if
@@ -60,6 +70,8 @@ bool offloop_run(struct offloop_slot **slot, int fd, const struct offloop_job *j
 		 char *why, size_t why_size);
 /* Whether the slot's last job is still running. */
 bool offloop_busy(const struct offloop_slot *slot);
+/* What the slot's last CALL job returned; meaningful once not busy. */
+int offloop_result(const struct offloop_slot *slot);
 /* The owner's end: freed now, or, with a job still in flight, by a later
  * call once that one is done. *slot is NULL afterwards. */
 void offloop_release(struct offloop_slot **slot);

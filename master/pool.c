@@ -34,7 +34,8 @@ static void pool_set_demand_watch(struct service *svc, bool on)
 	if (svc->demand_armed == on)
 		return;
 	for (size_t i = 0; i < svc->nsocks; i++)
-		event_set(&svc->m->loop, &svc->socks[i].demand_watch, on ? EPOLLIN : 0);
+		if (!svc->socks[i].mending) /* paused until its mend ends */
+			event_set(&svc->m->loop, &svc->socks[i].demand_watch, on ? EPOLLIN : 0);
 	svc->demand_armed = on;
 }
 
@@ -109,6 +110,8 @@ void pool_update(struct service *svc, uint64_t now_ms)
 
 	svc->dirty = false;
 	next = evict_timers(svc, now_ms);
+	t = service_mend_poll(svc, now_ms);
+	next = t < next ? t : next;
 	if (svc->stopping) {
 		pool_set_demand_watch(svc, false);
 		t = evict_retiring(svc, now_ms);

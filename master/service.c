@@ -25,43 +25,8 @@
 #include "protocol.h"
 
 #define SERVICE_PID_DIGITS_BYTES 16
-#define SERVICE_SOCKET_MENDS_MAX 10u              /* a shut socket listened on again, */
-#define SERVICE_SOCKET_MEND_WINDOW_MS 60000u      /* at most this often */
 
 extern char **environ;
-
-/* A hang-up on a listening socket: a process holding it (a worker: it is
- * theirs to accept on) shut it down. Reported even to a paused watch, so
- * left alone it would spin the loop (an adversarial run: the master at
- * 90-96% of a CPU, the port refusing every client, `status --check` ok).
- * An inet socket is mended by listening again, at most
- * SERVICE_SOCKET_MENDS_MAX times a window (a worker that keeps shutting
- * it costs the master that much, and the log that many lines); beyond
- * that, or for a socket that cannot be mended, the watch is dropped and
- * the service reported (status --check) until a reload makes a new one. */
-static void service_socket_hung_up(struct service_socket *s)
-{
-	const struct service_config *c = s->svc->cfg;
-	uint64_t now = clock_now_ms();
-	const char *why = NULL;
-
-	if (now - s->mend_window_ms >= SERVICE_SOCKET_MEND_WINDOW_MS) {
-		s->mend_window_ms = now;
-		s->mends = 0;
-	}
-	if (s->mends < SERVICE_SOCKET_MENDS_MAX && listener_mend(c, s->fd, &s->made, &why) == 0) {
-		s->mends++;
-		log_warn("service %s: %s was shut down by a process holding it (a worker); "
-			 "listening again (%u of %u times a minute)", c->name, s->addr, s->mends,
-			 SERVICE_SOCKET_MENDS_MAX);
-		return;
-	}
-	event_del(&s->svc->m->loop, &s->demand_watch);
-	s->shut = true;
-	log_err("service %s: %s was shut down by a process holding it (a worker)%s%s: no client "
-		"reaches it until `masterctl reload` makes a new one", c->name, s->addr,
-		why != NULL ? ": " : ", too often to mend", why != NULL ? why : "");
-}
 
 unsigned service_sockets_shut(const struct service *svc)
 {
@@ -77,7 +42,7 @@ static void service_on_demand(struct event_watch *w, uint32_t revents)
 	struct service_socket *s = EVENT_OWNER(w, struct service_socket, demand_watch);
 
 	if (revents & (EPOLLHUP | EPOLLERR)) {
-		service_socket_hung_up(s);
+		service_mend_hung_up(s);
 		return;
 	}
 	/* A client waits and nobody is idle: stop watching (level-triggered
@@ -184,6 +149,7 @@ void service_free(struct service *svc)
 		if (s->made.wake_fd >= 0 && s->donor == NULL)
 			offloop_close(s->made.wake_fd);
 		offloop_release(&s->audit);
+		offloop_release(&s->mend);
 	}
 	/* Only the owner of a local service's file removes it: a successor
 	 * that took the socket over keeps serving on it. Nor at the master's
@@ -243,7 +209,7 @@ static int service_open_socket(struct service *svc, struct service_socket *s,
 	}
 	/* One systemd passed us (sdlisten.h), else one of our own. */
 	s->fd = sdlisten_claim(&svc->m->inherited, c, a, s->addr, sizeof(s->addr));
-	if (s->fd >= 0 && a->sa.ss_family != AF_UNIX) { /* where, for listener_mend */
+	if (s->fd >= 0 && a->sa.ss_family != AF_UNIX) { /* where, for service_mend.c */
 		s->made.bound.len = sizeof(s->made.bound.sa);
 		if (getsockname(s->fd, (struct sockaddr *)&s->made.bound.sa, &s->made.bound.len) < 0)
 			s->made.bound.len = 0;

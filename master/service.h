@@ -45,6 +45,9 @@ struct service_socket {
 	/* sockaudit.c's repairs, run off the loop (offloop.h); NULL: none yet */
 	struct offloop_slot *audit;
 	bool audit_skipped;     /* the last audit found the one before waiting */
+	/* service_mend.c's bind and listen, off the loop too */
+	struct offloop_slot *mend;
+	bool mending;           /* a mend in flight: its watch is paused */
 };
 
 struct service_stats {
@@ -170,6 +173,12 @@ void service_failure_note(struct service *svc, uint64_t now_ms, long pid, const 
 	__attribute__((format(printf, 4, 5)));
 /* How many of svc's sockets were shut down for good (service_socket.shut). */
 unsigned service_sockets_shut(const struct service *svc);
+/* service_mend.c: a hang-up on s (a process holding it shut it down):
+ * mended off the loop, or given up. */
+void service_mend_hung_up(struct service_socket *s);
+/* Finishes the mends whose job is done; returns when to look again
+ * (CLOCK_NEVER_MS: none in flight). From the pool's turn. */
+uint64_t service_mend_poll(struct service *svc, uint64_t now_ms);
 /* Same identity (name and type): the same service across configurations. */
 bool service_same_identity(const struct service_config *a, const struct service_config *b);
 

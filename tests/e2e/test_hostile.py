@@ -11,6 +11,7 @@ issue 8 (docs/protocol.md once updated): the log lines named there ("protocol vi
 (plus start_failures, last_failure and the proc state "stopping").
 """
 
+import ctypes
 import os
 import signal
 import re
@@ -21,6 +22,8 @@ import time
 import unittest
 
 import harness as h
+
+IP_MSFILTER = 41   # linux/in.h: its getsockopt copies under the socket's lock
 from bystander import (ECHO_LINE, HOSTILE_SVC, Bystander, HostileTestCase,
                        cpu_share, hostile_procs, rss_kib, try_read, try_read_sock)
 
@@ -546,6 +549,42 @@ class ShutSocket(h.MasterTestCase):
         self.assertEqual(rc, 0, out + err)
         h.poll_until(lambda: answered(m).startswith("hostile shut-listener"), 10,
                      "a client answered after the reload", detail=lambda: answered(m))
+
+
+    def test_10d_mend_never_waits_for_the_socket_lock(self):
+        """The mend binds and listens again, which takes the socket's lock,
+        and a worker can hold that lock through a fault it makes last
+        (getsockopt of IP_MSFILTER copies under it: test_sockaudit). The
+        mend runs off the loop (service_mend.c): status answers at once
+        while the lock is held, and the socket listens again once it is
+        let go. The master is stopped for the moment between the shutdown
+        and the hold, so that the mend cannot slip in before it."""
+        if h.slow_fault_skip_reason():
+            self.skipTest(h.slow_fault_skip_reason())
+        m = self.master("127.0.0.1:{PORT1} inet n n n - 2 {ECHO} -o prefork=2\n", nports=1)
+        fd = h.pidfd_getfd(m.worker_pids()[0], 3)   # the shared listening socket
+        libc = ctypes.CDLL(None, use_errno=True)
+        size = ctypes.c_uint(256)
+        try:
+            os.kill(m.pid, signal.SIGSTOP)
+            try:
+                socket.socket(fileno=os.dup(fd)).shutdown(socket.SHUT_RDWR)
+                holder = h.SlowFault(lambda addr, page: libc.getsockopt(
+                    fd, socket.IPPROTO_IP, IP_MSFILTER, ctypes.c_void_p(addr), ctypes.byref(size)))
+            finally:
+                os.kill(m.pid, signal.SIGCONT)
+            try:
+                worst = m.status_worst_s()
+                self.assertEqual(m.service()["sockets_shut"], 0)
+            finally:
+                self.assertTrue(holder.release(), "the held getsockopt did not end")
+        finally:
+            os.close(fd)
+        self.assertLess(worst, 0.5, "status took %.2f s while the mend waited" % worst)
+        m.wait_log(r"was shut down by a process holding it \(a worker\); listening again "
+                   r"\(1 of 10 times a minute\)")
+        self.assertEqual(h.echo_once(m.addr(), "after"), "after")
+        self.assertNoSpin(m)
 
 
 class PassedFds(HostileTestCase):
