@@ -12,6 +12,7 @@ STATUS_MAX_MS.
 import fcntl
 import os
 import re
+import signal
 import termios
 import time
 
@@ -271,6 +272,38 @@ class StderrFlood(h.MasterTestCase):
             self.assertTrue(link.startswith("socket:"), "fd 2 of %d is %s" % (pid, link))
             links.add(link)
         self.assertEqual(len(links), 2, "the workers share one fd 2: %s" % links)
+
+    def test_16_stderr_write_held_by_a_fault(self):
+        """A writer of a worker's stderr whose write faults on a page that
+        takes its time (the seventh round: a file's dropped page cache, a
+        disk read a page; here a userfaultfd page nobody answers): the
+        master reads what was written before and answers status at once.
+        On a pipe the held write kept the pipe's mutex and the master's
+        read slept on it, uninterruptibly, until the fault ended. The
+        master is stopped for the moment of the hold's start, so that a
+        line waits to be read when it goes on."""
+        if h.slow_fault_skip_reason():
+            self.skipTest(h.slow_fault_skip_reason())
+        m = self.master(flood_config("burst 0", False, self.OPTS, 1))
+        pid = m.worker_pids("flood")[0]
+        m.wait_log(r"^flood\[%d\]: after the burst pid=%d$" % (pid, pid))
+        fd = h.pidfd_getfd(pid, 2)   # the worker's fd 2, as a worker holds it
+        try:
+            os.kill(m.pid, signal.SIGSTOP)
+            try:
+                os.write(fd, b"before the hold\n")
+                holder = h.SlowFault(lambda addr, page: os.write(fd, memoryview(page)[:1]))
+            finally:
+                os.kill(m.pid, signal.SIGCONT)
+            try:
+                worst = m.status_worst_s()
+                m.wait_log(r"^flood\[\d+\]: before the hold$", 2)
+            finally:
+                self.assertTrue(holder.release(), "the held write did not end")
+        finally:
+            os.close(fd)
+        self.assertLess(worst, 0.5, "status took %.2f s while a stderr write was held" % worst)
+        self.assertTrue(m.alive())
 
 
 def master_fds(pid):
