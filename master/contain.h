@@ -160,9 +160,10 @@ unsigned long long contain_probe_rss(pid_t pid);
  * the memory controller, else the sum of its processes' resident sets
  * (pages they share counted once per process); without a leaf, the
  * resident set of main_pid alone. how says what was measured, for the log.
- * False: the leaf holds more processes than are counted (*bytes is theirs). */
+ * False: the leaf holds more processes than are counted (*bytes is theirs).
+ * *reads: how many files it read for it (the caller's budget, evict_scan.c). */
 bool contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
-			 unsigned long long *bytes, char *how, size_t how_size);
+			 unsigned long long *bytes, size_t *reads, char *how, size_t how_size);
 
 /* contain_reaper.c: children and orphans */
 /* waitpid(-1, WNOHANG | WUNTRACED | WCONTINUED) with containment: in

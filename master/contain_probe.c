@@ -117,7 +117,7 @@ unsigned long long contain_probe_rss(pid_t pid)
 }
 
 bool contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
-			 unsigned long long *bytes, char *how, size_t how_size)
+			 unsigned long long *bytes, size_t *reads, char *how, size_t how_size)
 {
 	bool more = false;
 	char num[CONTAIN_PROBE_NUMBER_BYTES];
@@ -125,10 +125,12 @@ bool contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
 
 	if (leaf->svc_fd < 0) {
 		*bytes = contain_probe_rss(main_pid);
+		*reads = 1;
 		snprintf(how, how_size, "resident memory of its main process");
 		return true;
 	}
 	*bytes = 0;
+	*reads = 1;
 	/* Only where the leaf has the memory controller (memory_max on its
 	 * service delegates it); the kernel's own count, page cache included. */
 	if (contain_probe_read(leaf, "memory.current", num, sizeof(num)) > 0) {
@@ -139,6 +141,7 @@ bool contain_leaf_memory(const struct contain_leaf *leaf, pid_t main_pid,
 	size_t n = contain_probe_pids(leaf, pids, CONTAIN_PROBE_PIDS_MAX, &more);
 	for (size_t i = 0; i < n; i++)
 		*bytes += contain_probe_rss(pids[i]);
+	*reads += 1 + n;
 	snprintf(how, how_size, "resident memory of %s%zu process%s", more ? "the first " : "",
 		 n, n == 1 ? "" : "es");
 	return !more;

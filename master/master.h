@@ -36,6 +36,8 @@ struct master_ops {
 	int (*signal)(struct master *m, pid_t pid, int sig);
 	/* Whether pid has exited (a zombie not reaped yet), without reaping. */
 	bool (*exited)(struct master *m, pid_t pid);
+	/* The memory of worker pid and all it started (worker_memory). */
+	unsigned long long (*memory)(struct master *m, pid_t pid, bool *whole, size_t *reads);
 };
 
 struct master {

@@ -102,6 +102,8 @@ struct service {
 	uint64_t spawn_seq;
 	uint64_t lifetime_next_ms; /* next max_lifetime check */
 	uint64_t rss_next_ms;      /* next rss_max check */
+	unsigned rss_round;        /* rss_max: the round in progress (evict_scan.c) */
+	bool rss_cut;              /* its last pass ran out of budget mid-round */
 	uint64_t sockaudit_ms;     /* last look at its shared sockets (sockaudit.c) */
 	unsigned recycle_pending;  /* workers marked by `recycle` */
 	bool demand_armed;      /* the listening sockets are watched */

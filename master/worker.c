@@ -384,12 +384,15 @@ void worker_free(struct worker *w)
 	free(w);
 }
 
-unsigned long long worker_memory(struct worker *w, bool *whole)
+unsigned long long worker_memory(struct worker *w, bool *whole, size_t *reads)
 {
 	char how[WORKER_HOW_BYTES];
 	unsigned long long bytes = 0;
+	struct master *m = w->svc->m;
 
-	*whole = contain_leaf_memory(&w->leaf, w->pid, &bytes, how, sizeof(how));
+	if (m->ops.memory != NULL)
+		return m->ops.memory(m, w->pid, whole, reads);
+	*whole = contain_leaf_memory(&w->leaf, w->pid, &bytes, reads, how, sizeof(how));
 	log_debug("service %s: worker %ld: %llu KiB (%s)", w->svc->cfg->name, (long)w->pid,
 		  bytes >> 10, how);
 	return bytes;

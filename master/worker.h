@@ -69,6 +69,7 @@ struct worker {
 	unsigned max_use;         /* this worker's limit, jittered; 0 = none */
 	uint64_t seq;             /* its number in the service: picks its jitter */
 	uint64_t lifetime_ms;     /* this worker's max_lifetime, jittered; 0 = none */
+	unsigned rss_round;       /* the rss_max round that last measured it */
 	uint64_t started_ms;
 	uint64_t state_since_ms;  /* entered its state; for busy: its request began */
 	uint64_t phase_since_ms;  /* entered its exit phase */
@@ -126,8 +127,10 @@ void worker_free(struct worker *w);
 /* Memory of the worker and all it started, in bytes: its leaf's
  * (contain_leaf_memory: a daemon's children, spawn's command), or its
  * own resident set where it has no leaf. For rss_max. *whole false: its
- * leaf holds more processes than are counted, so the figure is too low. */
-unsigned long long worker_memory(struct worker *w, bool *whole);
+ * leaf holds more processes than are counted, so the figure is too low.
+ * *reads: the files read for it. The master's ops may stand in for it
+ * (master.h: the unit tests' fake leaves). */
+unsigned long long worker_memory(struct worker *w, bool *whole, size_t *reads);
 
 /* starting, idle, busy, retiring or stopping (stopping, terminating and
  * dying alike: on its way out); a ready daemon is "running". */

@@ -51,6 +51,11 @@ struct fakepool {
 	bool launch_fails;
 	struct fake_signal signals[FAKE_SIGNALS_MAX];
 	unsigned nsignals;
+	/* Each worker's memory for rss_max, and what measuring it reads
+	 * (processes in its leaf, plus one); how often it was measured. */
+	unsigned long long mem_bytes[FAKE_WORKERS_MAX];
+	size_t mem_reads[FAKE_WORKERS_MAX];
+	unsigned mem_measured[FAKE_WORKERS_MAX];
 };
 
 static struct fakepool *fake_the; /* the ops find the fixture here */
@@ -84,6 +89,17 @@ static bool fake_exited(struct master *m, pid_t pid)
 {
 	(void)m;
 	return fake_the->exited[pid - FAKE_PID_FIRST];
+}
+
+static unsigned long long fake_memory(struct master *m, pid_t pid, bool *whole, size_t *reads)
+{
+	struct fakepool *f = fake_the;
+	unsigned i = (unsigned)(pid - FAKE_PID_FIRST);
+	(void)m;
+	f->mem_measured[i]++;
+	*whole = true;
+	*reads = f->mem_reads[i] != 0 ? f->mem_reads[i] : 1;
+	return f->mem_bytes[i];
 }
 
 /* Settings for the tests: small, round numbers. */
@@ -124,6 +140,7 @@ static void fake_init(struct fakepool *f, unsigned prefork, unsigned maxproc)
 	m->ops.launch = fake_launch;
 	m->ops.signal = fake_signal;
 	m->ops.exited = fake_exited;
+	m->ops.memory = fake_memory;
 
 	struct service *svc = &f->svc;
 	svc->m = m;

@@ -380,6 +380,58 @@ START_TEST(test_startup_timeout)
 }
 END_TEST
 
+/* rss_max's look at memory has a budget per pass (1,024 files read, one
+ * pass a second): a pool whose leaves hold more processes is measured
+ * over several passes, each worker once a round, so that a service's
+ * children cannot hold the loop (a tester's 20,000 processes: 0.5 s a
+ * pass). One over the limit in the second half is found a pass later. */
+START_TEST(test_rss_probe_has_a_budget)
+{
+	struct fakepool f;
+	fake_init(&f, 4, 4);
+	f.cfg.set.rss_max_bytes = 100u << 20;
+	f.cfg.set.max_retiring = 4;
+	pool_start(&f.svc, f.now);
+	ck_assert_uint_eq(f.launched, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		fake_say(&f, FAKE_PID_FIRST + (pid_t)i, "ready");
+		f.mem_reads[i] = 601; /* a leaf of 600 processes */
+		f.mem_bytes[i] = 10u << 20;
+	}
+	f.mem_bytes[3] = 200u << 20; /* over */
+	f.now += EVICT_RSS_INTERVAL_MS; /* pool_start's pass found none yet */
+	fake_turn(&f);
+	/* The first pass: two leaves (601, then 1,202 >= 1,024). */
+	ck_assert_uint_eq(f.mem_measured[0] + f.mem_measured[1], 2);
+	ck_assert_uint_eq(f.mem_measured[2] + f.mem_measured[3], 0);
+	f.now += EVICT_RSS_INTERVAL_MS - 1;
+	fake_turn(&f);
+	ck_assert_uint_eq(f.mem_measured[2] + f.mem_measured[3], 0);
+	f.now += 1;
+	fake_turn(&f); /* the second pass: the other two, the last retired */
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(f.mem_measured[i], 1);
+	ck_assert_str_eq(worker_state_name(fake_worker(&f, FAKE_PID_FIRST + 3)), "retiring");
+	ck_assert_str_eq(worker_state_name(fake_worker(&f, FAKE_PID_FIRST)), "idle");
+	f.now += EVICT_RSS_INTERVAL_MS;
+	fake_turn(&f); /* a new round: the first two again */
+	ck_assert_uint_eq(f.mem_measured[0], 2);
+	ck_assert_uint_eq(f.mem_measured[1], 2);
+	ck_assert_uint_eq(f.mem_measured[2], 1);
+	/* Small leaves: the whole pool in one pass. */
+	for (unsigned i = 0; i < 5; i++)
+		f.mem_reads[i] = 2;
+	f.now += EVICT_RSS_INTERVAL_MS;
+	fake_turn(&f); /* the rest of that round */
+	f.now += EVICT_RSS_INTERVAL_MS;
+	fake_turn(&f);
+	ck_assert_uint_eq(f.mem_measured[0], 3);
+	ck_assert_uint_eq(f.mem_measured[1], 3);
+	ck_assert_uint_eq(f.mem_measured[2], 3);
+	fake_fini(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("evict");
@@ -400,6 +452,7 @@ int main(void)
 	tcase_add_test(tc, test_told_worker_that_keeps_serving);
 	tcase_add_test(tc, test_stop_escalates);
 	tcase_add_test(tc, test_startup_timeout);
+	tcase_add_test(tc, test_rss_probe_has_a_budget);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
