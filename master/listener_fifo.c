@@ -38,16 +38,19 @@ int listener_fifo_open(const struct service_config *c, int dirfd, const char *ba
 	errno = EEXIST;
 	if (!S_ISFIFO(st.st_mode) || st.st_uid != geteuid())
 		goto fail;
-	what = "chmod";
-	/* mkfifoat's mode is less the umask; the fd names no path to follow */
-	if (fchmod(fd, LISTENER_FIFO_MODE) < 0)
-		goto fail;
 	what = "open for wake-ups";
 	if ((wfd = openat(dirfd, base, O_WRONLY | flags)) < 0 || fstat(wfd, &wst) < 0)
 		goto fail;
 	what = "opened for wake-ups as another file";
 	errno = EEXIST;
 	if (wst.st_dev != st.st_dev || wst.st_ino != st.st_ino)
+		goto fail;
+	/* Open to writers only now: an open of a pipe takes its lock, which
+	 * a writer can hold through a slow fault (offloop.h), and until here
+	 * the pipe is the master's alone (0600). mkfifoat's mode is less the
+	 * umask; the fd names no path to follow. */
+	what = "chmod";
+	if (fchmod(fd, LISTENER_FIFO_MODE) < 0)
 		goto fail;
 	made->wake_fd = wfd;
 	made->dev = st.st_dev;
