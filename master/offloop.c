@@ -12,16 +12,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 /* A thread makes a few calls: a small stack is plenty. */
@@ -29,9 +27,10 @@
 
 struct offloop_slot {
 	atomic_bool busy;            /* a job is running */
-	int result;                  /* a CALL's, written before busy clears */
+	int result;                  /* the job's, written before busy clears */
 	int fd;                      /* the thread's duplicate */
-	struct offloop_job job;
+	offloop_fn *fn;
+	_Alignas(max_align_t) unsigned char arg[OFFLOOP_ARG_BYTES]; /* the owner's */
 	struct offloop_slot *next;   /* on the orphan list */
 };
 
@@ -55,36 +54,11 @@ static void offloop_sweep(void)
 	}
 }
 
-/* Failures are not looked at: a fifo full of unread bytes (EAGAIN) has
- * requests for its workers anyway, and a repair that did not take is seen
- * again at the next audit. */
-static int offloop_do(int fd, const struct offloop_job *job)
-{
-	int zero = 0;
-	struct linger off = { 0 };
-
-	switch (job->kind) {
-	case OFFLOOP_WRITE_BYTE:
-		(void)!write(fd, &job->byte, 1);
-		break;
-	case OFFLOOP_RELISTEN:
-		if (job->defer_accept_off)
-			(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &zero, sizeof(zero));
-		if (job->linger_off)
-			(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
-		(void)listen(fd, job->backlog);
-		break;
-	case OFFLOOP_CALL:
-		return job->call(fd, job);
-	}
-	return 0;
-}
-
 static void *offloop_thread(void *arg)
 {
 	struct offloop_slot *sl = arg;
 
-	sl->result = offloop_do(sl->fd, &sl->job);
+	sl->result = sl->fn(sl->fd, sl->arg);
 	(void)close(sl->fd);
 	sl->fd = -1;
 	atomic_store_explicit(&sl->busy, false, memory_order_release);
@@ -124,8 +98,8 @@ static bool offloop_fail(char *why, size_t why_size, const char *what, int err)
 	return false;
 }
 
-bool offloop_run(struct offloop_slot **slot, int fd, const struct offloop_job *job,
-		 char *why, size_t why_size)
+bool offloop_run(struct offloop_slot **slot, int fd, offloop_fn *fn, const void *arg,
+		 size_t arg_size, char *why, size_t why_size)
 {
 	struct offloop_slot *sl = *slot;
 	int err;
@@ -135,6 +109,8 @@ bool offloop_run(struct offloop_slot **slot, int fd, const struct offloop_job *j
 		snprintf(why, why_size, "no fd");
 		return false;
 	}
+	if (arg_size > OFFLOOP_ARG_BYTES)
+		return offloop_fail(why, why_size, "job arguments", E2BIG);
 	if (sl == NULL) {
 		if ((sl = calloc(1, sizeof(*sl))) == NULL)
 			return offloop_fail(why, why_size, "job slot", ENOMEM);
@@ -149,7 +125,8 @@ bool offloop_run(struct offloop_slot **slot, int fd, const struct offloop_job *j
 	/* A duplicate takes no lock of the file's: the calls above do. */
 	if ((sl->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
 		return offloop_fail(why, why_size, "dup", errno);
-	sl->job = *job;
+	sl->fn = fn;
+	memcpy(sl->arg, arg, arg_size);
 	atomic_store_explicit(&sl->busy, true, memory_order_relaxed);
 	if ((err = offloop_spawn(offloop_thread, sl)) != 0) {
 		(void)close(sl->fd); /* the caller's fd is open: not the last */

@@ -28,9 +28,11 @@
  * no lock it holds. Its duplicate keeps the file open, so the loop's own
  * close of the fd is never the last one while a job waits.
  *
- * What stays on the loop: opening a fifo when it is made (a service's
- * start, or a reload that makes a new one); the reads the repairs decide
- * on (getsockopt of options read without the socket's lock).
+ * What the jobs are is their owners' (wakeup.c, sockrepair.c,
+ * service_mend.c); this is only how they run. What stays on the loop:
+ * opening a fifo when it is made, before anyone else may open it
+ * (listener_fifo.c); the reads the repairs decide on (getsockopt of
+ * options read without the socket's lock).
  *
  * Out of memory, or no thread: the job is refused, as one still in flight;
  * offloop_close falls back to close(2). */
@@ -39,38 +41,27 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/socket.h>
 
 struct offloop_slot; /* one per owner; NULL until its first job */
 
-enum offloop_kind {
-	OFFLOOP_WRITE_BYTE,  /* write(2) byte: a fifo's wake-up */
-	OFFLOOP_RELISTEN,    /* a listening socket's repairs, then listen(2) */
-	OFFLOOP_CALL,        /* call(fd, job): its result, offloop_result() */
-};
+/* A job: run on its thread with a duplicate of the owner's fd and the
+ * slot's copy of the owner's arguments. System calls only: no lock, no
+ * allocation, no log. Returns a result code of the owner's
+ * (offloop_result). */
+typedef int offloop_fn(int fd, const void *arg);
 
-struct offloop_job {
-	enum offloop_kind kind;
-	char byte;                /* WRITE_BYTE */
-	bool defer_accept_off;    /* RELISTEN: TCP_DEFER_ACCEPT set back to 0 */
-	bool linger_off;          /* RELISTEN: SO_LINGER set back to off */
-	int backlog;              /* RELISTEN, CALL: listen(2)'s */
-	/* CALL: system calls only (no lock, no allocation, no log), on the
-	 * job's thread; returns a result code of the caller's. */
-	int (*call)(int fd, const struct offloop_job *job);
-	struct sockaddr_storage addr; /* CALL: an address for it */
-	socklen_t addr_len;
-	unsigned port;
-};
+/* The most a job's arguments may take (an address and a few numbers). */
+#define OFFLOOP_ARG_BYTES 192u
 
-/* Runs job on a duplicate of fd on a thread of its own. Returns true if
- * handed over; false with why filled when not: the slot's last job still
- * in flight, or no fd, thread or memory. */
-bool offloop_run(struct offloop_slot **slot, int fd, const struct offloop_job *job,
-		 char *why, size_t why_size);
+/* Runs fn(duplicate of fd, copy of arg) on a thread of its own. Returns
+ * true if handed over; false with why filled when not: the slot's last
+ * job still in flight, arguments over OFFLOOP_ARG_BYTES, or no fd, thread
+ * or memory. */
+bool offloop_run(struct offloop_slot **slot, int fd, offloop_fn *fn, const void *arg,
+		 size_t arg_size, char *why, size_t why_size);
 /* Whether the slot's last job is still running. */
 bool offloop_busy(const struct offloop_slot *slot);
-/* What the slot's last CALL job returned; meaningful once not busy. */
+/* What the slot's last job returned; meaningful once not busy. */
 int offloop_result(const struct offloop_slot *slot);
 /* The owner's end: freed now, or, with a job still in flight, by a later
  * call once that one is done. *slot is NULL afterwards. */

@@ -23,6 +23,7 @@
 #include "notifysock.h"
 #include "offloop.h"
 #include "protocol.h"
+#include "sockrepair.h"
 
 #define SERVICE_PID_DIGITS_BYTES 16
 
@@ -311,12 +312,11 @@ void service_commit(struct service *svc)
 			/* The backlog is a setting too: listen(2) again applies
 			 * it, off the loop (the old generation's workers hold
 			 * the socket and can hold its lock: offloop.h). */
-			const struct offloop_job job = {
-				.kind = OFFLOOP_RELISTEN,
+			const struct sockrepair job = {
 				.backlog = (int)svc->cfg->set.listen_backlog };
 			char why[128];
 			if (svctype_listens(svc->cfg->type) &&
-			    !offloop_run(&s->audit, s->fd, &job, why, sizeof(why)))
+			    !sockrepair_run(&s->audit, s->fd, &job, why, sizeof(why)))
 				log_warn("service %s: listen %s: %s", svc->cfg->name, s->addr, why);
 		}
 		if (event_add(&svc->m->loop, &s->demand_watch, s->fd, 0, service_on_demand) < 0)

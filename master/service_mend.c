@@ -39,6 +39,14 @@ enum service_mend_result {
 	SERVICE_MEND_ELSEWHERE,
 };
 
+/* What a mend's job is given (offloop.h: copied into its slot). */
+struct service_mend_job {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	unsigned port;
+	int backlog;
+};
+
 static bool service_mend_hung_up_now(int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = 0 };
@@ -56,8 +64,9 @@ static unsigned service_mend_port_of(const struct sockaddr_storage *ss)
  * a port asked for stays the socket's (EINVAL, it is bound), port 0's was
  * given back (and getsockname() still shows it: no telling), and
  * listen(2) would pick another. */
-static int service_mend_call(int fd, const struct offloop_job *job)
+static int service_mend_call(int fd, const void *arg)
 {
+	const struct service_mend_job *job = arg;
 	struct sockaddr_storage now;
 	socklen_t len = sizeof(now);
 
@@ -82,7 +91,7 @@ static const char *service_mend_why(int code)
 }
 
 /* 0: no hang-up after all; 1: *job made; -1: cannot be mended (why). */
-static int service_mend_prepare(const struct service_socket *s, struct offloop_job *job,
+static int service_mend_prepare(const struct service_socket *s, struct service_mend_job *job,
 				const char **why)
 {
 	const struct service_config *c = s->svc->cfg;
@@ -95,9 +104,8 @@ static int service_mend_prepare(const struct service_socket *s, struct offloop_j
 			: "where it was bound is not known";
 		return -1;
 	}
-	*job = (struct offloop_job){ .kind = OFFLOOP_CALL, .call = service_mend_call,
-				     .backlog = (int)c->set.listen_backlog,
-				     .addr_len = s->made.bound.len };
+	*job = (struct service_mend_job){ .backlog = (int)c->set.listen_backlog,
+					  .addr_len = s->made.bound.len };
 	memcpy(&job->addr, &s->made.bound.sa, s->made.bound.len);
 	job->port = service_mend_port_of(&job->addr);
 	return 1;
@@ -118,7 +126,7 @@ void service_mend_hung_up(struct service_socket *s)
 {
 	const struct service_config *c = s->svc->cfg;
 	uint64_t now = clock_now_ms();
-	struct offloop_job job;
+	struct service_mend_job job;
 	const char *why = NULL;
 	char err[128];
 	int rc;
@@ -140,7 +148,8 @@ void service_mend_hung_up(struct service_socket *s)
 		service_mend_give_up(s, why);
 		return;
 	}
-	if (!offloop_run(&s->mend, s->fd, &job, err, sizeof(err))) {
+	if (!offloop_run(&s->mend, s->fd, service_mend_call, &job, sizeof(job), err,
+			 sizeof(err))) {
 		service_mend_give_up(s, "no thread to mend it on");
 		log_err("service %s: %s: %s", c->name, s->addr, err);
 		return;

@@ -21,7 +21,7 @@
  * busy one pays for it per request. Nothing here is fatal: a call that
  * fails leaves the socket as it was.
  *
- * The repairs of an inet socket are made off the loop (offloop.h): its
+ * The repairs of an inet socket are made off the loop (sockrepair.c): its
  * listen(2), and on older kernels its setsockopt, take the socket's lock,
  * which a worker can hold through a fault that lasts (getsockopt of
  * IP_MSFILTER copies under it). What to repair is read here: those reads
@@ -36,8 +36,8 @@
 #include <sys/socket.h>
 
 #include "log.h"
-#include "offloop.h"
 #include "service.h"
+#include "sockrepair.h"
 #include "svctype.h"
 
 #define SOCKAUDIT_INTERVAL_MS 1000u
@@ -63,7 +63,7 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 	int domain = 0, listening = 0, defer = 0;
 	socklen_t dlen = sizeof(domain), llen = sizeof(listening), flen = sizeof(defer);
 	/* The backlog cannot be read back; setting it costs one call. */
-	struct offloop_job job = { .kind = OFFLOOP_RELISTEN, .backlog = (int)c->set.listen_backlog };
+	struct sockrepair job = { .backlog = (int)c->set.listen_backlog };
 	char why[128];
 
 	/* Shut down: the hang-up's to mend (service.c), which binds an inet
@@ -76,7 +76,7 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 		(domain == AF_INET || domain == AF_INET6) &&
 		getsockopt(s->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, &flen) == 0 && defer != 0;
 	job.linger_off = getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff;
-	bool run = offloop_run(&s->audit, s->fd, &job, why, sizeof(why));
+	bool run = sockrepair_run(&s->audit, s->fd, &job, why, sizeof(why));
 	/* Skipped: said once while it lasts (a worker holding the lock would
 	 * otherwise make a line a second); the changes are seen again at the
 	 * next audit. */

@@ -71,6 +71,14 @@ static void wakeup_on_writable(struct event_watch *w, uint32_t revents)
 	wakeup_count(wk, trigger_finish(fd, why, sizeof(why)), why); /* closes fd */
 }
 
+/* On a job's thread (offloop.h): a fifo's wake-up byte. A fifo full of
+ * unread bytes (EAGAIN) has requests for its workers anyway. */
+static int wakeup_fifo_write(int fd, const void *byte)
+{
+	(void)!write(fd, byte, 1);
+	return 0;
+}
+
 static void wakeup_send(struct wakeup *wk, const struct wakeup_service *s, uint64_t now_ms)
 {
 	char why[TRIGGER_WHY_BYTES];
@@ -78,9 +86,9 @@ static void wakeup_send(struct wakeup *wk, const struct wakeup_service *s, uint6
 	enum trigger_result r;
 
 	if (s->cfg->type == SERVICE_FIFO) {
-		const struct offloop_job job = { .kind = OFFLOOP_WRITE_BYTE,
-						 .byte = TRIGGER_WAKEUP_BYTE };
-		bool sent = offloop_run(&wk->fifo, s->wake_fd, &job, why, sizeof(why));
+		const char byte = TRIGGER_WAKEUP_BYTE;
+		bool sent = offloop_run(&wk->fifo, s->wake_fd, wakeup_fifo_write, &byte, 1, why,
+					sizeof(why));
 		wakeup_count(wk, sent ? TRIGGER_SENT : TRIGGER_FAILED, why);
 		return;
 	}

@@ -32,7 +32,32 @@
 #define HELD_MS 300u           /* how long the lock is held before checks */
 #define NEVER_WAITS_MS 50u     /* what a call of the loop may take, at most */
 
-static const struct offloop_job WAKE = { .kind = OFFLOOP_WRITE_BYTE, .byte = 'W' };
+/* The jobs are the owners' (wakeup.c, sockaudit.c, service_mend.c);
+ * these stand in for them. */
+static const char WAKE = 'W';
+
+static int test_write_byte(int fd, const void *byte)
+{
+	return write(fd, byte, 1) == 1 ? 7 : -1;
+}
+
+struct test_repair {
+	int backlog;
+};
+
+/* A repair as sockaudit.c's: options set back, listen(2) again. */
+static int test_relisten(int fd, const void *arg)
+{
+	const struct test_repair *r = arg;
+	int zero = 0;
+	struct linger off = { 0 };
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &zero, sizeof(zero));
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+	return listen(fd, r->backlog) == 0 ? 3 : -1;
+}
+
+#define RUN_WAKE(slot, fd) offloop_run((slot), (fd), test_write_byte, &WAKE, 1, why, sizeof(why))
 
 struct holder {
 	int uffd;
@@ -126,14 +151,14 @@ START_TEST(test_sends_one_byte)
 	int p[2];
 
 	nonblocking_pipe(p);
-	ck_assert(offloop_run(&fw, p[1], &WAKE, why, sizeof(why)));
+	ck_assert(RUN_WAKE(&fw, p[1]));
 	wait_idle(fw);
 	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 1);
 	ck_assert_int_eq(buf[0], 'W');
 	offloop_release(&fw);
 	ck_assert_ptr_null(fw);
 	ck_assert_uint_eq(offloop_orphans(), 0);
-	ck_assert(!offloop_run(&fw, -1, &WAKE, why, sizeof(why)));
+	ck_assert(!RUN_WAKE(&fw, -1));
 	ck_assert_str_eq(why, "no fd");
 	offloop_release(&fw);
 	close(p[0]);
@@ -152,17 +177,17 @@ START_TEST(test_held_lock_never_waits)
 	nonblocking_pipe(p);
 	holder_start(&h, p[1]);
 	t0 = now_ms();
-	ck_assert(offloop_run(&fw, p[1], &WAKE, why, sizeof(why)));
+	ck_assert(RUN_WAKE(&fw, p[1]));
 	sleep_ms(HELD_MS);
 	ck_assert_msg(offloop_busy(fw), "the write did not wait for the held lock");
-	ck_assert(!offloop_run(&fw, p[1], &WAKE, why, sizeof(why))); /* not queued */
+	ck_assert(!RUN_WAKE(&fw, p[1])); /* not queued */
 	ck_assert_str_eq(why, "the last one still waits for the kernel");
 	ck_assert_uint_lt(now_ms() - t0, HELD_MS + NEVER_WAITS_MS);
 	holder_let_go(&h);
 	wait_idle(fw);
 	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 2); /* the holder's, then ours */
 	ck_assert_int_eq(buf[1], 'W');
-	ck_assert(offloop_run(&fw, p[1], &WAKE, why, sizeof(why))); /* goes on */
+	ck_assert(RUN_WAKE(&fw, p[1])); /* goes on */
 	wait_idle(fw);
 	offloop_release(&fw);
 	close(p[0]);
@@ -179,7 +204,7 @@ START_TEST(test_service_ends_while_held)
 
 	nonblocking_pipe(p);
 	holder_start(&h, p[1]);
-	ck_assert(offloop_run(&fw, p[1], &WAKE, why, sizeof(why)));
+	ck_assert(RUN_WAKE(&fw, p[1]));
 	sleep_ms(HELD_MS);
 	offloop_release(&fw);         /* the service's end: nothing waits */
 	ck_assert_ptr_null(fw);
@@ -226,8 +251,8 @@ START_TEST(test_relisten_never_waits)
 {
 	struct offloop_slot *sl = NULL;
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	const struct offloop_job job = { .kind = OFFLOOP_RELISTEN, .defer_accept_off = true,
-					 .linger_off = true, .backlog = 16 };
+	const struct test_repair job = { .backlog = 16 };
+	char big[OFFLOOP_ARG_BYTES + 1] = { 0 };
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct holder h;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), v = 5;
@@ -242,13 +267,16 @@ START_TEST(test_relisten_never_waits)
 	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
 	holder_start_with(&h, fd, holder_getsockopt);
 	t0 = now_ms();
-	ck_assert(offloop_run(&sl, fd, &job, why, sizeof(why)));
-	ck_assert(!offloop_run(&sl, fd, &job, why, sizeof(why))); /* one in flight */
+	ck_assert(!offloop_run(&sl, fd, test_relisten, big, sizeof(big), why, sizeof(why)));
+	ck_assert(offloop_run(&sl, fd, test_relisten, &job, sizeof(job), why, sizeof(why)));
+	/* one in flight */
+	ck_assert(!offloop_run(&sl, fd, test_relisten, &job, sizeof(job), why, sizeof(why)));
 	ck_assert_uint_lt(now_ms() - t0, NEVER_WAITS_MS);
 	sleep_ms(HELD_MS);
 	ck_assert_msg(offloop_busy(sl), "listen(2) did not wait for the held lock");
 	holder_let_go(&h);
 	wait_idle(sl);
+	ck_assert_int_eq(offloop_result(sl), 3); /* the job's own result */
 	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, &len), 0);
 	ck_assert_int_eq(v, 0);
 	len = sizeof(lg);

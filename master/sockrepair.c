@@ -1,0 +1,35 @@
+/* sockrepair.c - owns the system calls that put a shared listening socket
+ * back as the master made it: the options a worker set, then listen(2)
+ * with the configured backlog (on a listening socket it only sets the
+ * backlog). They take the socket's lock, which a worker can hold through
+ * a fault it makes last (offloop.h), so they run on a job thread: system
+ * calls only, nothing logged, nothing fatal; what fails shows at the next
+ * audit. What to repair is decided on the loop (sockaudit.c). */
+#include "sockrepair.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "offloop.h"
+
+/* On the job's thread. */
+static int sockrepair_call(int fd, const void *arg)
+{
+	const struct sockrepair *r = arg;
+	int zero = 0;
+	struct linger off = { 0 };
+
+	if (r->defer_accept_off)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &zero, sizeof(zero));
+	if (r->linger_off)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+	(void)listen(fd, r->backlog);
+	return 0;
+}
+
+bool sockrepair_run(struct offloop_slot **slot, int fd, const struct sockrepair *r, char *why,
+		    size_t why_size)
+{
+	return offloop_run(slot, fd, sockrepair_call, r, sizeof(*r), why, why_size);
+}

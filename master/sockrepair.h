@@ -1,0 +1,24 @@
+/* sockrepair.h - the repairs of a shared listening socket, made off the
+ * loop (see sockrepair.c): for sockaudit.c, which decides on them, and for
+ * a reload's new backlog of a socket it keeps (service.c). */
+#ifndef MASTER_SOCKREPAIR_H
+#define MASTER_SOCKREPAIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct offloop_slot;
+
+struct sockrepair {
+	bool defer_accept_off;  /* TCP_DEFER_ACCEPT set back to 0 */
+	bool linger_off;        /* SO_LINGER set back to off */
+	int backlog;            /* then listen(2) with it */
+};
+
+/* Hands r to a job thread on a duplicate of fd (offloop.h), one in flight
+ * per slot. False with why when not now: the last still waits, or no
+ * thread. A repair that did not take is seen again at the next audit. */
+bool sockrepair_run(struct offloop_slot **slot, int fd, const struct sockrepair *r, char *why,
+		    size_t why_size);
+
+#endif
