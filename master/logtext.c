@@ -39,17 +39,34 @@ static int logtext_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Valid UTF-8 that must still be escaped: C1 controls, line/paragraph
- * separators, bidi embeddings, overrides and isolates. */
+/* A 3-byte sequence's code point (valid UTF-8, as checked above). */
+static unsigned logtext_utf8_cp3(const unsigned char *s)
+{
+	return ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
+}
+
+/* Valid UTF-8 that must still be escaped: what a terminal or a log viewer
+ * may act on or show as nothing, so that a worker's text could look like
+ * other text. C1 controls; the line and paragraph separators; the
+ * invisible format characters (Unicode's Cf): the soft hyphen, the Arabic
+ * letter mark, the Mongolian vowel separator, the zero-width characters
+ * and bidi marks, the bidi embeddings, overrides and isolates, the word
+ * joiner and invisible operators, the deprecated format characters, the
+ * byte order mark, the interlinear annotations and the tag characters. */
 static bool logtext_utf8_unsafe(const unsigned char *s, int len)
 {
-	if (len == 2)
-		return s[0] == 0xc2 && s[1] <= 0x9f;
-	if (len == 3 && s[0] == 0xe2 && s[1] == 0x80)
-		return s[2] >= 0xa8 && s[2] <= 0xae;
-	if (len == 3 && s[0] == 0xe2 && s[1] == 0x81)
-		return s[2] >= 0xa6 && s[2] <= 0xa9;
-	return false;
+	if (len == 2) {
+		unsigned cp = ((unsigned)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
+		return cp <= 0x9f || cp == 0xad || cp == 0x61c;
+	}
+	if (len == 3) {
+		unsigned cp = logtext_utf8_cp3(s);
+		return cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+		       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+		       cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+	}
+	/* U+E0000..U+E007F: f3 a0 80..81 xx */
+	return len == 4 && s[0] == 0xf3 && s[1] == 0xa0 && (s[2] == 0x80 || s[2] == 0x81);
 }
 
 static void logtext_hex(char *dst, unsigned char c)

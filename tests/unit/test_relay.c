@@ -248,6 +248,50 @@ START_TEST(test_escape_utf8)
 }
 END_TEST
 
+/* The invisible format characters: a worker's line must not hide text
+ * or reorder how it shows. Their neighbours pass. */
+START_TEST(test_escape_format_characters)
+{
+	static const char *const hidden[] = {
+		"\xc2\xad",         /* U+00AD soft hyphen */
+		"\xd8\x9c",         /* U+061C Arabic letter mark */
+		"\xe1\xa0\x8e",     /* U+180E Mongolian vowel separator */
+		"\xe2\x80\x8b",     /* U+200B zero width space */
+		"\xe2\x80\x8d",     /* U+200D zero width joiner */
+		"\xe2\x80\x8f",     /* U+200F right-to-left mark */
+		"\xe2\x81\xa0",     /* U+2060 word joiner */
+		"\xe2\x81\xa4",     /* U+2064 invisible plus */
+		"\xe2\x81\xaf",     /* U+206F nominal digit shapes */
+		"\xef\xbb\xbf",     /* U+FEFF byte order mark */
+		"\xef\xbf\xb9",     /* U+FFF9 interlinear annotation anchor */
+		"\xf3\xa0\x80\x81", /* U+E0001 language tag */
+		"\xf3\xa0\x81\xbf", /* U+E007F cancel tag */
+	};
+	static const char *const shown[] = {
+		"\xc2\xac",         /* U+00AC not sign */
+		"\xd8\x9b",         /* U+061B Arabic semicolon */
+		"\xe2\x80\x8a",     /* U+200A hair space */
+		"\xe2\x80\x90",     /* U+2010 hyphen */
+		"\xe2\x80\xaf",     /* U+202F narrow no-break space */
+		"\xe2\x81\x9f",     /* U+205F medium mathematical space */
+		"\xe2\x81\xb0",     /* U+2070 superscript zero */
+		"\xef\xbb\xbe",     /* U+FEFE Arabic ligature */
+		"\xef\xbf\xbc",     /* U+FFFC object replacement character */
+		"\xf3\xa0\x82\x80", /* U+E0080 */
+	};
+	char want[64];
+
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+		size_t n = strlen(hidden[i]), at = 0;
+		for (size_t k = 0; k < n; k++, at += 4)
+			snprintf(want + at, sizeof(want) - at, "\\x%02x", (unsigned char)hidden[i][k]);
+		ck_assert_str_eq(esc(hidden[i], n, 4000, false, NULL), want);
+	}
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		ck_assert_str_eq(esc(shown[i], strlen(shown[i]), 4000, false, NULL), shown[i]);
+}
+END_TEST
+
 START_TEST(test_escape_invalid_utf8)
 {
 	ck_assert_str_eq(ESC("\xff\xfe"), "\\xff\\xfe");
@@ -338,6 +382,7 @@ int main(void)
 	tcase_add_test(te, test_escape_plain_and_tab);
 	tcase_add_test(te, test_escape_controls);
 	tcase_add_test(te, test_escape_utf8);
+	tcase_add_test(te, test_escape_format_characters);
 	tcase_add_test(te, test_escape_invalid_utf8);
 	tcase_add_test(te, test_escape_incomplete_waits_when_more_follows);
 	tcase_add_test(te, test_escape_cap_never_cuts_a_character);
