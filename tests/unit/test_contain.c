@@ -652,6 +652,71 @@ START_TEST(test_reaped_leaf_is_never_signalled)
 }
 END_TEST
 
+/* Writes a fake leaf w7 below dir with npids pids in its cgroup.procs:
+ * ours, then 1 (a process we may read), then pids that do not exist. */
+static void fake_leaf(int dir, unsigned npids)
+{
+	char line[32];
+	ck_assert_int_eq(mkdirat(dir, "w7", 0700), 0);
+	int fd = openat(dir, "w7/cgroup.procs", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	for (unsigned i = 0; i < npids; i++) {
+		long pid = i == 0 ? (long)getpid() : i == 1 ? 1L : 4000000L + i;
+		int n = snprintf(line, sizeof(line), "%ld\n", pid);
+		ck_assert_int_eq(write(fd, line, (size_t)n), n);
+	}
+	close(fd);
+}
+
+static void fake_leaf_remove(int dir)
+{
+	unlinkat(dir, "w7/cgroup.procs", 0);
+	unlinkat(dir, "w7/memory.current", 0);
+	unlinkat(dir, "w7", AT_REMOVEDIR);
+}
+
+/* What rss_max's probe reads for a leaf, counted for its budget
+ * (evict_scan.c): memory.current, cgroup.procs, then a statm for each
+ * process; with memory.current, that alone; without a leaf, one statm. */
+START_TEST(test_leaf_memory_counts_its_reads)
+{
+	char tmpl[] = "/tmp/test_contain_mem.XXXXXX", how[64];
+	struct contain_leaf leaf = { .svc_fd = -1, .seq = 7 };
+	unsigned long long bytes = 0;
+	size_t reads = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	int dir = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dir, 0);
+	/* No leaf: the main process's statm. */
+	ck_assert(contain_leaf_memory(&leaf, getpid(), &bytes, &reads, how, sizeof(how)));
+	ck_assert_uint_eq(reads, 1);
+	ck_assert_uint_gt(bytes, 0);
+	/* Three processes. */
+	leaf.svc_fd = dir;
+	fake_leaf(dir, 3);
+	ck_assert(contain_leaf_memory(&leaf, getpid(), &bytes, &reads, how, sizeof(how)));
+	ck_assert_uint_eq(reads, 5);
+	ck_assert_uint_gt(bytes, 0);
+	/* The kernel's count where there is one. */
+	int fd = openat(dir, "w7/memory.current", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "12345\n", 6), 6);
+	close(fd);
+	ck_assert(contain_leaf_memory(&leaf, getpid(), &bytes, &reads, how, sizeof(how)));
+	ck_assert_uint_eq(reads, 1);
+	ck_assert_uint_eq(bytes, 12345);
+	fake_leaf_remove(dir);
+	/* More than are counted: 1,024 statm reads, and not whole. */
+	fake_leaf(dir, 1100);
+	ck_assert(!contain_leaf_memory(&leaf, getpid(), &bytes, &reads, how, sizeof(how)));
+	ck_assert_uint_eq(reads, 2 + 1024);
+	fake_leaf_remove(dir);
+	close(dir);
+	ck_assert_int_eq(rmdir(tmpl), 0);
+}
+END_TEST
+
 static Suite *contain_suite(void)
 {
 	Suite *suite = suite_create("contain");
@@ -661,6 +726,7 @@ static Suite *contain_suite(void)
 	tcase_add_test(tc, test_choose);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_reaped_leaf_is_never_signalled);
+	tcase_add_test(tc, test_leaf_memory_counts_its_reads);
 	suite_add_tcase(suite, tc);
 	tc = tcase_create("cgroupfs");
 	tcase_add_checked_fixture(tc, setup, teardown);
