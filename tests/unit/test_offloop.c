@@ -9,6 +9,7 @@
  * a getsockopt holds the same way (IP_MSFILTER copies under it): its
  * repairs and listen(2) wait on the job's thread, not the caller's. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -287,6 +288,40 @@ START_TEST(test_relisten_never_waits)
 }
 END_TEST
 
+static unsigned open_fds(void)
+{
+	unsigned n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A job's duplicate is closed when it is done: a wake-up a second, for
+ * years, must not leave an fd each (nor keep a removed service's socket
+ * and port open). */
+START_TEST(test_jobs_leave_no_fd)
+{
+	struct offloop_slot *fw = NULL;
+	char why[128], buf[8];
+	int p[2];
+
+	ck_assert_int_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+	unsigned before = open_fds();
+	for (int i = 0; i < 5; i++) {
+		ck_assert(RUN_WAKE(&fw, p[1]));
+		wait_idle(fw);
+		ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 1);
+	}
+	ck_assert_uint_eq(open_fds(), before);
+	offloop_release(&fw);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("offloop");
@@ -294,6 +329,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_sends_one_byte);
+	tcase_add_test(tc, test_jobs_leave_no_fd);
 	tcase_add_test(tc, test_held_lock_never_waits);
 	tcase_add_test(tc, test_service_ends_while_held);
 	tcase_add_test(tc, test_close_never_waits);
