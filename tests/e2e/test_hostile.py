@@ -576,6 +576,10 @@ class ShutSocket(h.MasterTestCase):
             try:
                 worst = m.status_worst_s()
                 self.assertEqual(m.service()["sockets_shut"], 0)
+                # The watch is paused while the mend waits: a hang-up is
+                # reported even to a watch that asks for nothing, and
+                # would spin the loop for as long as the hold lasts.
+                self.assertNoSpin(m)
             finally:
                 self.assertTrue(holder.release(), "the held getsockopt did not end")
         finally:
