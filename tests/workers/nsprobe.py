@@ -8,13 +8,18 @@ in a child of its own each time (a call that works changes the caller):
   clone3    clone3() with no flags (a plain fork)
   setns     setns() of its own user namespace (EINVAL where allowed:
             it is in it already)
-and answers one line, "nsprobe unshare=R clone=R clone3=R setns=R", R
-being "ok" or the errno's name. Python's threads and subprocesses are
-not used: libc's own fallback from clone3 would hide the answer."""
-import ctypes, errno, os, socket, struct
+  files     unshare(CLONE_FILES): a namespace-free unshare stays allowed
+and answers one line, "nsprobe unshare=R clone=R clone3=R setns=R
+files=R", R being "ok" or the errno's name. Given a path (argv[1]: the
+built tests/workers/nsprobe32.c), it runs that too for each client and
+adds its words: the same calls through the i386 entry. Python's threads
+and subprocesses are not used: libc's own fallback from clone3 would
+hide the answer."""
+import ctypes, errno, os, socket, struct, sys
 
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWUSER = 0x10000000
+CLONE_FILES = 0x400
 SIGCHLD = 17
 SYS_CLONE3, SYS_CLONE, SYS_SETNS = 435, 56, 308   # x86_64
 
@@ -66,11 +71,35 @@ def setns_own():
         os.close(fd)
 
 
+def run_words(path):
+    """The words path prints (run in a child: fork and exec)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(w, 1)
+        try:
+            os.execv(path, [path])
+        finally:
+            os._exit(127)
+    os.close(w)
+    out = b""
+    while True:
+        chunk = os.read(r, 256)
+        if not chunk:
+            break
+        out += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    return out.decode().split()
+
+
 listener = socket.socket(fileno=3)
 while True:
     conn, _ = listener.accept()
     with conn:
         words = [(name, in_child(call)) for name, call in (
             ("unshare", lambda: libc.unshare(CLONE_NEWUSER)),
-            ("clone", clone_newuser), ("clone3", clone3_plain), ("setns", setns_own))]
-        conn.sendall(("nsprobe %s\n" % " ".join("%s=%s" % w for w in words)).encode())
+            ("clone", clone_newuser), ("clone3", clone3_plain), ("setns", setns_own),
+            ("files", lambda: libc.unshare(CLONE_FILES)))]
+        more = run_words(sys.argv[1]) if len(sys.argv) > 1 else []
+        conn.sendall(("nsprobe %s\n" % " ".join(["%s=%s" % w for w in words] + more)).encode())
