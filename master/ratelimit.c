@@ -47,3 +47,22 @@ uint64_t ratelimit_next_ms(const struct ratelimit *r, uint64_t now_ms)
 		return now_ms;
 	return r->window_start_ms + RATELIMIT_WINDOW_MS;
 }
+
+bool ratelimit_window_take(struct ratelimit_window *w, unsigned max, uint64_t window_ms,
+			   uint64_t now_ms)
+{
+	if (!w->started || now_ms - w->start_ms >= window_ms) {
+		w->started = true;
+		w->start_ms = now_ms;
+		w->used = 0;
+	}
+	if (w->used >= max)
+		return false;
+	w->used++;
+	return true;
+}
+
+unsigned ratelimit_window_used(const struct ratelimit_window *w)
+{
+	return w->used;
+}

@@ -35,12 +35,11 @@ struct service_socket {
 	 * the same address until service_commit() takes it over: never closed
 	 * and re-bound, so no client is refused. NULL: opened by us. */
 	struct service_socket *donor;
-	/* Shut down by a process holding it (service_on_demand): mended this
-	 * many times in the window begun at mend_window_ms; shut once given
-	 * up (its watch dropped, `status --check` fails, a reload makes a new
+	/* Shut down by a process holding it (service_on_demand): its mends,
+	 * at most so many a window (service_mend.c); shut once given up (its
+	 * watch dropped, `status --check` fails, a reload makes a new
 	 * socket). */
-	unsigned mends;
-	uint64_t mend_window_ms;
+	struct ratelimit_window mends;
 	bool shut;
 	/* sockaudit.c's repairs, run off the loop (offloop.h); NULL: none yet */
 	struct offloop_slot *audit;

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "master.h"
 #include "offloop.h"
+#include "ratelimit.h"
 
 #define SERVICE_MEND_MAX 10u             /* a shut socket listened on again, */
 #define SERVICE_MEND_WINDOW_MS 60000u    /* at most this often */
@@ -133,19 +134,15 @@ void service_mend_hung_up(struct service_socket *s)
 
 	if (s->mending)
 		return; /* the once more of a paused watch */
-	if (now - s->mend_window_ms >= SERVICE_MEND_WINDOW_MS) {
-		s->mend_window_ms = now;
-		s->mends = 0;
-	}
-	if (s->mends >= SERVICE_MEND_MAX) {
-		service_mend_give_up(s, NULL);
-		return;
-	}
 	rc = service_mend_prepare(s, &job, &why);
 	if (rc == 0)
 		return; /* no hang-up after all */
 	if (rc < 0) {
 		service_mend_give_up(s, why);
+		return;
+	}
+	if (!ratelimit_window_take(&s->mends, SERVICE_MEND_MAX, SERVICE_MEND_WINDOW_MS, now)) {
+		service_mend_give_up(s, NULL);
 		return;
 	}
 	if (!offloop_run(&s->mend, s->fd, service_mend_call, &job, sizeof(job), err,
@@ -179,10 +176,9 @@ uint64_t service_mend_poll(struct service *svc, uint64_t now_ms)
 			service_mend_give_up(s, why);
 			continue;
 		}
-		s->mends++;
 		log_warn("service %s: %s was shut down by a process holding it (a worker); "
 			 "listening again (%u of %u times a minute)", svc->cfg->name, s->addr,
-			 s->mends, SERVICE_MEND_MAX);
+			 ratelimit_window_used(&s->mends), SERVICE_MEND_MAX);
 		event_set(&svc->m->loop, &s->demand_watch, svc->demand_armed ? EPOLLIN : 0);
 	}
 	return next;

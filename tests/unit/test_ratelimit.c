@@ -74,6 +74,28 @@ START_TEST(test_rate_of_one)
 }
 END_TEST
 
+/* The fixed window (a shut socket's mends, service_mend.c): max takes,
+ * then none until the window begun by the first is over; a window that
+ * ends begins afresh, and a take far apart from the last one too. */
+START_TEST(test_window_count)
+{
+	struct ratelimit_window w = { 0 };
+	const uint64_t t0 = 5000000;
+
+	for (unsigned i = 0; i < 10; i++)
+		ck_assert(ratelimit_window_take(&w, 10, 60000, t0 + i * 1000));
+	ck_assert_uint_eq(ratelimit_window_used(&w), 10);
+	ck_assert(!ratelimit_window_take(&w, 10, 60000, t0 + 20000));
+	ck_assert(!ratelimit_window_take(&w, 10, 60000, t0 + 59999));
+	ck_assert(ratelimit_window_take(&w, 10, 60000, t0 + 60000));
+	ck_assert_uint_eq(ratelimit_window_used(&w), 1);
+	/* Ten more, each an hour apart: never refused. */
+	for (unsigned i = 1; i <= 10; i++)
+		ck_assert(ratelimit_window_take(&w, 10, 60000, t0 + 60000 + i * 3600000ull));
+	ck_assert_uint_eq(ratelimit_window_used(&w), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ratelimit");
@@ -84,6 +106,7 @@ int main(void)
 	tcase_add_test(tc, test_partial_use_keeps_allowance);
 	tcase_add_test(tc, test_next_time);
 	tcase_add_test(tc, test_rate_of_one);
+	tcase_add_test(tc, test_window_count);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
