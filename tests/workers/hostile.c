@@ -55,6 +55,9 @@
  *                             to CPU 0 (it runs, slowly, where it can
  *                             be kept from running); prints the count of
  *                             launches it slowed before their exec
+ *   nice-launches SECS        as idle-launches, with nice 19 instead of
+ *                             SCHED_IDLE (any process may lower the
+ *                             priority of its user's processes)
  *   mem-launches SECS         says ready and for SECS s waits for each
  *                             next pid the kernel gives out and, while
  *                             it is a child of the master not yet
@@ -80,6 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -467,9 +471,9 @@ static int hostile_stop_one(long pid, long long until_ms)
 	return 0;
 }
 
-/* Makes pid SCHED_IDLE on CPU 0 while it is still a launch: 1 if it was
- * (and still had not exec'd just after). */
-static int hostile_idle_one(long pid, long long until_ms)
+/* Makes pid SCHED_IDLE (or nice 19) on CPU 0 while it is still a launch:
+ * 1 if it was (and still had not exec'd just after). */
+static int hostile_idle_one(long pid, long long until_ms, bool nice)
 {
 	struct sched_param sp = { 0 };
 	cpu_set_t cpu0;
@@ -477,7 +481,8 @@ static int hostile_idle_one(long pid, long long until_ms)
 	CPU_ZERO(&cpu0);
 	CPU_SET(0, &cpu0);
 	while (hostile_now_ms() < until_ms && hostile_is_master(pid)) {
-		if (sched_setscheduler((pid_t)pid, SCHED_IDLE, &sp) == 0) {
+		if ((nice ? setpriority(PRIO_PROCESS, (id_t)pid, 19)
+			  : sched_setscheduler((pid_t)pid, SCHED_IDLE, &sp)) == 0) {
 			(void)sched_setaffinity((pid_t)pid, sizeof(cpu0), &cpu0);
 			return hostile_is_master(pid) ? 1 : 0;
 		}
@@ -539,7 +544,10 @@ static int hostile_mem_launches(struct hostile *h, int argc, char **argv)
 	}
 }
 
-static int hostile_stop_launches(struct hostile *h, int argc, char **argv, bool idle)
+enum hostile_slow { HOSTILE_STOP, HOSTILE_IDLE, HOSTILE_NICE };
+
+static int hostile_stop_launches(struct hostile *h, int argc, char **argv,
+				 enum hostile_slow how)
 {
 	long long end = hostile_now_ms() + (argc > 0 ? atoi(argv[0]) : 10) * 1000LL;
 	long stops = 0;
@@ -552,10 +560,12 @@ static int hostile_stop_launches(struct hostile *h, int argc, char **argv, bool 
 		while (hostile_now_ms() < until && kill((pid_t)next, 0) < 0 && errno == ESRCH)
 			;
 		if (next != (long)getpid() && hostile_is_master(next))
-			stops += idle ? hostile_idle_one(next, until) : hostile_stop_one(next, until);
+			stops += how == HOSTILE_STOP
+					 ? hostile_stop_one(next, until)
+					 : hostile_idle_one(next, until, how == HOSTILE_NICE);
 	}
 	fprintf(stderr, "hostile: %ld launches %s before their exec\n", stops,
-		idle ? "slowed" : "stopped");
+		how == HOSTILE_STOP ? "stopped" : "slowed");
 	return hostile_linger(h);
 }
 
@@ -612,9 +622,11 @@ int main(int argc, char **argv)
 	if (strcmp(h.mode, "fork-child") == 0)
 		return hostile_fork_child(&h);
 	if (strcmp(h.mode, "stop-launches") == 0)
-		return hostile_stop_launches(&h, argc, argv, false);
+		return hostile_stop_launches(&h, argc, argv, HOSTILE_STOP);
 	if (strcmp(h.mode, "idle-launches") == 0)
-		return hostile_stop_launches(&h, argc, argv, true);
+		return hostile_stop_launches(&h, argc, argv, HOSTILE_IDLE);
+	if (strcmp(h.mode, "nice-launches") == 0)
+		return hostile_stop_launches(&h, argc, argv, HOSTILE_NICE);
 	if (strcmp(h.mode, "mem-launches") == 0)
 		return hostile_mem_launches(&h, argc, argv);
 	if (strcmp(h.mode, "say") == 0)
