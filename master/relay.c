@@ -275,7 +275,7 @@ static bool relay_pump(struct relay *r, int fd, const char *service, pid_t pid,
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
 		size_t cost = (size_t)n;
-		if (route != NULL && cost < RELAYLIMIT_READ_MIN_CHARGE_BYTES)
+		if (cost < RELAYLIMIT_READ_MIN_CHARGE_BYTES)
 			cost = RELAYLIMIT_READ_MIN_CHARGE_BYTES; /* a read, not just bytes */
 		relaylimit_did_read(&r->limit, cost, now);
 		if (r->service_limit != NULL)

@@ -51,13 +51,17 @@
 #define RELAYLIMIT_READ_BYTES_PER_S (1024u * 1024u)
 #define RELAYLIMIT_READ_BURST_BYTES (1024u * 1024u)
 #define RELAYLIMIT_READ_RESUME_BYTES (64u * 1024u)
-/* A read of a shared stream (relay_shared.h) costs at least this much of
- * the read budget. Two writers taking turns (a worker and its child) make
- * every read one short write: counted in bytes alone, 2-byte lines cost
- * the master half a CPU (measured: 53%) within the budget; what a read
- * costs is the writes queued (one buffer each, ~300 in a full socket), not
- * its bytes. So at most RELAYLIMIT_SERVICE_READ_BYTES_PER_S / this reads
- * a second (512). Measured (test_stderr_flood test_12): at 256 bytes
+/* A read costs at least this much of the read budget, a worker's own
+ * stream's as a shared one's (relay_shared.h). What a read costs the
+ * master is the read, not its bytes: a worker that writes one byte at a
+ * time is read as fast as it writes, ~10 bytes a read, and counted in
+ * bytes alone kept the root master at 96-98% of a CPU within 0.8 MB/s
+ * (the eighth adversarial round); on a shared stream, two writers taking
+ * turns (a worker and its child) made 2-byte lines cost half a CPU. So
+ * at most RELAYLIMIT_READ_BYTES_PER_S / this reads a second per worker
+ * (256), RELAYLIMIT_SERVICE_READ_BYTES_PER_S / this per service (512);
+ * a paused stream queues in its socket, so the next read takes many
+ * lines at once. Measured (test_stderr_flood test_12): at 256 bytes
  * (8,192 reads) 2.3-7.3% of a CPU; at 1 KiB up to 7.3%; at 4 KiB 0-1.3%. */
 #define RELAYLIMIT_READ_MIN_CHARGE_BYTES 4096u
 

@@ -15,6 +15,9 @@
  *                   "idle" and exits 0: its successor starts at once
  *   ansi            writes lines full of control characters, ANSI escapes,
  *                   C1 controls and invalid UTF-8, then idles
+ *   onebyte         writes empty lines, one byte a write, as fast as it
+ *                   can: the master reads as fast as it writes, a few
+ *                   bytes a read
  * and, for worker_stderr=shared (fd 2 a socket the service shares):
  *   tiny            forks a child; both write 2-byte lines as fast as they
  *                   can, so no read of the master's finds two writes of one
@@ -235,6 +238,8 @@ int main(int argc, char **argv)
 				return 1;
 		}
 		stderrflood_idle();
+	} else if (strcmp(mode, "onebyte") == 0) {
+		stderrflood_flood("\n", 1, -1);
 	} else if (strcmp(mode, "tiny") == 0) {
 		stderrflood_tiny();
 	} else if (strcmp(mode, "fds") == 0) {
