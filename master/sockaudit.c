@@ -8,7 +8,12 @@
  *  - TCP_DEFER_ACCEPT on an inet socket: a service whose server speaks
  *    first (smtpd) greeted nobody;
  *  - listen(fd, 0): the backlog the configuration set, gone;
- *  - SO_LINGER on: every connection accepted from it closed with a reset.
+ *  - SO_LINGER on: every connection accepted from it closed with a reset;
+ *  - (the eighth round) SO_BINDTODEVICE, which any process may set on a
+ *    socket bound to no device: every client on another interface
+ *    refused; IP_MINTTL or IPV6_MINHOPCOUNT 255: every client's SYN
+ *    dropped; IP_TTL 1, which the accepted connections inherit: no reply
+ *    gets past the first router.
  * Each is undone: the peer dissolved (connect AF_UNSPEC), the option set
  * back to the master's (it sets neither), listen(2) again with
  * listen_backlog (which on a listening socket only sets the backlog).
@@ -56,6 +61,38 @@ static void sockaudit_dgram(const struct service_config *c, const struct service
 			 s->addr);
 }
 
+/* What an inet listener filters clients by, as a worker may have set it. */
+struct sockaudit_filter {
+	int ifindex;  /* SO_BINDTOIFINDEX: clients on this interface only */
+	int minttl;   /* IP_MINTTL or IPV6_MINHOPCOUNT: clients nearer only */
+};
+
+/* Read without the socket's lock (the values are read once, not under
+ * it); the TTLs are set back whatever they are (sockrepair.c). */
+static void sockaudit_inet(int fd, int domain, struct sockrepair *job,
+			   struct sockaudit_filter *f)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	job->family = domain;
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &v, &len) == 0 && v != 0) {
+		job->device_off = true;
+		f->ifindex = v;
+	}
+	len = sizeof(v);
+	if (getsockopt(fd, IPPROTO_IP, IP_MINTTL, &v, &len) == 0 && v != 0) {
+		job->minttl_off = true;
+		f->minttl = v;
+	}
+	len = sizeof(v);
+	if (domain == AF_INET6 && getsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &v, &len) == 0 &&
+	    v != 0) {
+		job->minhops_off = true;
+		f->minttl = v;
+	}
+}
+
 static void sockaudit_stream(const struct service_config *c, struct service_socket *s)
 {
 	struct linger lg = { 0 };
@@ -64,6 +101,7 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 	socklen_t dlen = sizeof(domain), llen = sizeof(listening), flen = sizeof(defer);
 	/* The backlog cannot be read back; setting it costs one call. */
 	struct sockrepair job = { .backlog = (int)c->set.listen_backlog };
+	struct sockaudit_filter filter = { 0, 0 };
 	char why[128];
 
 	/* Shut down: the hang-up's to mend (service.c), which binds an inet
@@ -76,6 +114,8 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 		(domain == AF_INET || domain == AF_INET6) &&
 		getsockopt(s->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, &flen) == 0 && defer != 0;
 	job.linger_off = getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff;
+	if (domain == AF_INET || domain == AF_INET6)
+		sockaudit_inet(s->fd, domain, &job, &filter);
 	bool run = sockrepair_run(&s->audit, s->fd, &job, why, sizeof(why));
 	/* Skipped: said once while it lasts (a worker holding the lock would
 	 * otherwise make a line a second); the changes are seen again at the
@@ -89,6 +129,14 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 	if (run && job.linger_off)
 		log_warn("service %s: %s had SO_LINGER set by a process holding it "
 			 "(a worker): set back to off", c->name, s->addr);
+	if (run && job.device_off)
+		log_warn("service %s: %s was bound to interface %d by a process holding it "
+			 "(a worker), which refused every client on another: unbound", c->name,
+			 s->addr, filter.ifindex);
+	if (run && (job.minttl_off || job.minhops_off))
+		log_warn("service %s: %s had a minimum TTL of %d set by a process holding it "
+			 "(a worker), which dropped every client further away: set back to 0",
+			 c->name, s->addr, filter.minttl);
 }
 
 void sockaudit_service(struct service *svc, uint64_t now_ms)

@@ -1,7 +1,9 @@
 /* sockrepair.c - owns the system calls that put a shared listening socket
- * back as the master made it: the options a worker set, then listen(2)
- * with the configured backlog (on a listening socket it only sets the
- * backlog). They take the socket's lock, which a worker can hold through
+ * back as the master made it: the options a worker set (those that stop
+ * or slow the service), the hop limits the accepted connections inherit
+ * (IP_TTL 1 on the listener: no reply gets past the first router), then
+ * listen(2) with the configured backlog (on a listening socket it only
+ * sets the backlog). They take the socket's lock, which a worker can hold through
  * a fault it makes last (offloop.h), so they run on a job thread: system
  * calls only, nothing logged, nothing fatal; what fails shows at the next
  * audit. What to repair is decided on the loop (sockaudit.c). */
@@ -17,13 +19,24 @@
 static int sockrepair_call(int fd, const void *arg)
 {
 	const struct sockrepair *r = arg;
-	int zero = 0;
+	int zero = 0, host_default = -1;
 	struct linger off = { 0 };
 
 	if (r->defer_accept_off)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &zero, sizeof(zero));
 	if (r->linger_off)
 		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+	if (r->device_off)
+		(void)setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "", 0);
+	if (r->minttl_off)
+		(void)setsockopt(fd, IPPROTO_IP, IP_MINTTL, &zero, sizeof(zero));
+	if (r->minhops_off)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &zero, sizeof(zero));
+	if (r->family == AF_INET || r->family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IP, IP_TTL, &host_default, sizeof(host_default));
+	if (r->family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &host_default,
+				 sizeof(host_default));
 	(void)listen(fd, r->backlog);
 	return 0;
 }

@@ -12,6 +12,12 @@ struct offloop_slot;
 struct sockrepair {
 	bool defer_accept_off;  /* TCP_DEFER_ACCEPT set back to 0 */
 	bool linger_off;        /* SO_LINGER set back to off */
+	bool device_off;        /* SO_BINDTODEVICE undone */
+	bool minttl_off;        /* IP_MINTTL set back to 0 */
+	bool minhops_off;       /* IPV6_MINHOPCOUNT set back to 0 */
+	int family;             /* AF_INET, AF_INET6: the hop limits set back to
+				 * the host's default (they cannot be told
+				 * from it when read) */
 	int backlog;            /* then listen(2) with it */
 };
 

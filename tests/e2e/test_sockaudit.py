@@ -68,6 +68,49 @@ class SharedSocketChange(h.MasterTestCase):
         _, writable, _ = select.select([], clients, [], 1.0)
         self.assertEqual(len(writable), 8, "%d of 8 connected" % len(writable))
 
+    def test_device_unbound(self):
+        """SO_BINDTODEVICE to an interface that is not the loopback: every
+        client on 127.0.0.1 is refused, the socket still listening."""
+        others = sorted(n for n in os.listdir("/sys/class/net") if n != "lo")
+        if not others:
+            self.skipTest("no network interface but lo to bind the socket to")
+        m = self.start("127.0.0.1:0 inet", "device=%s" % others[0])
+        m.wait_log(r"was bound to interface \d+ by a process holding it \(a worker\), "
+                   r"which refused every client on another: unbound", 5)
+        self.assertRegex(self.greeted(m), r"^sockchange \d+ hello$")
+
+    def test_minimum_ttl_set_back(self):
+        """IP_MINTTL 255: a local client's SYN (TTL 64) is dropped, it
+        times out."""
+        m = self.start("127.0.0.1:0 inet", "minttl")
+        m.wait_log(r"had a minimum TTL of 255 set by a process holding it \(a worker\), "
+                   r"which dropped every client further away: set back to 0", 5)
+        self.assertRegex(self.greeted(m), r"^sockchange \d+ hello$")
+
+    def test_minimum_hop_count_set_back(self):
+        """IPV6_MINHOPCOUNT 255 on an IPv6 listener: the same, for ::1."""
+        m = self.start("[::1]:0 inet", "minhops")
+        m.wait_log(r"had a minimum TTL of 255 set by a process holding it \(a worker\), "
+                   r"which dropped every client further away: set back to 0", 5)
+        self.assertRegex(self.greeted(m), r"^sockchange \d+ hello$")
+
+    def test_ttl_set_back(self):
+        """IP_TTL 1 on the listener: every accepted connection inherits
+        it, so no reply passes a router (loopback clients do not show it:
+        the connection's own TTL does)."""
+        m = self.start("127.0.0.1:0 inet", "ttl")
+        with open("/proc/sys/net/ipv4/ip_default_ttl") as f:
+            default = int(f.read())
+        fd = h.pidfd_getfd(m.worker_pids()[0], 3)
+        try:
+            s = socket.socket(fileno=os.dup(fd))
+            h.poll_until(lambda: s.getsockopt(socket.IPPROTO_IP, socket.IP_TTL) == default,
+                         5, "the listener's TTL back at %d" % default, detail=m.detail)
+            s.close()
+        finally:
+            os.close(fd)
+        self.assertRegex(self.greeted(m), r"^sockchange \d+ hello$")
+
     def test_dgram_peer_dissolved(self):
         """A unix-dgram socket connected to the worker's own socket: every
         other sender gets EPERM. Disconnected, a client's datagram goes

@@ -9,6 +9,11 @@ in a way that raises no hang-up, then exits 0; its successors serve
                 accepted until the client sends
   linger        SO_LINGER on, 0 s: accepted connections close with RST
   backlog       listen(fd 3, 0)
+  device=IF     SO_BINDTODEVICE IF (allowed to anyone while the socket
+                has no device): clients on any other interface refused
+  minttl        IP_MINTTL 255: every SYN with a lower TTL dropped
+  ttl           IP_TTL 1: the accepted connections inherit it
+  minhops       IPV6_MINHOPCOUNT 255 (an IPv6 socket): IP_MINTTL's twin
   hold=S        successors wait S seconds before their first accept
   dgram         connect(2) fd 3 (a unix-dgram socket) to a socket of its
                 own, then close that: every other sender gets EPERM
@@ -39,6 +44,14 @@ if first:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     if "backlog" in args:
         sock.listen(0)
+    if "device" in args:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, args["device"].encode())
+    if "minttl" in args:
+        sock.setsockopt(socket.IPPROTO_IP, 21, 255)   # IP_MINTTL
+    if "minhops" in args:
+        sock.setsockopt(socket.IPPROTO_IPV6, 73, 255)   # IPV6_MINHOPCOUNT
+    if "ttl" in args:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
     if "dgram" in args:
         own = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         own.bind("\0sockchange-%d" % os.getpid())
