@@ -10,9 +10,10 @@ in a child of its own each time (a call that works changes the caller):
             it is in it already)
   files     unshare(CLONE_FILES): a namespace-free unshare stays allowed
 and answers one line, "nsprobe unshare=R clone=R clone3=R setns=R
-files=R", R being "ok" or the errno's name. Given a path (argv[1]: the
-built tests/workers/nsprobe32.c), it runs that too for each client and
-adds its words: the same calls through the i386 entry. Python's threads
+files=R", R being "ok" or the errno's name. Given paths (the built
+tests/workers/nsprobe32.c: the same calls through the i386 entry;
+sockoptprobe.c: TCP's keys and io_uring), it runs each too for each
+client and adds its words. Python's threads
 and subprocesses are not used: libc's own fallback from clone3 would
 hide the answer."""
 import ctypes, errno, os, socket, struct, sys
@@ -101,5 +102,5 @@ while True:
             ("unshare", lambda: libc.unshare(CLONE_NEWUSER)),
             ("clone", clone_newuser), ("clone3", clone3_plain), ("setns", setns_own),
             ("files", lambda: libc.unshare(CLONE_FILES)))]
-        more = run_words(sys.argv[1]) if len(sys.argv) > 1 else []
+        more = [w for path in sys.argv[1:] for w in run_words(path)]
         conn.sendall(("nsprobe %s\n" % " ".join(["%s=%s" % w for w in words] + more)).encode())
