@@ -13,8 +13,9 @@
 
 struct ipcclean_count {
 	unsigned removed; /* objects and entries removed */
-	unsigned failed;  /* found and not removed (or not looked at: too many) */
+	unsigned failed;  /* found and not removed */
 	unsigned sealed;  /* of those, left at the top made root's, 0700 */
+	bool unseen;      /* a directory had more entries than were looked at */
 };
 
 /* Removes what uids min..max own, but those skip (if not NULL) names;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dynreg.h"
 #include "ipcclean.h"
 #include "log.h"
@@ -24,23 +25,34 @@
 #define ISOLATION_DYNUSER_FOREIGN_MAX 64
 #define ISOLATION_DYNUSER_MODE 0700        /* the service's uid alone */
 #define ISOLATION_DYNUSER_SHARED_MODE 0770 /* per-worker uids, the service's gid */
+#define ISOLATION_DYNUSER_UNSEEN_LOG_MS 60000u /* "more entries than looked at" */
 
 /* What uids min..max left (ipcclean.c), logged for service if anything;
  * uids another master holds are left alone. */
 static void isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
 {
-	struct ipcclean_count n = { 0, 0, 0 };
+	static uint64_t unseen_said_ms; /* when the next line may say it again */
+	struct ipcclean_count n = { 0, 0, 0, false };
 	char uids[ISOLATION_DYNUSER_UIDS_BYTES];
+	uint64_t now_ms;
 
 	if (geteuid() != 0)
 		return;
 	ipcclean_range(min, max, dynreg_held_elsewhere, &n);
-	if (n.removed == 0 && n.failed == 0)
-		return;
 	if (min == max)
 		snprintf(uids, sizeof(uids), "uid %u", (unsigned)min);
 	else
 		snprintf(uids, sizeof(uids), "uids %u..%u", (unsigned)min, (unsigned)max);
+	/* Anyone may fill /dev/shm: said at most once a minute, whoever's
+	 * release meets it (per-worker uids release at every reaping). */
+	if (n.unseen && (now_ms = clock_now_ms()) >= unseen_said_ms) {
+		unseen_said_ms = now_ms + ISOLATION_DYNUSER_UNSEEN_LOG_MS;
+		log_warn("service %s: /dev/shm or /dev/mqueue holds more entries than a release "
+			 "looks at: what %s left past them stays (private_tmp gives a service a "
+			 "/dev/shm of its own)", service, uids);
+	}
+	if (n.removed == 0 && n.failed == 0)
+		return;
 	log_warn("service %s: %s left %u IPC objects or /dev/shm, /dev/mqueue entries: %u "
 		 "removed%s", service, uids, n.removed + n.failed, n.removed,
 		 n.failed == 0 ? "" : n.sealed > 0 ? ", the rest could not be (what was left in "

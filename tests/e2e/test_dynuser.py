@@ -33,6 +33,7 @@ import harness as h
 PROBE = os.path.join(h.BUILD, "tests", "probe")
 LEAVER = os.path.join(h.BUILD, "tests", "leaver")
 RANGE_MIN = 61184           # systemd's DynamicUser= range, our default
+PAD_FILES = 10050           # test_60q: past ipcclean.c's 10,000 entries a release
 RANGE_MAX = 65519
 REGISTRY = "/run/master-dynamic-uid"   # master/dynreg.h
 
@@ -355,6 +356,29 @@ class DynUser(h.MasterTestCase):
                          % r["pid"], detail=lambda: "%s\n%s" % (left_behind(r), m.log_tail()))
         self.assertLess(len({r["uid"] for r in reports}), 4, "no uid reused: %s" % reports)
         self.assertIn("uid %d left" % reports[0]["uid"], m.log())
+
+    def test_60q_a_full_dev_shm_bounds_the_walk(self):
+        """/dev/shm is anyone's to fill: a local user padded it with
+        100,000 empty files and every release walked them all on the
+        master's loop (49 ms each; the eighth adversarial round). A
+        release reads at most IPCCLEAN_ENTRIES_MAX entries, anyone's, and
+        says it stopped short. Here the start's release of the range
+        meets 10,050 files of root's."""
+        pad = ["/dev/shm/master-e2e-pad-%d-%d" % (os.getpid(), i) for i in range(PAD_FILES)]
+        try:
+            for path in pad:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            lo = RANGE_MIN + 700
+            m = self.start("127.0.0.1:0 inet n y n - 1 {PROBE} -o user=dynamic\n",
+                           "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 3))
+            self.assertRegex(m.log(), r"/dev/shm or /dev/mqueue holds more entries than a "
+                             r"release looks at: what uids %d\.\.%d left past them stays"
+                             % (lo, lo + 3))
+            self.assertTrue(all(os.path.exists(path) for path in pad), "root's files kept")
+        finally:
+            for path in pad:
+                if os.path.lexists(path):
+                    os.unlink(path)
 
     def test_60i_ipc_of_a_dead_master_removed_at_start(self):
         """What a uid of the range left before this master started (a
