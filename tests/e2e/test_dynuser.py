@@ -33,7 +33,7 @@ import harness as h
 PROBE = os.path.join(h.BUILD, "tests", "probe")
 LEAVER = os.path.join(h.BUILD, "tests", "leaver")
 RANGE_MIN = 61184           # systemd's DynamicUser= range, our default
-PAD_FILES = 10050           # test_60q: past ipcclean.c's 10,000 entries a release
+PAD_FILES = 4150            # test_60q: past ipcclean.c's 4,096 entries a release
 RANGE_MAX = 65519
 REGISTRY = "/run/master-dynamic-uid"   # master/dynreg.h
 
@@ -363,7 +363,7 @@ class DynUser(h.MasterTestCase):
         master's loop (49 ms each; the eighth adversarial round). A
         release reads at most IPCCLEAN_ENTRIES_MAX entries, anyone's, and
         says it stopped short. Here the start's release of the range
-        meets 10,050 files of root's."""
+        meets 4,150 files of root's."""
         pad = ["/dev/shm/master-e2e-pad-%d-%d" % (os.getpid(), i) for i in range(PAD_FILES)]
         try:
             for path in pad:
