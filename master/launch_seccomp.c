@@ -70,7 +70,6 @@
 #define LAUNCH_SECCOMP_SOCKETCALL_SETSOCKOPT 14u /* linux/net.h SYS_SETSOCKOPT */
 #elif defined(__aarch64__)
 #define LAUNCH_SECCOMP_ARCH AUDIT_ARCH_AARCH64
-#define LAUNCH_SECCOMP_X32_SETSOCKOPT ((unsigned)SYS_setsockopt) /* none: again */
 #endif
 
 #ifdef LAUNCH_SECCOMP_ARCH
@@ -95,58 +94,97 @@
 /* if A == k, jump to the instruction `to` ahead of the next one */
 #define LAUNCH_SECCOMP_IS(k, to) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (to), 0)
 
-/* A jump's offsets count from the next instruction; the comments give
- * each target's index in x86_64's program (aarch64's starts its tail,
- * index 14 here, at 4: the jumps within the tail are the same). The
- * verdicts are at the end. */
+/* The verdicts and the argument checks every program ends with (15
+ * instructions: SOCKOPT is the tail's index 0, FLAGS 7, ENOSYS 9, ALLOW
+ * 10, EPERM 11; i386's socketcall check sits before it). A jump's
+ * offsets count from the next instruction; the comments give each
+ * target's index in the program. */
+#define LAUNCH_SECCOMP_TAIL                                                                  \
+	/* SOCKOPT +0: setsockopt(fd, level, optname, ...) */                                \
+	LAUNCH_SECCOMP_LOAD_ARG(1),                                                          \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 8),            /* -> ALLOW */    \
+	LAUNCH_SECCOMP_LOAD_ARG(2),                                                          \
+	LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_TCP_MD5SIG, 7),                   /* -> EPERM */    \
+	LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_TCP_MD5SIG_EXT, 6),               /* -> EPERM */    \
+	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, LAUNCH_SECCOMP_TCP_AO_FIRST, 0, 4), /* ALLOW */  \
+	BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, LAUNCH_SECCOMP_TCP_AO_LAST, 3, 4),  /* A / E */  \
+	/* FLAGS +7: unshare(flags), clone(flags, ...) */                                    \
+	LAUNCH_SECCOMP_LOAD_ARG(0),                                                          \
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWUSER, 2, 1),       /* EPERM / ALLOW */ \
+	/* +9 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ERRNO | ENOSYS),                             \
+	/* +10 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ALLOW),                                     \
+	/* +11 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ERRNO | EPERM)
+
+#if defined(__x86_64__)
+/* Most calls go straight through, and the kernel decides that for each
+ * call number by running the program at every new filter (its seccomp
+ * cache), so each instruction on the common path costs every launch
+ * (measured, fork + filter + exit: this list of 7 numbers each way,
+ * compared one after the other, cost 22 us more than the 4 before it;
+ * split in two at the first number above the low ones, a path of 8 or
+ * 11 instructions, 9 us more). */
+#define LAUNCH_SECCOMP_I386_SPLIT LAUNCH_SECCOMP_I386_UNSHARE
+#define LAUNCH_SECCOMP_X64_SPLIT ((unsigned)SYS_unshare)
+_Static_assert(SYS_setsockopt < SYS_unshare && SYS_clone < SYS_unshare &&
+	       SYS_setns > SYS_unshare && SYS_io_uring_setup > SYS_unshare &&
+	       SYS_clone3 > SYS_unshare && LAUNCH_SECCOMP_X32_SETSOCKOPT > SYS_unshare,
+	       "the x86_64 split");
+_Static_assert(LAUNCH_SECCOMP_I386_SOCKETCALL < LAUNCH_SECCOMP_I386_SPLIT &&
+	       LAUNCH_SECCOMP_I386_CLONE < LAUNCH_SECCOMP_I386_SPLIT &&
+	       LAUNCH_SECCOMP_I386_SETNS > LAUNCH_SECCOMP_I386_SPLIT,
+	       "the i386 split");
+
 static const struct sock_filter launch_seccomp_program[] = {
 	/* 0 */ LAUNCH_SECCOMP_LOAD(arch),
-#ifdef LAUNCH_SECCOMP_I386_CLONE
-	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, LAUNCH_SECCOMP_ARCH, 10, 0), /* -> 12 */
-	/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 31), /* -> 34 allow */
+	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, LAUNCH_SECCOMP_ARCH, 12, 0), /* -> 14 */
+	/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 35),     /* -> 38 */
+	/* i386 */
 	/* 3 */ LAUNCH_SECCOMP_LOAD(nr),
-	/* 4 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_UNSHARE, 26),    /* -> 31 flags */
-	/* 5 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_CLONE, 25),      /* -> 31 */
-	/* 6 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_CLONE3, 26),     /* -> 33 enosys */
-	/* 7 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_SETNS, 27),      /* -> 35 eperm */
-	/* 8 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_SETSOCKOPT, 15), /* -> 24 sockopt */
-	/* 9 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_IO_URING_SETUP, 23), /* -> 33 */
-	/* 10 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_SOCKETCALL, 11), /* -> 22 */
-	/* 11 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ALLOW),
-	/* 12 */ LAUNCH_SECCOMP_LOAD(nr),
-	/* 13 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~LAUNCH_SECCOMP_X32_BIT),
-#else /* indices from here on are x86_64's; the jumps are relative */
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, LAUNCH_SECCOMP_ARCH, 1, 0),
-	LAUNCH_SECCOMP_RET(SECCOMP_RET_ERRNO | EPERM), /* another ABI: closed */
-	LAUNCH_SECCOMP_LOAD(nr),
-#endif
-	/* 14 */ LAUNCH_SECCOMP_IS(SYS_unshare, 16),                /* -> 31 flags */
-	/* 15 */ LAUNCH_SECCOMP_IS(SYS_clone, 15),                  /* -> 31 */
-	/* 16 */ LAUNCH_SECCOMP_IS(SYS_clone3, 16),                 /* -> 33 enosys */
-	/* 17 */ LAUNCH_SECCOMP_IS(SYS_setns, 17),                  /* -> 35 eperm */
-	/* 18 */ LAUNCH_SECCOMP_IS(SYS_setsockopt, 5),              /* -> 24 sockopt */
-	/* 19 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_X32_SETSOCKOPT, 4), /* -> 24 */
-	/* 20 */ LAUNCH_SECCOMP_IS(SYS_io_uring_setup, 12),         /* -> 33 enosys */
-	/* 21 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ALLOW),
+	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, LAUNCH_SECCOMP_I386_SPLIT, 3, 0), /* -> 8 */
+	/* 5 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_SOCKETCALL, 20),      /* -> 26 */
+	/* 6 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_CLONE, 28),           /* -> 35 flags */
+	/* 7 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ALLOW),
+	/* 8 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_UNSHARE, 26),         /* -> 35 flags */
+	/* 9 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_SETNS, 29),           /* -> 39 eperm */
+	/* 10 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_SETSOCKOPT, 17),     /* -> 28 sockopt */
+	/* 11 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_IO_URING_SETUP, 25), /* -> 37 enosys */
+	/* 12 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_I386_CLONE3, 24),         /* -> 37 enosys */
+	/* 13 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ALLOW),
+	/* x86_64, and x32 with its bit masked */
+	/* 14 */ LAUNCH_SECCOMP_LOAD(nr),
+	/* 15 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~LAUNCH_SECCOMP_X32_BIT),
+	/* 16 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, LAUNCH_SECCOMP_X64_SPLIT, 3, 0), /* -> 20 */
+	/* 17 */ LAUNCH_SECCOMP_IS(SYS_setsockopt, 10),                     /* -> 28 sockopt */
+	/* 18 */ LAUNCH_SECCOMP_IS(SYS_clone, 16),                          /* -> 35 flags */
+	/* 19 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ALLOW),
+	/* 20 */ LAUNCH_SECCOMP_IS(SYS_unshare, 14),                        /* -> 35 flags */
+	/* 21 */ LAUNCH_SECCOMP_IS(SYS_setns, 17),                          /* -> 39 eperm */
+	/* 22 */ LAUNCH_SECCOMP_IS(SYS_io_uring_setup, 14),                 /* -> 37 enosys */
+	/* 23 */ LAUNCH_SECCOMP_IS(SYS_clone3, 13),                         /* -> 37 enosys */
+	/* 24 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_X32_SETSOCKOPT, 3),       /* -> 28 sockopt */
+	/* 25 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ALLOW),
 	/* i386 socketcall: only its call number can be read */
-	/* 22 */ LAUNCH_SECCOMP_LOAD_ARG(0),
-	/* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, LAUNCH_SECCOMP_SOCKETCALL_SETSOCKOPT, 11, 10),
-							/* -> 35 eperm / 34 allow */
-	/* setsockopt(fd, level, optname, ...) */
-	/* 24 */ LAUNCH_SECCOMP_LOAD_ARG(1),
-	/* 25 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 8),    /* -> 34 allow */
-	/* 26 */ LAUNCH_SECCOMP_LOAD_ARG(2),
-	/* 27 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_TCP_MD5SIG, 7),           /* -> 35 eperm */
-	/* 28 */ LAUNCH_SECCOMP_IS(LAUNCH_SECCOMP_TCP_MD5SIG_EXT, 6),       /* -> 35 */
-	/* 29 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, LAUNCH_SECCOMP_TCP_AO_FIRST, 0, 4), /* -> 34 */
-	/* 30 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, LAUNCH_SECCOMP_TCP_AO_LAST, 3, 4), /* 34/35 */
-	/* unshare(flags), clone(flags, ...) */
-	/* 31 */ LAUNCH_SECCOMP_LOAD_ARG(0),
-	/* 32 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWUSER, 2, 1), /* -> 35 / 34 */
-	/* 33 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ERRNO | ENOSYS),
-	/* 34 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ALLOW),
-	/* 35 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ERRNO | EPERM),
+	/* 26 */ LAUNCH_SECCOMP_LOAD_ARG(0),
+	/* 27 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, LAUNCH_SECCOMP_SOCKETCALL_SETSOCKOPT, 11, 10),
+							/* -> 39 eperm / 38 allow */
+	/* 28 */ LAUNCH_SECCOMP_TAIL,
 };
+#elif defined(__aarch64__)
+static const struct sock_filter launch_seccomp_program[] = {
+	/* 0 */ LAUNCH_SECCOMP_LOAD(arch),
+	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, LAUNCH_SECCOMP_ARCH, 1, 0),  /* -> 3 */
+	/* 2 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ERRNO | EPERM), /* another ABI: closed */
+	/* 3 */ LAUNCH_SECCOMP_LOAD(nr),
+	/* 4 */ LAUNCH_SECCOMP_IS(SYS_unshare, 13),                         /* -> 18 flags */
+	/* 5 */ LAUNCH_SECCOMP_IS(SYS_clone, 12),                           /* -> 18 flags */
+	/* 6 */ LAUNCH_SECCOMP_IS(SYS_clone3, 13),                          /* -> 20 enosys */
+	/* 7 */ LAUNCH_SECCOMP_IS(SYS_setns, 14),                           /* -> 22 eperm */
+	/* 8 */ LAUNCH_SECCOMP_IS(SYS_setsockopt, 2),                       /* -> 11 sockopt */
+	/* 9 */ LAUNCH_SECCOMP_IS(SYS_io_uring_setup, 10),                  /* -> 20 enosys */
+	/* 10 */ LAUNCH_SECCOMP_RET(SECCOMP_RET_ALLOW),
+	/* 11 */ LAUNCH_SECCOMP_TAIL,
+};
+#endif
 
 static const struct sock_fprog launch_seccomp_fprog = {
 	.len = sizeof(launch_seccomp_program) / sizeof(launch_seccomp_program[0]),
