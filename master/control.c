@@ -115,6 +115,40 @@ static void control_reload(struct control_client *cl)
 	event_set(&cl->ctl->m->loop, &cl->watch, 0);
 }
 
+/* The request line again, its words joined by a space: the cache's key.
+ * False if it does not fit. */
+static bool control_status_key(const struct control_request *req, char *key, size_t size)
+{
+	size_t len = 0;
+
+	key[0] = '\0';
+	for (int i = 0; i < req->argc; i++) {
+		int n = snprintf(key + len, size - len, "%s%s", i ? " " : "", req->argv[i]);
+		if (n < 0 || (size_t)n >= size - len)
+			return false;
+		len += (size_t)n;
+	}
+	return true;
+}
+
+/* status: a status_group client may get the reply made for another a
+ * moment ago (statuscache.h); root and admin_group always a fresh one. */
+static void control_status(struct control_client *cl, struct control_request *req)
+{
+	struct control *ctl = cl->ctl;
+	char key[STATUSCACHE_KEY_BYTES];
+	uint64_t now = clock_now_ms();
+	size_t start = cl->out.len;
+	bool shared = cl->access != CONTROL_ACCESS_ALL && control_status_key(req, key, sizeof(key));
+
+	if (shared && statuscache_get(&ctl->status_reply, key, now, &cl->out))
+		return;
+	status_request(ctl->m, req->argc, req->argv, &cl->out);
+	if (shared && !cl->out.failed)
+		statuscache_put(&ctl->status_reply, key, cl->out.data + start, cl->out.len - start,
+				now);
+}
+
 /* Runs one request line; the reply goes to cl->out. Parsing is
  * control_request.c's; here the request is carried out. */
 static void control_dispatch(struct control_client *cl, char *line)
@@ -139,7 +173,7 @@ static void control_dispatch(struct control_client *cl, char *line)
 			outbuf_printf(&cl->out, "error: %s\n", req.error);
 		break;
 	case CONTROL_REQUEST_STATUS:
-		status_request(m, req.argc, req.argv, &cl->out);
+		control_status(cl, &req);
 		break;
 	case CONTROL_REQUEST_STOP:
 		log_info("stop requested by masterctl");
@@ -371,6 +405,7 @@ void control_close(struct control *ctl)
 	control_sock_remove(ctl);
 	free(ctl->slots);
 	ctl->slots = NULL;
+	statuscache_free(&ctl->status_reply);
 	free(ctl->path);
 	ctl->path = NULL;
 	free(ctl->admin.name);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "statuscache.h"
 #include "event.h"
 #include "list.h"
 
@@ -62,6 +63,7 @@ struct control {
 	unsigned refused_quiet; /* refusals not logged since */
 	struct control_group admin;  /* admin_group: may do anything */
 	struct control_group status; /* status_group: may ask for status only */
+	struct statuscache status_reply; /* the last made for status_group */
 };
 
 /* Opens the socket at path, for m->cfg's admin_group and status_group. */
