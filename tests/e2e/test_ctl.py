@@ -326,15 +326,7 @@ class Access(h.MasterTestCase):
                         if i == n - 1:
                             time.sleep(pause_s)
                             t1 = time.monotonic()
-                        with socket.socket(socket.AF_UNIX) as c:
-                            c.connect(ctl)
-                            c.sendall(b"status --json\n")
-                            data = b""
-                            while True:
-                                chunk = c.recv(65536)
-                                if not chunk:
-                                    break
-                                data += chunk
+                        data = h.read_all(ctl, send=b"status --json\n")
                         got.append(json.loads(data)["master"]["uptime"])
                     os.write(w, json.dumps(got + [time.monotonic() - t0, t1 - t0]).encode())
                 finally:

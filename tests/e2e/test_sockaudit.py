@@ -79,20 +79,20 @@ class SharedSocketChange(h.MasterTestCase):
                    r"which refused every client on another: unbound", 5)
         self.assertRegex(self.greeted(m), r"^sockchange \d+ hello$")
 
-    def test_minimum_ttl_set_back(self):
-        """IP_MINTTL 255: a local client's SYN (TTL 64) is dropped, it
-        times out."""
-        m = self.start("127.0.0.1:0 inet", "minttl")
+    def minimum_set_back(self, cf_type, change):
+        m = self.start(cf_type, change)
         m.wait_log(r"had a minimum TTL of 255 set by a process holding it \(a worker\), "
                    r"which dropped every client further away: set back to 0", 5)
         self.assertRegex(self.greeted(m), r"^sockchange \d+ hello$")
 
+    def test_minimum_ttl_set_back(self):
+        """IP_MINTTL 255: a local client's SYN (TTL 64) is dropped, it
+        times out."""
+        self.minimum_set_back("127.0.0.1:0 inet", "minttl")
+
     def test_minimum_hop_count_set_back(self):
         """IPV6_MINHOPCOUNT 255 on an IPv6 listener: the same, for ::1."""
-        m = self.start("[::1]:0 inet", "minhops")
-        m.wait_log(r"had a minimum TTL of 255 set by a process holding it \(a worker\), "
-                   r"which dropped every client further away: set back to 0", 5)
-        self.assertRegex(self.greeted(m), r"^sockchange \d+ hello$")
+        self.minimum_set_back("[::1]:0 inet", "minhops")
 
     def test_ttl_set_back(self):
         """IP_TTL 1 on the listener: every accepted connection inherits
