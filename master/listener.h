@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "sockrepair.h"
 
 /* What listener_open() made besides the fd the workers get. */
 struct listener_made {
@@ -19,6 +20,8 @@ struct listener_made {
 	bool staged;  /* still in run_directory/.new: listener_commit() moves it */
 	struct service_addr bound; /* inet: the address bound (its port, for port
 				    * 0), for service_mend.c; len 0 if unknown */
+	struct sockrepair_base base; /* inet: how it filters clients, as made
+				      * (sockaudit.c sets it back to this) */
 };
 
 /* Opens, binds and listens (non-blocking, close-on-exec): an inet or unix

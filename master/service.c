@@ -218,6 +218,8 @@ static int service_open_socket(struct service *svc, struct service_socket *s,
 	if (s->fd < 0)
 		s->fd = listener_open(c, a, service_path_taken(svc->m, a), &s->made, s->addr,
 				      sizeof(s->addr));
+	if (s->fd >= 0 && a->sa.ss_family != AF_UNIX) /* what sockaudit.c sets back */
+		sockrepair_remember(s->fd, &s->made.base);
 	return s->fd < 0 ? -1 : 0;
 }
 

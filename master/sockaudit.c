@@ -61,36 +61,19 @@ static void sockaudit_dgram(const struct service_config *c, const struct service
 			 s->addr);
 }
 
-/* What an inet listener filters clients by, as a worker may have set it. */
-struct sockaudit_filter {
-	int ifindex;  /* SO_BINDTOIFINDEX: clients on this interface only */
-	int minttl;   /* IP_MINTTL or IPV6_MINHOPCOUNT: clients nearer only */
-};
-
-/* Read without the socket's lock (the values are read once, not under
- * it); the TTLs are set back whatever they are (sockrepair.c). */
-static void sockaudit_inet(int fd, int domain, struct sockrepair *job,
-			   struct sockaudit_filter *f)
+/* How an inet listener filters clients now, against how it was made
+ * (its base, read when the master made or was given it: service.c).
+ * Read without the socket's lock; the TTLs are set back whatever they
+ * are (sockrepair.c). */
+static void sockaudit_inet(int fd, int domain, const struct sockrepair_base *base,
+			   struct sockrepair *job, struct sockrepair_base *now)
 {
-	int v = 0;
-	socklen_t len = sizeof(v);
-
 	job->family = domain;
-	if (getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &v, &len) == 0 && v != 0) {
-		job->device_off = true;
-		f->ifindex = v;
-	}
-	len = sizeof(v);
-	if (getsockopt(fd, IPPROTO_IP, IP_MINTTL, &v, &len) == 0 && v != 0) {
-		job->minttl_off = true;
-		f->minttl = v;
-	}
-	len = sizeof(v);
-	if (domain == AF_INET6 && getsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &v, &len) == 0 &&
-	    v != 0) {
-		job->minhops_off = true;
-		f->minttl = v;
-	}
+	job->base = *base;
+	sockrepair_remember(fd, now);
+	job->device_back = now->ifindex != base->ifindex;
+	job->minttl_back = now->minttl != base->minttl;
+	job->minhops_back = domain == AF_INET6 && now->minhops != base->minhops;
 }
 
 static void sockaudit_stream(const struct service_config *c, struct service_socket *s)
@@ -101,7 +84,7 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 	socklen_t dlen = sizeof(domain), llen = sizeof(listening), flen = sizeof(defer);
 	/* The backlog cannot be read back; setting it costs one call. */
 	struct sockrepair job = { .backlog = (int)c->set.listen_backlog };
-	struct sockaudit_filter filter = { 0, 0 };
+	struct sockrepair_base now = { 0, 0, 0 };
 	char why[128];
 
 	/* Shut down: the hang-up's to mend (service.c), which binds an inet
@@ -115,7 +98,7 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 		getsockopt(s->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, &flen) == 0 && defer != 0;
 	job.linger_off = getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff;
 	if (domain == AF_INET || domain == AF_INET6)
-		sockaudit_inet(s->fd, domain, &job, &filter);
+		sockaudit_inet(s->fd, domain, &s->made.base, &job, &now);
 	bool run = sockrepair_run(&s->audit, s->fd, &job, why, sizeof(why));
 	/* Skipped: said once while it lasts (a worker holding the lock would
 	 * otherwise make a line a second); the changes are seen again at the
@@ -129,14 +112,15 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 	if (run && job.linger_off)
 		log_warn("service %s: %s had SO_LINGER set by a process holding it "
 			 "(a worker): set back to off", c->name, s->addr);
-	if (run && job.device_off)
+	if (run && job.device_back)
 		log_warn("service %s: %s was bound to interface %d by a process holding it "
-			 "(a worker), which refused every client on another: unbound", c->name,
-			 s->addr, filter.ifindex);
-	if (run && (job.minttl_off || job.minhops_off))
+			 "(a worker), which refused every client on another: set back to %d",
+			 c->name, s->addr, now.ifindex, s->made.base.ifindex);
+	if (run && (job.minttl_back || job.minhops_back))
 		log_warn("service %s: %s had a minimum TTL of %d set by a process holding it "
-			 "(a worker), which dropped every client further away: set back to 0",
-			 c->name, s->addr, filter.minttl);
+			 "(a worker), which dropped every client further away: set back to %d",
+			 c->name, s->addr, job.minttl_back ? now.minttl : now.minhops,
+			 job.minttl_back ? s->made.base.minttl : s->made.base.minhops);
 }
 
 void sockaudit_service(struct service *svc, uint64_t now_ms)

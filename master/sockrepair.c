@@ -26,12 +26,16 @@ static int sockrepair_call(int fd, const void *arg)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &zero, sizeof(zero));
 	if (r->linger_off)
 		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
-	if (r->device_off)
+	if (r->device_back && r->base.ifindex == 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "", 0);
-	if (r->minttl_off)
-		(void)setsockopt(fd, IPPROTO_IP, IP_MINTTL, &zero, sizeof(zero));
-	if (r->minhops_off)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &zero, sizeof(zero));
+	else if (r->device_back)
+		(void)setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &r->base.ifindex,
+				 sizeof(r->base.ifindex));
+	if (r->minttl_back)
+		(void)setsockopt(fd, IPPROTO_IP, IP_MINTTL, &r->base.minttl, sizeof(r->base.minttl));
+	if (r->minhops_back)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &r->base.minhops,
+				 sizeof(r->base.minhops));
 	if (r->family == AF_INET || r->family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IP, IP_TTL, &host_default, sizeof(host_default));
 	if (r->family == AF_INET6)
@@ -39,6 +43,18 @@ static int sockrepair_call(int fd, const void *arg)
 				 sizeof(host_default));
 	(void)listen(fd, r->backlog);
 	return 0;
+}
+
+void sockrepair_remember(int fd, struct sockrepair_base *base)
+{
+	socklen_t len = sizeof(int);
+
+	*base = (struct sockrepair_base){ 0, 0, 0 };
+	(void)getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &base->ifindex, &len);
+	len = sizeof(int);
+	(void)getsockopt(fd, IPPROTO_IP, IP_MINTTL, &base->minttl, &len);
+	len = sizeof(int);
+	(void)getsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &base->minhops, &len);
 }
 
 bool sockrepair_run(struct offloop_slot **slot, int fd, const struct sockrepair *r, char *why,

@@ -9,17 +9,30 @@
 
 struct offloop_slot;
 
+/* How an inet listener filters its clients, as the master made it or
+ * was given it (systemd's BindToDevice=, a link-local address's scope):
+ * what the audit sets back, not zero. Zeroed: nothing (a local socket). */
+struct sockrepair_base {
+	int ifindex;  /* SO_BINDTOIFINDEX */
+	int minttl;   /* IP_MINTTL */
+	int minhops;  /* IPV6_MINHOPCOUNT */
+};
+
 struct sockrepair {
 	bool defer_accept_off;  /* TCP_DEFER_ACCEPT set back to 0 */
 	bool linger_off;        /* SO_LINGER set back to off */
-	bool device_off;        /* SO_BINDTODEVICE undone */
-	bool minttl_off;        /* IP_MINTTL set back to 0 */
-	bool minhops_off;       /* IPV6_MINHOPCOUNT set back to 0 */
+	bool device_back;       /* the interface binding set back to base's */
+	bool minttl_back;       /* IP_MINTTL set back to base's */
+	bool minhops_back;      /* IPV6_MINHOPCOUNT set back to base's */
+	struct sockrepair_base base;
 	int family;             /* AF_INET, AF_INET6: the hop limits set back to
 				 * the host's default (they cannot be told
 				 * from it when read) */
 	int backlog;            /* then listen(2) with it */
 };
+
+/* Reads fd's base (on the loop: these reads take no lock). */
+void sockrepair_remember(int fd, struct sockrepair_base *base);
 
 /* Hands r to a job thread on a duplicate of fd (offloop.h), one in flight
  * per slot. False with why when not now: the last still waits, or no

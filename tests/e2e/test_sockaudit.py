@@ -14,10 +14,12 @@ import struct
 import unittest
 
 import harness as h
+from test_sd_restart import start_with_fds
 
 SOCKCHANGE = os.path.join(h.SRC, "tests", "workers", "sockchange.py")
 GREETING_S = 3.0   # a greeting comes at once; deferred, it never does
 IP_MSFILTER = 41   # linux/in.h: copied under the socket's lock
+SO_BINDTOIFINDEX = 62   # asm-generic/socket.h
 
 
 class SharedSocketChange(h.MasterTestCase):
@@ -76,8 +78,29 @@ class SharedSocketChange(h.MasterTestCase):
             self.skipTest("no network interface but lo to bind the socket to")
         m = self.start("127.0.0.1:0 inet", "device=%s" % others[0])
         m.wait_log(r"was bound to interface \d+ by a process holding it \(a worker\), "
-                   r"which refused every client on another: unbound", 5)
+                   r"which refused every client on another: set back to 0", 5)
         self.assertRegex(self.greeted(m), r"^sockchange \d+ hello$")
+
+    def test_binding_it_was_given_is_kept(self):
+        """What the socket was given is not undone: systemd's
+        BindToDevice= (here lo, on a socket the test passes as
+        LISTEN_FDS) stays when the audit sets back what a worker changed
+        (a minimum TTL)."""
+        lo = socket.if_nametoindex("lo")
+        m = self.master("127.0.0.1:0 inet n n n - 1 %s -o ready=exec once={DIR}/once minttl\n"
+                        % SOCKCHANGE, start=False)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(listener.close)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo")
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        start_with_fds(m, [listener.fileno()], ["127.0.0.1_0"], dict(os.environ), wait=False)
+        m.wait_log(r"had a minimum TTL of 255 set by a process holding it \(a worker\), "
+                   r"which dropped every client further away: set back to 0", 10)
+        self.assertNotIn("bound to interface", m.log())
+        self.assertEqual(listener.getsockopt(socket.SOL_SOCKET, SO_BINDTOIFINDEX), lo)
+        with h.connect(listener.getsockname(), GREETING_S) as c:
+            self.assertRegex(h.read_line(c, GREETING_S), r"^sockchange \d+ hello$")
 
     def minimum_set_back(self, cf_type, change):
         m = self.start(cf_type, change)
