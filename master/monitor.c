@@ -296,7 +296,7 @@ void monitor_exited(struct worker *w, int wstatus, uint64_t now_ms)
 	/* Drain what is buffered; a grandchild still holding the pipe just
 	 * means no end-of-file yet. */
 	for (int i = 0; i < MONITOR_STDERR_FINAL_READS && w->stderr_watch.fd >= 0 &&
-			relay_read(&w->relay, w->stderr_watch.fd, name, w->pid); i++)
+			relay_read_final(&w->relay, w->stderr_watch.fd, name, w->pid); i++)
 		;
 	/* Shared: what is queued, read while its pid still routes to it. */
 	relay_shared_drain(&svc->stderr_shared, MONITOR_STDERR_FINAL_READS);

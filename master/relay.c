@@ -244,21 +244,23 @@ static ssize_t relay_recv(int fd, char *buf, size_t want, bool shared, pid_t *se
  * to the relay `route` names for their writer (r itself without a route,
  * or for a writer it does not know). */
 static bool relay_pump(struct relay *r, int fd, const char *service, pid_t pid,
-		       relay_route_fn *route, void *ctx)
+		       relay_route_fn *route, void *ctx, bool final)
 {
 	char buf[RELAY_BUF_BYTES];
 	size_t total = 0;
 	uint64_t now = clock_now_ms();
 
 	relay_start(r, now);
-	if (r->paused)
+	if (r->paused && !final)
 		return true; /* an event from before the pause */
 	while (total < RELAY_READ_MAX_BYTES) {
-		size_t want = relaylimit_readable(&r->limit, now);
+		size_t want = final ? sizeof(buf) : relaylimit_readable(&r->limit, now);
 		if (r->service_limit != NULL) {
 			size_t svc = relaylimit_readable(r->service_limit, now);
 			want = svc < want ? svc : want;
 		}
+		if (want == 0 && final)
+			return true; /* the service's budget is spent: the rest is dropped */
 		if (want == 0) {
 			if (relay_pause(r, now))
 				return true;
@@ -292,13 +294,18 @@ static bool relay_pump(struct relay *r, int fd, const char *service, pid_t pid,
 
 bool relay_read(struct relay *r, int fd, const char *service, pid_t pid)
 {
-	return relay_pump(r, fd, service, pid, NULL, NULL);
+	return relay_pump(r, fd, service, pid, NULL, NULL, false);
+}
+
+bool relay_read_final(struct relay *r, int fd, const char *service, pid_t pid)
+{
+	return relay_pump(r, fd, service, pid, NULL, NULL, true);
 }
 
 bool relay_read_shared(struct relay *r, int fd, const char *service,
 		       relay_route_fn *route, void *ctx)
 {
-	return relay_pump(r, fd, service, 0, route, ctx);
+	return relay_pump(r, fd, service, 0, route, ctx, false);
 }
 
 void relay_flush(struct relay *r, const char *service, pid_t pid)

@@ -57,6 +57,13 @@ void relay_attach(struct relay *r, struct event_loop *loop, struct event_watch *
 /* Reads what is available from fd and logs complete lines. Returns false
  * at end-of-file or error (the stream is finished). */
 bool relay_read(struct relay *r, int fd, const char *service, pid_t pid);
+/* The same once the worker is reaped: what it queued before it exited is
+ * read even if its own budget paused the stream (each read costs at least
+ * RELAYLIMIT_READ_MIN_CHARGE_BYTES, so a worker that logs a line a
+ * millisecond is paused after 256; its last lines would be lost), within
+ * the service's budget (churning workers must not make the master read
+ * without bound). */
+bool relay_read_final(struct relay *r, int fd, const char *service, pid_t pid);
 /* A stream many processes write (worker_stderr=shared, relay_shared.h):
  * each read carries its writer's pid (SCM_CREDENTIALS, set by the kernel),
  * and route(ctx, pid) names the relay that keeps that writer's unfinished

@@ -227,6 +227,42 @@ START_TEST(test_pause_and_resume)
 }
 END_TEST
 
+/* A read costs at least RELAYLIMIT_READ_MIN_CHARGE_BYTES of the budget,
+ * so short lines read one at a time pause the stream after 256; what the
+ * worker wrote meanwhile, before it exited, is read at its reaping all
+ * the same (relay_read_final), not dropped by the flush. */
+START_TEST(test_paused_stream_read_at_exit)
+{
+	struct event_loop loop;
+	struct event_watch w;
+	struct relay r = { 0 };
+	char line[32];
+	int reads = 0;
+
+	ck_assert_int_eq(event_init(&loop), 0);
+	ck_assert_int_eq(event_add(&loop, &w, err_pipe[0], EPOLLIN, NULL), 0);
+	relay_attach(&r, &loop, &w);
+	for (; reads < 10000 && !r.paused; reads++) {
+		snprintf(line, sizeof(line), "line %d\n", reads);
+		put(line, strlen(line));
+		ck_assert(relay_read(&r, err_pipe[0], "svc", 7));
+	}
+	ck_assert(r.paused);
+	ck_assert_int_le(reads, RELAYLIMIT_READ_BURST_BYTES / RELAYLIMIT_READ_MIN_CHARGE_BYTES + 1);
+	put("the last line\n", 14);
+	ck_assert(relay_read(&r, err_pipe[0], "svc", 7)); /* paused: not read */
+	close(err_pipe[1]);
+	err_pipe[1] = -1;
+	for (int i = 0; i < 8 && relay_read_final(&r, err_pipe[0], "svc", 7); i++)
+		;
+	relay_flush(&r, "svc", 7);
+	char **l = lines(logged());
+	ck_assert_int_eq(count(l), reads + 1);
+	ck_assert_str_eq(l[reads], "the last line");
+	event_fini(&loop);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("relay_io");
@@ -238,6 +274,7 @@ int main(void)
 	tcase_add_test(tc, test_escapes_fill_pieces);
 	tcase_add_test(tc, test_unfinished_line_and_summary_at_exit);
 	tcase_add_test(tc, test_pause_and_resume);
+	tcase_add_test(tc, test_paused_stream_read_at_exit);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -18,6 +18,9 @@
  *   onebyte         writes empty lines, one byte a write, as fast as it
  *                   can: the master reads as fast as it writes, a few
  *                   bytes a read
+ *   paced N         writes N lines "paced I of N", one write each, 0.2 ms
+ *                   apart (an honest worker that logs as it goes), then
+ *                   "paced done pid=PID", and exits 0
  * and, for worker_stderr=shared (fd 2 a socket the service shares):
  *   tiny            forks a child; both write 2-byte lines as fast as they
  *                   can, so no read of the master's finds two writes of one
@@ -45,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define STDERRFLOOD_PACE_US 200 /* paced: between two lines, so each is a read of its own */
 #define STDERRFLOOD_CHUNK_BYTES (64 * 1024)
 #define STDERRFLOOD_LINE_DEFAULT_BYTES 100
 #define STDERRFLOOD_BURST_QUIET_MS 1500
@@ -238,6 +242,16 @@ int main(int argc, char **argv)
 				return 1;
 		}
 		stderrflood_idle();
+	} else if (strcmp(mode, "paced") == 0) {
+		char msg[64];
+		for (long i = 1; i <= arg; i++) {
+			snprintf(msg, sizeof(msg), "paced %ld of %ld\n", i, arg);
+			stderrflood_say(msg);
+			usleep(STDERRFLOOD_PACE_US);
+		}
+		snprintf(msg, sizeof(msg), "paced done pid=%ld\n", (long)getpid());
+		stderrflood_say(msg);
+		return 0;
 	} else if (strcmp(mode, "onebyte") == 0) {
 		stderrflood_flood("\n", 1, -1);
 	} else if (strcmp(mode, "tiny") == 0) {
