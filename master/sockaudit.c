@@ -74,6 +74,8 @@ static void sockaudit_inet(int fd, int domain, const struct sockrepair_base *bas
 	job->device_back = now->ifindex != base->ifindex;
 	job->minttl_back = now->minttl != base->minttl;
 	job->minhops_back = domain == AF_INET6 && now->minhops != base->minhops;
+	job->rcvlowat_back = now->rcvlowat != base->rcvlowat;
+	job->txdelay_back = now->txdelay != base->txdelay;
 }
 
 static void sockaudit_stream(const struct service_config *c, struct service_socket *s)
@@ -84,7 +86,7 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 	socklen_t dlen = sizeof(domain), llen = sizeof(listening), flen = sizeof(defer);
 	/* The backlog cannot be read back; setting it costs one call. */
 	struct sockrepair job = { .backlog = (int)c->set.listen_backlog };
-	struct sockrepair_base now = { 0, 0, 0 };
+	struct sockrepair_base now = { 0, 0, 0, 1, 0 };
 	char why[128];
 
 	/* Shut down: the hang-up's to mend (service.c), which binds an inet
@@ -121,6 +123,14 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 			 "(a worker), which dropped every client further away: set back to %d",
 			 c->name, s->addr, job.minttl_back ? now.minttl : now.minhops,
 			 job.minttl_back ? s->made.base.minttl : s->made.base.minhops);
+	if (run && job.rcvlowat_back)
+		log_warn("service %s: %s had SO_RCVLOWAT set to %d by a process holding it "
+			 "(a worker), which kept every server's read waiting: set back to %d",
+			 c->name, s->addr, now.rcvlowat, s->made.base.rcvlowat);
+	if (run && job.txdelay_back)
+		log_warn("service %s: %s had TCP_TX_DELAY set to %d us by a process holding it "
+			 "(a worker), which delayed every reply: set back to %d", c->name, s->addr,
+			 now.txdelay, s->made.base.txdelay);
 }
 
 void sockaudit_service(struct service *svc, uint64_t now_ms)

@@ -15,6 +15,8 @@
 
 #include "offloop.h"
 
+#define SOCKREPAIR_TCP_TX_DELAY 37 /* linux/tcp.h, 5.3 */
+
 /* On the job's thread. */
 static int sockrepair_call(int fd, const void *arg)
 {
@@ -36,6 +38,12 @@ static int sockrepair_call(int fd, const void *arg)
 	if (r->minhops_back)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &r->base.minhops,
 				 sizeof(r->base.minhops));
+	if (r->rcvlowat_back)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &r->base.rcvlowat,
+				 sizeof(r->base.rcvlowat));
+	if (r->txdelay_back)
+		(void)setsockopt(fd, IPPROTO_TCP, SOCKREPAIR_TCP_TX_DELAY, &r->base.txdelay,
+				 sizeof(r->base.txdelay));
 	if (r->family == AF_INET || r->family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IP, IP_TTL, &host_default, sizeof(host_default));
 	if (r->family == AF_INET6)
@@ -49,12 +57,16 @@ void sockrepair_remember(int fd, struct sockrepair_base *base)
 {
 	socklen_t len = sizeof(int);
 
-	*base = (struct sockrepair_base){ 0, 0, 0 };
+	*base = (struct sockrepair_base){ 0, 0, 0, 1, 0 };
 	(void)getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &base->ifindex, &len);
 	len = sizeof(int);
 	(void)getsockopt(fd, IPPROTO_IP, IP_MINTTL, &base->minttl, &len);
 	len = sizeof(int);
 	(void)getsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &base->minhops, &len);
+	len = sizeof(int);
+	(void)getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &base->rcvlowat, &len);
+	len = sizeof(int);
+	(void)getsockopt(fd, IPPROTO_TCP, SOCKREPAIR_TCP_TX_DELAY, &base->txdelay, &len);
 }
 
 bool sockrepair_run(struct offloop_slot **slot, int fd, const struct sockrepair *r, char *why,

@@ -16,6 +16,10 @@ struct sockrepair_base {
 	int ifindex;  /* SO_BINDTOIFINDEX */
 	int minttl;   /* IP_MINTTL */
 	int minhops;  /* IPV6_MINHOPCOUNT */
+	int rcvlowat; /* SO_RCVLOWAT: accepted connections inherit it, and a
+		       * server's read waits for that many bytes (16 MiB) */
+	int txdelay;  /* TCP_TX_DELAY: every segment they send delayed (up
+		       * to 100 s, on a qdisc that honours it) */
 };
 
 struct sockrepair {
@@ -24,6 +28,8 @@ struct sockrepair {
 	bool device_back;       /* the interface binding set back to base's */
 	bool minttl_back;       /* IP_MINTTL set back to base's */
 	bool minhops_back;      /* IPV6_MINHOPCOUNT set back to base's */
+	bool rcvlowat_back;     /* SO_RCVLOWAT set back to base's */
+	bool txdelay_back;      /* TCP_TX_DELAY set back to base's */
 	struct sockrepair_base base;
 	int family;             /* AF_INET, AF_INET6: the hop limits set back to
 				 * the host's default (they cannot be told

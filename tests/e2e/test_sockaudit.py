@@ -20,6 +20,7 @@ SOCKCHANGE = os.path.join(h.SRC, "tests", "workers", "sockchange.py")
 GREETING_S = 3.0   # a greeting comes at once; deferred, it never does
 IP_MSFILTER = 41   # linux/in.h: copied under the socket's lock
 SO_BINDTOIFINDEX = 62   # asm-generic/socket.h
+TCP_TX_DELAY = 37       # linux/tcp.h
 
 
 class SharedSocketChange(h.MasterTestCase):
@@ -116,6 +117,33 @@ class SharedSocketChange(h.MasterTestCase):
     def test_minimum_hop_count_set_back(self):
         """IPV6_MINHOPCOUNT 255 on an IPv6 listener: the same, for ::1."""
         self.minimum_set_back("[::1]:0 inet", "minhops")
+
+    def listener_option(self, m, level, name):
+        """An option of the shared listener, read from a worker's fd 3."""
+        fd = h.pidfd_getfd(m.worker_pids()[0], 3)
+        try:
+            with socket.socket(fileno=os.dup(fd)) as s:
+                return s.getsockopt(level, name)
+        finally:
+            os.close(fd)
+
+    def test_rcvlowat_set_back(self):
+        """SO_RCVLOWAT INT_MAX (16 MiB): every accepted connection inherits
+        it, and a server that reads first waits for that many bytes for
+        every request (a tester's: 0 of 5 served)."""
+        m = self.start("127.0.0.1:0 inet", "rcvlowat")
+        m.wait_log(r"had SO_RCVLOWAT set to \d+ by a process holding it \(a worker\), "
+                   r"which kept every server's read waiting: set back to 1", 5)
+        self.assertEqual(self.listener_option(m, socket.SOL_SOCKET, socket.SO_RCVLOWAT), 1)
+
+    def test_tx_delay_set_back(self):
+        """TCP_TX_DELAY 100 s: every reply of every accepted connection
+        delayed on an interface whose qdisc honours it (loopback does
+        not: the value is what is checked)."""
+        m = self.start("127.0.0.1:0 inet", "txdelay")
+        m.wait_log(r"had TCP_TX_DELAY set to 100000000 us by a process holding it "
+                   r"\(a worker\), which delayed every reply: set back to 0", 5)
+        self.assertEqual(self.listener_option(m, socket.IPPROTO_TCP, TCP_TX_DELAY), 0)
 
     def test_ttl_set_back(self):
         """IP_TTL 1 on the listener: every accepted connection inherits

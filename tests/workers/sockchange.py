@@ -14,6 +14,10 @@ in a way that raises no hang-up, then exits 0; its successors serve
   minttl        IP_MINTTL 255: every SYN with a lower TTL dropped
   ttl           IP_TTL 1: the accepted connections inherit it
   minhops       IPV6_MINHOPCOUNT 255 (an IPv6 socket): IP_MINTTL's twin
+  rcvlowat      SO_RCVLOWAT INT_MAX: a server's read of an accepted
+                connection waits for 16 MiB
+  txdelay       TCP_TX_DELAY 100 s: every segment sent delayed (where the
+                qdisc honours it; loopback does not)
   hold=S        successors wait S seconds before their first accept
   dgram         connect(2) fd 3 (a unix-dgram socket) to a socket of its
                 own, then close that: every other sender gets EPERM
@@ -48,6 +52,10 @@ if first:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, args["device"].encode())
     if "minttl" in args:
         sock.setsockopt(socket.IPPROTO_IP, 21, 255)   # IP_MINTTL
+    if "rcvlowat" in args:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 2**31 - 1)
+    if "txdelay" in args:
+        sock.setsockopt(socket.IPPROTO_TCP, 37, 100000000)   # TCP_TX_DELAY, us
     if "minhops" in args:
         sock.setsockopt(socket.IPPROTO_IPV6, 73, 255)   # IPV6_MINHOPCOUNT
     if "ttl" in args:
