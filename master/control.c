@@ -115,20 +115,27 @@ static void control_reload(struct control_client *cl)
 	event_set(&cl->ctl->m->loop, &cl->watch, 0);
 }
 
-/* The request line again, its words joined by a space: the cache's key.
- * False if it does not fit. */
+/* What the reply depends on, as status_request reads the words (the
+ * last format flag, the first service named): the cache's key, so that
+ * "--json --json" is "--json". False for words it refuses (an error reply
+ * costs nothing to make) or a key that does not fit. */
 static bool control_status_key(const struct control_request *req, char *key, size_t size)
 {
-	size_t len = 0;
+	const char *fmt = "text", *service = "";
+	int n;
 
-	key[0] = '\0';
-	for (int i = 0; i < req->argc; i++) {
-		int n = snprintf(key + len, size - len, "%s%s", i ? " " : "", req->argv[i]);
-		if (n < 0 || (size_t)n >= size - len)
+	for (int i = 1; i < req->argc; i++) {
+		const char *w = req->argv[i];
+		if (strcmp(w, "--json") == 0 || strcmp(w, "--prometheus") == 0 ||
+		    strcmp(w, "--check") == 0)
+			fmt = w;
+		else if (service[0] == '\0' && w[0] != '-' && w[0] != '\0')
+			service = w;
+		else
 			return false;
-		len += (size_t)n;
 	}
-	return true;
+	n = snprintf(key, size, "%s %s", fmt, service);
+	return n > 0 && (size_t)n < size;
 }
 
 /* status: a status_group client may get the reply made for another a
@@ -143,6 +150,12 @@ static void control_status(struct control_client *cl, struct control_request *re
 
 	if (shared && statuscache_get(&ctl->status_reply, key, now, &cl->out))
 		return;
+	if (shared && !statuscache_may_build(&ctl->status_reply, now)) {
+		outbuf_printf(&cl->out, "error: status_group members asked for more than %u "
+			      "different replies in %u ms: ask again\n", STATUSCACHE_BUILDS_MAX,
+			      STATUSCACHE_MAX_AGE_MS);
+		return;
+	}
 	status_request(ctl->m, req->argc, req->argv, &cl->out);
 	if (shared && !cl->out.failed)
 		statuscache_put(&ctl->status_reply, key, cl->out.data + start, cl->out.len - start,
