@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "cmsg.h"
+#include "config_addr.h"
 #include "log.h"
 #include "portholder.h"
 #include "rundir.h"
@@ -169,13 +169,6 @@ static int listener_freebind(const struct service_config *c, int fd, int family)
 	return rc;
 }
 
-/* The port of an inet address (either family). */
-static unsigned listener_port_of(const struct service_addr *a)
-{
-	return a->sa.ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)&a->sa)->sin6_port)
-					   : ntohs(((const struct sockaddr_in *)&a->sa)->sin_port);
-}
-
 /* Binds at a (inet: dirfd -1), or at bind_to, named base in dirfd. */
 static int listener_socket(const struct service_config *c, const struct service_addr *a,
 			   const struct service_addr *bind_to, int dirfd, const char *base,
@@ -218,7 +211,7 @@ static int listener_socket(const struct service_config *c, const struct service_
 		/* Who has the port: another server, or a process a worker gave
 		 * its socket to, which kept it past the last master's stop. */
 		if (err == EADDRINUSE && family != AF_UNIX)
-			portholder_name(listener_port_of(bind_to), holder, sizeof(holder));
+			portholder_name(config_addr_port(bind_to), holder, sizeof(holder));
 		/* FILE:LINE: an address not on this host is a configuration
 		 * error the operator fixes there (or with -o freebind=yes). */
 		log_err("%s:%u: service %s: bind %s: %s%s%s%s", c->file ? c->file : "master.cf",
@@ -316,7 +309,6 @@ void listener_unlink(const struct service_config *c, const struct listener_made 
 		unlink(path);
 }
 
-/* Whether epoll would report a hang-up or an error on fd now. */
 void listener_set_blocking(const struct service_config *c, int fd, const char *addr,
 			   bool blocking)
 {

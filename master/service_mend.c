@@ -16,14 +16,13 @@
  * every SERVICE_MEND_POLL_MS. Nothing here is fatal. */
 #include "service.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "config_addr.h"
 #include "log.h"
 #include "master.h"
 #include "offloop.h"
@@ -42,9 +41,7 @@ enum service_mend_result {
 
 /* What a mend's job is given (offloop.h: copied into its slot). */
 struct service_mend_job {
-	struct sockaddr_storage addr;
-	socklen_t addr_len;
-	unsigned port;
+	struct service_addr addr; /* where it was bound */
 	int backlog;
 };
 
@@ -55,12 +52,6 @@ static bool service_mend_hung_up_now(int fd)
 	return poll(&pfd, 1, 0) != 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
-static unsigned service_mend_port_of(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
-					 : ntohs(((const struct sockaddr_in *)ss)->sin_port);
-}
-
 /* On the job's thread (offloop.h): system calls only. Bound again first:
  * a port asked for stays the socket's (EINVAL, it is bound), port 0's was
  * given back (and getsockname() still shows it: no telling), and
@@ -68,15 +59,15 @@ static unsigned service_mend_port_of(const struct sockaddr_storage *ss)
 static int service_mend_call(int fd, const void *arg)
 {
 	const struct service_mend_job *job = arg;
-	struct sockaddr_storage now;
-	socklen_t len = sizeof(now);
+	struct service_addr now = { .len = sizeof(now.sa) };
 
-	if (bind(fd, (const struct sockaddr *)&job->addr, job->addr_len) < 0 && errno != EINVAL)
+	if (bind(fd, (const struct sockaddr *)&job->addr.sa, job->addr.len) < 0 && errno != EINVAL)
 		return SERVICE_MEND_PORT_TAKEN;
 	if (listen(fd, job->backlog) < 0)
 		return SERVICE_MEND_NO_LISTEN;
 	if (service_mend_hung_up_now(fd) ||
-	    getsockname(fd, (struct sockaddr *)&now, &len) < 0 || service_mend_port_of(&now) != job->port)
+	    getsockname(fd, (struct sockaddr *)&now.sa, &now.len) < 0 ||
+	    config_addr_port(&now) != config_addr_port(&job->addr))
 		return SERVICE_MEND_ELSEWHERE;
 	return SERVICE_MEND_OK;
 }
@@ -105,10 +96,8 @@ static int service_mend_prepare(const struct service_socket *s, struct service_m
 			: "where it was bound is not known";
 		return -1;
 	}
-	*job = (struct service_mend_job){ .backlog = (int)c->set.listen_backlog,
-					  .addr_len = s->made.bound.len };
-	memcpy(&job->addr, &s->made.bound.sa, s->made.bound.len);
-	job->port = service_mend_port_of(&job->addr);
+	*job = (struct service_mend_job){ .addr = s->made.bound,
+					  .backlog = (int)c->set.listen_backlog };
 	return 1;
 }
 
