@@ -481,10 +481,24 @@ static int hostile_idle_one(long pid, long long until_ms, bool nice)
 	CPU_ZERO(&cpu0);
 	CPU_SET(0, &cpu0);
 	while (hostile_now_ms() < until_ms && hostile_is_master(pid)) {
+		/* To CPU 0 first: made SCHED_IDLE where it ran, on a CPU
+		 * with room, it would run on to its exec meanwhile. */
+		if (sched_setaffinity((pid_t)pid, sizeof(cpu0), &cpu0) < 0) {
+			if (errno == ESRCH)
+				return 0;
+			continue; /* EPERM: still root's */
+		}
 		if ((nice ? setpriority(PRIO_PROCESS, (id_t)pid, 19)
 			  : sched_setscheduler((pid_t)pid, SCHED_IDLE, &sp)) == 0) {
-			(void)sched_setaffinity((pid_t)pid, sizeof(cpu0), &cpu0);
-			return hostile_is_master(pid) ? 1 : 0;
+			if (hostile_is_master(pid))
+				return 1;
+			/* Too late, exec'd: its CPUs back (its policy cannot
+			 * be), or slowed workers fill the pool and the hunt
+			 * sees no more launches. */
+			cpu_set_t all;
+			if (sched_getaffinity(0, sizeof(all), &all) == 0)
+				(void)sched_setaffinity((pid_t)pid, sizeof(all), &all);
+			return 0;
 		}
 		if (errno == ESRCH)
 			return 0;
