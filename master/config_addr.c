@@ -116,8 +116,11 @@ void config_addr_resolve_inet(struct service_config *sc, struct resolver *res,
 	free(port);
 }
 
-unsigned config_addr_port(const struct service_addr *a)
+int config_addr_port(const struct service_addr *a)
 {
-	return a->sa.ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)&a->sa)->sin6_port)
-					   : ntohs(((const struct sockaddr_in *)&a->sa)->sin_port);
+	if (a->sa.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->sa)->sin6_port);
+	if (a->sa.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->sa)->sin_port);
+	return -1;
 }

@@ -22,7 +22,8 @@ int config_addr_add(struct service_config *sc, const struct sockaddr *sa, sockle
 void config_addr_resolve_inet(struct service_config *sc, struct resolver *res,
 			      unsigned timeout_s, const char *where, struct diag *errs);
 void config_addr_check(const struct service_config *sc, const char *where, struct diag *errs);
-/* The port of an inet address (either family), in host order. */
-unsigned config_addr_port(const struct service_addr *a);
+/* The port of an inet address (either family), in host order; -1 for
+ * any other (a unix path has none). */
+int config_addr_port(const struct service_addr *a);
 
 #endif

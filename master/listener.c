@@ -211,7 +211,7 @@ static int listener_socket(const struct service_config *c, const struct service_
 		/* Who has the port: another server, or a process a worker gave
 		 * its socket to, which kept it past the last master's stop. */
 		if (err == EADDRINUSE && family != AF_UNIX)
-			portholder_name(config_addr_port(bind_to), holder, sizeof(holder));
+			portholder_name((unsigned)config_addr_port(bind_to), holder, sizeof(holder));
 		/* FILE:LINE: an address not on this host is a configuration
 		 * error the operator fixes there (or with -o freebind=yes). */
 		log_err("%s:%u: service %s: bind %s: %s%s%s%s", c->file ? c->file : "master.cf",

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config_addr.h"
 #include "log.h"
 
 #define SDLISTEN_FD_FIRST 3
@@ -90,16 +91,6 @@ static bool sdlisten_is(int fd, const struct service_addr *a)
 	       memcmp(&ss, &a->sa, len) == 0;
 }
 
-/* The port of an inet address; -1 for a unix one. */
-static int sdlisten_port(const struct service_addr *a)
-{
-	if (a->sa.ss_family == AF_INET)
-		return ((const struct sockaddr_in *)&a->sa)->sin_port;
-	if (a->sa.ss_family == AF_INET6)
-		return ((const struct sockaddr_in6 *)&a->sa)->sin6_port;
-	return -1;
-}
-
 int sdlisten_claim(struct sdlisten *l, const struct service_config *c,
 		   const struct service_addr *a, char *desc, size_t desc_size)
 {
@@ -108,7 +99,7 @@ int sdlisten_claim(struct sdlisten *l, const struct service_config *c,
 
 	sdlisten_fdname(c->name, name, sizeof(name));
 	for (size_t i = 0; i < l->n && hit == NULL; i++)
-		if (l->fds[i].fd >= 0 && sdlisten_port(a) != 0 && sdlisten_is(l->fds[i].fd, a))
+		if (l->fds[i].fd >= 0 && config_addr_port(a) != 0 && sdlisten_is(l->fds[i].fd, a))
 			hit = &l->fds[i];
 	for (size_t i = 0; i < l->n && hit == NULL && c->naddrs == 1; i++)
 		if (l->fds[i].fd >= 0 && strcmp(l->fds[i].name, name) == 0 &&

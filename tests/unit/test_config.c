@@ -6,6 +6,7 @@
 #include <check.h>
 #include <ftw.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_addr.h"
 #include "unit.h"
 
 static char confdir[64];
@@ -355,6 +357,28 @@ START_TEST(test_format_addr)
 }
 END_TEST
 
+/* A port in host order for either inet family; none (-1) for a unix
+ * path, whatever its first bytes (sdlisten matches a unix socket by its
+ * path, a port-0 inet one never by address). */
+START_TEST(test_addr_port)
+{
+	struct service_addr a = { .len = sizeof(struct sockaddr_in) };
+	struct sockaddr_in *in = (struct sockaddr_in *)&a.sa;
+	in->sin_family = AF_INET;
+	in->sin_port = htons(2525);
+	ck_assert_int_eq(config_addr_port(&a), 2525);
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a.sa;
+	memset(&a, 0, sizeof(a));
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons(587);
+	ck_assert_int_eq(config_addr_port(&a), 587);
+	memset(&a, 0, sizeof(a));
+	a.sa.ss_family = AF_UNIX;
+	strcpy(((struct sockaddr_un *)&a.sa)->sun_path, "\1\1x");
+	ck_assert_int_eq(config_addr_port(&a), -1);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *suite = suite_create("config");
@@ -370,6 +394,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_prefork_maxproc);
 	tcase_add_test(tc, test_all_errors_together);
 	tcase_add_test(tc, test_format_addr);
+	tcase_add_test(tc, test_addr_port);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
