@@ -16,7 +16,9 @@
  * /dev/mqueue; where that fails, through /dev/mqueue if it is one. Names
  * are never followed: the
  * directories are walked by fd with O_NOFOLLOW, and a directory is
- * entered only if it is still the one its entry's owner was read from. */
+ * entered only if it is still the one its entry's owner was read from.
+ * ipcclean_step walks the same two directories over many calls, for the
+ * uids a release's walk could not finish (ipcsweep.c). */
 #include "ipcclean.h"
 
 #include <dirent.h>
@@ -55,10 +57,14 @@ union ipcclean_semun { /* semctl(2)'s fourth argument, as far as used here */
 struct ipcclean_range {
 	uid_t min, max;
 	bool (*skip)(uid_t uid); /* NULL: none */
+	bool (*member)(uid_t uid, void *ctx); /* not NULL: the set, in place of min..max */
+	void *ctx;
 };
 
 static bool ipcclean_in(const struct ipcclean_range *r, uid_t uid)
 {
+	if (r->member != NULL)
+		return r->member(uid, r->ctx);
 	return uid >= r->min && uid <= r->max && (r->skip == NULL || !r->skip(uid));
 }
 
@@ -248,6 +254,17 @@ static void ipcclean_entry(int dirfd, const char *name, struct ipcclean_walk *w,
 	}
 }
 
+/* The directory's next entry but . and .., or NULL at its end. */
+static struct dirent *ipcclean_next(DIR *dir)
+{
+	struct dirent *e;
+
+	while ((e = readdir(dir)) != NULL &&
+	       (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0))
+		;
+	return e;
+}
+
 /* Each entry of the directory dirfd (closed here): those of the range, or
  * all of them (inside one of the range's). */
 static void ipcclean_dir(int dirfd, struct ipcclean_walk *w, bool all, int depth)
@@ -260,9 +277,7 @@ static void ipcclean_dir(int dirfd, struct ipcclean_walk *w, bool all, int depth
 		w->n->failed++;
 		return;
 	}
-	while ((e = readdir(dir)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
+	while ((e = ipcclean_next(dir)) != NULL) {
 		if (w->budget == 0) { /* the rest not looked at: nobody's known */
 			w->n->unseen = true;
 			break;
@@ -308,7 +323,7 @@ static int ipcclean_mqueue_dir(void)
 
 void ipcclean_range(uid_t min, uid_t max, bool (*skip)(uid_t uid), struct ipcclean_count *n)
 {
-	const struct ipcclean_range r = { min, max, skip };
+	const struct ipcclean_range r = { min, max, skip, NULL, NULL };
 	struct ipcclean_walk w = { &r, IPCCLEAN_ENTRIES_MAX, n };
 	int fd = ipcclean_mqueue_dir();
 
@@ -318,4 +333,55 @@ void ipcclean_range(uid_t min, uid_t max, bool (*skip)(uid_t uid), struct ipccle
 		ipcclean_dir(fd, &w, false, 0);
 	if ((fd = open(IPCCLEAN_SHM_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
 		ipcclean_dir(fd, &w, false, 0);
+}
+
+/* Opens the cursor's directory of its stage: 0 the message queues, 1
+ * /dev/shm; false past the last. A directory that cannot be opened is
+ * passed over. */
+static bool ipcclean_cursor_open(struct ipcclean_cursor *c)
+{
+	for (; c->stage < 2; c->stage++) {
+		int fd = c->stage == 0 ? ipcclean_mqueue_dir()
+				       : open(IPCCLEAN_SHM_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						  O_CLOEXEC);
+		if (fd >= 0 && (c->dir = fdopendir(fd)) != NULL)
+			return true;
+		if (fd >= 0)
+			close(fd);
+	}
+	return false;
+}
+
+bool ipcclean_step(struct ipcclean_cursor *c, bool (*member)(uid_t uid, void *ctx), void *ctx,
+		   unsigned budget, struct ipcclean_count *n)
+{
+	const struct ipcclean_range r = { 0, 0, NULL, member, ctx };
+	struct ipcclean_walk w = { &r, budget, n };
+	struct dirent *e;
+
+	/* The budget is looked at before each readdir: an entry read is
+	 * always looked at, so the next step goes on from the one after. */
+	while (w.budget > 0) {
+		if (c->dir == NULL && !ipcclean_cursor_open(c)) {
+			c->stage = 0; /* the pass is over: the next starts anew */
+			return true;
+		}
+		if ((e = ipcclean_next(c->dir)) == NULL) {
+			closedir(c->dir);
+			c->dir = NULL;
+			c->stage++;
+			continue;
+		}
+		w.budget--;
+		ipcclean_entry(dirfd(c->dir), e->d_name, &w, false, 0);
+	}
+	return false;
+}
+
+void ipcclean_cursor_close(struct ipcclean_cursor *c)
+{
+	if (c->dir != NULL)
+		closedir(c->dir);
+	c->dir = NULL;
+	c->stage = 0;
 }

@@ -8,6 +8,7 @@
 #ifndef MASTER_IPCCLEAN_H
 #define MASTER_IPCCLEAN_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -21,5 +22,21 @@ struct ipcclean_count {
 /* Removes what uids min..max own, but those skip (if not NULL) names;
  * adds to *n. */
 void ipcclean_range(uid_t min, uid_t max, bool (*skip)(uid_t uid), struct ipcclean_count *n);
+
+/* A walk of /dev/mqueue and /dev/shm made over several calls (ipcsweep.c:
+ * the uids whose release walk stopped short). Zeroed: at the start. */
+struct ipcclean_cursor {
+	DIR *dir;   /* the directory being read; NULL between two */
+	int stage;  /* 0: the message queues, 1: /dev/shm */
+};
+
+/* Looks at up to budget more entries where c stopped, removing those whose
+ * owner member(uid, ctx) names (a directory with all inside, as
+ * ipcclean_range does); adds to *n. True when the walk has reached the end
+ * of both directories (c is then at the start again). */
+bool ipcclean_step(struct ipcclean_cursor *c, bool (*member)(uid_t uid, void *ctx), void *ctx,
+		   unsigned budget, struct ipcclean_count *n);
+/* Back to the start, its directory closed. */
+void ipcclean_cursor_close(struct ipcclean_cursor *c);
 
 #endif

@@ -262,13 +262,13 @@ void isolation_apply(const struct isolation *iso, struct launch_spec *spec)
 	isolation_dynuser_apply(&iso->dyn, spec);
 }
 
-int isolation_dynamic_user(struct isolation *iso, struct dynuser *pool,
+int isolation_dynamic_user(struct isolation *iso, struct ipcsweep *sweep,
 			   const struct master_settings *m, const struct service_config *c,
 			   const struct isolation *donor)
 {
 	char err[ISOLATION_ERR_BYTES];
 
-	if (isolation_dynuser_init(&iso->dyn, pool, m, c, donor ? &donor->dyn : NULL, err,
+	if (isolation_dynuser_init(&iso->dyn, sweep, m, c, donor ? &donor->dyn : NULL, err,
 				   sizeof(err)) < 0) {
 		log_err("service %s: %s", c->name, err);
 		return -1;

@@ -8,7 +8,7 @@
 #define MASTER_ISOLATION_H
 
 #include "config.h"
-#include "dynuser.h"
+#include "ipcsweep.h"
 #include "launch.h"
 
 struct contain;
@@ -30,11 +30,11 @@ void isolation_follow(struct isolation *iso, const struct service_config *c);
 /* Fills the isolation part of a launch. */
 void isolation_apply(const struct isolation *iso, struct launch_spec *spec);
 
-/* user=dynamic: takes the service's uid and gid from pool (the master's;
+/* user=dynamic: takes the service's uid and gid from sweep->pool (the master's;
  * donor: the isolation of an earlier generation of the same service that
  * still runs, whose uid is shared, or NULL) and makes its state directory.
  * Does nothing for other services. Returns 0, or -1 (logged). */
-int isolation_dynamic_user(struct isolation *iso, struct dynuser *pool,
+int isolation_dynamic_user(struct isolation *iso, struct ipcsweep *sweep,
 			   const struct master_settings *m, const struct service_config *c,
 			   const struct isolation *donor);
 

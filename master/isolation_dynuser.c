@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "dynreg.h"
 #include "ipcclean.h"
+#include "ipcsweep.h"
 #include "log.h"
 #include "statedir.h"
 
@@ -28,8 +29,9 @@
 #define ISOLATION_DYNUSER_UNSEEN_LOG_MS 60000u /* "more entries than looked at" */
 
 /* What uids min..max left (ipcclean.c), logged for service if anything;
- * uids another master holds are left alone. */
-static void isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
+ * uids another master holds are left alone. True if the walk of /dev/shm
+ * or /dev/mqueue stopped short of their end. */
+static bool isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
 {
 	static uint64_t unseen_said_ms; /* when the next line may say it again */
 	struct ipcclean_count n = { 0, 0, 0, false };
@@ -37,7 +39,7 @@ static void isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
 	uint64_t now_ms;
 
 	if (geteuid() != 0)
-		return;
+		return false;
 	ipcclean_range(min, max, dynreg_held_elsewhere, &n);
 	if (min == max)
 		snprintf(uids, sizeof(uids), "uid %u", (unsigned)min);
@@ -47,16 +49,20 @@ static void isolation_dynuser_clean(const char *service, uid_t min, uid_t max)
 	 * release meets it (per-worker uids release at every reaping). */
 	if (n.unseen && (now_ms = clock_now_ms()) >= unseen_said_ms) {
 		unseen_said_ms = now_ms + ISOLATION_DYNUSER_UNSEEN_LOG_MS;
-		log_warn("service %s: /dev/shm or /dev/mqueue holds more entries than a release "
-			 "looks at: what %s left past them stays (private_tmp gives a service a "
-			 "/dev/shm of its own)", service, uids);
+		if (min == max)
+			log_warn("service %s: /dev/shm or /dev/mqueue holds more entries than a "
+				 "release looks at: %s is held back until a walk of them all has "
+				 "removed what it left", service, uids);
+		else
+			log_warn("service %s: /dev/shm or /dev/mqueue holds more entries than a "
+				 "release looks at: what %s left past them stays", service, uids);
 	}
-	if (n.removed == 0 && n.failed == 0)
-		return;
-	log_warn("service %s: %s left %u IPC objects or /dev/shm, /dev/mqueue entries: %u "
-		 "removed%s", service, uids, n.removed + n.failed, n.removed,
-		 n.failed == 0 ? "" : n.sealed > 0 ? ", the rest could not be (what was left in "
-		 "/dev/shm made root's, 0700)" : ", the rest could not be");
+	if (n.removed > 0 || n.failed > 0)
+		log_warn("service %s: %s left %u IPC objects or /dev/shm, /dev/mqueue entries: %u "
+			 "removed%s", service, uids, n.removed + n.failed, n.removed,
+			 n.failed == 0 ? "" : n.sealed > 0 ? ", the rest could not be (what was "
+			 "left in /dev/shm made root's, 0700)" : ", the rest could not be");
+	return n.unseen;
 }
 
 /* A uid another master holds (dynreg.c) is kept off the allocator while
@@ -85,10 +91,15 @@ static int isolation_dynuser_take(struct isolation_dynuser *d, uint64_t hint, ui
 	for (size_t i = 0; i < nforeign; i++)
 		dynuser_release(d->pool, foreign[i]);
 	if (rc < 0) {
+		char held[ISOLATION_DYNUSER_WHY_BYTES / 4] = "";
+		if (d->sweep != NULL && d->sweep->n > 0)
+			snprintf(held, sizeof(held), ", %zu held back for a walk of /dev/shm",
+				 d->sweep->n);
 		snprintf(err, errsize, err_alloc == ENOSPC ? "dynamic user: every uid of %u..%u is "
-			 "in use (dynamic_uid_min, dynamic_uid_max)%s" : "dynamic user: %u..%u: %s",
+			 "in use (dynamic_uid_min, dynamic_uid_max)%s%s" : "dynamic user: %u..%u: %s%s",
 			 (unsigned)d->min, (unsigned)d->max, err_alloc != ENOSPC ?
-			 strerror(err_alloc) : nforeign > 0 ? ", some by other masters or systemd" : "");
+			 strerror(err_alloc) : nforeign > 0 ? ", some by other masters or systemd" : "",
+			 err_alloc == ENOSPC ? held : "");
 		return -1;
 	}
 	if (reg < 0) { /* err says why */
@@ -109,17 +120,23 @@ static int isolation_dynuser_take(struct isolation_dynuser *d, uint64_t hint, ui
 }
 
 /* One holder of uid less; a uid nobody holds any more leaves nothing in
- * the host's IPC namespaces for its next holder. */
+ * the host's IPC namespaces for its next holder: where the walk stopped
+ * short, the sweep keeps the last holder's place until a whole walk has
+ * gone by (ipcsweep.h). */
 static void isolation_dynuser_give_back(struct isolation_dynuser *d, uid_t uid)
 {
-	dynuser_release(d->pool, uid);
-	if (dynuser_holders(d->pool, uid) > 0)
+	if (dynuser_holders(d->pool, uid) > 1) {
+		dynuser_release(d->pool, uid);
 		return;
-	isolation_dynuser_clean(d->service, uid, uid);
+	}
+	if (isolation_dynuser_clean(d->service, uid, uid) && d->sweep != NULL &&
+	    ipcsweep_add(d->sweep, uid) == 0)
+		return;
+	dynuser_release(d->pool, uid);
 	dynreg_release(uid); /* after: not another master's to use before */
 }
 
-int isolation_dynuser_init(struct isolation_dynuser *d, struct dynuser *pool,
+int isolation_dynuser_init(struct isolation_dynuser *d, struct ipcsweep *sweep,
 			   const struct master_settings *m, const struct service_config *c,
 			   const struct isolation_dynuser *donor, char *err, size_t errsize)
 {
@@ -136,8 +153,9 @@ int isolation_dynuser_init(struct isolation_dynuser *d, struct dynuser *pool,
 		snprintf(err, errsize, "dynamic user: out of memory");
 		goto fail;
 	}
-	d->pool = pool;
-	if (donor != NULL && donor->pool == pool && dynuser_hold(pool, donor->uid) == 0) {
+	d->pool = sweep->pool;
+	d->sweep = sweep;
+	if (donor != NULL && donor->pool == d->pool && dynuser_hold(d->pool, donor->uid) == 0) {
 		d->uid = donor->uid; /* one service to its files across a reload */
 	} else {
 		/* The same uid for the same service whenever it is free. */
@@ -180,7 +198,8 @@ void isolation_dynuser_fini(struct isolation_dynuser *d)
 			if (d->workers.slots[i].pid != 0)
 				isolation_dynuser_give_back(d, (uid_t)(uintptr_t)d->workers.slots[i].value);
 		isolation_dynuser_give_back(d, d->uid);
-		if (dynuser_holders(d->pool, d->uid) == 0 && d->state_dir != NULL &&
+		if ((dynuser_holders(d->pool, d->uid) == 0 || ipcsweep_holds(d->sweep, d->uid)) &&
+		    d->state_dir != NULL &&
 		    statedir_release(d->state_dir, why, sizeof(why)) < 0)
 			log_warn("service %s: state_directory: %s", d->service, why);
 	}

@@ -14,11 +14,13 @@
 
 #include "config.h"
 #include "dynuser.h"
+#include "ipcsweep.h"
 #include "launch.h"
 #include "pidmap.h"
 
 struct isolation_dynuser {
 	struct dynuser *pool;   /* the master's allocator; NULL: no dynamic user */
+	struct ipcsweep *sweep; /* the master's: uids whose release walk stopped short */
 	uid_t uid;              /* the service's (held while this exists) */
 	gid_t gid;              /* its uid, or the -o group= one */
 	bool per_worker;
@@ -29,10 +31,11 @@ struct isolation_dynuser {
 	char *service;          /* owned copy of the name, for the log */
 };
 
-/* Takes the service's uid (the donor's if it has one: a reload's earlier
- * generation of the service), makes its state directory. Returns 0, or
+/* Takes the service's uid from sweep->pool (the donor's if it has one: a
+ * reload's earlier generation of the service), makes its state directory;
+ * a uid given back goes through sweep. Returns 0, or
  * -1 with err ("no free uid in 61184..65519", the directory's reason). */
-int isolation_dynuser_init(struct isolation_dynuser *d, struct dynuser *pool,
+int isolation_dynuser_init(struct isolation_dynuser *d, struct ipcsweep *sweep,
 			   const struct master_settings *m, const struct service_config *c,
 			   const struct isolation_dynuser *donor, char *err, size_t errsize);
 /* Gives every uid back; a uid nobody holds any more takes its state

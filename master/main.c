@@ -168,6 +168,8 @@ static void main_loop(struct master *m)
 		uint64_t next = handover_next < contain_next ? handover_next : contain_next;
 		uint64_t sd_next = sdnotify_tick(&m->notify, now); /* systemd's watchdog */
 		next = sd_next < next ? sd_next : next;
+		uint64_t sweep_next = ipcsweep_tick(&m->ipcsweep, now); /* uids held back */
+		next = sweep_next < next ? sweep_next : next;
 		if (event_run_once(&m->loop, main_timeout_ms(m, now, next)) < 0) {
 			log_err("epoll_wait: %m");
 			break;
@@ -343,6 +345,7 @@ int main(int argc, char **argv)
 	m.contain.base_fd = m.contain.inotify_fd = m.contain.guard_fd = -1;
 	m.contain.watch.fd = -1;
 	m.overrides = args.overrides;
+	m.ipcsweep.pool = &m.dynusers;
 	if (config_load(args.dir, args.overrides, &m.cfg, &errs) < 0) {
 		diag_print(&errs, stderr);
 		fprintf(stderr, "master: configuration in %s has %zu error%s; not started\n",
@@ -391,6 +394,7 @@ out:
 	control_close(&m.control);
 	rundir_close(&m.rundir);
 	service_destroy_all(&m);
+	ipcsweep_finish(&m.ipcsweep); /* after: the services' uids are given back */
 	contain_fini(&m.contain); /* the guard leaves, our empty cgroups go */
 	reload_fini(&m);
 	launcher_fini(&m.launcher);

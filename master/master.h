@@ -11,6 +11,7 @@
 #include "contain.h"
 #include "control.h"
 #include "dynuser.h"
+#include "ipcsweep.h"
 #include "event.h"
 #include "launch.h"
 #include "list.h"
@@ -68,6 +69,7 @@ struct master {
 	bool ready_sent;           /* READY=1 sent for the current configuration */
 	bool stop_now;             /* `stop --now`: SIGKILL every worker */
 	struct dynuser dynusers;   /* user=dynamic uids in use (isolation.c) */
+	struct ipcsweep ipcsweep;  /* of those, the ones held back for a walk of /dev/shm */
 	struct contain contain;    /* containment: cgroup leaves or subreaper (contain.h) */
 	struct sdlisten inherited; /* systemd's sockets until the services take them (sdlisten.h) */
 };

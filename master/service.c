@@ -277,7 +277,7 @@ struct service *service_create(struct master *m, const struct master_settings *m
 	}
 	svc->iso = isolation_create(ms, c, &m->contain);
 	/* user=dynamic: the uid of the running generation, if any, else a new one */
-	if (svc->iso == NULL || isolation_dynamic_user(svc->iso, &m->dynusers, ms, c,
+	if (svc->iso == NULL || isolation_dynamic_user(svc->iso, &m->ipcsweep, ms, c,
 						       service_iso_of(m, c)) < 0) {
 		service_free(svc);
 		return NULL;

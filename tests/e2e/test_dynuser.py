@@ -19,6 +19,7 @@ Everything here needs root (the master switches ids): skipped otherwise.
 import ctypes
 import errno
 import fcntl
+import glob
 import json
 import os
 import pwd
@@ -33,7 +34,7 @@ import harness as h
 PROBE = os.path.join(h.BUILD, "tests", "probe")
 LEAVER = os.path.join(h.BUILD, "tests", "leaver")
 RANGE_MIN = 61184           # systemd's DynamicUser= range, our default
-PAD_FILES = 4150            # test_60q: past ipcclean.c's 4,096 entries a release
+PAD_FILES = 4150            # test_60q, 60r: past ipcclean.c's 4,096 entries a release
 RANGE_MAX = 65519
 REGISTRY = "/run/master-dynamic-uid"   # master/dynreg.h
 
@@ -379,6 +380,38 @@ class DynUser(h.MasterTestCase):
             for path in pad:
                 if os.path.lexists(path):
                     os.unlink(path)
+
+    def test_60r_left_past_the_walk_removed_before_the_uid_is_reused(self):
+        """What a worker's uid left in /dev/shm past the release's walk
+        went to the uid's next holder: here each worker hides what it left
+        behind 4,150 empty files of its own, made last (tmpfs lists the
+        newest first; the eighth adversarial round's run_shmleft.py). The
+        uid is now held back until a walk of the whole directory, a step
+        each 100 ms, has removed the rest; then it serves again.
+        dynamic_user=worker, max_use=1, three uids (the service's and two
+        for workers, reused in turn)."""
+        if not h.can_exec_as("nobody", LEAVER):
+            self.skipTest("others cannot execute %s" % LEAVER)
+        lo = RANGE_MIN + 800
+        m = self.start("127.0.0.1:0 inet n y n - 1 %s -o user=dynamic"
+                       " -o dynamic_user=worker -o max_use=1 %d\n" % (LEAVER, PAD_FILES),
+                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 2))
+        reports = []
+        for _ in range(3):
+            r = h.poll_until(lambda: self.leave(m), 10, "a worker's answer", detail=m.detail)
+            reports.append(r)
+            self.addCleanup(lambda r=r: [os.unlink(p) for p in glob.glob(
+                "/dev/shm/%s.pad.*" % r["shm_file"])])
+            m.wait_for(lambda st: r["pid"] not in m.worker_pids(None, st), 10,
+                       "worker %d reaped" % r["pid"])
+            h.poll_until(lambda: not left_behind(r), 5, "worker %d's leavings removed"
+                         % r["pid"], detail=lambda: "%s\n%s" % (left_behind(r), m.log_tail()))
+            self.assertEqual(glob.glob("/dev/shm/%s.pad.*" % r["shm_file"]), [])
+        self.assertEqual(reports[0]["uid"], reports[2]["uid"], "the first uid serves again")
+        self.assertRegex(m.log(), r"uid %d is held back until a walk of them all has removed "
+                         r"what it left" % reports[0]["uid"])
+        self.assertRegex(m.log(), r"dynamic users: \d+ /dev/shm or /dev/mqueue entries left "
+                         r"past a release's walk: \d+ removed[^;]*; 1 uid given back")
 
     def test_60i_ipc_of_a_dead_master_removed_at_start(self):
         """What a uid of the range left before this master started (a

@@ -16,12 +16,17 @@
  *    "shm_file":"leaver-PID-N","found":"keys found: @u @us @p @s, or empty",
  *    "s_add":ERRNO (0: a key was added to @s),
  *    "errors":"what failed, or empty"}
- * then closes (run it with max_use=1 to have it leave at once). */
+ * then closes (run it with max_use=1 to have it leave at once). With an
+ * argument N it then makes N empty files /dev/shm/leaver-PID-N.pad.K of
+ * its own, after the rest: a worker hiding what it left behind its own
+ * padding, past what a release's walk looks at (tmpfs lists the newest
+ * first). */
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
@@ -46,6 +51,7 @@ struct leaver_msg {
 };
 
 static char leaver_errors[256];
+static unsigned leaver_pad; /* empty files made last */
 
 static void leaver_fail(const char *what)
 {
@@ -130,6 +136,14 @@ static void leaver_files(const char *name)
 	else
 		close(fd);
 	leaver_deep(name);
+	for (unsigned k = 0; k < leaver_pad; k++) {
+		snprintf(path, sizeof(path), "/dev/shm/%s.pad.%u", name, k);
+		if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, LEAVER_MODE)) < 0) {
+			leaver_fail("pad");
+			break;
+		}
+		close(fd);
+	}
 }
 
 /* Looks for a "leaver" key in each keyring of the uid (into found), then
@@ -192,7 +206,8 @@ static void leaver_handle(int fd, void *ctx)
 		perror("leaver: write");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	leaver_pad = argc > 1 ? (unsigned)atoi(argv[1]) : 0;
 	return libmaster_run(leaver_handle, NULL);
 }
