@@ -19,7 +19,7 @@
 #include "ipcclean.h"
 
 #define IPCSWEEP_STEP_ENTRIES 4096u /* ~5 ms of the loop a step, as a release's walk */
-#define IPCSWEEP_STEP_MS 100u       /* so at most ~5% of the loop while a walk goes on */
+#define IPCSWEEP_STEP_MS 50u        /* so at most ~10% of the loop while a walk goes on */
 #define IPCSWEEP_FINISH_STEPS 256u  /* at exit: a million entries, then given back as is */
 
 /* What the sweep does to the world; NULL in struct ipcsweep: ipcclean_step

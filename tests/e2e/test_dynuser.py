@@ -387,7 +387,7 @@ class DynUser(h.MasterTestCase):
         behind 4,150 empty files of its own, made last (tmpfs lists the
         newest first; the eighth adversarial round's run_shmleft.py). The
         uid is now held back until a walk of the whole directory, a step
-        each 100 ms, has removed the rest; then it serves again.
+        each 50 ms, has removed the rest; then it serves again.
         dynamic_user=worker, max_use=1, three uids (the service's and two
         for workers, reused in turn)."""
         if not h.can_exec_as("nobody", LEAVER):

@@ -14,6 +14,8 @@
 #include "unit.h"
 
 #define FAKE_ENTRIES 10000 /* three steps a walk */
+#define T0 1000u
+#define STEP IPCSWEEP_STEP_MS
 
 static uid_t fake_owner[FAKE_ENTRIES];
 static bool fake_gone[FAKE_ENTRIES];
@@ -64,13 +66,13 @@ START_TEST(test_given_back_after_a_whole_walk)
 	ck_assert_uint_eq(fake_steps, 0);
 	ck_assert_int_eq(ipcsweep_add(&s, 7), 0);
 	ck_assert(ipcsweep_holds(&s, 7));
-	ck_assert_uint_eq(ipcsweep_tick(&s, 1000), 1000 + IPCSWEEP_STEP_MS); /* step 1 */
-	ck_assert_uint_eq(ipcsweep_tick(&s, 1050), 1000 + IPCSWEEP_STEP_MS); /* not yet */
+	ck_assert_uint_eq(ipcsweep_tick(&s, T0), T0 + STEP); /* step 1 */
+	ck_assert_uint_eq(ipcsweep_tick(&s, T0 + STEP / 2), T0 + STEP); /* not yet */
 	ck_assert_uint_eq(fake_steps, 1);
 	ck_assert_int_eq(ipcsweep_add(&s, 9), 0); /* during the walk */
-	ipcsweep_tick(&s, 1100);
+	ipcsweep_tick(&s, T0 + STEP);
 	ck_assert(!fake_gone[9000]);
-	ipcsweep_tick(&s, 1200); /* the walk ends */
+	ipcsweep_tick(&s, T0 + 2 * STEP); /* the walk ends */
 	ck_assert_uint_eq(fake_steps, 3);
 	ck_assert(fake_gone[9000]);
 	ck_assert(!fake_gone[10]); /* 9's, passed before it came */
@@ -78,15 +80,15 @@ START_TEST(test_given_back_after_a_whole_walk)
 	ck_assert_uint_eq(fake_released[0], 7);
 	ck_assert(!ipcsweep_holds(&s, 7));
 	ck_assert(ipcsweep_holds(&s, 9)); /* waits for the next walk */
-	ipcsweep_tick(&s, 1300);
+	ipcsweep_tick(&s, T0 + 3 * STEP);
 	ck_assert(fake_gone[10]);
 	ck_assert_uint_eq(fake_nreleased, 1);
-	ipcsweep_tick(&s, 1400);
-	ck_assert_uint_eq(ipcsweep_tick(&s, 1500), CLOCK_NEVER_MS); /* ends: 9 back */
+	ipcsweep_tick(&s, T0 + 4 * STEP);
+	ck_assert_uint_eq(ipcsweep_tick(&s, T0 + 5 * STEP), CLOCK_NEVER_MS); /* ends: 9 back */
 	ck_assert_uint_eq(fake_nreleased, 2);
 	ck_assert_uint_eq(fake_released[1], 9);
 	ck_assert_ptr_null(s.held); /* nothing held, nothing allocated */
-	ck_assert_uint_eq(ipcsweep_tick(&s, 5000), CLOCK_NEVER_MS);
+	ck_assert_uint_eq(ipcsweep_tick(&s, T0 + 50 * STEP), CLOCK_NEVER_MS);
 	ck_assert_uint_eq(fake_steps, 6);
 }
 END_TEST
