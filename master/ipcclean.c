@@ -36,6 +36,8 @@
 #include <unistd.h>
 #include <linux/mount.h>
 
+#include "clock.h"
+
 #define IPCCLEAN_MQUEUE_DIR "/dev/mqueue"
 #define IPCCLEAN_SHM_DIR "/dev/shm"
 #define IPCCLEAN_MQUEUE_MAGIC 0x19800202 /* linux/magic.h MQUEUE_MAGIC */
@@ -47,6 +49,8 @@
  * counted only the stats and the walk read on). ~1.2 us an entry here:
  * 12 ms a release at 10,000. */
 #define IPCCLEAN_ENTRIES_MAX 4096u
+#define IPCCLEAN_WALK_MAX_MS 5u      /* and at most this long (a walk or a step) */
+#define IPCCLEAN_CLOCK_EVERY 64u     /* entries between two looks at the clock */
 #define IPCCLEAN_SEALED_MODE 0700
 
 union ipcclean_semun { /* semctl(2)'s fourth argument, as far as used here */
@@ -193,7 +197,23 @@ struct ipcclean_walk {
 	const struct ipcclean_range *r;
 	unsigned budget;
 	struct ipcclean_count *n;
+	uint64_t until_ms; /* and no later than this */
 };
+
+/* Whether the walk may look at one more entry: its budget of entries, and
+ * of time, read every IPCCLEAN_CLOCK_EVERY entries. A removal costs more
+ * than a look (a worker that left 100,000 empty files of its own: 4,096
+ * removals held the loop ~80 ms a step). */
+static bool ipcclean_more(struct ipcclean_walk *w)
+{
+	if (w->budget == 0)
+		return false;
+	if (w->budget % IPCCLEAN_CLOCK_EVERY == 0 && clock_now_ms() >= w->until_ms) {
+		w->budget = 0;
+		return false;
+	}
+	return true;
+}
 
 static void ipcclean_dir(int dirfd, struct ipcclean_walk *w, bool all, int depth);
 
@@ -278,7 +298,7 @@ static void ipcclean_dir(int dirfd, struct ipcclean_walk *w, bool all, int depth
 		return;
 	}
 	while ((e = ipcclean_next(dir)) != NULL) {
-		if (w->budget == 0) { /* the rest not looked at: nobody's known */
+		if (!ipcclean_more(w)) { /* the rest not looked at: nobody's known */
 			w->n->unseen = true;
 			break;
 		}
@@ -324,7 +344,8 @@ static int ipcclean_mqueue_dir(void)
 void ipcclean_range(uid_t min, uid_t max, bool (*skip)(uid_t uid), struct ipcclean_count *n)
 {
 	const struct ipcclean_range r = { min, max, skip, NULL, NULL };
-	struct ipcclean_walk w = { &r, IPCCLEAN_ENTRIES_MAX, n };
+	struct ipcclean_walk w = { &r, IPCCLEAN_ENTRIES_MAX, n,
+				   clock_now_ms() + IPCCLEAN_WALK_MAX_MS };
 	int fd = ipcclean_mqueue_dir();
 
 	for (size_t i = 0; i < sizeof(ipcclean_kinds) / sizeof(ipcclean_kinds[0]); i++)
@@ -356,12 +377,12 @@ bool ipcclean_step(struct ipcclean_cursor *c, bool (*member)(uid_t uid, void *ct
 		   unsigned budget, struct ipcclean_count *n)
 {
 	const struct ipcclean_range r = { 0, 0, NULL, member, ctx };
-	struct ipcclean_walk w = { &r, budget, n };
+	struct ipcclean_walk w = { &r, budget, n, clock_now_ms() + IPCCLEAN_WALK_MAX_MS };
 	struct dirent *e;
 
 	/* The budget is looked at before each readdir: an entry read is
 	 * always looked at, so the next step goes on from the one after. */
-	while (w.budget > 0) {
+	while (ipcclean_more(&w)) {
 		if (c->dir == NULL && !ipcclean_cursor_open(c)) {
 			c->stage = 0; /* the pass is over: the next starts anew */
 			return true;

@@ -30,7 +30,8 @@ struct ipcclean_cursor {
 	int stage;  /* 0: the message queues, 1: /dev/shm */
 };
 
-/* Looks at up to budget more entries where c stopped, removing those whose
+/* Looks at up to budget more entries (and for at most
+ * IPCCLEAN_WALK_MAX_MS) where c stopped, removing those whose
  * owner member(uid, ctx) names (a directory with all inside, as
  * ipcclean_range does); adds to *n. True when the walk has reached the end
  * of both directories (c is then at the start again). */
