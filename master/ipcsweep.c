@@ -89,6 +89,7 @@ static void ipcsweep_ended(struct ipcsweep *s)
 		if (s->held[i].pass <= s->pass) {
 			ipcsweep_ops(s)->release(s->pool, s->held[i].uid);
 			given++;
+			s->given++;
 		} else {
 			s->held[kept++] = s->held[i];
 		}

@@ -45,6 +45,7 @@ struct ipcsweep {
 	struct ipcclean_cursor cursor;
 	struct ipcclean_count found; /* the walk's own */
 	uint64_t next_ms;            /* its next step */
+	uint64_t given;              /* uids given back so far (a waiting pool looks) */
 };
 
 /* The sweep takes over uid's last holder in s->pool (the caller keeps it

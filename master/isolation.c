@@ -281,10 +281,18 @@ int isolation_worker_ids(struct isolation *iso, struct launch_spec *spec)
 	char err[ISOLATION_ERR_BYTES];
 
 	if (isolation_dynuser_worker(&iso->dyn, spec, err, sizeof(err)) < 0) {
-		log_err("service %s: cannot start a worker: %s", iso->dyn.service, err);
+		if (iso->dyn.held_back) /* the start waits (monitor_spawn says so) */
+			log_debug("service %s: no worker yet: %s", iso->dyn.service, err);
+		else
+			log_err("service %s: cannot start a worker: %s", iso->dyn.service, err);
 		return -1;
 	}
 	return 0;
+}
+
+bool isolation_worker_ids_held_back(const struct isolation *iso)
+{
+	return iso->dyn.held_back;
 }
 
 void isolation_worker_launched(struct isolation *iso, const struct launch_spec *spec, pid_t pid)

@@ -44,6 +44,10 @@ int isolation_dynamic_user(struct isolation *iso, struct ipcsweep *sweep,
  * launch_start, with its pid (or -1: the uid is given back); when the
  * worker is reaped, its uid is given back. */
 int isolation_worker_ids(struct isolation *iso, struct launch_spec *spec);
+/* Whether the last isolation_worker_ids failed for want of a uid while
+ * some were held back for a walk of /dev/shm (ipcsweep.h): they come
+ * back by themselves, so the launch should wait, not count a failure. */
+bool isolation_worker_ids_held_back(const struct isolation *iso);
 void isolation_worker_launched(struct isolation *iso, const struct launch_spec *spec, pid_t pid);
 void isolation_worker_reaped(struct isolation *iso, pid_t pid);
 

@@ -90,6 +90,7 @@ static int isolation_dynuser_take(struct isolation_dynuser *d, uint64_t hint, ui
 	err_alloc = rc < 0 ? errno : 0;
 	for (size_t i = 0; i < nforeign; i++)
 		dynuser_release(d->pool, foreign[i]);
+	d->held_back = rc < 0 && err_alloc == ENOSPC && d->sweep != NULL && d->sweep->n > 0;
 	if (rc < 0) {
 		char held[ISOLATION_DYNUSER_WHY_BYTES / 4] = "";
 		if (d->sweep != NULL && d->sweep->n > 0)

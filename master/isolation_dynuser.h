@@ -25,6 +25,7 @@ struct isolation_dynuser {
 	gid_t gid;              /* its uid, or the -o group= one */
 	bool per_worker;
 	bool fresh;             /* uid newly taken: no worker has run as it yet */
+	bool held_back;         /* the last take found no uid while the sweep held some */
 	uid_t min, max;         /* the configured range */
 	struct pidmap workers;  /* per_worker: pid -> its uid (as a pointer) */
 	char *state_dir;        /* owned copy; NULL: none */

@@ -168,8 +168,11 @@ static void main_loop(struct master *m)
 		uint64_t next = handover_next < contain_next ? handover_next : contain_next;
 		uint64_t sd_next = sdnotify_tick(&m->notify, now); /* systemd's watchdog */
 		next = sd_next < next ? sd_next : next;
+		uint64_t given = m->ipcsweep.given;
 		uint64_t sweep_next = ipcsweep_tick(&m->ipcsweep, now); /* uids held back */
 		next = sweep_next < next ? sweep_next : next;
+		if (m->ipcsweep.given != given)
+			pool_uids_back(m);
 		if (event_run_once(&m->loop, main_timeout_ms(m, now, next)) < 0) {
 			log_err("epoll_wait: %m");
 			break;

@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "evict.h"
+#include "isolation.h"
 #include "lifelog.h"
 #include "log.h"
 #include "master.h"
@@ -249,6 +250,16 @@ struct worker *monitor_spawn(struct service *svc, uint64_t now_ms)
 	char why[MONITOR_WHY_BYTES], what[SERVICE_FAILURE_TEXT_BYTES];
 	struct worker *w = worker_spawn(svc, now_ms, why, sizeof(why));
 
+	if (w == NULL && svc->iso != NULL && isolation_worker_ids_held_back(svc->iso)) {
+		/* Every uid taken, some only until a walk of /dev/shm ends:
+		 * not the service's failure, no back-off; pool_uids_back
+		 * wakes it when the walk gives some back. */
+		if (!svc->uid_wait)
+			log_warn("service %s: no dynamic uid free until a walk of /dev/shm gives "
+				 "one back: the next start waits for it", svc->cfg->name);
+		svc->uid_wait = true;
+		return NULL;
+	}
 	if (w == NULL) {
 		log_err("service %s: cannot start %s: %s", svc->cfg->name, svc->cfg->path, why);
 		svc->stats.launch_failed++;

@@ -127,17 +127,21 @@ void pool_update(struct service *svc, uint64_t now_ms)
 	struct policy_pool p = service_pool_counts(svc, now_ms);
 	if (svc->demand_seen && policy_at_maxproc(&p))
 		pool_note_saturation(svc, now_ms);
-	bool throttled = throttle_active(&svc->throttle, now_ms);
+	/* Waiting for a uid holds starts back as the throttle does, with
+	 * no timer: pool_uids_back ends it. */
+	bool throttled = svc->uid_wait || throttle_active(&svc->throttle, now_ms);
 	if (!throttled) {
 		t = pool_spawn(svc, now_ms);
 		next = t < next ? t : next;
-		throttled = throttle_active(&svc->throttle, now_ms); /* a launch failed */
+		/* a launch failed, or found no uid */
+		throttled = svc->uid_wait || throttle_active(&svc->throttle, now_ms);
 		t = evict_startup(svc, now_ms); /* the new workers' startup deadline */
 		next = t < next ? t : next;
 	}
 	if (throttled) {
 		svc->demand_seen = false;
-		next = svc->throttle.until_ms < next ? svc->throttle.until_ms : next;
+		if (throttle_active(&svc->throttle, now_ms))
+			next = svc->throttle.until_ms < next ? svc->throttle.until_ms : next;
 	}
 	t = evict_retiring(svc, now_ms);
 	next = t < next ? t : next;
@@ -157,6 +161,19 @@ void pool_update(struct service *svc, uint64_t now_ms)
 		next = svc->slack_until_ms < next ? svc->slack_until_ms : next;
 	t = pool_wakeup(svc, throttled, now_ms);
 	svc->deadline_ms = t < next ? t : next;
+}
+
+void pool_uids_back(struct master *m)
+{
+	struct service *lists[] = { m->services, m->draining };
+
+	for (size_t l = 0; l < 2; l++)
+		for (struct service *svc = lists[l]; svc; svc = svc->next)
+			if (svc->uid_wait) {
+				svc->uid_wait = false;
+				svc->dirty = true;
+				svc->deadline_ms = 0; /* the loop's next wait is none */
+			}
 }
 
 void pool_start(struct service *svc, uint64_t now_ms)

@@ -24,5 +24,7 @@ void pool_update(struct service *svc, uint64_t now_ms);
 void pool_recycle(struct service *svc, uint64_t now_ms);
 /* Stops every worker of svc (stop_timeout, then SIGKILL). */
 void pool_stop(struct service *svc, uint64_t now_ms);
+/* The ipcsweep gave uids back: the services waiting for one try again. */
+void pool_uids_back(struct master *m);
 
 #endif

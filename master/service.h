@@ -112,6 +112,7 @@ struct service {
 	uint64_t saturated_log_ms;
 	bool stopping;
 	bool dirty;             /* re-run the pool decisions */
+	bool uid_wait;          /* no start until the ipcsweep gives a uid back (pool_uids_back) */
 	uint64_t deadline_ms;   /* next timer of this service */
 	struct service_stats stats;
 	struct wakeup wake;     /* the wakeup column's timer (wakeup.h) */
