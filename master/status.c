@@ -20,14 +20,17 @@
 #include "worker.h"
 
 /* throttled: start failures since the service last served a request
- * (backing off, or probing after a back-off). draining: stopping, or an
- * earlier generation after a reload. */
+ * (backing off, or probing after a back-off). waiting: its next start
+ * waits for a dynamic uid held back for a walk of /dev/shm (ipcsweep.h).
+ * draining: stopping, or an earlier generation after a reload. */
 const char *status_service_state(const struct service *svc)
 {
 	if (svc->stopping || svc->handover)
 		return "draining";
 	if (svc->throttle.failures > 0)
 		return "throttled";
+	if (svc->uid_wait)
+		return "waiting";
 	return "running";
 }
 
