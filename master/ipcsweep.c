@@ -57,14 +57,18 @@ static bool ipcsweep_member(uid_t uid, void *ctx)
 	return ipcsweep_holds(ctx, uid);
 }
 
-int ipcsweep_add(struct ipcsweep *s, uid_t uid)
+int ipcsweep_add(struct ipcsweep *s, uid_t uid, uint64_t owner, size_t quota)
 {
-	size_t i = ipcsweep_find(s, uid);
+	size_t i = ipcsweep_find(s, uid), owned = 0;
 
 	if (i < s->n && s->held[i].uid == uid) { /* cannot be: held once */
 		s->held[i].pass = s->pass + 1;
 		return 0;
 	}
+	for (size_t k = 0; k < s->n; k++)
+		owned += s->held[k].owner == owner;
+	if (owned >= quota)
+		return 1;
 	if (s->n == s->cap) {
 		size_t cap = s->cap < IPCSWEEP_GROW_MIN ? IPCSWEEP_GROW_MIN : s->cap * 2;
 		struct ipcsweep_uid *held = realloc(s->held, cap * sizeof(*held));
@@ -75,7 +79,7 @@ int ipcsweep_add(struct ipcsweep *s, uid_t uid)
 	}
 	memmove(&s->held[i + 1], &s->held[i], (s->n - i) * sizeof(*s->held));
 	/* The walk under way may have passed its entries already: the next. */
-	s->held[i] = (struct ipcsweep_uid){ uid, s->pass + 1 };
+	s->held[i] = (struct ipcsweep_uid){ uid, s->pass + 1, owner };
 	s->n++;
 	return 0;
 }

@@ -32,7 +32,8 @@ struct ipcsweep_ops {
 
 struct ipcsweep_uid {
 	uid_t uid;
-	unsigned pass; /* given back once this walk has ended */
+	unsigned pass;  /* given back once this walk has ended */
+	uint64_t owner; /* whose (a hash of the service's name): its quota */
 };
 
 struct ipcsweep {
@@ -49,9 +50,12 @@ struct ipcsweep {
 };
 
 /* The sweep takes over uid's last holder in s->pool (the caller keeps it
- * held, does not release it). Returns 0, or -1 (out of memory: the caller
- * gives it back as before). */
-int ipcsweep_add(struct ipcsweep *s, uid_t uid);
+ * held, does not release it), for owner, who may have at most quota uids
+ * held back: a worker that leaves a million files of its own at each
+ * release must not hold the range's uids from the other services. Returns
+ * 0; 1 if owner's quota is full, -1 out of memory (the caller gives the
+ * uid back as before either way). */
+int ipcsweep_add(struct ipcsweep *s, uid_t uid, uint64_t owner, size_t quota);
 /* One step if one is due; gives back the uids a finished walk covered.
  * Returns when the next step is due, CLOCK_NEVER_MS with nothing held. */
 uint64_t ipcsweep_tick(struct ipcsweep *s, uint64_t now_ms);

@@ -27,6 +27,7 @@
 #define ISOLATION_DYNUSER_MODE 0700        /* the service's uid alone */
 #define ISOLATION_DYNUSER_SHARED_MODE 0770 /* per-worker uids, the service's gid */
 #define ISOLATION_DYNUSER_UNSEEN_LOG_MS 60000u /* "more entries than looked at" */
+#define ISOLATION_DYNUSER_HELD_SHARE 4u /* a service holds back 1/4 of the range at most */
 
 /* What uids min..max left (ipcclean.c), logged for service if anything;
  * uids another master holds are left alone. True if the walk of /dev/shm
@@ -126,13 +127,27 @@ static int isolation_dynuser_take(struct isolation_dynuser *d, uint64_t hint, ui
  * gone by (ipcsweep.h). */
 static void isolation_dynuser_give_back(struct isolation_dynuser *d, uid_t uid)
 {
+	static uint64_t quota_said_ms; /* when the next line may say it again */
+	/* A service holds back at most a quarter of the range: its workers
+	 * cannot keep the other services' uids from them. */
+	size_t quota = ((size_t)d->max - d->min + 1) / ISOLATION_DYNUSER_HELD_SHARE;
+	uint64_t now_ms;
+
 	if (dynuser_holders(d->pool, uid) > 1) {
 		dynuser_release(d->pool, uid);
 		return;
 	}
-	if (isolation_dynuser_clean(d->service, uid, uid) && d->sweep != NULL &&
-	    ipcsweep_add(d->sweep, uid) == 0)
-		return;
+	if (isolation_dynuser_clean(d->service, uid, uid) && d->sweep != NULL) {
+		int rc = ipcsweep_add(d->sweep, uid, dynuser_hash(d->service), quota > 0 ? quota : 1);
+		if (rc == 0)
+			return;
+		if (rc > 0 && (now_ms = clock_now_ms()) >= quota_said_ms) {
+			quota_said_ms = now_ms + ISOLATION_DYNUSER_UNSEEN_LOG_MS;
+			log_warn("service %s: a quarter of the dynamic uids are held back for it "
+				 "already: uid %u is given back with what it left past the walk",
+				 d->service, (unsigned)uid);
+		}
+	}
 	dynuser_release(d->pool, uid);
 	dynreg_release(uid); /* after: not another master's to use before */
 }

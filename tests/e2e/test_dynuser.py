@@ -450,6 +450,26 @@ class DynUser(h.MasterTestCase):
         self.assertIn("no dynamic uid free until a walk of /dev/shm gives one back", m.log())
         print("\n  3 workers served in %.2f s" % elapsed)
 
+    def test_60t_a_service_holds_back_a_quarter_of_the_range(self):
+        """A worker that leaves 20,000 files of its own at each release
+        keeps its uid held back for seconds; churned, such workers would
+        hold the whole range from the other services. A service holds
+        back at most a quarter of the range (here 9 uids: 2); past that a
+        uid is given back as it is, and the log says so."""
+        if not h.can_exec_as("nobody", LEAVER):
+            self.skipTest("others cannot execute %s" % LEAVER)
+        lo = RANGE_MIN + 820
+        m = self.start("127.0.0.1:0 inet n y n - 1 %s -o user=dynamic"
+                       " -o dynamic_user=worker -o max_use=1 %d\n" % (LEAVER, 20000),
+                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 8))
+        for _ in range(4):
+            r = h.poll_until(lambda: self.leave(m), 10, "a worker's answer", detail=m.detail)
+            self.addCleanup(remove_pads, r)
+            m.wait_for(lambda st: r["pid"] not in m.worker_pids(None, st), 10,
+                       "worker %d reaped" % r["pid"])
+        m.wait_log(r"a quarter of the dynamic uids are held back for it already: uid \d+ "
+                   r"is given back with what it left past the walk", 5)
+
     def test_60i_ipc_of_a_dead_master_removed_at_start(self):
         """What a uid of the range left before this master started (a
         master that died) is gone before the first uid is handed out."""

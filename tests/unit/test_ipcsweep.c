@@ -2,7 +2,8 @@
  * of /dev/mqueue and /dev/shm has gone by (ipcsweep.c), with a fake
  * directory and a fake allocator: a uid is given back only at the end of
  * a walk begun after it came; one released while a walk is under way
- * waits for the next (the walk may have passed its entries); every step
+ * waits for the next (the walk may have passed its entries); a service
+ * holds back at most its quota; every step
  * is IPCSWEEP_STEP_MS apart and looks at IPCSWEEP_STEP_ENTRIES entries;
  * nothing held, no wake-up. */
 #include <check.h>
@@ -64,12 +65,12 @@ START_TEST(test_given_back_after_a_whole_walk)
 	fake_owner[10] = 9;   /* passed before 9 comes */
 	ck_assert_uint_eq(ipcsweep_tick(&s, 0), CLOCK_NEVER_MS);
 	ck_assert_uint_eq(fake_steps, 0);
-	ck_assert_int_eq(ipcsweep_add(&s, 7), 0);
+	ck_assert_int_eq(ipcsweep_add(&s, 7, 1, 8), 0);
 	ck_assert(ipcsweep_holds(&s, 7));
 	ck_assert_uint_eq(ipcsweep_tick(&s, T0), T0 + STEP); /* step 1 */
 	ck_assert_uint_eq(ipcsweep_tick(&s, T0 + STEP / 2), T0 + STEP); /* not yet */
 	ck_assert_uint_eq(fake_steps, 1);
-	ck_assert_int_eq(ipcsweep_add(&s, 9), 0); /* during the walk */
+	ck_assert_int_eq(ipcsweep_add(&s, 9, 1, 8), 0); /* during the walk */
 	ipcsweep_tick(&s, T0 + STEP);
 	ck_assert(!fake_gone[9000]);
 	ipcsweep_tick(&s, T0 + 2 * STEP); /* the walk ends */
@@ -101,7 +102,7 @@ START_TEST(test_one_walk_serves_many)
 
 	for (size_t i = 0; i < 5; i++) {
 		fake_owner[i * 2000 + 1] = uids[i];
-		ck_assert_int_eq(ipcsweep_add(&s, uids[i]), 0);
+		ck_assert_int_eq(ipcsweep_add(&s, uids[i], 1, 8), 0);
 	}
 	ck_assert(!ipcsweep_holds(&s, 25));
 	for (uint64_t t = 0; ipcsweep_tick(&s, t) != CLOCK_NEVER_MS; t += IPCSWEEP_STEP_MS)
@@ -113,13 +114,32 @@ START_TEST(test_one_walk_serves_many)
 }
 END_TEST
 
+/* An owner holds back at most its quota: the next is refused (given back
+ * by the caller as it is), another owner's is not. */
+START_TEST(test_quota_per_owner)
+{
+	struct ipcsweep s = { .ops = &fake_ops };
+
+	ck_assert_int_eq(ipcsweep_add(&s, 10, 1, 2), 0);
+	ck_assert_int_eq(ipcsweep_add(&s, 11, 1, 2), 0);
+	ck_assert_int_eq(ipcsweep_add(&s, 12, 1, 2), 1);
+	ck_assert(!ipcsweep_holds(&s, 12));
+	ck_assert_int_eq(ipcsweep_add(&s, 13, 2, 2), 0); /* another service's */
+	for (uint64_t t = 0; ipcsweep_tick(&s, t) != CLOCK_NEVER_MS; t += IPCSWEEP_STEP_MS)
+		;
+	ck_assert_uint_eq(fake_nreleased, 3);
+	ck_assert_int_eq(ipcsweep_add(&s, 12, 1, 2), 0); /* room again */
+	ipcsweep_finish(&s);
+}
+END_TEST
+
 /* At exit the walk is finished, then everything is given back. */
 START_TEST(test_finish)
 {
 	struct ipcsweep s = { .ops = &fake_ops };
 
 	fake_owner[9999] = 3;
-	ck_assert_int_eq(ipcsweep_add(&s, 3), 0);
+	ck_assert_int_eq(ipcsweep_add(&s, 3, 1, 8), 0);
 	ipcsweep_tick(&s, 0);
 	ipcsweep_finish(&s);
 	ck_assert(fake_gone[9999]);
@@ -136,6 +156,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_given_back_after_a_whole_walk);
 	tcase_add_test(tc, test_one_walk_serves_many);
+	tcase_add_test(tc, test_quota_per_owner);
 	tcase_add_test(tc, test_finish);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
