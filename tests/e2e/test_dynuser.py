@@ -312,6 +312,24 @@ class DynUser(h.MasterTestCase):
         self.addCleanup(remove_leavings, r)
         return r
 
+    def padding_leaver(self, lo, hi, pad=PAD_FILES):
+        """A master with a dynamic_user=worker max_use=1 leaver that hides
+        what it left behind pad empty files of its own (leaver.c), uids
+        lo..hi."""
+        if not h.can_exec_as("nobody", LEAVER):
+            self.skipTest("others cannot execute %s" % LEAVER)
+        return self.start("127.0.0.1:0 inet n y n - 1 %s -o user=dynamic"
+                          " -o dynamic_user=worker -o max_use=1 %d\n" % (LEAVER, pad),
+                          "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, hi))
+
+    def leave_and_reap(self, m):
+        """A leaver worker's answer, once the worker is reaped."""
+        r = h.poll_until(lambda: self.leave(m), 10, "a worker's answer", detail=m.detail)
+        self.addCleanup(remove_pads, r)
+        m.wait_for(lambda st: r["pid"] not in m.worker_pids(None, st), 10,
+                   "worker %d reaped" % r["pid"])
+        return r
+
     def test_60g_ipc_removed_with_service_uid(self):
         """A one-uid range: what the service's workers left in SysV IPC,
         POSIX message queues, /dev/shm (a segment given to root included)
@@ -400,19 +418,12 @@ class DynUser(h.MasterTestCase):
         each 50 ms, has removed the rest; then it serves again.
         dynamic_user=worker, max_use=1, three uids (the service's and two
         for workers, reused in turn)."""
-        if not h.can_exec_as("nobody", LEAVER):
-            self.skipTest("others cannot execute %s" % LEAVER)
         lo = RANGE_MIN + 800
-        m = self.start("127.0.0.1:0 inet n y n - 1 %s -o user=dynamic"
-                       " -o dynamic_user=worker -o max_use=1 %d\n" % (LEAVER, PAD_FILES),
-                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 2))
+        m = self.padding_leaver(lo, lo + 2)
         reports = []
         for _ in range(3):
-            r = h.poll_until(lambda: self.leave(m), 10, "a worker's answer", detail=m.detail)
+            r = self.leave_and_reap(m)
             reports.append(r)
-            self.addCleanup(remove_pads, r)
-            m.wait_for(lambda st: r["pid"] not in m.worker_pids(None, st), 10,
-                       "worker %d reaped" % r["pid"])
             h.poll_until(lambda: not left_behind(r), 5, "worker %d's leavings removed"
                          % r["pid"], detail=lambda: "%s\n%s" % (left_behind(r), m.log_tail()))
             self.assertEqual(glob.glob("/dev/shm/%s.pad.*" % r["shm_file"]), [])
@@ -430,18 +441,11 @@ class DynUser(h.MasterTestCase):
         finds no uid until the walk gives one back. It waits for it, and
         is not counted as the service's failure: no back-off (1 s, then
         more, before), no start failure in status."""
-        if not h.can_exec_as("nobody", LEAVER):
-            self.skipTest("others cannot execute %s" % LEAVER)
         lo = RANGE_MIN + 810
-        m = self.start("127.0.0.1:0 inet n y n - 1 %s -o user=dynamic"
-                       " -o dynamic_user=worker -o max_use=1 %d\n" % (LEAVER, PAD_FILES),
-                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 2))
+        m = self.padding_leaver(lo, lo + 2)
         started = time.monotonic()
         for _ in range(3):
-            r = h.poll_until(lambda: self.leave(m), 10, "a worker's answer", detail=m.detail)
-            self.addCleanup(remove_pads, r)
-            m.wait_for(lambda st: r["pid"] not in m.worker_pids(None, st), 10,
-                       "worker %d reaped" % r["pid"])
+            self.leave_and_reap(m)
         elapsed = time.monotonic() - started
         svc = m.service()
         self.assertEqual((svc["start_failures"], svc["throttle"]["failures"]), (0, 0),
@@ -456,17 +460,10 @@ class DynUser(h.MasterTestCase):
         hold the whole range from the other services. A service holds
         back at most a quarter of the range (here 9 uids: 2); past that a
         uid is given back as it is, and the log says so."""
-        if not h.can_exec_as("nobody", LEAVER):
-            self.skipTest("others cannot execute %s" % LEAVER)
         lo = RANGE_MIN + 820
-        m = self.start("127.0.0.1:0 inet n y n - 1 %s -o user=dynamic"
-                       " -o dynamic_user=worker -o max_use=1 %d\n" % (LEAVER, 20000),
-                       "dynamic_uid_min = %d\ndynamic_uid_max = %d\n" % (lo, lo + 8))
+        m = self.padding_leaver(lo, lo + 8, 20000)
         for _ in range(4):
-            r = h.poll_until(lambda: self.leave(m), 10, "a worker's answer", detail=m.detail)
-            self.addCleanup(remove_pads, r)
-            m.wait_for(lambda st: r["pid"] not in m.worker_pids(None, st), 10,
-                       "worker %d reaped" % r["pid"])
+            self.leave_and_reap(m)
         m.wait_log(r"a quarter of the dynamic uids are held back for it already: uid \d+ "
                    r"is given back with what it left past the walk", 5)
 
