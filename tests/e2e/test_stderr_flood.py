@@ -95,6 +95,16 @@ class StderrFlood(h.MasterTestCase):
         print("\n  log %.0f bytes/s, master CPU %.1f%%" % (rate, cpu), flush=True)
         return rate, cpu
 
+    def assertMasterCpuLow(self, m, cpu):
+        """The master's CPU over a flood window (cpu) under
+        MASTER_CPU_MAX_PCT; past it, the lower of that and a second window
+        is taken: another tenant of the host only adds (a CI run on a host
+        with 30-50% steal measured 6.0% once where 20 others measured
+        0.7-2.0%); a master without the rule is over it in both (25-98%)."""
+        if cpu >= MASTER_CPU_MAX_PCT:
+            cpu = min(cpu, self.measure_flood(m)[1])
+        self.assertLess(cpu, MASTER_CPU_MAX_PCT, "master CPU %.1f%%" % cpu)
+
     def test_01_flood_bounded(self):
         """Whole lines as fast as a worker can write them: the log grows at
         the rate limit, the master stays cool, the summary line appears."""
@@ -103,7 +113,7 @@ class StderrFlood(h.MasterTestCase):
         m.wait_log(r"^flood\[%d\]: x{99}$" % pid)
         rate, cpu = self.measure_flood(m)
         self.assertLess(rate, LOG_MAX_BYTES_PER_S, "log grew %.0f bytes/s" % rate)
-        self.assertLess(cpu, MASTER_CPU_MAX_PCT, "master CPU %.1f%%" % cpu)
+        self.assertMasterCpuLow(m, cpu)
         mm = m.wait_log(SUPPRESSED_RX % ("flood", pid))
         self.assertGreater(int(mm.group(1)), 0)
         self.assertGreater(int(mm.group(2)), 0)
@@ -117,7 +127,7 @@ class StderrFlood(h.MasterTestCase):
         self.assertLessEqual(len(mm.group(1)), 1024, "a log line past the cap")
         rate, cpu = self.measure_flood(m)
         self.assertLess(rate, LOG_MAX_BYTES_PER_S, "log grew %.0f bytes/s" % rate)
-        self.assertLess(cpu, MASTER_CPU_MAX_PCT, "master CPU %.1f%%" % cpu)
+        self.assertMasterCpuLow(m, cpu)
         for line in m.log().splitlines():
             self.assertLessEqual(len(line), 1024 + 64, "log line of %d bytes" % len(line))
 
@@ -264,7 +274,7 @@ class StderrFlood(h.MasterTestCase):
         m = self.master(self.cf("onebyte"), nports=1)
         rate, cpu = self.measure_flood(m)
         self.assertLess(rate, LOG_MAX_BYTES_PER_S, "log grew %.0f bytes/s" % rate)
-        self.assertLess(cpu, MASTER_CPU_MAX_PCT, "master CPU %.1f%%" % cpu)
+        self.assertMasterCpuLow(m, cpu)
 
     def test_18_paced_lines_all_logged_at_exit(self):
         """An honest worker logs 1,000 short lines 0.2 ms apart, then
@@ -412,7 +422,7 @@ class SharedStderrFlood(StderrFlood):
         m = self.master(self.cf("tiny"), nports=1)
         rate, cpu = self.measure_flood(m)
         self.assertLess(rate, LOG_MAX_BYTES_PER_S, "log grew %.0f bytes/s" % rate)
-        self.assertLess(cpu, MASTER_CPU_MAX_PCT, "master CPU %.1f%%" % cpu)
+        self.assertMasterCpuLow(m, cpu)
 
     def test_13_shut_down_socket_is_replaced(self):
         """A worker shuts the shared socket down (its siblings' stderr goes
