@@ -235,8 +235,10 @@ void status_render(struct master *m, const char *service, enum status_format fmt
 		      status_seconds(m->started_ms, now), m->stopping ? "stopping" : "running",
 		      m->reloads, m->ready_sent ? "true" : "false");
 	outbuf_json_string(out, m->cfg.dir);
+	/* dynamic_uids_held_back: until a walk of /dev/shm (ipcsweep.h). */
 	outbuf_printf(out, ",\"log_lines_dropped\":{\"master\":%" PRIu64 ",\"workers\":%" PRIu64
-		      "}},\"services\":[", log_dropped_master(), log_dropped_workers());
+		      "},\"dynamic_uids_held_back\":%zu},\"services\":[", log_dropped_master(),
+		      log_dropped_workers(), m->ipcsweep.n);
 	status_json_list(m->services, service, now, out);
 	outbuf_printf(out, "],\"draining\":[");
 	status_json_list(m->draining, service, now, out);

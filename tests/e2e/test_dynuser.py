@@ -466,6 +466,11 @@ class DynUser(h.MasterTestCase):
             self.leave_and_reap(m)
         m.wait_log(r"a quarter of the dynamic uids are held back for it already: uid \d+ "
                    r"is given back with what it left past the walk", 5)
+        # Each walk of ~20,000 of a worker's files takes seconds at 5 ms
+        # a step: the two are still held back.
+        self.assertEqual(m.status()["master"]["dynamic_uids_held_back"], 2)
+        m.wait_for(lambda st: st["master"]["dynamic_uids_held_back"] == 0, 60,
+                   "every uid given back")
 
     def test_60i_ipc_of_a_dead_master_removed_at_start(self):
         """What a uid of the range left before this master started (a
