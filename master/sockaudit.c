@@ -86,7 +86,7 @@ static void sockaudit_stream(const struct service_config *c, struct service_sock
 	socklen_t dlen = sizeof(domain), llen = sizeof(listening), flen = sizeof(defer);
 	/* The backlog cannot be read back; setting it costs one call. */
 	struct sockrepair job = { .backlog = (int)c->set.listen_backlog };
-	struct sockrepair_base now = { 0, 0, 0, 1, 0 };
+	struct sockrepair_base now = SOCKREPAIR_BASE_DEFAULT;
 	char why[128];
 
 	/* Shut down: the hang-up's to mend (service.c), which binds an inet

@@ -57,7 +57,7 @@ void sockrepair_remember(int fd, struct sockrepair_base *base)
 {
 	socklen_t len = sizeof(int);
 
-	*base = (struct sockrepair_base){ 0, 0, 0, 1, 0 };
+	*base = SOCKREPAIR_BASE_DEFAULT;
 	(void)getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &base->ifindex, &len);
 	len = sizeof(int);
 	(void)getsockopt(fd, IPPROTO_IP, IP_MINTTL, &base->minttl, &len);

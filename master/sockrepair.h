@@ -22,6 +22,10 @@ struct sockrepair_base {
 		       * to 100 s, on a qdisc that honours it) */
 };
 
+/* A socket's options before anything was read back: SO_RCVLOWAT's
+ * default is 1, the others' 0. */
+#define SOCKREPAIR_BASE_DEFAULT ((struct sockrepair_base){ 0, 0, 0, 1, 0 })
+
 struct sockrepair {
 	bool defer_accept_off;  /* TCP_DEFER_ACCEPT set back to 0 */
 	bool linger_off;        /* SO_LINGER set back to off */

@@ -332,13 +332,8 @@ class Access(h.MasterTestCase):
                 finally:
                     os._exit(0)
             os.close(w)
-            out = b""
-            while True:
-                chunk = os.read(r, 65536)
-                if not chunk:
-                    break
-                out += chunk
-            os.close(r)
+            with os.fdopen(r, "rb") as f:   # to the child's end
+                out = f.read()
             os.waitpid(pid, 0)
             return json.loads(out)
 

@@ -83,13 +83,8 @@ def run_words(path):
         finally:
             os._exit(127)
     os.close(w)
-    out = b""
-    while True:
-        chunk = os.read(r, 256)
-        if not chunk:
-            break
-        out += chunk
-    os.close(r)
+    with os.fdopen(r, "rb") as f:   # to the child's end
+        out = f.read()
     os.waitpid(pid, 0)
     return out.decode().split()
 
