@@ -1,6 +1,6 @@
 /* baseline.c - bench-baseline: the no-master comparison servers.
  *
- *   bench-baseline -a HOST:PORT -p POOL [-m prefork|epoll|fork|forkexec] [-x PROG] [-l]
+ *   bench-baseline -a HOST:PORT -p POOL [-m prefork|epoll|fork|forkexec] [-x PROG] [-k K] [-l]
  *
  * prefork: open the listening socket, fork POOL children that each loop
  *   accept() -> echo_handle() -> close() for ever: the same per-connection
@@ -9,6 +9,11 @@
  *   (epoll_wait on the non-blocking listener with EPOLLEXCLUSIVE, then
  *   accept4 until EAGAIN) instead of in a blocking accept(): what that
  *   way of sleeping costs by itself, apart from anything the master adds.
+ * -k K (prefork, epoll): each child exits after K connections and the
+ *   parent forks a replacement at once: recycling with nothing but a fork
+ *   and a reap per replacement (no exec, no status, no containment), the
+ *   most any pre-forking supervisor could keep of the bare pool's rate
+ *   when it replaces a worker every K connections. 0 (the default): never.
  * fork: one process accepts and forks a child per connection (child:
  *   echo_handle, _exit), reaping with waitpid(WNOHANG). -p is ignored.
  * forkexec: the same, but the child execs PROG (default /bin/cat) with the
@@ -49,6 +54,7 @@
 
 static volatile sig_atomic_t baseline_stop_flag;
 static int baseline_oneline; /* -l: one line, then the server closes */
+static long baseline_max_use; /* -k: connections per child, 0 = unlimited */
 
 /* The per-connection work of the protocol in use. */
 static void baseline_serve(int fd)
@@ -72,7 +78,7 @@ static void baseline_on_child(int sig)
 
 static void baseline_usage(void)
 {
-	fprintf(stderr, "usage: bench-baseline -a HOST:PORT -p POOL [-m prefork|epoll|fork|forkexec] [-x PROG] [-l]\n");
+	fprintf(stderr, "usage: bench-baseline -a HOST:PORT -p POOL [-m prefork|epoll|fork|forkexec] [-x PROG] [-k K] [-l]\n");
 	exit(2);
 }
 
@@ -114,8 +120,16 @@ static void baseline_child_setup(pid_t parent, const sigset_t *orig_mask)
 	sigprocmask(SIG_SETMASK, orig_mask, NULL);
 }
 
+/* -k: counts a served connection; the child's life ends at K. */
+static void baseline_served(long *served)
+{
+	if (baseline_max_use > 0 && ++*served >= baseline_max_use)
+		_exit(0);
+}
+
 static void baseline_prefork_child(int lfd)
 {
+	long served = 0;
 	for (;;) {
 		int fd = accept(lfd, NULL, NULL);
 		if (fd < 0) {
@@ -125,6 +139,7 @@ static void baseline_prefork_child(int lfd)
 		}
 		baseline_serve(fd);
 		close(fd);
+		baseline_served(&served);
 	}
 }
 
@@ -133,6 +148,7 @@ static void baseline_epoll_child(int lfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = lfd };
 	int ep = epoll_create1(EPOLL_CLOEXEC);
+	long served = 0;
 
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0) {
 		fprintf(stderr, "bench-baseline: epoll: %s\n", strerror(errno));
@@ -147,6 +163,7 @@ static void baseline_epoll_child(int lfd)
 				break; /* EAGAIN: a sibling took it, or none is left */
 			baseline_serve(fd);
 			close(fd);
+			baseline_served(&served);
 		}
 	}
 }
@@ -183,11 +200,16 @@ static void baseline_kids_remove(struct baseline_kids *k, pid_t pid)
 		}
 }
 
-static void baseline_kids_reap(struct baseline_kids *k)
+/* Reaps every child that has ended; returns how many. */
+static unsigned baseline_kids_reap(struct baseline_kids *k)
 {
 	pid_t pid;
-	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+	unsigned n = 0;
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 		baseline_kids_remove(k, pid);
+		n++;
+	}
+	return n;
 }
 
 /* SIGTERM to every child by pid, then wait for all of them. */
@@ -204,32 +226,44 @@ static void baseline_kids_stop(struct baseline_kids *k)
 	}
 }
 
+/* Forks one pool child; false when fork failed (said on stderr). */
+static bool baseline_spawn(int lfd, bool use_epoll, pid_t self, const sigset_t *orig,
+			   struct baseline_kids *kids)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "bench-baseline: fork: %s\n", strerror(errno));
+		return false;
+	}
+	if (pid == 0) {
+		baseline_child_setup(self, orig);
+		if (use_epoll)
+			baseline_epoll_child(lfd);
+		baseline_prefork_child(lfd);
+	}
+	baseline_kids_add(kids, pid);
+	return true;
+}
+
 static void baseline_run_prefork(int lfd, unsigned pool, bool use_epoll, struct baseline_kids *kids,
 				 const sigset_t *orig)
 {
 	pid_t self = getpid();
-	for (unsigned i = 0; i < pool; i++) {
-		pid_t pid = fork();
-		if (pid < 0) {
-			fprintf(stderr, "bench-baseline: fork child %u of %u: %s\n", i + 1, pool, strerror(errno));
+	for (unsigned i = 0; i < pool; i++)
+		if (!baseline_spawn(lfd, use_epoll, self, orig, kids))
 			break;
-		}
-		if (pid == 0) {
-			baseline_child_setup(self, orig);
-			if (use_epoll)
-				baseline_epoll_child(lfd);
-			baseline_prefork_child(lfd);
-		}
-		baseline_kids_add(kids, pid);
-	}
-	/* Wait for a stop signal; a child that dies is not replaced. */
+	/* Wait for a stop signal. Without -k a child that dies is not
+	 * replaced; with it, each one that ends is forked again at once. */
 	sigset_t waitmask = *orig;
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGCHLD);
 	while (!baseline_stop_flag) {
 		sigsuspend(&waitmask);
-		baseline_kids_reap(kids);
+		unsigned ended = baseline_kids_reap(kids);
+		while (baseline_max_use > 0 && !baseline_stop_flag && ended-- > 0)
+			if (!baseline_spawn(lfd, use_epoll, self, orig, kids))
+				break;
 	}
 }
 
@@ -284,7 +318,7 @@ int main(int argc, char **argv)
 	bool use_epoll = false;
 	const char *exec_prog = NULL;
 	int c;
-	while ((c = getopt(argc, argv, "a:p:m:x:l")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:m:x:k:l")) != -1) {
 		char *end;
 		switch (c) {
 		case 'a': addr = optarg; break;
@@ -309,6 +343,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'x': exec_prog = optarg; break;
+		case 'k':
+			baseline_max_use = strtol(optarg, &end, 10);
+			if (*end || end == optarg || baseline_max_use < 0) {
+				fprintf(stderr, "bench-baseline: -k: bad connection count \"%s\" (0 or more)\n", optarg);
+				exit(2);
+			}
+			break;
 		case 'l': baseline_oneline = 1; break;
 		default: baseline_usage();
 		}

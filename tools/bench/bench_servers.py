@@ -55,6 +55,13 @@ def base_case(case):
     return case[:-len(MUSL)] if case.endswith(MUSL) else case
 
 
+def bare_max_use(case):
+    """K of a bareK case (the bare pool forking a fresh child every K
+    connections: bench-baseline -k K), or None."""
+    k = case[len("bare"):] if case.startswith("bare") else ""
+    return int(k) if k.isdigit() and int(k) > 0 else None
+
+
 def is_master_case(case):
     case = base_case(case)
     return case in MASTER_CASES or case.isdigit()
@@ -158,9 +165,11 @@ class Server:
     def _start(self, args):
         log = open(self.log_path, "wb")
         new_session = False
-        if self.case in ("baseline", "epoll", "fork", "forkexec"):
+        bare_k = bare_max_use(self.case)
+        if self.case in ("baseline", "epoll", "fork", "forkexec") or bare_k:
+            mode = self.case if self.case in ("epoll", "fork", "forkexec") else "prefork"
             cmd = [os.path.join(self.bench, "bench-baseline"), "-a", "127.0.0.1:0",
-                   "-p", str(self.pool), "-m", "prefork" if self.case == "baseline" else self.case]
+                   "-p", str(self.pool), "-m", mode] + (["-k", str(bare_k)] if bare_k else [])
             if self.protocol == "line":
                 cmd.append("-l")
             if self.case == "forkexec":
