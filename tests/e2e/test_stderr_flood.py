@@ -38,7 +38,7 @@ REQUESTS = 200
 FULL_BYTES = {True: 60000, "socket": 16000}
 FULL_STABLE_S = 1.5
 FDS_MESSAGES = 500      # test_11: 16 fds each, 8,000 in all
-PACED_LINES = 1000      # test_18: past the ~300 reads a worker's budget allows in 0.2 s
+PACED_LINES = 1000      # test_18: past the ~260 reads (4 KiB each) of a worker's 1 MiB budget
 
 SUPPRESSED_RX = (r"master\[\d+\]: warning: service %s: worker %d: stderr over its limit: "
                  r"(\d+) bytes, (\d+) lines suppressed$")
@@ -277,17 +277,22 @@ class StderrFlood(h.MasterTestCase):
         self.assertMasterCpuLow(m, cpu)
 
     def test_18_paced_lines_all_logged_at_exit(self):
-        """An honest worker logs 1,000 short lines 0.2 ms apart, then
-        exits: each read costs 4 KiB of its budget (test_17), so its
-        stream is paused after ~300 reads, and what it queued meanwhile
-        is read at its reaping all the same: every line logged, none
-        suppressed (a tester saw the last 28 of 1,000 lost)."""
+        """An honest worker logs 1,000 short lines, each once the master
+        has read the one before, then exits: each read costs 4 KiB of its
+        budget (test_17), so its stream is paused after a few hundred
+        reads (the worker sees a line stay unread: paused=I), and what it
+        queued meanwhile is read at its reaping all the same: every line
+        logged, none suppressed (a tester saw the last 28 of 1,000
+        lost)."""
         m = self.master(flood_config("paced %d" % PACED_LINES, False, self.OPTS))
-        pid = int(m.wait_log(r"paced done pid=(\d+)", 30).group(1))
+        done = m.wait_log(r"paced done pid=(\d+) paused=(\d+)", 30)
+        pid, paused = int(done.group(1)), int(done.group(2))
+        self.assertTrue(0 < paused < PACED_LINES, "the stream was never paused: paused=%d"
+                        % paused)
         logged = re.findall(r"^flood\[%d\]: paced (\d+) of %d$" % (pid, PACED_LINES), m.log(),
                             re.M)
-        self.assertEqual(len(logged), PACED_LINES, "%d of %d lines logged"
-                         % (len(logged), PACED_LINES))
+        self.assertEqual(len(logged), PACED_LINES, "%d of %d lines logged (paused after %d)"
+                         % (len(logged), PACED_LINES, paused))
         self.assertNotIn("suppressed", m.log())
 
     def test_15_own_stderr_is_a_socket_not_a_pipe(self):

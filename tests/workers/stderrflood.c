@@ -18,9 +18,14 @@
  *   onebyte         writes empty lines, one byte a write, as fast as it
  *                   can: the master reads as fast as it writes, a few
  *                   bytes a read
- *   paced N         writes N lines "paced I of N", one write each, 0.2 ms
- *                   apart (an honest worker that logs as it goes), then
- *                   "paced done pid=PID", and exits 0
+ *   paced N         writes N lines "paced I of N", one write each (an
+ *                   honest worker that logs as it goes), each once the
+ *                   master has read the one before (its send queue empty)
+ *                   until one is not read within STDERRFLOOD_PAUSED_MS: its
+ *                   stream is paused (every read costs 4 KiB of its
+ *                   budget), and the rest go at once, with "paced done
+ *                   pid=PID paused=I" last (I: the line after which the
+ *                   master stopped reading, 0 if it never did); exits 0
  * and, for worker_stderr=shared (fd 2 a socket the service shares):
  *   tiny            forks a child; both write 2-byte lines as fast as they
  *                   can, so no read of the master's finds two writes of one
@@ -44,11 +49,14 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#define STDERRFLOOD_PACE_US 200 /* paced: between two lines, so each is a read of its own */
+#define STDERRFLOOD_PACE_US 100 /* paced: between two looks at the send queue */
+#define STDERRFLOOD_PAUSED_MS 10 /* paced: a line unread this long: paused */
 #define STDERRFLOOD_CHUNK_BYTES (64 * 1024)
 #define STDERRFLOOD_LINE_DEFAULT_BYTES 100
 #define STDERRFLOOD_BURST_QUIET_MS 1500
@@ -63,6 +71,21 @@ static long long stderrflood_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether the master has read all we wrote to fd 2 (a socket: its send
+ * queue empty) within ms. */
+static int stderrflood_read_within(int ms)
+{
+	long long until = stderrflood_now_ms() + ms;
+	int queued = 0;
+
+	while (ioctl(2, SIOCOUTQ, &queued) == 0 && queued > 0) {
+		if (stderrflood_now_ms() >= until)
+			return 0;
+		usleep(STDERRFLOOD_PACE_US);
+	}
+	return 1;
 }
 
 /* True once the master said "stop" or went away. */
@@ -164,6 +187,40 @@ static void stderrflood_fill(char *buf, size_t line_bytes, int newlines)
 			buf[i] = '\n';
 }
 
+/* paced N (see the header). Once paused, the rest and the last line go in
+ * one write: the socket then holds them all without blocking (a write a
+ * line would block on its buffer's per-message overhead until the master
+ * reads again, and the worker would leave only after that), and the worker
+ * exits while its stream is still paused. */
+static int stderrflood_paced(long n)
+{
+	char msg[64];
+	long paused = 0, i = 1;
+
+	for (; i <= n && paused == 0; i++) {
+		snprintf(msg, sizeof(msg), "paced %ld of %ld\n", i, n);
+		stderrflood_say(msg);
+		if (!stderrflood_read_within(STDERRFLOOD_PAUSED_MS))
+			paused = i;
+	}
+	size_t cap = (size_t)(n - i + 2) * sizeof(msg), len = 0;
+	char *rest = malloc(cap);
+	if (rest == NULL)
+		return 1;
+	for (; i <= n; i++)
+		len += (size_t)snprintf(rest + len, cap - len, "paced %ld of %ld\n", i, n);
+	len += (size_t)snprintf(rest + len, cap - len, "paced done pid=%ld paused=%ld\n",
+				(long)getpid(), paused);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(2, rest + off, len - off);
+		if (w < 0 && errno != EINTR)
+			return 1;
+		off += w > 0 ? (size_t)w : 0;
+	}
+	free(rest);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "flood";
@@ -243,15 +300,7 @@ int main(int argc, char **argv)
 		}
 		stderrflood_idle();
 	} else if (strcmp(mode, "paced") == 0) {
-		char msg[64];
-		for (long i = 1; i <= arg; i++) {
-			snprintf(msg, sizeof(msg), "paced %ld of %ld\n", i, arg);
-			stderrflood_say(msg);
-			usleep(STDERRFLOOD_PACE_US);
-		}
-		snprintf(msg, sizeof(msg), "paced done pid=%ld\n", (long)getpid());
-		stderrflood_say(msg);
-		return 0;
+		return stderrflood_paced(arg);
 	} else if (strcmp(mode, "onebyte") == 0) {
 		stderrflood_flood("\n", 1, -1);
 	} else if (strcmp(mode, "tiny") == 0) {
